@@ -1,0 +1,1 @@
+"""Hardware behind small interfaces, each with a fake: printer, keys, voice."""

@@ -1,0 +1,53 @@
+"""The ``kiosk`` command: one subcommand module per group, each with ``register``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kiosk import __version__
+
+from . import admin, config, guides, printer, run, serve, terminal, ticket
+
+GROUPS = (run, serve, ticket, printer, config, guides, terminal, admin)
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit code 1 (or ``code``)."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Service-hall terminals and hall server / 便民服务中心自助终端"
+    )
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def not_built(name: str):
+    """Handler for a command that exists in the interface but is not built yet."""
+
+    def handler(args) -> int:
+        print(f"kiosk {name}: not built yet / 尚未实现", file=sys.stderr)
+        return 2
+
+    return handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
