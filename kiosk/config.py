@@ -230,6 +230,9 @@ SERVICE_SPEC = {
     "average_minutes": Field(float, 0.0, check=between(0, 240)),
     "enabled": Field(bool, True),
     "description": Field(str, ""),
+    "closed_weekdays": Field(list, None, items=int,
+                             check=lambda v: None if all(1 <= d <= 7 for d in v) else "days are 1 (Monday) to 7 (Sunday)"),
+    "observe_holidays": Field(bool, True),
 }
 WINDOW_SPEC = {
     "number": Field(int, required=True, check=between(1, 999)),
@@ -372,7 +375,9 @@ def _hall_from(data: dict, problems: Problems) -> Hall | None:
                     range_end=s["range"][1], daily_cap=s["daily_cap"] or None,
                     hours=_parse_hours(s["hours"]) if s["hours"] else (), icon=s["icon"],
                     average_minutes=s["average_minutes"] or None, enabled=s["enabled"],
-                    description=s["description"])
+                    description=s["description"],
+                    closed_weekdays=None if s["closed_weekdays"] is None else frozenset(s["closed_weekdays"]),
+                    observe_holidays=s["observe_holidays"])
             for s in services),
         windows=tuple(Window(number=w["number"], name=w["name"], services=tuple(w["services"]),
                              green_channel=w["green_channel"]) for w in windows),

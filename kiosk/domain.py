@@ -42,6 +42,9 @@ class Service:
     average_minutes: float | None = None  # configured default before real durations exist
     enabled: bool = True
     description: str = ""
+    # None: the hall's closed weekdays. A 周末不打烊 service sets its own (often none).
+    closed_weekdays: frozenset[int] | None = None
+    observe_holidays: bool = True  # False: open on the hall's closed dates too
 
     @property
     def number_width(self) -> int:
@@ -110,12 +113,15 @@ class Hall:
     def windows_for(self, service_code: str) -> list[Window]:
         return [w for w in self.windows if service_code in w.services]
 
-    def is_working_day(self, day: date) -> bool:
+    def is_working_day(self, day: date, service: Service | None = None) -> bool:
         if day in self.open_dates:
             return True
-        if day in self.closed_dates:
+        if day in self.closed_dates and (service is None or service.observe_holidays):
             return False
-        return day.isoweekday() not in self.closed_weekdays
+        weekdays = self.closed_weekdays
+        if service is not None and service.closed_weekdays is not None:
+            weekdays = service.closed_weekdays
+        return day.isoweekday() not in weekdays
 
 
 @dataclass

@@ -1,0 +1,58 @@
+"""Speech for visitors: espeak-ng's Mandarin voice where it is installed, else silence."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class Voice(Protocol):
+    available: bool
+
+    def say(self, text: str) -> None:
+        """Start speaking and return at once; a newer phrase cuts an older one off."""
+
+
+class NullVoice:
+    available = False
+
+    def say(self, text: str) -> None:
+        pass
+
+
+class FakeVoice:
+    available = True
+
+    def __init__(self) -> None:
+        self.spoken: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.spoken.append(text)
+
+
+class EspeakVoice:
+    available = True
+
+    def __init__(self, executable: str, volume: int = 80):
+        self.executable = executable
+        self.amplitude = max(0, min(200, volume * 2))  # espeak-ng -a runs 0-200
+        self._current: subprocess.Popen | None = None
+
+    def say(self, text: str) -> None:
+        if self._current and self._current.poll() is None:
+            self._current.terminate()
+        try:
+            self._current = subprocess.Popen(
+                [self.executable, "-v", "cmn", "-s", "150", "-a", str(self.amplitude), text],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            log.warning("speech failed: %s", exc)
+
+
+def open_voice(enabled: bool = True, volume: int = 80) -> Voice:
+    executable = shutil.which("espeak-ng") if enabled else None
+    return EspeakVoice(executable, volume) if executable else NullVoice()

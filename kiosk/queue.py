@@ -1,0 +1,384 @@
+"""The queue engine: numbering, availability, ordering and the ticket lifecycle.
+
+One engine serves the terminal's embedded queue and the hall server. Time is
+injected (``clock``) so tests can cross midnight and opening hours.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time as _time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+
+from .domain import OPEN_STATUSES, Hall, Service, Ticket, TicketStatus, Window
+from .storage.queue_store import NumbersExhausted, QueueStore, WindowState
+
+
+class QueueError(Exception):
+    """A refused request; ``code`` is stable for APIs, the message is for people."""
+
+    code = "queue_error"
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class UnknownService(QueueError):
+    code = "unknown_service"
+
+
+class ServiceUnavailable(QueueError):
+    code = "service_unavailable"
+
+
+class WindowError(QueueError):
+    code = "window_error"
+
+
+@dataclass(frozen=True)
+class Availability:
+    open: bool
+    reason_code: str = ""  # closed_day | outside_hours | sold_out | disabled
+    reason: str = ""  # what a visitor reads
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    service: Service
+    waiting: int
+    estimated_wait_s: int
+    availability: Availability
+    windows: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Issued:
+    ticket: Ticket
+    people_ahead: int
+    estimated_wait_s: int
+    windows: tuple[int, ...]
+
+
+Listener = Callable[[str, dict], None]
+
+
+@dataclass(repr=False)
+class QueueEngine:
+    hall: Hall
+    store: QueueStore
+    clock: Callable[[], float] = _time.time
+    listeners: list[Listener] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.tz = ZoneInfo(self.hall.timezone)
+
+    # ------------------------------------------------------------------ time
+    def local(self, ts: float | None = None) -> datetime:
+        return datetime.fromtimestamp(self.clock() if ts is None else ts, self.tz)
+
+    def today(self) -> str:
+        return self.local().date().isoformat()
+
+    def _emit(self, kind: str, **data) -> None:
+        for listener in list(self.listeners):
+            listener(kind, data)
+
+    # ---------------------------------------------------------- availability
+    def service(self, code: str) -> Service:
+        svc = self.hall.service(code)
+        if svc is None:
+            raise UnknownService(f"unknown service '{code}'")
+        return svc
+
+    def availability(self, svc: Service, issued_today: int | None = None) -> Availability:
+        now = self.local()
+        if not svc.enabled:
+            return Availability(False, "disabled", "暂停办理")
+        if not self.hall.is_working_day(now.date(), svc):
+            return Availability(False, "closed_day", "今日不办公")
+        if svc.hours and not any(r.start <= now.time() < r.end for r in svc.hours):
+            return Availability(False, "outside_hours", f"办理时间 {svc.hours_text()}")
+        if issued_today is None:
+            issued_today = self._issued_today(svc)
+        if issued_today >= svc.range_end - svc.range_start + 1 or (
+                svc.daily_cap is not None and issued_today >= svc.daily_cap):
+            return Availability(False, "sold_out", "今日号已取完")
+        return Availability(True)
+
+    def _issued_today(self, svc: Service) -> int:
+        last = self.store.last_number(self.today(), svc.code)
+        return 0 if last is None else last - svc.range_start + 1
+
+    def open_windows(self, service_code: str) -> list[Window]:
+        return [w for w in self.hall.windows_for(service_code)
+                if not self.store.window_state(w.number).paused]
+
+    def average_service_s(self, svc: Service) -> float:
+        durations = [d for d in self.store.recent_durations(svc.code) if d > 0]
+        if durations:
+            return statistics.mean(durations)
+        minutes = svc.average_minutes or self.hall.default_service_minutes
+        return minutes * 60.0
+
+    def estimate_wait_s(self, svc: Service, people_ahead: int) -> int:
+        windows = max(1, len(self.open_windows(svc.code)))
+        return int(round(people_ahead * self.average_service_s(svc) / windows))
+
+    def services(self) -> list[ServiceState]:
+        """What the dispenser's grid shows, one entry per service in hall order."""
+        counts = self.store.waiting_counts(self.today())
+        out = []
+        for svc in self.hall.services:
+            waiting = counts.get(svc.code, 0)
+            out.append(ServiceState(svc, waiting, self.estimate_wait_s(svc, waiting),
+                                    self.availability(svc),
+                                    tuple(w.number for w in self.hall.windows_for(svc.code))))
+        return out
+
+    # --------------------------------------------------------------- issuing
+    def issue(self, service_code: str, priority: str | None = None, key: str | None = None,
+              terminal: str | None = None, series: str = "") -> Issued:
+        """Issue the next number, or raise ``ServiceUnavailable`` consuming nothing.
+
+        ``key`` makes the call idempotent: the same key returns the same ticket.
+        """
+        if key:
+            existing = self.store.by_key(key)
+            if existing:
+                return self._issued(existing)
+        svc = self.service(service_code)
+        if priority is not None:
+            if not self.hall.green_channel:
+                raise QueueError("this hall has no green channel", "no_green_channel")
+            if priority not in {g.code for g in self.hall.priority_groups}:
+                raise QueueError(f"unknown priority group '{priority}'", "unknown_priority")
+        state = self.availability(svc)
+        if not state.open:
+            raise ServiceUnavailable(state.reason, state.reason_code)
+        now = self.clock()
+        day = self.today()
+
+        def build(seq: int) -> Ticket:
+            return Ticket(id=uuid.uuid4().hex, number=f"{svc.prefix}{series}{seq:0{svc.number_width}d}",
+                          service=svc.code, day=day, seq=seq, issued_at=now, priority=priority,
+                          terminal=terminal, key=key)
+
+        try:
+            ticket = self.store.insert_numbered(svc.code, day, series, svc.range_start, svc.range_end,
+                                                svc.daily_cap, build)
+        except NumbersExhausted:
+            raise ServiceUnavailable("今日号已取完", "sold_out") from None
+        except IntegrityError:
+            if key and (existing := self.store.by_key(key)):
+                return self._issued(existing)  # the same key raced in from another request
+            raise
+        issued = self._issued(ticket)
+        self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
+        return issued
+
+    def _issued(self, ticket: Ticket) -> Issued:
+        svc = self.service(ticket.service)
+        ahead = self.people_ahead(ticket)
+        return Issued(ticket, ahead, self.estimate_wait_s(svc, ahead),
+                      tuple(w.number for w in self.hall.windows_for(svc.code)))
+
+    def people_ahead(self, ticket: Ticket) -> int:
+        """Waiting tickets of the same service that will be called before this one."""
+        if ticket.status is not TicketStatus.WAITING:
+            return 0
+        waiting = self.store.find(ticket.day, services=[ticket.service], statuses=[TicketStatus.WAITING])
+        by_priority = ticket.priority is not None and self.hall.priority_rule.mode != "none"
+        ahead = 0
+        for other in waiting:
+            if other.id == ticket.id:
+                continue
+            earlier = (other.issued_at, other.seq) < (ticket.issued_at, ticket.seq)
+            if by_priority:
+                ahead += other.priority is not None and earlier
+            else:
+                ahead += earlier or (other.priority is not None and self.hall.priority_rule.mode != "none")
+        return ahead
+
+    # --------------------------------------------------------------- windows
+    def window(self, number: int) -> Window:
+        w = self.hall.window(number)
+        if w is None:
+            raise WindowError(f"unknown window {number}", "unknown_window")
+        return w
+
+    def waiting_for(self, number: int) -> list[Ticket]:
+        """The window's waiting list in the order it will call them."""
+        w = self.window(number)
+        waiting = [t for t in self.store.find(self.today(), statuses=[TicketStatus.WAITING])
+                   if (t.window == number) or (t.window is None and t.service in w.services)]
+        rule = self.hall.priority_rule
+        if not w.green_channel or rule.mode == "none":
+            return waiting
+        prio = [t for t in waiting if t.priority]
+        normal = [t for t in waiting if not t.priority]
+        if rule.mode == "strict" or not normal:
+            return prio + normal
+        # interleave: the streak already served counts against the next run of priority calls
+        streak = self.store.window_state(number).priority_streak
+        ordered: list[Ticket] = []
+        while prio or normal:
+            if prio and (streak < rule.max_in_a_row or not normal):
+                ordered.append(prio.pop(0))
+                streak += 1
+            else:
+                ordered.append(normal.pop(0))
+                streak = 0
+        return ordered
+
+    def current(self, number: int) -> Ticket | None:
+        state = self.store.window_state(number)
+        return self.store.get(state.current_ticket) if state.current_ticket else None
+
+    def _close_current(self, state: WindowState, now: float) -> None:
+        """Pressing 叫号 while a ticket is still open at the window finishes it."""
+        current = self.store.get(state.current_ticket) if state.current_ticket else None
+        if current and current.status in (TicketStatus.CALLED, TicketStatus.SERVING):
+            done = replace(current, status=TicketStatus.DONE, finished_at=now,
+                           started_at=current.started_at or current.called_at)
+            if self.store.compare_and_set(done, [current.status]):
+                self._emit("ticket_finished", ticket=done.to_dict(), window=state.number)
+
+    def call_next(self, number: int, staff: str | None = None) -> Ticket | None:
+        self.window(number)
+        state = self.store.window_state(number)
+        if state.paused:
+            raise WindowError(f"window {number} is paused", "window_paused")
+        now = self.clock()
+        self._close_current(state, now)
+        for _ in range(20):  # another window may claim the same ticket; pick again
+            candidates = self.waiting_for(number)
+            if not candidates:
+                state.current_ticket = None
+                self.store.save_window_state(state)
+                return None
+            return_ticket = self._claim(candidates[0], number, now, staff, state)
+            if return_ticket:
+                return return_ticket
+        raise WindowError("the queue is too busy, try again", "busy")
+
+    def call_number(self, number: int, ticket_number: str, staff: str | None = None) -> Ticket:
+        w = self.window(number)
+        state = self.store.window_state(number)
+        matches = [t for t in self.store.find(self.today(), number=ticket_number,
+                                              statuses=[TicketStatus.WAITING, TicketStatus.NO_SHOW])
+                   if t.service in w.services or t.window == number]
+        if not matches:
+            raise WindowError(f"no waiting ticket {ticket_number} for window {number}", "not_found")
+        now = self.clock()
+        self._close_current(state, now)
+        ticket = self._claim(matches[-1], number, now, staff, state, allow_no_show=True)
+        if not ticket:
+            raise WindowError(f"ticket {ticket_number} was just called elsewhere", "conflict")
+        return ticket
+
+    def _claim(self, ticket: Ticket, number: int, now: float, staff: str | None, state: WindowState,
+               allow_no_show: bool = False) -> Ticket | None:
+        called = replace(ticket, status=TicketStatus.CALLED, window=number, called_at=now,
+                         call_count=ticket.call_count + 1)
+        expected = [TicketStatus.WAITING] + ([TicketStatus.NO_SHOW] if allow_no_show else [])
+        if not self.store.compare_and_set(called, expected):
+            return None
+        state.current_ticket = called.id
+        state.staff = staff or state.staff
+        state.priority_streak = state.priority_streak + 1 if called.priority else 0
+        self.store.save_window_state(state)
+        self._emit("ticket_called", ticket=called.to_dict(), window=number)
+        return called
+
+    def _current_or_fail(self, number: int, allowed: tuple[TicketStatus, ...]) -> tuple[Ticket, WindowState]:
+        self.window(number)
+        state = self.store.window_state(number)
+        ticket = self.store.get(state.current_ticket) if state.current_ticket else None
+        if ticket is None or ticket.status not in allowed:
+            raise WindowError(f"window {number} has no ticket to act on", "no_current_ticket")
+        return ticket, state
+
+    def _move(self, number: int, allowed: tuple[TicketStatus, ...], event: str, **changes) -> Ticket:
+        ticket, _ = self._current_or_fail(number, allowed)
+        changed = replace(ticket, **changes)
+        if not self.store.compare_and_set(changed, allowed):
+            raise WindowError("the ticket changed meanwhile, refresh", "conflict")
+        self._emit(event, ticket=changed.to_dict(), window=number)
+        return changed
+
+    def recall(self, number: int) -> Ticket:
+        ticket, _ = self._current_or_fail(number, (TicketStatus.CALLED,))
+        return self._move(number, (TicketStatus.CALLED,), "ticket_called",
+                          called_at=self.clock(), call_count=ticket.call_count + 1)
+
+    def no_show(self, number: int) -> Ticket:
+        return self._move(number, (TicketStatus.CALLED,), "ticket_no_show", status=TicketStatus.NO_SHOW)
+
+    def start(self, number: int) -> Ticket:
+        return self._move(number, (TicketStatus.CALLED,), "ticket_started",
+                          status=TicketStatus.SERVING, started_at=self.clock())
+
+    def finish(self, number: int) -> Ticket:
+        ticket, _ = self._current_or_fail(number, (TicketStatus.CALLED, TicketStatus.SERVING))
+        now = self.clock()
+        return self._move(number, (TicketStatus.CALLED, TicketStatus.SERVING), "ticket_finished",
+                          status=TicketStatus.DONE, finished_at=now,
+                          started_at=ticket.started_at or ticket.called_at)
+
+    def cancel(self, ticket_id: str) -> Ticket:
+        ticket = self.store.get(ticket_id)
+        if ticket is None:
+            raise QueueError(f"unknown ticket {ticket_id}", "not_found")
+        cancelled = replace(ticket, status=TicketStatus.CANCELLED)
+        if not self.store.compare_and_set(cancelled, [TicketStatus.WAITING]):
+            raise QueueError("only a waiting ticket can be cancelled", "conflict")
+        self._emit("ticket_cancelled", ticket=cancelled.to_dict())
+        return cancelled
+
+    def transfer(self, number: int, to_service: str | None = None, to_window: int | None = None) -> Ticket:
+        """Send the window's current visitor on; the number stays the same.
+
+        The visitor goes to the front of the target queue (the continuation keeps
+        the original issue time), so being transferred never means waiting again.
+        """
+        if (to_service is None) == (to_window is None):
+            raise WindowError("transfer needs exactly one of service or window", "bad_transfer")
+        if to_service is not None:
+            self.service(to_service)
+        if to_window is not None:
+            target = self.window(to_window)
+            if to_window == number:
+                raise WindowError("cannot transfer to the same window", "bad_transfer")
+            to_service_code = target.services[0]
+        ticket, state = self._current_or_fail(number, (TicketStatus.CALLED, TicketStatus.SERVING))
+        now = self.clock()
+        moved = replace(ticket, status=TicketStatus.TRANSFERRED, finished_at=now,
+                        started_at=ticket.started_at or ticket.called_at)
+        if not self.store.compare_and_set(moved, (TicketStatus.CALLED, TicketStatus.SERVING)):
+            raise WindowError("the ticket changed meanwhile, refresh", "conflict")
+        continuation = Ticket(
+            id=uuid.uuid4().hex, number=ticket.number,
+            service=to_service if to_service is not None else to_service_code,
+            day=ticket.day, seq=ticket.seq, issued_at=ticket.issued_at, priority=ticket.priority,
+            window=to_window, terminal=ticket.terminal, transferred_from=ticket.id)
+        self.store.insert(continuation, generation=self.store.generation_of(ticket.id) + 1)
+        state.current_ticket = None
+        self.store.save_window_state(state)
+        self._emit("ticket_transferred", ticket=continuation.to_dict(), window=number)
+        return continuation
+
+    def set_paused(self, number: int, paused: bool) -> WindowState:
+        self.window(number)
+        state = self.store.window_state(number)
+        state.paused = paused
+        self.store.save_window_state(state)
+        self._emit("window_paused" if paused else "window_resumed", window=number)
+        return state

@@ -1,0 +1,96 @@
+"""Queue tables and their migrations.
+
+Migrations are numbered steps per component (``queue`` here; the server adds
+its own). Each step runs once, in order, inside a transaction, and the
+component's version is recorded in ``schema_versions``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+schema_versions = sa.Table(
+    "schema_versions", metadata,
+    sa.Column("component", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+tickets = sa.Table(
+    "tickets", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("hall", sa.String(32), nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("service", sa.String(32), nullable=False),
+    sa.Column("number", sa.String(12), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("series", sa.String(4), nullable=False, server_default=""),
+    sa.Column("generation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("priority", sa.String(32)),
+    sa.Column("window", sa.Integer),
+    sa.Column("issued_at", sa.Float, nullable=False),
+    sa.Column("called_at", sa.Float),
+    sa.Column("started_at", sa.Float),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("call_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("terminal", sa.String(64)),
+    sa.Column("key", sa.String(64), unique=True),
+    sa.Column("transferred_from", sa.String(32)),
+    sa.Column("staff", sa.String(64)),
+    # A transferred ticket keeps its number; the generation tells the copies apart.
+    sa.UniqueConstraint("hall", "day", "number", "generation", name="uq_ticket_number"),
+    sa.Index("ix_tickets_queue", "hall", "day", "status", "service"),
+)
+
+counters = sa.Table(
+    "counters", metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("service", sa.String(32), primary_key=True),
+    sa.Column("series", sa.String(4), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)
+
+window_states = sa.Table(
+    "window_states", metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("current_ticket", sa.String(32)),
+    sa.Column("staff", sa.String(64)),
+    sa.Column("priority_streak", sa.Integer, nullable=False, server_default="0"),
+)
+
+
+def _queue_v1(conn: sa.Connection) -> None:
+    for table in (tickets, counters, window_states):
+        table.create(conn, checkfirst=True)
+
+
+QUEUE_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_queue_v1]
+
+
+def migrate(engine: sa.Engine, component: str, steps: list[Callable[[sa.Connection], None]]) -> int:
+    """Bring ``component`` up to ``len(steps)``; returns the version reached."""
+    with engine.begin() as conn:
+        schema_versions.create(conn, checkfirst=True)
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(schema_versions.c.version)
+                           .where(schema_versions.c.component == component)).first()
+        current = row[0] if row else 0
+        if current > len(steps):
+            raise RuntimeError(f"database schema '{component}' is version {current}, "
+                               f"newer than this program ({len(steps)}): upgrade the program")
+        for step in steps[current:]:
+            step(conn)
+        if current < len(steps):
+            if row:
+                conn.execute(schema_versions.update().where(schema_versions.c.component == component)
+                             .values(version=len(steps)))
+            else:
+                conn.execute(schema_versions.insert().values(component=component, version=len(steps)))
+    return len(steps)

@@ -1,0 +1,228 @@
+"""The terminal facade: the one object the screens, the CLI and the tests drive.
+
+It owns the queue backend (embedded engine today, a hall-server client when one
+is configured), the printer and the voice. Screens only read the plain values
+it returns and forward taps; nothing here knows about Kivy. Work that may
+block (printing, speech) runs on worker threads and reports through callbacks,
+which the screens hop back onto their UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from devices.printer import Printer, PrinterStatus, PrintError
+from devices.voice import Voice
+
+from .config import TerminalConfig
+from .domain import Hall, PriorityGroup
+from .queue import Issued, QueueEngine, QueueError, ServiceState, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+PAUSED_MESSAGE = "暂停取号，请联系工作人员"
+
+
+@dataclass(frozen=True)
+class ServiceButton:
+    code: str
+    name: str
+    icon: str
+    waiting: int
+    wait_text: str
+    enabled: bool
+    reason: str  # why it is disabled, in the visitor's words
+
+
+@dataclass(frozen=True)
+class Grid:
+    buttons: tuple[ServiceButton, ...]
+    paused: bool  # the printer cannot print: no service can be taken
+    pause_reason: str  # for staff, e.g. "缺纸 / paper out"
+
+
+@dataclass
+class TicketOutcome:
+    ticket_id: str
+    number: str
+    service_name: str
+    windows: tuple[int, ...]
+    people_ahead: int
+    estimated_wait_s: int
+    issued_at: float
+    print_state: str = "printing"  # printing | printed | failed | none
+    print_error: str = ""
+
+
+class VisitorError(Exception):
+    """A refusal to show a visitor, in Chinese, with nothing consumed."""
+
+
+def wait_text(seconds: int) -> str:
+    if seconds < 60:
+        return "无需等待" if seconds == 0 else "约1分钟"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"约{minutes}分钟"
+    return f"约{minutes // 60}小时{minutes % 60:02d}分"
+
+
+class Terminal:
+    def __init__(self, config: TerminalConfig, hall: Hall, backend: QueueEngine, printer: Printer,
+                 voice: Voice, clock: Callable[[], float] = time.time):
+        self.config = config
+        self.hall = hall
+        self.backend = backend
+        self.printer = printer
+        self.voice = voice
+        self.clock = clock
+        self.warnings: list[str] = []  # for staff: paper near end and the like
+        self._last_status = PrinterStatus.READY
+        self._print_lock = threading.Lock()  # one job on the wire at a time
+        self._issue_lock = threading.Lock()  # one ticket per tap, even if taps race
+
+    # --------------------------------------------------------------- reading
+    @property
+    def hall_name(self) -> str:
+        return self.hall.name
+
+    @property
+    def priority_groups(self) -> tuple[PriorityGroup, ...]:
+        return self.hall.priority_groups if self.hall.green_channel else ()
+
+    def printer_status(self) -> PrinterStatus:
+        try:
+            status = self.printer.status()
+        except Exception as exc:  # a broken driver must not take the screen down
+            log.warning("printer status failed: %s", exc)
+            status = PrinterStatus.NO_ANSWER
+        if status is PrinterStatus.PAPER_NEAR_END and self._last_status is not status:
+            self._warn("打印纸将用尽，请及时更换 / paper near end")
+        if status is not self._last_status:
+            log.info("printer status %s -> %s", self._last_status.value, status.value)
+        self._last_status = status
+        return status
+
+    def grid(self, status: PrinterStatus | None = None) -> Grid:
+        status = self.printer_status() if status is None else status
+        paused = not status.can_print
+        buttons = tuple(self._button(s) for s in self.backend.services())
+        return Grid(buttons, paused, f"{status.label_zh} / {status.label_en}" if paused else "")
+
+    def _button(self, state: ServiceState) -> ServiceButton:
+        svc = state.service
+        return ServiceButton(svc.code, svc.name, svc.icon, state.waiting, wait_text(state.estimated_wait_s),
+                             state.availability.open, state.availability.reason)
+
+    # --------------------------------------------------------------- issuing
+    def issue(self, service_code: str, priority: str | None = None, *,
+              on_printed: Callable[[TicketOutcome], None] | None = None,
+              wait_for_print: bool = False) -> TicketOutcome:
+        """Check the printer, issue a number, then print it on a worker thread.
+
+        A printer that cannot print refuses before a number is consumed. A job
+        that fails after issuing leaves the ticket in the queue; the outcome
+        says ``failed`` and the screen offers a reprint.
+        """
+        with self._issue_lock:
+            status = self.printer_status()
+            if not status.can_print:
+                raise VisitorError(PAUSED_MESSAGE)
+            try:
+                issued = self.backend.issue(service_code, priority=priority, terminal=self.config.name)
+            except ServiceUnavailable as exc:
+                raise VisitorError(str(exc)) from exc  # already in the visitor's words
+            except QueueError as exc:
+                log.warning("issue %s refused: %s", service_code, exc)
+                raise VisitorError("暂时无法取号，请联系工作人员") from exc
+        outcome = self._outcome(issued)
+        log.info("issued %s (%s) ahead=%d", outcome.number, service_code, outcome.people_ahead)
+        self.voice.say(f"您的号码是 {spoken_number(outcome.number)}，前面还有 {outcome.people_ahead} 人，请留意叫号")
+        self._start_print(outcome, issued, on_printed, wait_for_print)
+        return outcome
+
+    def _outcome(self, issued: Issued) -> TicketOutcome:
+        svc = self.hall.service(issued.ticket.service)
+        return TicketOutcome(issued.ticket.id, issued.ticket.number, svc.name if svc else issued.ticket.service,
+                             issued.windows, issued.people_ahead, issued.estimated_wait_s,
+                             issued.ticket.issued_at)
+
+    def reprint(self, outcome: TicketOutcome, on_printed: Callable[[TicketOutcome], None] | None = None,
+                wait_for_print: bool = False) -> None:
+        ticket = self.backend.store.get(outcome.ticket_id)
+        if ticket is None:
+            raise VisitorError("找不到该号码，请联系工作人员")
+        issued = Issued(ticket, outcome.people_ahead, outcome.estimated_wait_s, outcome.windows)
+        outcome.print_state, outcome.print_error = "printing", ""
+        self._start_print(outcome, issued, on_printed, wait_for_print)
+
+    def _start_print(self, outcome: TicketOutcome, issued: Issued,
+                     on_printed: Callable[[TicketOutcome], None] | None, wait: bool) -> None:
+        def job() -> None:
+            self._print(outcome, issued)
+            if on_printed:
+                on_printed(outcome)
+
+        if wait:
+            job()
+        else:
+            threading.Thread(target=job, name=f"print-{outcome.number}", daemon=True).start()
+
+    def _print(self, outcome: TicketOutcome, issued: Issued) -> None:
+        from .ticket_layout import ticket_document
+
+        doc = ticket_document(self.hall.name, issued.ticket, outcome.service_name, outcome.people_ahead,
+                              list(outcome.windows), paper_width_mm=self.config.printer.paper_width_mm)
+        with self._print_lock:
+            try:
+                self.printer.print_document(doc)
+            except PrintError as exc:
+                outcome.print_state, outcome.print_error = "failed", str(exc)
+                log.error("print of %s failed: %s", outcome.number, exc)
+                return
+            except Exception as exc:  # a driver bug must still end as a visible failure
+                outcome.print_state, outcome.print_error = "failed", str(exc)
+                log.exception("print of %s crashed", outcome.number)
+                return
+        outcome.print_state = "printed"
+
+    def _warn(self, message: str) -> None:
+        log.warning(message)
+        self.warnings.append(f"{time.strftime('%H:%M:%S')} {message}")
+        del self.warnings[:-50]
+
+    def close(self) -> None:
+        self.printer.close()
+
+
+def spoken_number(number: str) -> str:
+    """'A012' -> 'A 0 1 2' so the engine reads digits one by one, as hall callers do."""
+    return " ".join(number)
+
+
+def build_terminal(config: TerminalConfig, *, printer: Printer | None = None, voice: Voice | None = None,
+                   clock: Callable[[], float] = time.time) -> Terminal:
+    """Wire a terminal from its config: hall, embedded queue, printer and voice."""
+    from devices.voice import open_voice
+
+    from .config import load_hall
+    from .storage.db import open_engine, sqlite_url
+    from .storage.queue_store import QueueStore
+
+    hall = load_hall(config.hall_file)
+    data_dir = Path(config.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = QueueStore(open_engine(sqlite_url(data_dir / "queue.db")), hall.code)
+    engine = QueueEngine(hall, store, clock=clock)
+    if printer is None:
+        from devices.printer import open_printer
+
+        printer = open_printer(config.printer, data_dir)
+    if voice is None:
+        voice = open_voice(config.voice_enabled, config.voice_volume)
+    return Terminal(config, hall, engine, printer, voice, clock=clock)
