@@ -194,18 +194,11 @@ class QueueEngine:
         """Waiting tickets of the same service that will be called before this one."""
         if ticket.status is not TicketStatus.WAITING:
             return 0
-        waiting = self.store.find(ticket.day, services=[ticket.service], statuses=[TicketStatus.WAITING])
+        # counted in SQL: a busy day has thousands of waiting tickets per service
         by_priority = ticket.priority is not None and self.hall.priority_rule.mode != "none"
-        ahead = 0
-        for other in waiting:
-            if other.id == ticket.id:
-                continue
-            earlier = (other.issued_at, other.seq) < (ticket.issued_at, ticket.seq)
-            if by_priority:
-                ahead += other.priority is not None and earlier
-            else:
-                ahead += earlier or (other.priority is not None and self.hall.priority_rule.mode != "none")
-        return ahead
+        return self.store.count_ahead(
+            ticket, priority_only=by_priority,
+            plus_all_priority=not by_priority and self.hall.priority_rule.mode != "none")
 
     # --------------------------------------------------------------- windows
     def window(self, number: int) -> Window:

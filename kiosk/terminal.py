@@ -95,6 +95,11 @@ class Terminal:
     def priority_groups(self) -> tuple[PriorityGroup, ...]:
         return self.hall.priority_groups if self.hall.green_channel else ()
 
+    def needs_priority_step(self, service_code: str) -> bool:
+        """Ask about the green channel only where a window would actually call it first."""
+        return bool(self.priority_groups) and any(
+            w.green_channel for w in self.hall.windows_for(service_code))
+
     def printer_status(self) -> PrinterStatus:
         try:
             status = self.printer.status()

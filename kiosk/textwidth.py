@@ -1,5 +1,8 @@
-"""Display width of text on a receipt printer: a CJK or full-width character
-takes two columns of the printer's font, everything else one.
+"""Display width of text on a Chinese receipt printer.
+
+In GB18030/GBK every non-ASCII character is a double-byte code the printer
+draws full width (two columns of its 12-dot font): CJK, full-width punctuation,
+and also “”…— or é. ASCII is one column.
 
 Shared by the ticket layout (does a line fit?) and the printer renderers
 (where does a line wrap?), so the PNG preview wraps exactly like the paper.
@@ -21,7 +24,7 @@ def columns_for(paper_width_mm: int) -> int:
 
 
 def char_width(ch: str) -> int:
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return 1 if ch.isascii() else 2
 
 
 def text_width(text: str) -> int:
@@ -58,7 +61,7 @@ def wrap(text: str, columns: int) -> list[str]:
 
 
 # Marks that must not start a line (the usual Chinese line-breaking rule).
-_NO_LINE_START = set("，。、；：！？）》」』】〕…,.;:!?)")
+_NO_LINE_START = set("，。、；：！？）》」』】〕…”’")
 
 
 def _split(line: str, next_ch: str) -> tuple[str, str]:

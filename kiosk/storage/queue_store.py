@@ -127,6 +127,26 @@ class QueueStore:
         with self.engine.connect() as conn:
             return [_ticket(r) for r in conn.execute(q)]
 
+    def count_ahead(self, ticket: Ticket, *, priority_only: bool, plus_all_priority: bool) -> int:
+        """Waiting tickets of ``ticket``'s service and day counted as ahead of it, in SQL.
+
+        Earlier means an earlier (issued_at, seq). ``priority_only`` counts only
+        earlier priority tickets; ``plus_all_priority`` also counts every waiting
+        priority ticket, earlier or not (they jump the queue).
+        """
+        t = tickets.c
+        earlier = sa.or_(t.issued_at < ticket.issued_at,
+                         sa.and_(t.issued_at == ticket.issued_at, t.seq < ticket.seq))
+        if priority_only:
+            earlier = sa.and_(earlier, t.priority.is_not(None))
+        if plus_all_priority:
+            earlier = sa.or_(earlier, t.priority.is_not(None))
+        q = (sa.select(sa.func.count()).select_from(tickets)
+             .where(t.hall == self.hall, t.day == ticket.day, t.service == ticket.service,
+                    t.status == TicketStatus.WAITING.value, t.id != ticket.id, earlier))
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
     def last_number(self, day: str, service: str, series: str = "") -> int | None:
         """The last sequence number issued for the service that day, if any."""
         q = sa.select(counters.c.last).where(counters.c.hall == self.hall, counters.c.day == day,

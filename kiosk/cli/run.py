@@ -1,0 +1,43 @@
+"""`kiosk run`: start a full-screen terminal."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="start a terminal (full screen); no config: dispenser on the sample hall")
+    p.add_argument("--config", metavar="FILE", help="terminal file (default: shipped config/terminal.toml)")
+    p.add_argument("--mode", choices=["dispenser", "evaluator", "inquiry", "combined"],
+                   help="override the terminal file's mode")
+    p.add_argument("--windowed", action="store_true", help="run in a window, for development")
+    p.add_argument("--size", default="", metavar="WxH",
+                   help="window size with --windowed, e.g. 1080x1920 for a portrait screen")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from kiosk.cli import CliError
+    from kiosk.config import ConfigInvalid, load_terminal
+
+    try:
+        config = load_terminal(args.config)
+    except ConfigInvalid as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return 1
+    if args.mode:
+        config.mode = args.mode
+    size = None
+    if args.size:
+        try:
+            w, h = (int(x) for x in args.size.lower().split("x"))
+            size = (w, h)
+        except ValueError:
+            raise CliError(f"--size must look like 1920x1080, not '{args.size}'") from None
+    if config.mode not in ("dispenser",):
+        print(f"kiosk run: mode '{config.mode}' is not built yet / 尚未实现", file=sys.stderr)
+        return 2
+    from kiosk.app import run_app
+
+    return run_app(config, windowed=args.windowed, size=size)

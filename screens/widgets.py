@@ -1,0 +1,95 @@
+"""Reusable visitor widgets: panels, big buttons, service cards, header, countdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+
+from kiosk.paths import ASSETS_DIR
+
+from . import theme
+
+Builder.load_file(str(Path(__file__).with_name("widgets.kv")))
+
+
+def icon_path(name: str) -> str:
+    path = ASSETS_DIR / "icons" / f"{name}.png"
+    return str(path if path.exists() else ASSETS_DIR / "icons" / "general.png")
+
+
+class Panel(BoxLayout):
+    bg = ColorProperty(theme.rgba(theme.WHITE))
+    radius = NumericProperty(20)
+
+
+class BigButton(ButtonBehavior, Label):
+    bg = ColorProperty(theme.rgba(theme.BLUE))
+    bg_down = ColorProperty(theme.rgba(theme.BLUE_DARK))
+    ink = ColorProperty(theme.rgba(theme.WHITE))
+
+    def on_disabled(self, _instance, value: bool) -> None:
+        self.opacity = 0.5 if value else 1
+
+
+class ServiceCard(ButtonBehavior, BoxLayout):
+    code = StringProperty("")
+    name = StringProperty("")
+    detail = StringProperty("")
+    icon_source = StringProperty("")
+    enabled = BooleanProperty(True)  # a closed service stays visible, with its reason
+
+
+class Header(BoxLayout):
+    title = StringProperty("")
+    clock_text = StringProperty("")
+    status_text = StringProperty("")  # e.g. the offline marker
+    logo_source = StringProperty(icon_path("home"))
+
+
+class CountdownLabel(Label):
+    pass
+
+
+class IdleTimer:
+    """Calls ``on_timeout`` after ``timeout`` seconds without a touch.
+
+    The last ``warn`` seconds are announced through ``on_tick(seconds_left)``
+    (0 clears the warning), so a visitor is never sent home without notice.
+    Any touch restarts it; it only runs while started.
+    """
+
+    def __init__(self, timeout: float, warn: float, on_timeout, on_tick):
+        self.timeout, self.warn = timeout, warn
+        self.on_timeout, self.on_tick = on_timeout, on_tick
+        self._left = timeout
+        self._event = None
+
+    def start(self) -> None:
+        self.stop()
+        self._left = self.timeout
+        self._event = Clock.schedule_interval(self._step, 0.25)
+
+    def stop(self) -> None:
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None
+        self.on_tick(0)
+
+    def poke(self) -> None:
+        if self._event is not None:
+            self._left = self.timeout
+            self.on_tick(0)
+
+    def _step(self, dt: float) -> None:
+        self._left -= dt
+        if self._left <= 0:
+            self.stop()
+            self.on_timeout()
+        elif self._left <= self.warn:
+            self.on_tick(int(self._left) + 1)

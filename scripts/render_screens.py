@@ -1,0 +1,56 @@
+"""Render every dispenser screen to PNG in both orientations (for review and the README).
+
+    python scripts/render_screens.py OUT_DIR
+"""
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from screens.offscreen import Harness, offscreen_environment  # noqa: E402
+
+offscreen_environment()
+
+
+def main(out: Path) -> None:
+    from devices.printer import FakePrinter, PrinterStatus
+    from devices.voice import FakeVoice
+    from kiosk.config import load_terminal
+    from kiosk.terminal import build_terminal
+
+    out.mkdir(parents=True, exist_ok=True)
+    config = load_terminal(None)
+    config.data_dir = Path(tempfile.mkdtemp(prefix="kiosk-render-"))
+    printer = FakePrinter()
+    terminal = build_terminal(config, printer=printer, voice=FakeVoice())
+    for _ in range(3):
+        terminal.issue("general", wait_for_print=True)
+    h = Harness(terminal, (1920, 1080))
+    for size, tag in (((1920, 1080), "landscape"), ((1080, 1920), "portrait")):
+        h.resize(size)
+        sm = h.sm
+        sm.current = "attract"
+        h.screenshot(out / f"attract-{tag}.png")
+        sm.current = "grid"
+        h.screenshot(out / f"grid-{tag}.png")
+        sm.current = "priority"
+        h.screenshot(out / f"priority-{tag}.png")
+        sm.get_screen("ticket").issue("general", None)
+        h.wait(lambda: sm.get_screen("ticket").outcome.print_state != "printing")
+        h.screenshot(out / f"ticket-{tag}.png")
+        printer.state = PrinterStatus.PAPER_OUT
+        sm.current = "grid"
+        sm.get_screen("grid").show(terminal.grid())
+        h.screenshot(out / f"grid-paused-{tag}.png")
+        printer.state = PrinterStatus.READY
+        printer.fail_next_job = "no answer after the job"
+        sm.get_screen("ticket").issue("general", None)
+        h.wait(lambda: sm.get_screen("ticket").outcome.print_state == "failed")
+        h.screenshot(out / f"ticket-failed-{tag}.png")
+    h.close()
+    print(f"rendered into {out}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "out/screens"))
