@@ -76,9 +76,17 @@ def build_app_class():
                               (PriorityScreen, "priority"), (TicketScreen, "ticket")):
                 sm.add_widget(cls(self.terminal, name=name))
             self.sm = sm
+            if os.environ.get("KIOSK_EXIT_AFTER_FIRST_FRAME"):  # bench/cold_start.py measures this
+                Window.bind(on_flip=self._first_frame)
             self._tick(0)
             Clock.schedule_interval(self._tick, 1)
             return sm
+
+        def _first_frame(self, *_args) -> None:
+            import time
+
+            print(f"first-frame {time.time():.6f} {self.sm.current}", flush=True)
+            self.stop()
 
         def _rescale(self, _window, size) -> None:
             self.scale = min(size) / 1080.0

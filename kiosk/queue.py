@@ -212,6 +212,12 @@ class QueueEngine:
         w = self.window(number)
         waiting = [t for t in self.store.find(self.today(), statuses=[TicketStatus.WAITING])
                    if (t.window == number) or (t.window is None and t.service in w.services)]
+        # a transferred visitor already waited once: they go before everyone else
+        transferred = [t for t in waiting if t.transferred_from]
+        waiting = [t for t in waiting if not t.transferred_from]
+        return transferred + self._priority_order(w, waiting)
+
+    def _priority_order(self, w: Window, waiting: list[Ticket]) -> list[Ticket]:
         rule = self.hall.priority_rule
         if not w.green_channel or rule.mode == "none":
             return waiting
@@ -220,7 +226,7 @@ class QueueEngine:
         if rule.mode == "strict" or not normal:
             return prio + normal
         # interleave: the streak already served counts against the next run of priority calls
-        streak = self.store.window_state(number).priority_streak
+        streak = self.store.window_state(w.number).priority_streak
         ordered: list[Ticket] = []
         while prio or normal:
             if prio and (streak < rule.max_in_a_row or not normal):

@@ -88,3 +88,6 @@ def test_page_document(settings: PrinterSettings) -> Document:
     doc.add(Text("扫码应显示 PRINTER-TEST-OK", "center"))
     doc.add(Cut())
     return doc
+
+
+test_page_document.__test__ = False  # a page for printers, not a test: keep pytest from collecting it

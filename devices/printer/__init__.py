@@ -1,6 +1,13 @@
-"""Receipt printers: the interface, a fake, and the real implementations."""
+"""Receipt printers: the interface, a fake, and the real implementations.
+
+``open_printer(settings, data_dir)`` builds the configured one (serial,
+network, preview or none); serial and network modules load on demand.
+"""
 
 from .base import Printer, PrinterStatus, PrintError
+from .factory import PrinterConfigError, open_printer
 from .fake import FakePrinter
+from .preview import NullPrinter, PreviewPrinter
 
-__all__ = ["Printer", "PrinterStatus", "PrintError", "FakePrinter"]
+__all__ = ["Printer", "PrinterStatus", "PrintError", "FakePrinter", "PrinterConfigError", "open_printer",
+           "NullPrinter", "PreviewPrinter"]

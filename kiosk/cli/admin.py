@@ -1,9 +1,162 @@
-"""`kiosk admin`: not built yet."""
+"""`kiosk admin`: staff accounts, terminal enrollment codes and services on a server database.
+
+Changes go straight into the database; a running server picks them up on its
+next request (it watches the hall's version counter).
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+import sys
+from datetime import datetime
+from pathlib import Path
 
 
 def register(sub) -> None:
-    from kiosk.cli import not_built
+    p = sub.add_parser("admin", help="manage the hall server's database / 服务器管理",
+                       description="Manage staff, terminal enrollment codes and services on a hall server database.")
+    cmds = p.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
 
-    p = sub.add_parser("admin", help="(not built yet)")
-    p.add_argument("rest", nargs="*")
-    p.set_defaults(func=not_built("admin"))
+    def command(name: str, help: str, func):
+        c = cmds.add_parser(name, help=help, description=help)
+        c.add_argument("--db", metavar="URL", default=None,
+                       help="server database (default: server.db in the data folder, as for `kiosk serve`)")
+        c.add_argument("--hall", metavar="FILE", type=Path, default=None,
+                       help="hall file to load if the database is still empty (default: the sample hall)")
+        c.set_defaults(func=func)
+        return c
+
+    c = command("add-user", "add a staff account (the first admin comes from here)", _add_user)
+    c.add_argument("name", help="username (letters, digits, . _ -)")
+    c.add_argument("--role", required=True, choices=("window", "supervisor", "admin"))
+    c.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    c.add_argument("--display-name", default="", help="name shown on pages, e.g. 王芳")
+    c.add_argument("--staff-no", default="", help="工号")
+    c.add_argument("--window", type=int, default=None, help="the window they usually sit at")
+
+    c = command("enrollment-code", "print a one-time terminal enrollment code, valid 24 hours", _enrollment_code)
+    c.add_argument("--name", default=None, metavar="TERMINAL", help="only a terminal of this name may use it")
+
+    c = command("add-service", "add a service (open at all times and uncapped unless told)", _add_service)
+    c.add_argument("--code", required=True, help="lowercase code, e.g. pension")
+    c.add_argument("--name", required=True, help="name shown to visitors, e.g. 养老认证")
+    c.add_argument("--prefix", required=True, help="ticket letter(s), e.g. L")
+    c.add_argument("--range", default="1-999", metavar="A-B", help="number range (default 1-999)")
+    c.add_argument("--daily-cap", type=int, default=None, metavar="N", help="tickets per day (default: no cap)")
+    c.add_argument("--hours", default="", help='opening hours, e.g. "08:30-12:00 14:00-17:30" (default: always)')
+    c.add_argument("--windows", default="", metavar="N,N", help="windows that serve it, e.g. 3,9")
+    c.add_argument("--icon", default="general")
+    c.add_argument("--average-minutes", type=float, default=None, help="expected minutes per visitor")
+    c.add_argument("--description", default="")
+
+
+def _db(args):
+    from kiosk import paths
+    from kiosk.cli import CliError
+    from kiosk.storage.db import open_engine
+    from server import hall_store
+    from server.main import default_db_url
+
+    url = args.db or default_db_url()
+    if not re.match(r"^(sqlite:///|postgresql(\+psycopg)?://)", url):
+        raise CliError(f"--db {url}: use sqlite:///FILE or postgresql://...")
+    try:
+        engine = open_engine(url)
+        hall_store.prepare(engine)
+        hall_store.seed(engine, args.hall or paths.SAMPLE_HALL)
+    except CliError:
+        raise
+    except Exception as exc:
+        from kiosk.config import ConfigInvalid
+
+        if isinstance(exc, ConfigInvalid):
+            raise CliError(f"--hall: {exc.errors[0]}") from None
+        raise CliError(f"--db {url.split('@')[-1]}: cannot open the database: {str(exc).splitlines()[0]}") from None
+    return engine
+
+
+def _read_password(args) -> str:
+    from kiosk.cli import CliError
+
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise CliError("the two passwords differ")
+        return first
+    raise CliError("give the password with --password-stdin (it is never taken from the command line)")
+
+
+def _add_user(args) -> int:
+    from kiosk.cli import CliError
+    from server import accounts
+
+    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", args.name):
+        raise CliError(f"name '{args.name}': use 1-64 letters, digits, '.', '_' or '-'")
+    if args.window is not None and not 1 <= args.window <= 999:
+        raise CliError(f"--window {args.window}: must be 1-999")
+    password = _read_password(args)
+    engine = _db(args)
+    try:
+        accounts.add_user(engine, args.name, args.role, password, args.display_name, args.staff_no, args.window)
+    except accounts.AccountError as exc:
+        raise CliError(f"{'name' if exc.field == 'username' else exc.field}: {exc}") from None
+    print(f"added {args.role} '{args.name}'")
+    return 0
+
+
+def _enrollment_code(args) -> int:
+    from server import accounts
+
+    engine = _db(args)
+    code, expires = accounts.enrollment_code(engine, args.name)
+    until = datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
+    print(code)
+    print(f"one-time code{' for ' + args.name if args.name else ''}, valid until {until}", file=sys.stderr)
+    return 0
+
+
+def _add_service(args) -> int:
+    from kiosk.cli import CliError
+    from kiosk.config import CODE_RE, PREFIX_RE, _parse_hours
+    from kiosk.domain import Service
+    from server import hall_store
+
+    if not CODE_RE.match(args.code):
+        raise CliError(f"--code '{args.code}': lowercase letters, digits, '-' or '_', starting with a letter")
+    if not PREFIX_RE.match(args.prefix):
+        raise CliError(f"--prefix '{args.prefix}': 1 or 2 capital letters")
+    if not args.name.strip() or len(args.name) > 100:
+        raise CliError("--name: must be 1-100 characters")
+    m = re.match(r"^(\d{1,5})-(\d{1,5})$", args.range)
+    if not m or int(m.group(1)) > int(m.group(2)):
+        raise CliError(f"--range '{args.range}': use FIRST-LAST, e.g. 1-500")
+    if args.daily_cap is not None and not 1 <= args.daily_cap <= 99999:
+        raise CliError(f"--daily-cap {args.daily_cap}: must be 1-99999")
+    try:
+        hours = _parse_hours(args.hours) if args.hours.strip() else ()
+    except ValueError as exc:
+        raise CliError(f"--hours: {exc} (example: \"08:30-12:00 14:00-17:30\")") from None
+    try:
+        windows = [int(n) for n in args.windows.split(",") if n.strip()]
+    except ValueError:
+        raise CliError(f"--windows '{args.windows}': window numbers separated by commas, e.g. 3,9") from None
+    if args.average_minutes is not None and not 0 < args.average_minutes <= 240:
+        raise CliError("--average-minutes: must be above 0 and at most 240")
+    svc = Service(code=args.code, name=args.name.strip(), prefix=args.prefix, range_start=int(m.group(1)),
+                  range_end=int(m.group(2)), daily_cap=args.daily_cap, hours=hours, icon=args.icon,
+                  average_minutes=args.average_minutes, description=args.description)
+    engine = _db(args)
+    with engine.connect() as conn:
+        code = hall_store.hall_code(conn)
+    try:
+        hall_store.add_service(engine, code, svc, windows)
+    except hall_store.HallEditError as exc:
+        raise CliError(f"--{exc.field}: {exc}") from None
+    served = f", served at window {', '.join(map(str, windows))}" if windows else " (no window serves it yet)"
+    print(f"added service {svc.code} {svc.name} ({svc.prefix}{svc.range_start:0{svc.number_width}d}-)"
+          f"{served}")
+    return 0

@@ -1,9 +1,25 @@
-"""`kiosk serve`: not built yet."""
+"""`kiosk serve`: run the hall server (API, call console, hall display, admin pages)."""
+
+from __future__ import annotations
 
 
 def register(sub) -> None:
-    from kiosk.cli import not_built
+    from server.main import add_arguments
 
-    p = sub.add_parser("serve", help="(not built yet)")
-    p.add_argument("rest", nargs="*")
-    p.set_defaults(func=not_built("serve"))
+    p = sub.add_parser("serve", help="run the hall server / 运行大厅服务器",
+                       description="Run the hall server. On an empty database it loads the hall file.")
+    add_arguments(p)
+    p.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    from kiosk.cli import CliError
+    from server.main import serve
+
+    try:
+        serve(args.db, args.host, args.port, args.hall, args.access_log)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:  # e.g. the port is taken
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    return 0

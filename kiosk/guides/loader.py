@@ -1,0 +1,299 @@
+"""Read and validate a guide content folder.
+
+Layout (see config/guides/):
+    catalogue.toml          categories, hot items, the QR address of a guide
+    <anything>/*.toml       one guide per file (folders are for people: one per category)
+    policies/*.toml         policy documents
+
+Every error names file, line and field, and all are reported at once, so a
+supervisor fixes a folder in one pass. Nothing is returned unless the whole
+folder is valid: a terminal keeps its last good content otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import ConfigError, ConfigInvalid
+from kiosk.domain import Hall
+from kiosk.schema import Field, Problems, between, check_table, one_of
+from kiosk.tomlpos import key_lines, line_of
+
+from .model import CASE_TYPES, MATERIAL_FORMS, Category, Guide, GuideContent, Material, Policy
+
+CATALOGUE_FILE = "catalogue.toml"
+POLICY_FOLDER = "policies"
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+PHONE_RE = re.compile(r"^[0-9][0-9 ()\-、/，,转]*[0-9]$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+WORKDAYS_RE = re.compile(r"^(\d+)个工作日$")
+
+
+def _id(value: str) -> str | None:
+    return None if ID_RE.match(value) else "must be lowercase letters, digits and '-' (2-64 characters)"
+
+
+def _text(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+def _texts(value: list) -> str | None:
+    for i, item in enumerate(value):
+        if not item.strip():
+            return f"item {i + 1} is empty"
+    return None
+
+
+def _non_empty_texts(value: list) -> str | None:
+    return "must list at least one item" if not value else _texts(value)
+
+
+def _phone(value: str) -> str | None:
+    return None if PHONE_RE.match(value) else "must be a phone number, e.g. 0123-6612301"
+
+
+def _date(value: Any) -> str | None:
+    return None if DATE_RE.match(str(value)) else "must be a date YYYY-MM-DD"
+
+
+CATEGORY_SPEC = {
+    "code": Field(str, required=True, check=_id),
+    "name": Field(str, required=True, check=_text),
+    "icon": Field(str, "general", check=_text),
+    "description": Field(str, ""),
+}
+CATALOGUE_SPEC = {
+    "hot": Field(list, [], items=str),
+    "guide_url": Field(str, "", check=lambda v: None if not v or "{id}" in v else "must contain {id}"),
+    "categories": Field(list, required=True),
+}
+MATERIAL_SPEC = {
+    "name": Field(str, required=True, check=_text),
+    "form": Field(str, "原件", check=one_of(*MATERIAL_FORMS)),
+    "count": Field(int, 1, check=between(1, 99)),
+    "notes": Field(str, ""),
+}
+GUIDE_SPEC = {
+    "id": Field(str, required=True, check=_id),
+    "name": Field(str, required=True, check=_text),
+    "category": Field(str, required=True),
+    "case_type": Field(str, required=True, check=one_of(*CASE_TYPES)),
+    "window": Field(int, required=True, check=between(1, 999)),
+    "service": Field(str, required=True, check=_text),
+    "legal_basis": Field(list, required=True, items=str, check=_non_empty_texts),
+    "conditions": Field(list, [], items=str, check=_texts),
+    "materials": Field(list, required=True),
+    "steps": Field(list, required=True, items=str, check=_non_empty_texts),
+    "legal_limit": Field(str, required=True, check=_text),
+    "promised_limit": Field(str, required=True, check=_text),
+    "fees": Field(str, "不收费", check=_text),
+    "result": Field(str, required=True, check=_text),
+    "contact": Field(str, required=True, check=_phone),
+    "notes": Field(list, [], items=str, check=_texts),
+    "keywords": Field(list, [], items=str, check=_texts),
+}
+POLICY_SPEC = {
+    "id": Field(str, required=True, check=_id),
+    "title": Field(str, required=True, check=_text),
+    "issuer": Field(str, required=True, check=_text),
+    "date": Field((str, date), required=True, check=_date),  # a bare TOML date is fine too
+    "number": Field(str, ""),
+    "category": Field(str, ""),
+    "summary": Field(str, ""),
+    "body": Field(list, required=True, items=str, check=_non_empty_texts),
+}
+
+
+class _File:
+    """One parsed file and the errors found in it, with lines looked up by field path."""
+
+    def __init__(self, path: Path, errors: list[ConfigError]):
+        self.path = path
+        self.data: dict | None = None
+        self.lines: dict[str, int] = {}
+        self.errors = errors
+        self.raw = b""
+        try:
+            self.raw = path.read_bytes()
+            text = self.raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.error("-", f"cannot read: {exc}", line=0)
+            return
+        try:
+            self.data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"line (\d+)", str(exc))
+            self.error("-", f"TOML syntax error: {exc}", line=int(m.group(1)) if m else 1)
+            return
+        self.lines = key_lines(text)
+
+    def error(self, field: str, message: str, line: int | None = None) -> None:
+        if line is None:
+            line = line_of(self.lines, field)
+        self.errors.append(ConfigError(str(self.path), line, field, message))
+
+    def report(self, problems: Problems) -> None:
+        for path, message in problems:
+            self.error(path, message)
+
+
+def _materials(f: _File, raw: Any, problems: Problems) -> tuple[Material, ...]:
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for i, item in enumerate(raw):
+        m = check_table(item, MATERIAL_SPEC, f"materials[{i}]", problems)
+        if m["name"]:
+            out.append(Material(m["name"], m["form"], m["count"], m["notes"]))
+    if not raw:
+        problems.append(("materials", "must list at least one material ([[materials]])"))
+    return tuple(out)
+
+
+def _limits_agree(g: dict, problems: Problems) -> None:
+    """A promise longer than the law allows is a typing mistake worth catching."""
+    legal, promised = WORKDAYS_RE.match(g["legal_limit"] or ""), WORKDAYS_RE.match(g["promised_limit"] or "")
+    if legal and promised and int(promised.group(1)) > int(legal.group(1)):
+        problems.append(("promised_limit", f"'{g['promised_limit']}' is longer than the legal limit "
+                                           f"'{g['legal_limit']}'"))
+
+
+def _guide(f: _File) -> Guide | None:
+    problems: Problems = []
+    g = check_table(f.data, GUIDE_SPEC, "", problems)
+    materials = _materials(f, (f.data or {}).get("materials"), problems)
+    _limits_agree(g, problems)
+    f.report(problems)
+    if problems:
+        return None
+    return Guide(
+        id=g["id"], name=g["name"].strip(), category=g["category"], case_type=g["case_type"],
+        window=g["window"], service=g["service"], legal_basis=tuple(g["legal_basis"]),
+        conditions=tuple(g["conditions"]), materials=materials, steps=tuple(g["steps"]),
+        legal_limit=g["legal_limit"], promised_limit=g["promised_limit"], fees=g["fees"],
+        result=g["result"], contact=g["contact"], notes=tuple(g["notes"]),
+        keywords=tuple(dict.fromkeys(k.strip() for k in g["keywords"])), source=f.path,
+    )
+
+
+def _policy(f: _File) -> Policy | None:
+    problems: Problems = []
+    p = check_table(f.data, POLICY_SPEC, "", problems)
+    f.report(problems)
+    if problems:
+        return None
+    return Policy(id=p["id"], title=p["title"], issuer=p["issuer"], date=str(p["date"]),
+                  body=tuple(p["body"]), number=p["number"], category=p["category"],
+                  summary=p["summary"], source=f.path)
+
+
+def _cross_check(hall: Hall, guide: Guide, f: _File) -> None:
+    window = hall.window(guide.window)
+    if window is None:
+        numbers = ", ".join(str(w.number) for w in hall.windows)
+        f.error("window", f"no window {guide.window} in hall '{hall.name}' (windows: {numbers})")
+    if hall.service(guide.service) is None:
+        codes = ", ".join(s.code for s in hall.services)
+        f.error("service", f"no service '{guide.service}' in hall '{hall.name}' (services: {codes})")
+    elif window is not None and guide.service not in window.services:
+        f.error("service", f"window {guide.window} does not serve '{guide.service}' "
+                           f"(it serves: {', '.join(window.services)})")
+
+
+def read_content(folder: Path | str, hall: Hall | None = None) -> tuple[GuideContent | None, list[ConfigError]]:
+    """The folder's content and every error in it; content is None unless there are none.
+
+    With ``hall``, each guide's window and service are checked against it.
+    """
+    folder = Path(folder)
+    errors: list[ConfigError] = []
+    if not folder.is_dir():
+        return None, [ConfigError(str(folder), 0, "-", "folder not found")]
+    files = sorted(p for p in folder.rglob("*.toml") if p.is_file())
+    catalogue_path = folder / CATALOGUE_FILE
+    if catalogue_path not in files:
+        errors.append(ConfigError(str(catalogue_path), 0, "-", "file not found (categories are listed there)"))
+    digest = hashlib.sha256()
+    categories: list[Category] = []
+    catalogue: dict = {"hot": [], "guide_url": ""}
+    cat_file: _File | None = None
+    guides: list[Guide] = []
+    policies: list[Policy] = []
+    guide_files: dict[str, _File] = {}
+    policy_files: dict[str, _File] = {}
+    seen_guides: dict[str, Path] = {}
+    seen_policies: dict[str, Path] = {}
+    for path in files:
+        f = _File(path, errors)
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + f.raw + b"\0")
+        if f.data is None:
+            continue
+        if path == catalogue_path:
+            cat_file = f
+            problems: Problems = []
+            catalogue = check_table(f.data, CATALOGUE_SPEC, "", problems)
+            raw = f.data.get("categories", [])
+            for i, item in enumerate(raw if isinstance(raw, list) else []):
+                c = check_table(item, CATEGORY_SPEC, f"categories[{i}]", problems)
+                if c["code"] in [x.code for x in categories]:
+                    problems.append((f"categories[{i}].code", f"duplicate category '{c['code']}'"))
+                elif c["code"] and c["name"]:
+                    categories.append(Category(c["code"], c["name"], c["icon"], c["description"]))
+            f.report(problems)
+        elif path.relative_to(folder).parts[0] == POLICY_FOLDER:
+            policy = _policy(f)
+            if policy and policy.id in seen_policies:
+                f.error("id", f"duplicate policy id '{policy.id}' (also in {seen_policies[policy.id]})")
+            elif policy:
+                seen_policies[policy.id] = path
+                policy_files[policy.id] = f
+                policies.append(policy)
+        else:
+            guide = _guide(f)
+            if guide and guide.id in seen_guides:
+                f.error("id", f"duplicate guide id '{guide.id}' (also in {seen_guides[guide.id]})")
+            elif guide:
+                seen_guides[guide.id] = path
+                guide_files[guide.id] = f
+                guides.append(guide)
+    codes = [c.code for c in categories]
+    for guide in guides:
+        f = guide_files[guide.id]
+        if cat_file is not None and guide.category not in codes:
+            f.error("category", f"unknown category '{guide.category}' (known: {', '.join(codes)})")
+        if hall is not None:
+            _cross_check(hall, guide, f)
+    for policy in policies:
+        if policy.category and cat_file is not None and policy.category not in codes:
+            policy_files[policy.id].error("category", f"unknown category '{policy.category}'")
+    if cat_file is not None:
+        for i, guide_id in enumerate(catalogue["hot"] or []):
+            if guide_id not in seen_guides:
+                cat_file.error(f"hot[{i}]", f"unknown guide id '{guide_id}'")
+    if not guides and not errors:
+        errors.append(ConfigError(str(folder), 0, "-", "no guides found (one *.toml file per guide)"))
+    if errors:
+        return None, errors
+    order = {code: n for n, code in enumerate(codes)}
+    guides.sort(key=lambda g: order[g.category])  # stable: file order within a category
+    return GuideContent(
+        categories=tuple(categories), guides=tuple(guides), policies=tuple(policies),
+        hot=tuple(catalogue["hot"] or ()), guide_url=catalogue["guide_url"] or "",
+        digest=digest.hexdigest(), folder=folder,
+    ), []
+
+
+def check_content(folder: Path | str, hall: Hall | None = None) -> list[ConfigError]:
+    return read_content(folder, hall)[1]
+
+
+def load_content(folder: Path | str, hall: Hall | None = None) -> GuideContent:
+    content, errors = read_content(folder, hall)
+    if content is None:
+        raise ConfigInvalid(errors)
+    return content

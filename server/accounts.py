@@ -1,0 +1,221 @@
+"""Staff accounts, staff sessions, terminal enrollment and terminal tokens.
+
+Secrets are random, shown once, and stored only as SHA-256 hashes (tokens,
+enrollment codes) or argon2 hashes (passwords), so a copied database gives
+nobody a way in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .schema import enrollment_codes, sessions, terminals, users
+
+ROLES = ("window", "supervisor", "admin")
+SESSION_TTL_S = 12 * 3600  # one working day; staff sign in again tomorrow
+TERMINAL_TTL_S = 30 * 86400  # sliding: renewed while the terminal keeps calling in
+ENROLLMENT_TTL_S = 24 * 3600
+MIN_PASSWORD = 8
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps the timing the same.
+_DUMMY_HASH = _hasher.hash("not a real password")
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone
+
+
+class AccountError(Exception):
+    def __init__(self, field: str, message: str, status: int = 422):
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # staff | terminal
+    name: str  # username or terminal id
+    role: str  # window | supervisor | admin | terminal
+    expires_at: float
+    csrf: str = ""
+    display_name: str = ""
+    window: int | None = None
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+# ------------------------------------------------------------------- users
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+    if len(password) > 200:
+        raise AccountError("password", "must be at most 200 characters")
+
+
+def add_user(engine: sa.Engine, username: str, role: str, password: str, display_name: str = "",
+             staff_no: str = "", window: int | None = None) -> None:
+    if role not in ROLES:
+        raise AccountError("role", f"must be one of {', '.join(ROLES)}")
+    check_password(password)
+    with engine.begin() as conn:
+        if conn.execute(sa.select(users.c.username).where(users.c.username == username)).first():
+            raise AccountError("username", f"user '{username}' already exists", 409)
+        conn.execute(users.insert().values(username=username, role=role, password_hash=_hasher.hash(password),
+                                           display_name=display_name or username, staff_no=staff_no,
+                                           window=window, active=True, created_at=time.time()))
+
+
+def update_user(engine: sa.Engine, username: str, **changes) -> None:
+    if "password" in changes:
+        password = changes.pop("password")
+        if password is not None:
+            check_password(password)
+            changes["password_hash"] = _hasher.hash(password)
+    if changes.get("role") is not None and changes["role"] not in ROLES:
+        raise AccountError("role", f"must be one of {', '.join(ROLES)}")
+    changes = {k: v for k, v in changes.items() if v is not None}
+    with engine.begin() as conn:
+        found = conn.execute(users.update().where(users.c.username == username).values(**changes)).rowcount \
+            if changes else conn.execute(sa.select(sa.func.count()).where(users.c.username == username)).scalar()
+        if not found:
+            raise AccountError("username", f"unknown user '{username}'", 404)
+        if changes.get("active") is False or "password_hash" in changes or "role" in changes:
+            conn.execute(sessions.delete().where(sessions.c.username == username))  # sign them out
+
+
+def list_users(engine: sa.Engine) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(users.c.username, users.c.display_name, users.c.staff_no, users.c.role,
+                                      users.c.active, users.c.window).order_by(users.c.username))
+        return [dict(r._mapping) for r in rows]
+
+
+def login(engine: sa.Engine, username: str, password: str) -> tuple[str, Principal]:
+    """A new session token for valid credentials, else ``AccountError``."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+    try:
+        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        ok = row is not None and row.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise AccountError("password", "wrong username or password / 用户名或密码错误", 401)
+    token, now = new_token(), time.time()
+    principal = Principal("staff", row.username, row.role, now + SESSION_TTL_S, secrets.token_urlsafe(24),
+                          row.display_name, row.window)
+    with engine.begin() as conn:
+        conn.execute(sessions.delete().where(sessions.c.expires_at < now))  # tidy as we go
+        conn.execute(sessions.insert().values(token_hash=digest(token), username=row.username,
+                                              csrf=principal.csrf, created_at=now,
+                                              expires_at=principal.expires_at))
+    return token, principal
+
+
+def logout(engine: sa.Engine, token: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(sessions.delete().where(sessions.c.token_hash == digest(token)))
+
+
+def resolve(engine: sa.Engine, token: str) -> Principal | None:
+    """The staff member or terminal a bearer token belongs to, if still valid."""
+    h, now = digest(token), time.time()
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(sessions.c.username, sessions.c.csrf, sessions.c.expires_at, users.c.role,
+                      users.c.display_name, users.c.window)
+            .join(users, users.c.username == sessions.c.username)
+            .where(sessions.c.token_hash == h, sessions.c.expires_at > now, users.c.active.is_(True))).first()
+        if row:
+            return Principal("staff", row.username, row.role, row.expires_at, row.csrf, row.display_name,
+                             row.window)
+        row = conn.execute(sa.select(terminals.c.id, terminals.c.name, terminals.c.token_expires_at,
+                                     terminals.c.window)
+                           .where(terminals.c.token_hash == h, terminals.c.revoked.is_(False),
+                                  terminals.c.token_expires_at > now)).first()
+    if row is None:
+        return None
+    expires = row.token_expires_at
+    if expires - now < TERMINAL_TTL_S - 3600:  # slide the expiry, at most one write an hour
+        expires = now + TERMINAL_TTL_S
+        with engine.begin() as conn:
+            conn.execute(terminals.update().where(terminals.c.id == row.id)
+                         .values(last_seen=now, token_expires_at=expires))
+    return Principal("terminal", row.id, "terminal", expires, "", row.name, row.window)
+
+
+# --------------------------------------------------------------- terminals
+
+def _code() -> str:
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def _normalise_code(code: str) -> str:
+    raw = "".join(ch for ch in code.upper() if ch.isalnum())
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def enrollment_code(engine: sa.Engine, name: str | None = None) -> tuple[str, float]:
+    code, now = _code(), time.time()
+    with engine.begin() as conn:
+        conn.execute(enrollment_codes.insert().values(code_hash=digest(code), name=name, created_at=now,
+                                                      expires_at=now + ENROLLMENT_TTL_S))
+    return code, now + ENROLLMENT_TTL_S
+
+
+def enroll(engine: sa.Engine, code: str, name: str, address: str | None = None) -> tuple[str, str]:
+    """Spend a one-time code; returns (terminal id, token)."""
+    h, now = digest(_normalise_code(code)), time.time()
+    terminal_id, token = uuid.uuid4().hex, new_token()
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(enrollment_codes.c.name).where(enrollment_codes.c.code_hash == h)).first()
+        # The conditional UPDATE is the one-time guarantee: two racing enrollments cannot both match.
+        spent = conn.execute(enrollment_codes.update()
+                             .where(enrollment_codes.c.code_hash == h, enrollment_codes.c.used_at.is_(None),
+                                    enrollment_codes.c.expires_at > now)
+                             .values(used_at=now, terminal_id=terminal_id)).rowcount
+        if not spent:
+            raise AccountError("code", "unknown, used or expired enrollment code", 403)
+        if row.name and row.name != name:
+            raise AccountError("name", f"this code was made for terminal '{row.name}'", 403)
+        conn.execute(terminals.insert().values(id=terminal_id, name=name, token_hash=digest(token),
+                                               token_expires_at=now + TERMINAL_TTL_S, enrolled_at=now,
+                                               last_seen=now, address=address))
+    return terminal_id, token
+
+
+def heartbeat(engine: sa.Engine, terminal_id: str, address: str | None, **health) -> float:
+    """Record the terminal's health and slide its token's expiry; returns the new expiry."""
+    now = time.time()
+    values = {k: v for k, v in health.items() if v is not None}
+    with engine.begin() as conn:
+        conn.execute(terminals.update().where(terminals.c.id == terminal_id)
+                     .values(last_seen=now, address=address, token_expires_at=now + TERMINAL_TTL_S, **values))
+    return now + TERMINAL_TTL_S
+
+
+def list_terminals(engine: sa.Engine) -> list[dict]:
+    cols = [c for c in terminals.c if c.name != "token_hash"]
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(*cols).order_by(terminals.c.name))]
+
+
+def revoke_terminal(engine: sa.Engine, terminal_id: str) -> None:
+    with engine.begin() as conn:
+        if not conn.execute(terminals.update().where(terminals.c.id == terminal_id).values(revoked=True)).rowcount:
+            raise AccountError("terminal_id", f"unknown terminal '{terminal_id}'", 404)

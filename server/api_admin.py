@@ -1,0 +1,152 @@
+"""Supervisor and admin routes: services, windows, staff accounts, statistics."""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+
+from kiosk.config import _parse_hours
+from kiosk.domain import Service, Window
+
+from . import accounts, hall_store
+from .accounts import Principal
+from .auth import SUPERVISORS, requires
+from .errors import ApiError
+from .models import Day, ServiceIn, ServiceOut, StatsOut, UserIn, UserOut, UserPatch, WindowIn, WindowOut
+from .stats import day_stats, to_csv
+from .views import services_out, window_out
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+supervisor = requires(*SUPERVISORS)
+
+
+def _service(body: ServiceIn) -> Service:
+    try:
+        hours = _parse_hours(body.hours) if body.hours.strip() else ()
+    except ValueError as exc:
+        raise ApiError(422, "hours", f"{exc} (example: 08:30-12:00 14:00-17:30)", "invalid_input") from None
+    if body.range_start > body.range_end:
+        raise ApiError(422, "range_end", "must not be below range_start", "invalid_input")
+    return Service(code=body.code, name=body.name, prefix=body.prefix, range_start=body.range_start,
+                   range_end=body.range_end, daily_cap=body.daily_cap, hours=hours, icon=body.icon,
+                   average_minutes=body.average_minutes, enabled=body.enabled, description=body.description)
+
+
+def _applied(request: Request) -> list[ServiceOut]:
+    rt = request.app.state.runtime
+    rt.reload()
+    return services_out(rt.engine)
+
+
+@router.post("/services", response_model=list[ServiceOut], status_code=201, summary="Add a service")
+def add_service(body: ServiceIn, request: Request, principal=Depends(supervisor)) -> list[ServiceOut]:
+    rt = request.app.state.runtime
+    hall_store.add_service(rt.db, rt.code, _service(body), body.windows)
+    return _applied(request)
+
+
+@router.put("/services/{code}", response_model=list[ServiceOut], summary="Change a service (code stays)")
+def update_service(body: ServiceIn, request: Request,
+                   code: str = Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$"), principal=Depends(supervisor)) \
+        -> list[ServiceOut]:
+    if body.code != code:
+        raise ApiError(422, "code", "the body's code must match the address", "invalid_input")
+    rt = request.app.state.runtime
+    existing = rt.queue().hall.service(code)
+    svc = _service(body)
+    if existing is not None:  # keep what the form does not edit
+        from dataclasses import replace
+
+        svc = replace(svc, closed_weekdays=existing.closed_weekdays, observe_holidays=existing.observe_holidays)
+    hall_store.update_service(rt.db, rt.code, svc)
+    return _applied(request)
+
+
+def _save_window(body: WindowIn, request: Request, creating: bool) -> list[WindowOut]:
+    rt = request.app.state.runtime
+    hall_store.save_window(rt.db, rt.code, Window(body.number, body.name, tuple(body.services), body.green_channel),
+                           creating)
+    rt.reload()
+    return [window_out(rt.engine, w.number) for w in rt.engine.hall.windows]
+
+
+@router.post("/windows", response_model=list[WindowOut], status_code=201, tags=["windows"], summary="Add a window")
+def add_window(body: WindowIn, request: Request, principal=Depends(supervisor)) -> list[WindowOut]:
+    return _save_window(body, request, creating=True)
+
+
+@router.put("/windows/{number}", response_model=list[WindowOut], tags=["windows"], summary="Change a window")
+def update_window(body: WindowIn, request: Request, number: int = Path(ge=1, le=999),
+                  principal=Depends(supervisor)) -> list[WindowOut]:
+    if body.number != number:
+        raise ApiError(422, "number", "the body's number must match the address", "invalid_input")
+    return _save_window(body, request, creating=False)
+
+
+# ------------------------------------------------------------------ staff
+
+def _may_manage(principal: Principal, role: str) -> None:
+    """Supervisors manage window staff; only an admin makes supervisors and admins."""
+    if principal.role != "admin" and role != "window":
+        raise ApiError(403, "role", "only an admin can manage supervisors and admins", "forbidden")
+
+
+@router.get("/users", response_model=list[UserOut], tags=["staff"], summary="Staff accounts")
+def list_users(request: Request, principal=Depends(supervisor)) -> list[UserOut]:
+    return [UserOut(**u) for u in accounts.list_users(request.app.state.runtime.db)]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, tags=["staff"], summary="Add a staff account")
+def add_user(body: UserIn, request: Request, principal: Principal = Depends(supervisor)) -> UserOut:
+    _may_manage(principal, body.role)
+    db = request.app.state.runtime.db
+    accounts.add_user(db, body.username, body.role, body.password, body.display_name, body.staff_no, body.window)
+    return next(UserOut(**u) for u in accounts.list_users(db) if u["username"] == body.username)
+
+
+@router.patch("/users/{username}", response_model=UserOut, tags=["staff"],
+              summary="Change role, password, window or deactivate (signs the user out)")
+def patch_user(body: UserPatch, request: Request, username: str = Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$"),
+               principal: Principal = Depends(supervisor)) -> UserOut:
+    db = request.app.state.runtime.db
+    current = next((u for u in accounts.list_users(db) if u["username"] == username), None)
+    if current is None:
+        raise ApiError(404, "username", f"unknown user '{username}'", "not_found")
+    _may_manage(principal, current["role"])
+    if body.role:
+        _may_manage(principal, body.role)
+    if username == principal.name and (body.active is False or (body.role and body.role != principal.role)):
+        raise ApiError(409, "username", "you cannot deactivate or demote yourself", "refused")
+    accounts.update_user(db, username, **body.model_dump())
+    request.app.state.tokens.forget()
+    return next(UserOut(**u) for u in accounts.list_users(db) if u["username"] == username)
+
+
+# ------------------------------------------------------------------ stats
+
+def _day(request: Request, date: str | None) -> str:
+    day = date or request.app.state.runtime.queue().today()
+    try:
+        Date.fromisoformat(day)
+    except ValueError:
+        raise ApiError(422, "date", f"'{day}' is not a calendar date (YYYY-MM-DD)", "invalid_input") from None
+    return day
+
+
+@router.get("/stats", response_model=StatsOut, tags=["stats"],
+            summary="A day's tickets, mean and p90 wait, mean service time per service, window and staff")
+def stats(request: Request, date: Annotated[Day | None, Query()] = None, principal=Depends(supervisor)) -> StatsOut:
+    rt = request.app.state.runtime
+    return day_stats(rt.db, rt.queue().hall, _day(request, date))
+
+
+@router.get("/stats.csv", tags=["stats"], summary="The same statistics as CSV (UTF-8 with BOM, opens in Excel)",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def stats_csv(request: Request, date: Annotated[Day | None, Query()] = None, principal=Depends(supervisor)) -> Response:
+    rt = request.app.state.runtime
+    day = _day(request, date)
+    return Response(to_csv(day_stats(rt.db, rt.queue().hall, day)), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="hall-stats-{day}.csv"'})

@@ -1,0 +1,52 @@
+"""Server-sent events: calls and queue changes, as they happen.
+
+Anonymous clients (the hall TV) get numbers, services and windows only;
+terminals and staff get whole tickets. ``Last-Event-ID`` replays what a
+reconnecting client missed, while it is still in the server's short history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import StreamingResponse
+
+from .auth import identify
+
+router = APIRouter(prefix="/api/v1", tags=["events"])
+
+KEEPALIVE_S = 15.0
+
+
+@router.get("/events", response_class=StreamingResponse, summary="Event stream (text/event-stream)",
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "events: ticket_issued, ticket_called, ticket_started, ticket_finished, "
+                                            "ticket_no_show, ticket_transferred, ticket_cancelled, window_paused, "
+                                            "window_resumed, config_changed; data is JSON"}})
+async def events(request: Request, principal=Depends(identify),
+                 last_event_id: str | None = Header(None, max_length=20)) -> StreamingResponse:
+    hub = request.app.state.runtime.hub
+    public = principal is None
+    last = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    subscriber, missed = hub.subscribe(last)
+
+    async def stream():
+        try:
+            yield "retry: 3000\n: connected\n\n"
+            for event in missed:
+                yield event.frame(public)
+            while True:
+                try:
+                    event = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE_S)
+                except asyncio.TimeoutError:
+                    yield ": keep-alive\n\n"  # also lets proxies and the client notice a dead link
+                    continue
+                if event is None:
+                    return
+                yield event.frame(public)
+        finally:
+            hub.unsubscribe(subscriber)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,111 @@
+"""Services, tickets and the public hall display snapshot."""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from kiosk.domain import TicketStatus
+
+from .auth import STAFF, TERMINAL, requires
+from .errors import ApiError
+from .models import Code, Day, DisplayCall, DisplayOut, PublicTicketOut, ServiceOut, TicketIn, TicketList, TicketOut
+from .views import services_out, ticket_out
+
+router = APIRouter(prefix="/api/v1", tags=["queue"])
+
+READERS = (*STAFF, *TERMINAL)
+
+
+@router.get("/services", response_model=list[ServiceOut], summary="Services with waiting counts and availability")
+def services(request: Request, principal=Depends(requires(*READERS))) -> list[ServiceOut]:
+    return services_out(request.app.state.runtime.queue())
+
+
+@router.post("/tickets", response_model=TicketOut, status_code=201, summary="Issue a ticket",
+             responses={409: {"description": "the service is closed or sold out; nothing was consumed"},
+                        422: {"description": "unknown service or priority group"}})
+def issue(body: TicketIn, request: Request, principal=Depends(requires(*READERS))) -> JSONResponse:
+    rt = request.app.state.runtime
+    queue = rt.queue()
+    terminal = principal.name if principal.kind == "terminal" else f"staff:{principal.name}"
+    # A repeated idempotency key returns the ticket it already made, with 200 rather than 201.
+    repeated = body.key is not None and queue.store.by_key(body.key) is not None
+    issued = queue.issue(body.service, body.priority, body.key, terminal)
+    out = ticket_out(queue, issued.ticket)
+    out.people_ahead, out.estimated_wait_s = issued.people_ahead, issued.estimated_wait_s
+    out.windows = list(issued.windows)
+    return JSONResponse(out.model_dump(), status_code=200 if repeated else 201)
+
+
+@router.get("/tickets", response_model=TicketList, summary="A day's tickets (today by default), in issue order")
+def list_tickets(request: Request, principal=Depends(requires(*READERS)),
+                 service: Annotated[Code | None, Query()] = None,
+                 date: Annotated[Day | None, Query(description="YYYY-MM-DD, the hall's local day")] = None,
+                 status: Annotated[TicketStatus | None, Query()] = None,
+                 limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+                 newest_first: bool = False) -> TicketList:
+    queue = request.app.state.runtime.queue()
+    day = date or queue.today()
+    try:
+        Date.fromisoformat(day)
+    except ValueError:
+        raise ApiError(422, "date", f"'{day}' is not a calendar date (YYYY-MM-DD)", "invalid_input") from None
+    found = queue.store.find(day, services=[service] if service else None,
+                             statuses=[status] if status else None, limit=limit, newest_first=newest_first)
+    return TicketList(date=day, tickets=[ticket_out(queue, t) for t in found])
+
+
+@router.get("/tickets/{ticket_id}", response_model=PublicTicketOut,
+            summary="Follow one ticket (public: the id is on the printed QR code)")
+def follow_ticket(request: Request, ticket_id: str = Path(pattern=r"^[0-9a-f]{32}$")) -> PublicTicketOut:
+    queue = request.app.state.runtime.queue()
+    t = queue.store.get(ticket_id)
+    if t is None:
+        raise ApiError(404, "ticket_id", "no such ticket", "not_found")
+    out = ticket_out(queue, t, with_wait=True)
+    return PublicTicketOut(number=t.number, service=t.service, service_name=out.service_name, status=out.status,
+                           window=t.window, people_ahead=out.people_ahead, estimated_wait_s=out.estimated_wait_s,
+                           windows=out.windows)
+
+
+@router.post("/tickets/{ticket_id}/cancel", response_model=TicketOut, summary="Cancel a waiting ticket")
+def cancel(request: Request, ticket_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
+           principal=Depends(requires(*READERS))) -> TicketOut:
+    queue = request.app.state.runtime.queue()
+    return ticket_out(queue, queue.cancel(ticket_id))
+
+
+@router.get("/display", response_model=DisplayOut, tags=["display"],
+            summary="What the hall TV shows (public: numbers and windows only)")
+def display(request: Request) -> DisplayOut:
+    rt = request.app.state.runtime
+    queue = rt.queue()
+    hall = queue.hall
+    names = {s.code: s.name for s in hall.services}
+    window_names = {w.number: w.name for w in hall.windows}
+    called = [t for t in queue.store.find(queue.today(), statuses=[TicketStatus.CALLED, TicketStatus.SERVING,
+                                                                   TicketStatus.DONE, TicketStatus.NO_SHOW,
+                                                                   TicketStatus.TRANSFERRED])
+              if t.called_at and t.window]
+    called.sort(key=lambda t: t.called_at, reverse=True)
+
+    def call(t) -> DisplayCall:
+        return DisplayCall(number=t.number, window=t.window, window_name=window_names.get(t.window, ""),
+                           service_name=names.get(t.service, t.service), called_at=t.called_at,
+                           status=t.status.value)
+
+    per_window = []
+    for w in hall.windows:
+        current = queue.current(w.number)
+        per_window.append(call(current) if current and current.status in
+                          (TicketStatus.CALLED, TicketStatus.SERVING) else None)
+    counts = queue.store.waiting_counts(queue.today())
+    return DisplayOut(hall=hall.name, now=queue.clock(), windows=per_window,
+                      window_numbers=[w.number for w in hall.windows], window_names=[w.name for w in hall.windows],
+                      recent=[call(t) for t in called[:5]],
+                      waiting=[{"code": s.code, "name": s.name, "prefix": s.prefix, "waiting": counts.get(s.code, 0)}
+                               for s in hall.services if s.enabled])

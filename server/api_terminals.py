@@ -1,0 +1,54 @@
+"""Terminal enrollment, heartbeat (health) and the supervisor's terminal list."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from . import accounts
+from .auth import SUPERVISORS, TERMINAL, requires
+from .models import EnrollIn, EnrollmentCodeIn, EnrollmentCodeOut, EnrollOut, HeartbeatIn, HeartbeatOut, TerminalOut
+
+router = APIRouter(prefix="/api/v1/terminals", tags=["terminals"])
+
+ONLINE_WITHIN_S = 120  # a terminal that has not called in for two minutes shows as offline
+
+
+@router.post("/enroll", response_model=EnrollOut, status_code=201,
+             summary="Trade a one-time enrollment code for the terminal's own token")
+def enroll(body: EnrollIn, request: Request) -> EnrollOut:
+    db = request.app.state.runtime.db
+    terminal_id, token = accounts.enroll(db, body.code, body.name, request.client.host if request.client else None)
+    return EnrollOut(token=token, terminal_id=terminal_id, expires_at=time.time() + accounts.TERMINAL_TTL_S)
+
+
+@router.post("/heartbeat", response_model=HeartbeatOut, summary="A terminal reports its health")
+def heartbeat(body: HeartbeatIn, request: Request, principal=Depends(requires(*TERMINAL))) -> HeartbeatOut:
+    rt = request.app.state.runtime
+    expires = accounts.heartbeat(rt.db, principal.name, request.client.host if request.client else None,
+                                 **body.model_dump())
+    rt.queue()  # picks up a hall change, so hall_version below is current
+    return HeartbeatOut(ok=True, server_time=time.time(), token_expires_at=expires, hall_version=rt.version)
+
+
+@router.get("", response_model=list[TerminalOut], summary="Terminals and their health")
+def list_terminals(request: Request, principal=Depends(requires(*SUPERVISORS))) -> list[TerminalOut]:
+    now = time.time()
+    return [TerminalOut(online=not t["revoked"] and (t["last_seen"] or 0) > now - ONLINE_WITHIN_S,
+                        **{k: v for k, v in t.items() if k in TerminalOut.model_fields})
+            for t in accounts.list_terminals(request.app.state.runtime.db)]
+
+
+@router.post("/enrollment-codes", response_model=EnrollmentCodeOut, status_code=201,
+             summary="A one-time enrollment code, valid 24 h")
+def new_code(body: EnrollmentCodeIn, request: Request, principal=Depends(requires(*SUPERVISORS))) -> EnrollmentCodeOut:
+    code, expires = accounts.enrollment_code(request.app.state.runtime.db, body.name)
+    return EnrollmentCodeOut(code=code, expires_at=expires, name=body.name)
+
+
+@router.post("/{terminal_id}/revoke", status_code=204, summary="Withdraw a terminal's token")
+def revoke(request: Request, terminal_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
+           principal=Depends(requires(*SUPERVISORS))) -> None:
+    accounts.revoke_terminal(request.app.state.runtime.db, terminal_id)
+    request.app.state.tokens.forget()

@@ -1,0 +1,51 @@
+"""The hall server's FastAPI application."""
+
+from __future__ import annotations
+
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from kiosk import __version__
+
+from . import api_admin, api_auth, api_events, api_queue, api_terminals, api_windows, errors, pages
+from .auth import TokenCache
+from .runtime import HallRuntime
+
+DESCRIPTION = """Hall server of a citizen service hall (便民服务中心): the single source of
+ticket numbers for its terminals, the window staff's call console, the hall display and
+the supervisors' pages.
+
+Authentication: `Authorization: Bearer TOKEN` with a staff token (`POST /api/v1/auth/login`)
+or a terminal token (`POST /api/v1/terminals/enroll`). Browser pages use a session cookie
+and must send `X-CSRF-Token` on writes. Errors have one shape:
+`{"error": code, "message": text, "field": the input at fault}`."""
+
+
+def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
+    runtime = HallRuntime(db_url, hall_file)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        runtime.close()
+
+    app = FastAPI(title="Hall kiosk server / 便民服务中心大厅服务器", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan, docs_url=None, redoc_url=None)  # the docs UIs load from a CDN
+    app.state.runtime = runtime
+    app.state.tokens = TokenCache()
+    errors.install(app)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and database check")
+    def healthz(request: Request) -> dict:
+        rt = request.app.state.runtime
+        rt.queue()  # reads the database
+        return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__}
+
+    for module in (api_auth, api_terminals, api_queue, api_windows, api_admin, api_events, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    return app

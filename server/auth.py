@@ -1,0 +1,96 @@
+"""Who is calling: bearer tokens (terminals, API clients) or the staff cookie (pages).
+
+Cookie-authenticated writes must also carry ``X-CSRF-Token`` (the value
+``/api/v1/auth/me`` hands to the page), because a browser attaches the cookie
+to requests another site makes; a bearer token is never sent implicitly.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from . import accounts
+from .accounts import Principal
+from .errors import ApiError
+
+COOKIE = "kiosk_session"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+STAFF = ("window", "supervisor", "admin")
+SUPERVISORS = ("supervisor", "admin")
+ADMINS = ("admin",)
+TERMINAL = ("terminal",)
+CACHE_S = 5.0  # a revoked token or ended session stops working within this long
+
+_bearer = HTTPBearer(auto_error=False, description="A staff session token or a terminal token")
+_cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="Staff session cookie (browser pages)")
+
+
+class TokenCache:
+    """Saves a database read per request for a busy terminal; short-lived on purpose."""
+
+    def __init__(self):
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> Principal | None:
+        hit = self._entries.get(token)
+        if hit and hit[1] > time.time():
+            return hit[0]
+        return None
+
+    def put(self, token: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[token] = (principal, min(principal.expires_at, time.time() + CACHE_S))
+
+    def forget(self, token: str | None = None) -> None:
+        with self._lock:
+            if token is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(token, None)
+
+
+def token_of(request: Request, bearer: HTTPAuthorizationCredentials | None, cookie: str | None) \
+        -> tuple[str | None, bool]:
+    if bearer and bearer.credentials:
+        return bearer.credentials, False
+    return (cookie or None), True
+
+
+async def identify(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+             cookie: str | None = Depends(_cookie)) -> Principal | None:
+    token, via_cookie = token_of(request, bearer, cookie)
+    if not token or len(token) > 200:
+        return None
+    cache: TokenCache = request.app.state.tokens
+    principal = cache.get(token)
+    if principal is None:
+        principal = accounts.resolve(request.app.state.runtime.db, token)
+        if principal is None:
+            return None
+        cache.put(token, principal)
+    if via_cookie and request.method not in SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token", "")
+        if not principal.csrf or not hmac.compare_digest(sent.encode(), principal.csrf.encode()):
+            raise ApiError(403, "X-CSRF-Token", "missing or wrong CSRF token; reload the page", "csrf")
+    return principal
+
+
+def requires(*roles: str):
+    """A dependency admitting only the given roles ('terminal' for enrolled terminals)."""
+
+    async def dependency(principal: Principal | None = Depends(identify)) -> Principal:
+        if principal is None:
+            raise ApiError(401, "Authorization", "sign in, or send Authorization: Bearer TOKEN", "unauthorized")
+        if principal.role not in roles:
+            raise ApiError(403, "Authorization", f"this needs one of the roles: {', '.join(roles)}", "forbidden")
+        return principal
+
+    return dependency

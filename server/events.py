@@ -1,0 +1,88 @@
+"""Fan-out of queue events to server-sent-event streams.
+
+The queue engine calls ``publish`` from worker threads; each stream owns an
+asyncio queue fed through its loop. A short history lets a client that
+reconnects with ``Last-Event-ID`` catch up on what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+# What a display or an anonymous client may see of a ticket: no ids, keys or terminals.
+PUBLIC_TICKET_FIELDS = ("number", "service", "status", "window", "called_at", "call_count", "priority")
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    kind: str
+    data: dict
+    at: float
+
+    def frame(self, public: bool) -> str:
+        data = self.data
+        if public and "ticket" in data:
+            data = dict(data, ticket={k: data["ticket"].get(k) for k in PUBLIC_TICKET_FIELDS})
+            data.pop("people_ahead", None)
+        body = json.dumps({"kind": self.kind, "at": self.at, **data}, ensure_ascii=False)
+        return f"id: {self.id}\nevent: {self.kind}\ndata: {body}\n\n"
+
+
+class _Subscriber:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=1000)
+
+    def offer(self, event: Event | None) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:  # a stuck client: end its stream, it reconnects and catches up
+            self.queue.get_nowait()
+            self.queue.put_nowait(None)
+
+
+class EventHub:
+    def __init__(self, history: int = 500):
+        self._ids = itertools.count(1)
+        self._history: deque[Event] = deque(maxlen=history)
+        self._subscribers: set[_Subscriber] = set()
+        self._lock = threading.Lock()
+
+    def publish(self, kind: str, data: dict) -> None:
+        with self._lock:
+            event = Event(next(self._ids), kind, data, time.time())
+            self._history.append(event)
+            subscribers = list(self._subscribers)
+        for sub in subscribers:
+            try:
+                sub.loop.call_soon_threadsafe(sub.offer, event)
+            except RuntimeError:  # its loop is closed
+                self.unsubscribe(sub)
+
+    def subscribe(self, last_id: int | None = None) -> tuple[_Subscriber, list[Event]]:
+        sub = _Subscriber(asyncio.get_running_loop())
+        with self._lock:
+            self._subscribers.add(sub)
+            missed = [e for e in self._history if last_id is not None and e.id > last_id]
+        return sub, missed
+
+    def unsubscribe(self, sub: _Subscriber) -> None:
+        with self._lock:
+            self._subscribers.discard(sub)
+
+    def close_all(self) -> None:
+        """End every stream (server shutdown), so uvicorn need not wait for them."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for sub in subscribers:
+            try:
+                sub.loop.call_soon_threadsafe(sub.offer, None)
+            except RuntimeError:
+                pass

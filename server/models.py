@@ -1,0 +1,312 @@
+"""Request and response bodies of the JSON API (they become the OpenAPI document).
+
+Strings are bounded and free of control characters: PostgreSQL refuses NUL
+bytes and bounded columns refuse long values, and both must be a 4xx here,
+never a database error.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+PLAIN = r"^[^\x00-\x1f\x7f]*$"
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$"),
+                 Field(description="lowercase code, e.g. labor", examples=["labor"])]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PLAIN, strip_whitespace=True)]
+ShortText = Annotated[str, StringConstraints(max_length=64, pattern=PLAIN)]
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+TicketNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,3}[0-9]{1,5}$"),
+                         Field(examples=["A001"])]
+WindowNumber = Annotated[int, Field(ge=1, le=999)]
+Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,2}$")]
+Hours = Annotated[str, StringConstraints(max_length=200, pattern=PLAIN),
+                  Field(description='opening hours, e.g. "08:30-12:00 14:00-17:30"; empty: always open')]
+Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), Field(examples=["2026-03-02"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ auth
+
+class LoginIn(Strict):
+    username: Username
+    password: Password
+    cookie: bool = Field(False, description="also set the session cookie (browser pages)")
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_at: float
+    username: str
+    role: str
+    csrf: str = Field(description="send as X-CSRF-Token with cookie-authenticated writes")
+
+
+class MeOut(BaseModel):
+    kind: str
+    name: str
+    display_name: str
+    role: str
+    window: int | None
+    csrf: str
+    expires_at: float
+
+
+# ------------------------------------------------------------- terminals
+
+class EnrollIn(Strict):
+    code: Annotated[str, StringConstraints(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9 -]+$")]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PLAIN, strip_whitespace=True)]
+
+
+class EnrollOut(BaseModel):
+    token: str
+    terminal_id: str
+    expires_at: float
+
+
+class HeartbeatIn(Strict):
+    mode: Literal["dispenser", "evaluator", "inquiry", "combined"] | None = None
+    version: ShortText | None = None
+    window: WindowNumber | None = None
+    printer_state: Literal["ready", "paper_near_end", "paper_out", "cover_open", "offline", "no_answer",
+                           "none", "unknown"] | None = None
+    paper: Literal["ok", "near_end", "out", "unknown"] | None = None
+    last_sync: Annotated[float, Field(ge=0, le=1e11)] | None = None
+    outbox: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+
+
+class HeartbeatOut(BaseModel):
+    ok: bool
+    server_time: float
+    token_expires_at: float
+    hall_version: int
+
+
+class EnrollmentCodeIn(Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PLAIN)] | None = None
+
+
+class EnrollmentCodeOut(BaseModel):
+    code: str
+    expires_at: float
+    name: str | None
+
+
+class TerminalOut(BaseModel):
+    id: str
+    name: str
+    enrolled_at: float
+    revoked: bool
+    online: bool
+    last_seen: float | None
+    mode: str | None
+    version: str | None
+    window: int | None
+    printer_state: str | None
+    paper: str | None
+    last_sync: float | None
+    outbox: int | None
+    address: str | None
+
+
+# ---------------------------------------------------------------- queue
+
+class ServiceOut(BaseModel):
+    code: str
+    name: str
+    prefix: str
+    icon: str
+    description: str
+    waiting: int
+    estimated_wait_s: int
+    open: bool
+    closed_reason: str = Field(description="why it is closed, in the visitor's words (empty when open)")
+    closed_code: str = Field(description="closed_day | outside_hours | sold_out | disabled")
+    windows: list[int]
+    hours: str
+    range_start: int
+    range_end: int
+    daily_cap: int | None
+    enabled: bool
+
+
+class TicketIn(Strict):
+    service: Code
+    priority: Code | None = Field(None, description="green-channel group code, e.g. elderly")
+    key: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")] | None = \
+        Field(None, description="idempotency key: the same key returns the same ticket")
+
+
+class TicketOut(BaseModel):
+    id: str
+    number: str
+    service: str
+    service_name: str
+    day: str
+    status: str
+    priority: str | None
+    window: int | None
+    issued_at: float = Field(description="epoch seconds")
+    called_at: float | None
+    started_at: float | None
+    finished_at: float | None
+    call_count: int
+    terminal: str | None = None
+    people_ahead: int = 0
+    estimated_wait_s: int = 0
+    windows: list[int] = []
+
+
+class TicketList(BaseModel):
+    date: str
+    tickets: list[TicketOut]
+
+
+class PublicTicketOut(BaseModel):
+    number: str
+    service: str
+    service_name: str
+    status: str
+    window: int | None
+    people_ahead: int
+    estimated_wait_s: int
+    windows: list[int]
+
+
+# --------------------------------------------------------------- windows
+
+class WindowOut(BaseModel):
+    number: int
+    name: str
+    services: list[str]
+    green_channel: bool
+    paused: bool
+    staff: str | None
+    current: TicketOut | None
+
+
+class WindowCounts(BaseModel):
+    called: int
+    done: int
+    no_show: int
+    transferred: int
+    waiting: int
+
+
+class WindowQueueOut(BaseModel):
+    window: WindowOut
+    waiting: list[TicketOut]
+    today: WindowCounts
+
+
+class CallNumberIn(Strict):
+    number: TicketNumber
+
+
+class TransferIn(Strict):
+    service: Code | None = None
+    window: WindowNumber | None = None
+
+
+class ActionOut(BaseModel):
+    ticket: TicketOut | None
+    window: WindowOut
+
+
+# ----------------------------------------------------------------- admin
+
+class ServiceIn(Strict):
+    code: Code
+    name: Name
+    prefix: Prefix
+    range_start: Annotated[int, Field(ge=0, le=99999)] = 1
+    range_end: Annotated[int, Field(ge=0, le=99999)] = 999
+    daily_cap: Annotated[int, Field(ge=1, le=99999)] | None = None
+    hours: Hours = ""
+    icon: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] = "general"
+    average_minutes: Annotated[float, Field(gt=0, le=240)] | None = None
+    enabled: bool = True
+    description: Annotated[str, StringConstraints(max_length=500, pattern=PLAIN)] = ""
+    windows: list[WindowNumber] = Field([], max_length=50, description="windows that will serve it")
+
+
+class WindowIn(Strict):
+    number: WindowNumber
+    name: Name
+    services: Annotated[list[Code], Field(min_length=1, max_length=50)]
+    green_channel: bool = False
+
+
+class UserIn(Strict):
+    username: Username
+    role: Literal["window", "supervisor", "admin"]
+    password: Password
+    display_name: Annotated[str, StringConstraints(max_length=100, pattern=PLAIN)] = ""
+    staff_no: Annotated[str, StringConstraints(max_length=32, pattern=PLAIN)] = ""
+    window: WindowNumber | None = None
+
+
+class UserPatch(Strict):
+    role: Literal["window", "supervisor", "admin"] | None = None
+    password: Password | None = None
+    display_name: Annotated[str, StringConstraints(max_length=100, pattern=PLAIN)] | None = None
+    staff_no: Annotated[str, StringConstraints(max_length=32, pattern=PLAIN)] | None = None
+    window: WindowNumber | None = None
+    active: bool | None = None
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    staff_no: str
+    role: str
+    active: bool
+    window: int | None
+
+
+# ----------------------------------------------------------------- stats
+
+class StatRow(BaseModel):
+    key: str
+    name: str
+    tickets: int
+    served: int
+    no_show: int
+    waiting: int
+    mean_wait_s: float | None
+    p90_wait_s: float | None
+    mean_service_s: float | None
+
+
+class StatsOut(BaseModel):
+    date: str
+    totals: StatRow
+    by_service: list[StatRow]
+    by_window: list[StatRow]
+    by_staff: list[StatRow]
+
+
+class DisplayCall(BaseModel):
+    number: str
+    window: int
+    window_name: str
+    service_name: str
+    called_at: float
+    status: str
+
+
+class DisplayOut(BaseModel):
+    hall: str
+    now: float
+    windows: list[DisplayCall | None] = Field(description="per window in hall order: its current call")
+    window_numbers: list[int]
+    window_names: list[str]
+    recent: list[DisplayCall]
+    waiting: list[dict]

@@ -1,0 +1,65 @@
+"""The running hall: database, queue engine (the terminal's own code), event hub.
+
+The hall is editable while the server runs. Each request asks ``queue()``,
+which compares the database's hall version (one primary-key read) with the
+one the engine was built from and swaps in a rebuilt ``Hall`` when it moved.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from kiosk import paths
+from kiosk.queue import QueueEngine
+from kiosk.storage.db import open_engine
+from kiosk.storage.queue_store import QueueStore
+from kiosk.storage.schema import tickets
+
+from . import hall_store
+from .events import EventHub
+
+
+class HallRuntime:
+    def __init__(self, db_url: str, hall_file: Path | str | None = None):
+        self.db = open_engine(db_url)
+        hall_store.prepare(self.db)
+        self.seeded = hall_store.seed(self.db, hall_file or paths.SAMPLE_HALL)
+        with self.db.connect() as conn:
+            self.code = hall_store.hall_code(conn)
+            hall, self.version = hall_store.load(conn, self.code)
+        self.hub = EventHub()
+        self.engine = QueueEngine(hall, QueueStore(self.db, hall.code))
+        self.engine.listeners.append(self.hub.publish)
+        self._lock = threading.Lock()
+
+    def queue(self) -> QueueEngine:
+        """The queue engine, its hall rebuilt first if someone changed it."""
+        with self.db.connect() as conn:
+            current = hall_store.version(conn, self.code)
+        if current != self.version:
+            self.reload()
+        return self.engine
+
+    def reload(self) -> None:
+        with self._lock:
+            with self.db.connect() as conn:
+                hall, version = hall_store.load(conn, self.code)
+            if version == self.version:
+                return
+            self.engine.tz = ZoneInfo(hall.timezone)
+            self.engine.hall = hall  # one attribute swap: a request in flight sees the old or the new hall
+            self.version = version
+        self.hub.publish("config_changed", {"version": version})
+
+    def stamp_staff(self, ticket_id: str, username: str) -> None:
+        """Record who called a ticket (the engine keeps it per window; statistics need it per ticket)."""
+        with self.db.begin() as conn:
+            conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(staff=username))
+
+    def close(self) -> None:
+        self.hub.close_all()
+        self.db.dispose()

@@ -1,0 +1,112 @@
+// Shared by every page: the API helper (cookie session + CSRF header), DOM building, the event stream.
+"use strict";
+
+const Hall = (() => {
+  let csrf = "";
+
+  async function api(method, path, body) {
+    const opts = { method, credentials: "same-origin", headers: {} };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    if (method !== "GET" && csrf) opts.headers["X-CSRF-Token"] = csrf;
+    const r = await fetch("/api/v1" + path, opts);
+    if (r.status === 401 && !path.startsWith("/auth/login")) {
+      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.hash);
+      throw new Error("not signed in");
+    }
+    const text = await r.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = { message: text }; }
+    if (!r.ok) {
+      const err = new Error((data && data.message) || ("HTTP " + r.status));
+      err.status = r.status; err.field = data && data.field; err.code = data && data.error;
+      throw err;
+    }
+    return data;
+  }
+
+  // Who is signed in; sends a visitor without a session to the sign-in page.
+  async function me(roles) {
+    const who = await api("GET", "/auth/me");
+    csrf = who.csrf;
+    if (roles && !roles.includes(who.role)) {
+      location.href = "/login?denied=1";
+      throw new Error("wrong role");
+    }
+    return who;
+  }
+
+  // h("div", {class: "x", onclick: f}, "text", child...) — never innerHTML, so names cannot inject markup.
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "class") el.className = v;
+      else if (v === true) el.setAttribute(k, "");
+      else el.setAttribute(k, v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+
+  function fill(el, ...children) { el.replaceChildren(...children.flat().filter(c => c !== null && c !== undefined)); }
+
+  function clock(ts) {
+    const d = ts ? new Date(ts * 1000) : new Date();
+    return d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false });
+  }
+
+  function minutes(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    if (seconds < 60) return Math.round(seconds) + " 秒";
+    return (seconds / 60).toFixed(1) + " 分";
+  }
+
+  function today() {
+    const d = new Date();
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+
+  // The event stream, reconnecting by itself (EventSource does) and reporting its state.
+  function events(onEvent, onState) {
+    const kinds = ["ticket_issued", "ticket_called", "ticket_started", "ticket_finished", "ticket_no_show",
+                   "ticket_transferred", "ticket_cancelled", "window_paused", "window_resumed", "config_changed"];
+    let source;
+    function open() {
+      source = new EventSource("/api/v1/events");
+      source.onopen = () => onState && onState(true);
+      source.onerror = () => onState && onState(false);
+      for (const k of kinds) source.addEventListener(k, e => onEvent(k, JSON.parse(e.data)));
+    }
+    open();
+    return () => source.close();
+  }
+
+  // Run fn at most once per `ms`, trailing: many events in a burst cause one refresh.
+  function debounce(fn, ms) {
+    let timer = null;
+    return () => { clearTimeout(timer); timer = setTimeout(fn, ms); };
+  }
+
+  function toast(text, bad) {
+    const box = document.getElementById("toast");
+    if (!box) return;
+    box.textContent = text;
+    box.className = "toast show" + (bad ? " bad" : "");
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { box.className = "toast"; }, bad ? 6000 : 2500);
+  }
+
+  async function logout() {
+    try { await api("POST", "/auth/logout"); } catch (e) { /* already gone */ }
+    location.href = "/login";
+  }
+
+  return { api, me, h, fill, clock, minutes, today, events, debounce, toast, logout };
+})();

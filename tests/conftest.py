@@ -1,0 +1,87 @@
+"""Shared fixtures. Kivy's environment is set here, before anything imports Kivy."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_ts(*args) -> float:
+    """Epoch seconds of a local (Asia/Shanghai) date and time."""
+    return datetime(*args, tzinfo=TZ).timestamp()
+
+
+class FakeClock:
+    """A settable clock; starts on a working Monday morning in the sample hall."""
+
+    def __init__(self, ts: float | None = None):
+        self.now = ts if ts is not None else local_ts(2026, 11, 23, 9, 0)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sample_hall():
+    from kiosk.config import load_hall
+    from kiosk.paths import SAMPLE_HALL
+
+    return load_hall(SAMPLE_HALL)
+
+
+@pytest.fixture
+def engine(tmp_path, sample_hall, clock):
+    from kiosk.queue import QueueEngine
+    from kiosk.storage.db import open_engine, sqlite_url
+    from kiosk.storage.queue_store import QueueStore
+
+    store = QueueStore(open_engine(sqlite_url(tmp_path / "queue.db")), sample_hall.code)
+    return QueueEngine(sample_hall, store, clock=clock)
+
+
+@pytest.fixture
+def terminal_factory(tmp_path, clock):
+    """Build terminals on the sample hall with a fake printer and voice."""
+    from devices.printer import FakePrinter
+    from devices.voice import FakeVoice
+    from kiosk.config import load_terminal
+    from kiosk.terminal import build_terminal
+
+    made = []
+
+    def make(printer=None, **timeouts):
+        config = load_terminal(None)
+        config.data_dir = tmp_path / f"data{len(made)}"
+        for key, value in timeouts.items():
+            setattr(config.timeouts, key, value)
+        term = build_terminal(config, printer=printer or FakePrinter(), voice=FakeVoice(), clock=clock)
+        made.append(term)
+        return term
+
+    yield make
+    for term in made:
+        term.close()

@@ -1,0 +1,205 @@
+"""The dispenser screens driven by real touches on the offscreen window."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PIL import Image
+
+from devices.printer import FakePrinter, PrinterStatus
+from kiosk.domain import TicketStatus
+
+from .conftest import local_ts
+
+pytestmark = pytest.mark.ui
+
+LANDSCAPE, PORTRAIT = (1920, 1080), (1080, 1920)
+
+
+@pytest.fixture
+def ui(terminal_factory):
+    from screens.offscreen import Harness
+
+    harnesses = []
+
+    def make(printer=None, size=LANDSCAPE, **timeouts):
+        term = terminal_factory(printer=printer, **timeouts)
+        h = Harness(term, size)
+        harnesses.append(h)
+        return h
+
+    yield make
+    for h in harnesses:
+        h.close()
+
+
+def card(h, code):
+    return h.sm.get_screen("grid")._card_by_code[code]
+
+
+def tickets(h):
+    term = h.app.terminal
+    return term.backend.store.find(term.backend.today())
+
+
+def test_tap_through_attract_grid_priority_ticket(ui):
+    printer = FakePrinter()
+    h = ui(printer)
+    assert h.sm.current == "attract"
+    h.tap(h.sm.get_screen("attract").touch_button)
+    assert h.sm.current == "grid"
+    assert card(h, "general").detail == "等候 0 人 · 无需等待"
+    h.tap(card(h, "general"))  # window 9 serves the green channel: the choice comes next
+    assert h.sm.current == "priority"
+    normal = next(w for w in h.sm.get_screen("priority").walk() if getattr(w, "text", "") == "不需要，普通取号")
+    h.tap(normal)
+    assert h.sm.current == "ticket"
+    screen = h.sm.get_screen("ticket")
+    assert screen.number.text == "Z001"
+    assert "前面还有 0 人" in screen.ahead.text and "9 号窗口" in screen.windows.text
+    assert h.wait(lambda: screen.print_state.text.startswith("请取走小票"))
+    assert len(printer.printed) == 1 and "Z001" in printer.printed[0].plain_text()
+    assert screen.number.height >= h.window.height / 4
+    assert [t.number for t in tickets(h)] == ["Z001"]
+    assert h.app.terminal.voice.spoken and "Z 0 0 1" in h.app.terminal.voice.spoken[-1]
+
+
+def test_green_channel_ticket_is_priority(ui):
+    h = ui()
+    h.sm.current = "grid"
+    h.pump()
+    h.tap(card(h, "medical"))
+    elderly = next(w for w in h.sm.get_screen("priority").walk() if getattr(w, "code", "") == "elderly")
+    h.tap(elderly)
+    assert h.sm.current == "ticket"
+    assert [(t.number, t.priority) for t in tickets(h)] == [("B001", "elderly")]
+
+
+def test_service_without_green_channel_goes_straight_to_ticket(ui):
+    h = ui()
+    h.sm.current = "grid"
+    h.pump()
+    h.tap(card(h, "family"))  # window 3 has no green channel
+    assert h.sm.current == "ticket" and h.sm.get_screen("ticket").number.text == "C001"
+
+
+def test_double_tap_issues_one_ticket(ui):
+    h = ui()
+    h.sm.current = "grid"
+    h.pump()
+    family = card(h, "family")
+    h.tap(family)
+    h.sm.current = "grid"  # even if the grid were still showing, the second tap is ignored
+    h.pump()
+    h.tap(family)
+    assert [t.number for t in tickets(h)] == ["C001"]
+
+
+def test_closed_service_is_disabled_with_reason(ui, clock):
+    clock.now = local_ts(2026, 11, 22, 10, 0)  # Sunday
+    h = ui()
+    h.sm.current = "grid"
+    h.pump()
+    labor = card(h, "labor")
+    assert not labor.enabled and labor.detail == "今日不办公"
+    h.tap(labor)
+    assert h.sm.current == "grid" and tickets(h) == []
+    clock.now = local_ts(2026, 11, 23, 12, 30)  # Monday lunch break
+    h.sm.get_screen("grid").show(h.app.terminal.grid())
+    assert labor.detail == "办理时间 08:30-12:00 14:00-17:30" and not labor.enabled
+    assert card(h, "general").enabled
+
+
+def test_ticket_screen_announces_then_returns_to_attract(ui):
+    h = ui(ticket_screen_s=1.5, warn_before_s=1.0)
+    h.sm.current = "grid"
+    h.pump()
+    h.tap(card(h, "family"))
+    screen = h.sm.get_screen("ticket")
+    assert h.wait(lambda: "秒后返回首页" in screen.countdown.text, timeout=3)
+    assert h.sm.current == "ticket"
+    assert h.wait(lambda: h.sm.current == "attract", timeout=3)
+
+
+def test_touch_postpones_the_timeout(ui):
+    h = ui(idle_s=1.2, warn_before_s=0.5)
+    h.sm.current = "grid"
+    h.pump()
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end:  # a visitor still reading and touching: never sent home
+        h.tap(h.sm.get_screen("grid").title)
+        h.pump(5)
+        assert h.sm.current == "grid"
+    assert h.wait(lambda: h.sm.current == "attract", timeout=3)
+
+
+def test_printer_out_of_paper_pauses_without_consuming_and_recovers(ui):
+    printer = FakePrinter(PrinterStatus.PAPER_OUT)
+    h = ui(printer)
+    h.sm.current = "grid"
+    h.pump()
+    grid = h.sm.get_screen("grid")
+    assert grid.paused and "暂停取号" in grid.banner_title.text and "缺纸" in grid.banner_reason.text
+    h.tap(card(h, "family"))
+    assert h.sm.current == "grid" and tickets(h) == []
+    printer.state = PrinterStatus.READY
+    grid.refresh_async()
+    assert h.wait(lambda: not grid.paused)
+    h.tap(card(h, "family"))
+    assert h.sm.current == "ticket" and [t.number for t in tickets(h)] == ["C001"]
+
+
+def test_printer_failing_after_issue_keeps_ticket_and_offers_reprint(ui):
+    printer = FakePrinter()
+    printer.fail_next_job = "printer stopped answering after the job"
+    h = ui(printer)
+    h.sm.current = "grid"
+    h.pump()
+    h.tap(card(h, "family"))
+    screen = h.sm.get_screen("ticket")
+    assert h.wait(lambda: screen.outcome.print_state == "failed")
+    assert screen.reprint.parent is not None and "打印失败" in screen.print_state.text
+    assert [(t.number, t.status) for t in tickets(h)] == [("C001", TicketStatus.WAITING)]
+    h.tap(screen.reprint)
+    assert h.wait(lambda: screen.outcome.print_state == "printed")
+    assert len(printer.printed) == 1 and screen.reprint.parent is None
+
+
+def test_escape_and_close_do_not_leave(ui, terminal_factory):
+    h = ui()
+    app = h.app
+    app.allow_close = False
+    assert app._on_keyboard(h.window, 27) is True
+    assert app._on_request_close() is True
+
+
+def visible_widgets(widget):
+    for w in widget.walk(restrict=True):
+        if w.opacity > 0 and w.width > 0 and w.height > 0:
+            yield w
+
+
+@pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
+def test_every_screen_renders_with_big_text_and_targets(ui, tmp_path, size):
+    from kivy.uix.label import Label
+
+    from screens.widgets import BigButton, ServiceCard
+
+    h = ui(size=size)
+    for name in ("attract", "grid", "priority", "ticket"):
+        if name == "ticket":
+            h.sm.get_screen("ticket").issue("family", None)
+        else:
+            h.sm.current = name
+        h.pump(5)
+        path = h.screenshot(tmp_path / f"{name}.png")
+        with Image.open(path) as img:
+            assert img.size == size
+            assert len(img.convert("L").getcolors(maxcolors=1 << 16)) > 20  # something was drawn
+        screen = h.sm.get_screen(name)
+        for w in visible_widgets(screen):
+            if isinstance(w, Label) and w.text:
+                assert w.font_size >= 32, (name, w.text, w.font_size)
+            if isinstance(w, (BigButton, ServiceCard)):
+                assert w.width >= 120 and w.height >= 120, (name, getattr(w, "text", w.name), w.size)
