@@ -17,6 +17,9 @@ from .terminal import Terminal, build_terminal
 
 log = logging.getLogger(__name__)
 
+MAINTENANCE_EXIT = 75  # "exit for maintenance": the systemd unit does not restart on this code
+DIM_AFTER_S = 600  # attract screen untouched this long: dim the backlight picture, wake on touch
+
 
 def prepare_kivy(windowed: bool, size: tuple[int, int] | None) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns argv
@@ -24,7 +27,7 @@ def prepare_kivy(windowed: bool, size: tuple[int, int] | None) -> None:
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
-    Config.set("kivy", "keyboard_mode", "system")
+    Config.set("kivy", "keyboard_mode", "systemanddock")  # staff text fields get an on-screen keyboard
     Config.set("input", "mouse", "mouse,disable_multitouch")  # no red dots on right click
     Config.set("graphics", "resizable", "1" if windowed else "0")
     if windowed:
@@ -43,6 +46,7 @@ def prepare_kivy(windowed: bool, size: tuple[int, int] | None) -> None:
 
 def build_app_class():
     from kivy.app import App
+    from kivy.base import ExceptionHandler, ExceptionManager
     from kivy.clock import Clock
     from kivy.core.window import Window
     from kivy.properties import NumericProperty
@@ -52,10 +56,15 @@ def build_app_class():
         scale = NumericProperty(1.0)  # window short side / 1080
         text_scale = NumericProperty(1.0)  # 1.5 in the large-type mode
 
+        use_kivy_settings = False  # F1 must not open Kivy's own settings panel
+
         def __init__(self, terminal: Terminal, allow_close: bool = False, **kw):
             super().__init__(**kw)
             self.terminal = terminal
             self.allow_close = allow_close
+            self.exit_code = 0
+            self._dim = None
+            self._idle_s = 0.0
             self.title = f"{terminal.hall_name} 自助取号"
             self.text_scale = 1.5 if terminal.config.font_scale == "large" else 1.0
 
@@ -66,21 +75,50 @@ def build_app_class():
             return value * self.scale * self.text_scale
 
         def build(self):
+            from kivy.base import ExceptionManager
+
             from screens.dispenser import AttractScreen, GridScreen, PriorityScreen, TicketScreen
+            from screens.maintenance import MaintenanceScreen
+            from screens.settings import PinScreen, SettingsScreen
 
             self._rescale(Window, Window.size)
+            Window.allow_screensaver = False  # the screen stays awake; we dim it ourselves
             Window.bind(size=self._rescale, on_request_close=self._on_request_close,
                         on_keyboard=self._on_keyboard)
             sm = ScreenManager(transition=NoTransition())
             for cls, name in ((AttractScreen, "attract"), (GridScreen, "grid"),
-                              (PriorityScreen, "priority"), (TicketScreen, "ticket")):
+                              (PriorityScreen, "priority"), (TicketScreen, "ticket"),
+                              (PinScreen, "pin"), (SettingsScreen, "settings"),
+                              (MaintenanceScreen, "maintenance")):
                 sm.add_widget(cls(self.terminal, name=name))
             self.sm = sm
+            self.crash_handler = CrashHandler(self)
+            ExceptionManager.add_handler(self.crash_handler)
+            Window.bind(on_touch_down=self._wake)
+            Clock.schedule_interval(self._idle_tick, 1)
             if os.environ.get("KIOSK_EXIT_AFTER_FIRST_FRAME"):  # bench/cold_start.py measures this
                 Window.bind(on_flip=self._first_frame)
             self._tick(0)
             Clock.schedule_interval(self._tick, 1)
+            Clock.schedule_once(lambda dt: self.warm_fonts(), 0.5)
             return sm
+
+        def warm_fonts(self) -> None:
+            """Open the CJK font at every size the screens use, once, while nobody waits.
+
+            SDL_ttf parses the 5 MB font file for each new size (about 60 ms
+            here); paying that on the attract screen keeps it off the first tap.
+            """
+            from kivy.core.text import Label as CoreLabel
+            from kivy.uix.label import Label
+
+            sizes = {round(w.font_size) for screen in self.sm.screens for w in screen.walk()
+                     if isinstance(w, Label)}
+            ticket = self.sm.get_screen("ticket")
+            sizes.add(round(ticket.height * 0.27))
+            for size in sorted(sizes):
+                for bold in (False, True):
+                    CoreLabel(text="号A0", font_size=size, bold=bold).refresh()
 
         def _first_frame(self, *_args) -> None:
             import time
@@ -94,18 +132,85 @@ def build_app_class():
         def _tick(self, _dt) -> None:
             now = datetime.now()
             for screen in self.sm.screens:
-                screen.tick_clock(now)
+                if hasattr(screen, "tick_clock"):
+                    screen.tick_clock(now)
 
         def _on_request_close(self, *_args, **_kw) -> bool:
             # Alt+F4 and the window manager's close: a kiosk stays up (True = refuse)
             return not self.allow_close
 
         def _on_keyboard(self, _window, key, *_args) -> bool:
-            # Escape (27) and the Android back key must not leave the app
-            return key in (27, 1001)
+            # Escape (27), the Android back key and F1 (Kivy's settings) must not leave the app
+            return key in (27, 1001, 282)
+
+        def open_settings(self, *args) -> bool:
+            return False  # Kivy's settings panel would show the desktop's config to visitors
+
+        def _wake(self, *_args) -> bool:
+            self._idle_s = 0.0
+            if self._dim is not None:
+                Window.remove_widget(self._dim)
+                self._dim = None
+                return True  # the waking touch only wakes, it does not press a button
+            return False
+
+        def _idle_tick(self, dt) -> None:
+            self._idle_s += dt
+            if self._dim is None and self._idle_s >= DIM_AFTER_S and self.sm.current == "attract":
+                from kivy.graphics import Color, Rectangle
+                from kivy.uix.widget import Widget
+
+                self._dim = Widget(size=Window.size)
+                with self._dim.canvas:
+                    Color(0, 0, 0, 0.75)
+                    Rectangle(size=Window.size)
+                Window.add_widget(self._dim)
+
+        def apply_live_settings(self) -> None:
+            """After a save: font scale and timeouts take effect without a restart."""
+            config = self.terminal.config
+            self.text_scale = 1.5 if config.font_scale == "large" else 1.0
+            for screen in self.sm.screens:
+                timer = getattr(screen, "idle", None)
+                timeout = {"grid": config.timeouts.idle_s, "priority": config.timeouts.idle_s,
+                           "ticket": config.timeouts.ticket_screen_s}.get(screen.name)
+                if timer is not None and timeout:
+                    timer.timeout = timeout
+
+        def exit_for_maintenance(self) -> None:
+            log.warning("exit for maintenance requested from the settings screen")
+            self.exit_code = MAINTENANCE_EXIT
+            self.stop()
 
         def on_stop(self) -> None:
             self.terminal.close()
+
+    class CrashHandler(ExceptionHandler):
+        """An unexpected error in a screen: log it, show a calm page, go back home.
+
+        A crash loop (kiosk.crash decides) keeps the maintenance page up and is
+        reported in the terminal's health so staff hear about it.
+        """
+
+        def __init__(self, app):
+            super().__init__()
+            self.app = app
+
+        def handle_exception(self, exc):
+            import traceback
+
+            from .crash import CrashLog
+
+            text = "".join(traceback.format_exception(exc))
+            log.error("unexpected error in the app:\n%s", text)
+            try:
+                in_loop = CrashLog(self.app.terminal.config.data_dir).record(text)
+                self.app.terminal.crash_loop = in_loop
+                self.app.sm.get_screen("maintenance").show(in_loop)
+                self.app.sm.current = "maintenance"
+            except Exception:  # the handler itself must never take the app down
+                log.exception("crash handler failed")
+            return ExceptionManager.PASS
 
     return KioskApp
 
@@ -122,5 +227,6 @@ def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int
     terminal = build_terminal(config)
     log.info("starting %s terminal '%s' for %s (data: %s)", config.mode, config.name, terminal.hall_name,
              config.data_dir)
-    create_app(terminal, allow_close=windowed).run()
-    return 0
+    app = create_app(terminal, allow_close=windowed)
+    app.run()
+    return app.exit_code

@@ -82,11 +82,20 @@ class Terminal:
         self.voice = voice
         self.clock = clock
         self.warnings: list[str] = []  # for staff: paper near end and the like
+        self.crash_loop = False  # set by the App's crash handler; reported in the health
         self._last_status = PrinterStatus.READY
         self._print_lock = threading.Lock()  # one job on the wire at a time
         self._issue_lock = threading.Lock()  # one ticket per tap, even if taps race
 
     # --------------------------------------------------------------- reading
+    @property
+    def settings(self):
+        from .terminal_settings import TerminalSettings
+
+        if getattr(self, "_settings", None) is None:
+            self._settings = TerminalSettings(self)
+        return self._settings
+
     @property
     def hall_name(self) -> str:
         return self.hall.name

@@ -56,6 +56,7 @@ class VisitorScreen(Screen):
             self._bg = Rectangle(pos=root.pos, size=root.size)
         root.bind(pos=lambda w, p: setattr(self._bg, "pos", p), size=lambda w, s: setattr(self._bg, "size", s))
         self.header = Header(title=terminal.hall_name)
+        self.header.bind(on_long_press=lambda *_: self.open_settings())
         self.body = BoxLayout(orientation="vertical", padding=app.px(32), spacing=app.px(theme.GAP))
         self.countdown = CountdownLabel()
         root.add_widget(self.header)
@@ -81,6 +82,10 @@ class VisitorScreen(Screen):
 
     def go_home(self) -> None:
         self.manager.current = "attract"
+
+    def open_settings(self) -> None:
+        if self.manager.has_screen("pin"):
+            self.manager.current = "pin"
 
     def tick_clock(self, now: datetime) -> None:
         portrait = self.height > self.width  # a narrow header keeps room for the hall name

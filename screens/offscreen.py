@@ -41,6 +41,7 @@ class Harness:
         App._running_app = self.app
         self.app._run_prepare()
         self.pump()
+        self.app.warm_fonts()  # what the running app does on its attract screen
 
     @property
     def sm(self):
@@ -88,6 +89,12 @@ class Harness:
         for screen in self.sm.screens:
             if getattr(screen, "idle", None):
                 screen.idle.stop()
+        from kivy.base import ExceptionManager
+
+        if self.app.crash_handler in ExceptionManager.handlers:
+            ExceptionManager.remove_handler(self.app.crash_handler)
+        if self.app._dim is not None:
+            self.window.remove_widget(self.app._dim)
         self.window.remove_widget(self.app.root)
         self.app.terminal.close()
         for event in Clock.get_events():

@@ -46,10 +46,48 @@ class ServiceCard(ButtonBehavior, BoxLayout):
 
 
 class Header(BoxLayout):
+    """The hall's title bar. Holding the logo corner for 3 s fires ``on_long_press``:
+    the hidden way in to the settings, invisible to visitors."""
+
     title = StringProperty("")
     clock_text = StringProperty("")
     status_text = StringProperty("")  # e.g. the offline marker
     logo_source = StringProperty(icon_path("home"))
+    hold_seconds = NumericProperty(3.0)
+
+    __events__ = ("on_long_press",)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._hold = None
+
+    def _in_corner(self, touch) -> bool:
+        return self.collide_point(*touch.pos) and touch.x - self.x < self.height * 1.5
+
+    def on_touch_down(self, touch):
+        if self._in_corner(touch):
+            self._cancel_hold()
+            self._hold = Clock.schedule_once(lambda dt: self.dispatch("on_long_press"), self.hold_seconds)
+            touch.ud["header_hold"] = True
+        return super().on_touch_down(touch)
+
+    def on_touch_move(self, touch):
+        if touch.ud.get("header_hold") and not self._in_corner(touch):
+            self._cancel_hold()
+        return super().on_touch_move(touch)
+
+    def on_touch_up(self, touch):
+        if touch.ud.get("header_hold"):
+            self._cancel_hold()
+        return super().on_touch_up(touch)
+
+    def _cancel_hold(self) -> None:
+        if self._hold is not None:
+            self._hold.cancel()
+            self._hold = None
+
+    def on_long_press(self) -> None:
+        pass
 
 
 class CountdownLabel(Label):

@@ -23,7 +23,15 @@ def main(out: Path) -> None:
     config = load_terminal(None)
     config.data_dir = Path(tempfile.mkdtemp(prefix="kiosk-render-"))
     printer = FakePrinter()
-    terminal = build_terminal(config, printer=printer, voice=FakeVoice())
+    # a Monday morning, so the grid shows a hall at work (the header clock shows the real time)
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    monday = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    terminal = build_terminal(config, printer=printer, voice=FakeVoice(), clock=lambda: monday)
+    for code, count in (("labor", 6), ("medical", 4), ("relief", 2), ("subsidy", 9)):
+        for _ in range(count):
+            terminal.backend.issue(code)
     for _ in range(3):
         terminal.issue("general", wait_for_print=True)
     h = Harness(terminal, (1920, 1080))

@@ -228,10 +228,13 @@ def read_content(folder: Path | str, hall: Hall | None = None) -> tuple[GuideCon
     policy_files: dict[str, _File] = {}
     seen_guides: dict[str, Path] = {}
     seen_policies: dict[str, Path] = {}
+    named: set[str] = set()  # ids in guide files, valid or not: a broken guide is one error, not two
+    unreadable = False
     for path in files:
         f = _File(path, errors)
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + f.raw + b"\0")
         if f.data is None:
+            unreadable = True
             continue
         if path == catalogue_path:
             cat_file = f
@@ -254,6 +257,8 @@ def read_content(folder: Path | str, hall: Hall | None = None) -> tuple[GuideCon
                 policy_files[policy.id] = f
                 policies.append(policy)
         else:
+            if isinstance(f.data.get("id"), str):
+                named.add(f.data["id"])
             guide = _guide(f)
             if guide and guide.id in seen_guides:
                 f.error("id", f"duplicate guide id '{guide.id}' (also in {seen_guides[guide.id]})")
@@ -271,9 +276,9 @@ def read_content(folder: Path | str, hall: Hall | None = None) -> tuple[GuideCon
     for policy in policies:
         if policy.category and cat_file is not None and policy.category not in codes:
             policy_files[policy.id].error("category", f"unknown category '{policy.category}'")
-    if cat_file is not None:
+    if cat_file is not None and not unreadable:
         for i, guide_id in enumerate(catalogue["hot"] or []):
-            if guide_id not in seen_guides:
+            if guide_id not in named:
                 cat_file.error(f"hot[{i}]", f"unknown guide id '{guide_id}'")
     if not guides and not errors:
         errors.append(ConfigError(str(folder), 0, "-", "no guides found (one *.toml file per guide)"))

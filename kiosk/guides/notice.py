@@ -56,7 +56,7 @@ def notice_slip(guide: Guide, hall: Hall | None = None, *, width_mm: int = 80, q
     doc.add(_field("事项类型", guide.case_type, columns))
     doc.add(_field("受理窗口", _window_text(guide, hall), columns))
     doc.add(Rule())
-    doc.add(Text(f"申请材料（共{len(guide.materials)}项，备齐一项勾一项）", bold=True))
+    doc.add(Text(f"申请材料（共{len(guide.materials)}项，备齐请打勾）", bold=True))
     for n, m in enumerate(guide.materials, 1):
         head = f"{BOX}{n}."
         doc.add(Text(_hanging(head, m.name, columns)))

@@ -1,8 +1,10 @@
 """Pinyin readings of text, for search.
 
 Each kept character gets its readings: the reading pypinyin picks from
-context first (重庆 -> chong, 银行 -> hang), then the character's other common
-readings, so a visitor who types the "wrong" one (yinxing) still finds it.
+context first (重庆 -> chong, 银行 -> hang). A character whose reading the
+context settles keeps that one; others keep up to two more readings (参保:
+can, cen, shen), so a visitor who guesses another reading still finds it,
+while 信访 does not also answer to "shenfang".
 Tones are dropped and ü is written v, as on a keyboard. Punctuation and
 spaces are not kept: nobody types them into a search box.
 """
@@ -11,9 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-
-from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin import Style, pinyin
 
 MAX_READINGS = 3  # contextual reading + two others; rarer readings only add noise
 LATIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -46,25 +46,18 @@ class Syllable:
     position: int  # index in the original text, for highlighting
 
 
-@lru_cache(maxsize=None)
-def _other_readings(ch: str) -> tuple[str, ...]:
-    found = pinyin(ch, style=Style.NORMAL, heteronym=True, v_to_u=False)
-    return tuple(r for r in (found[0] if found else ()) if r.isascii() and r.isalpha())
+def _clean(readings: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r for r in readings if r.isascii() and r.isalpha()))[:MAX_READINGS]
 
 
 def _hanzi_run(run: list[tuple[int, str]]) -> list[Syllable]:
+    # With heteronym=True pypinyin gives a character inside a known phrase only its phrase
+    # reading (银行 -> hang) and other characters all their readings, contextual one first.
     text = "".join(ch for _, ch in run)
-    primary = lazy_pinyin(text, style=Style.NORMAL, v_to_u=False)
-    if len(primary) != len(run):  # an unknown character swallowed its neighbours: go one by one
-        primary = [(lazy_pinyin(ch, style=Style.NORMAL) or [""])[0] for _, ch in run]
-    out = []
-    for (pos, ch), first in zip(run, primary):
-        readings = [first] if first.isascii() and first.isalpha() else []
-        for other in _other_readings(ch):
-            if other not in readings:
-                readings.append(other)
-        out.append(Syllable(ch, tuple(readings[:MAX_READINGS]), pos))
-    return out
+    found = pinyin(text, style=Style.NORMAL, heteronym=True, v_to_u=False)
+    if len(found) != len(run):  # an unknown character swallowed its neighbours: go one by one
+        found = [(pinyin(ch, style=Style.NORMAL, heteronym=True) or [[]])[0] for _, ch in run]
+    return [Syllable(ch, _clean(readings), pos) for (pos, ch), readings in zip(run, found)]
 
 
 def syllables(text: str) -> list[Syllable]:

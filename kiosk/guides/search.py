@@ -6,8 +6,9 @@ either the character itself or the start of one of its pinyin readings. That
 one rule covers every way villagers type: 养老, yanglao, ylbx, 养老bx, yang老,
 ylbaoxian, and the half-typed last syllable (yangl) while typing goes on.
 
-Each text is stored once as a "segment string", ``'养^yang'老^lao``: a quote
-starts a character, a caret starts one of its readings. A query compiles to a
+Each text is stored once as a "segment string", ``'养^y|ang|'老^l|ao|``: a quote
+starts a character, a caret one of its readings, a bar marks where a piece may
+stop (see ``_marked``). A query compiles to a
 regular expression over that string (see ``_pattern``), so matching runs in
 the ``re`` engine, not in Python loops.
 
@@ -75,11 +76,26 @@ class Match:
 
 # ------------------------------------------------------------------ text side
 
+def _marked(reading: str) -> str:
+    """A reading with "|" where a piece may stop: after its first letter, after zh/ch/sh, at its end."""
+    cuts = {1, len(reading)}
+    if reading[:2] in ("zh", "ch", "sh"):
+        cuts.add(2)
+    return "".join(ch + ("|" if i in cuts else "") for i, ch in enumerate(reading, 1))
+
+
 def segment_string(units: Sequence[list[Syllable]]) -> str:
-    """``'养^yang'老^lao``; several units (keywords) are separated by newlines."""
+    """``'养^y|ang|'老^l|ao|``; several units (keywords) are separated by newlines."""
     return "\n".join(
-        "".join("'" + s.char + "".join("^" + r for r in s.readings) for s in unit) for unit in units
+        "".join("'" + s.char + "".join("^" + _marked(r) for r in s.readings) for s in unit) for unit in units
     )
+
+
+def _first_starts(segment: str) -> tuple[int, ...]:
+    """Where the readings of the first character begin (the carets before the second quote)."""
+    end = segment.find("'", 1)
+    first = segment if end < 0 else segment[:end]
+    return tuple(i for i, ch in enumerate(first) if ch == "^")
 
 
 def _full_pinyin(unit: list[Syllable]) -> str:
@@ -120,6 +136,7 @@ class _FieldIndex:
         size = len(per_guide)
         self.segments: list[str] = []
         self.fulls: list[str] = []  # first readings run together, for typo matching
+        self.starts: list[tuple[int, ...]] = []  # offsets of the first character's readings
         self.units: list[list[list[Syllable]]] = []
         self.texts: list[list[str]] = []  # the texts that had anything searchable, in unit order
         piece, start, pair, letters, fullpair, short = (_Masks() for _ in range(6))
@@ -136,6 +153,7 @@ class _FieldIndex:
             self.units.append(units)
             self.texts.append(kept)
             self.segments.append(segment_string(units))
+            self.starts.append(_first_starts(self.segments[-1]))
             self.fulls.append("\n".join(_full_pinyin(u) for u in units))
             for unit in units:
                 short.add(min(len(unit), MAX_UNIT), i)
@@ -215,33 +233,37 @@ class _FieldIndex:
 # ----------------------------------------------------------------- query side
 
 class _Query:
-    """A normalized query and its patterns, compiled when first needed (compiling costs more
-    than matching: the typo pattern is only built when exact matching left room)."""
+    """A normalized query and its one pattern. Compiling costs more than matching, and every
+    keystroke is a new query, so one pattern serves all tiers: ``search`` anywhere, ``match``
+    at the first character's readings (prefix), ``fullmatch`` there (the whole text). The
+    typo pattern is only compiled when exact matching left room."""
 
     def __init__(self, text: str):
         self.text = text
         self.hanzi = tuple(ch for ch in text if is_hanzi(ch))
         self.runs = tuple(re.findall(r"[a-z0-9]+", text))
         self.allows_typo = len(self.runs) == 1 and self.runs[0] == text and len(text) >= TYPO_MIN
-        body = _pattern(text)
-        self._body = body
-        self._head = body if is_hanzi(text[0]) else "'[^'\\n]*?" + body
+        self.starts_with_hanzi = is_hanzi(text[0])
+        self.pattern = re.compile(_pattern(text))
 
-    @cached_property
-    def search(self) -> re.Pattern:  # anywhere
-        return re.compile(self._body)
-
-    @cached_property
-    def prefix(self) -> re.Pattern:  # from the start of a text
-        return re.compile(self._head)
-
-    @cached_property
-    def exact(self) -> re.Pattern:  # a whole text
-        return re.compile(self._head + "[^'\\n]*$")
+    def at_start(self, segment: str, starts: tuple[int, ...], whole: bool) -> re.Match | None:
+        test = self.pattern.fullmatch if whole else self.pattern.match
+        for pos in (0,) if self.starts_with_hanzi else starts:
+            m = test(segment, pos)
+            if m:
+                return m
+        return None
 
     @cached_property
     def typo(self) -> re.Pattern:  # one edit away, on full pinyin
         return re.compile(_one_edit(self.text))
+
+
+# A piece may stop short only where people abbreviate (the "|" marks of a reading: its
+# first letter as in ylbx, zh/ch/sh) or at the very end of the query (still typing).
+# "juzhu" is 居住, not 军(jun)+属(zhu); "yan老" is not 养老.
+_REST = "[^'\\n]*"  # the rest of the current character: other readings included
+_NEXT = _REST + "'"  # on to the next character
 
 
 def _pattern(text: str) -> str:
@@ -249,18 +271,19 @@ def _pattern(text: str) -> str:
     out, previous = [], None
     for ch in text:
         if is_hanzi(ch):
-            out.append(("'" if previous is None else "[^'\\n]*'") + ch)
+            lead = {None: "", "hanzi": _NEXT, "latin": "\\|" + _NEXT}[previous]
+            out.append(lead + ("'" if previous is None else "") + ch)
             previous = "hanzi"
             continue
         letter = re.escape(ch)
         if previous is None:  # first piece: the start of any reading
             out.append("\\^" + letter)
         elif previous == "hanzi":  # next character, any reading
-            out.append("[^'\\n]*'[^'\\n]*?\\^" + letter)
-        else:  # same reading goes on, or the next character starts
-            out.append("(?:[^'\\n]*'[^'\\n]*?\\^)??" + letter)
+            out.append(_NEXT + "[^'\\n]*?\\^" + letter)
+        else:  # same reading goes on (over a mark), or at a mark the next character starts
+            out.append("(?:\\|(?:" + _NEXT + "[^'\\n]*?\\^)??)?" + letter)
         previous = "latin"
-    return "".join(out)
+    return "".join(out) + _REST
 
 
 def _one_edit(run: str) -> str:
@@ -276,7 +299,7 @@ def _one_edit(run: str) -> str:
     return "|".join(sorted(variants, key=len, reverse=True))
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=256)
 def _compile(text: str) -> _Query:
     return _Query(text)
 
@@ -343,10 +366,13 @@ class SearchIndex:
         name_start = name_c & names.starts_with(q)
         words = self._keyword_matches(q, pieces)
 
-        def on_name(pattern: re.Pattern, kind: str, anchored: bool):
+        def on_name(kind: str):
             def test(i: int) -> Match | None:
                 seg = names.segments[i]
-                m = pattern.match(seg) if anchored else pattern.search(seg)
+                if kind == "name":
+                    m = q.pattern.search(seg)
+                else:
+                    m = q.at_start(seg, names.starts[i], whole=kind == "name-exact")
                 return Match(i, kind, self._span(i, m)) if m else None
             return test
 
@@ -357,10 +383,10 @@ class SearchIndex:
                 return Match(i, kind, keyword=word)
             return test
 
-        tier(name_start & names.up_to[pieces], on_name(q.exact, "name-exact", True))
+        tier(name_start & names.up_to[pieces], on_name("name-exact"))
         tier(self._owners(words["keyword-exact"]), on_keyword("keyword-exact"))
-        tier(name_start, on_name(q.prefix, "name-prefix", True))
-        tier(name_c, on_name(q.search, "name", False))
+        tier(name_start, on_name("name-prefix"))
+        tier(name_c, on_name("name"))
         tier(self._owners(words["keyword-prefix"]), on_keyword("keyword-prefix"))
         tier(self._owners(words["keyword"]), on_keyword("keyword"))
         if q.allows_typo and len(found) < limit:
@@ -381,12 +407,12 @@ class SearchIndex:
         out: dict[str, dict[str, None]] = {kind: {} for kind in kinds}
         short = kw.up_to[pieces]
         for j in _bits(kw.candidates(q)):
-            seg = kw.segments[j]
-            if (short >> j) & 1 and q.exact.match(seg):
+            seg, starts = kw.segments[j], kw.starts[j]
+            if (short >> j) & 1 and q.at_start(seg, starts, whole=True):
                 kind = "keyword-exact"
-            elif q.prefix.match(seg):
+            elif q.at_start(seg, starts, whole=False):
                 kind = "keyword-prefix"
-            elif q.search.search(seg):
+            elif q.pattern.search(seg):
                 kind = "keyword"
             else:
                 continue
