@@ -77,7 +77,6 @@ def build_app_class():
         def build(self):
             from kivy.base import ExceptionManager
 
-            from screens.dispenser import AttractScreen, GridScreen, PriorityScreen, TicketScreen
             from screens.maintenance import MaintenanceScreen
             from screens.settings import PinScreen, SettingsScreen
 
@@ -86,12 +85,13 @@ def build_app_class():
             Window.bind(size=self._rescale, on_request_close=self._on_request_close,
                         on_keyboard=self._on_keyboard)
             sm = ScreenManager(transition=NoTransition())
-            for cls, name in ((AttractScreen, "attract"), (GridScreen, "grid"),
-                              (PriorityScreen, "priority"), (TicketScreen, "ticket"),
-                              (PinScreen, "pin"), (SettingsScreen, "settings"),
+            self.sm = sm
+            for screen in self.mode_screens():
+                sm.add_widget(screen)
+            for cls, name in ((PinScreen, "pin"), (SettingsScreen, "settings"),
                               (MaintenanceScreen, "maintenance")):
                 sm.add_widget(cls(self.terminal, name=name))
-            self.sm = sm
+            sm.current = self.home
             self.crash_handler = CrashHandler(self)
             ExceptionManager.add_handler(self.crash_handler)
             Window.bind(on_touch_down=self._wake)
@@ -102,6 +102,30 @@ def build_app_class():
             Clock.schedule_interval(self._tick, 1)
             Clock.schedule_once(lambda dt: self.warm_fonts(), 0.5)
             return sm
+
+        @property
+        def home(self) -> str:
+            """The screen every flow returns to: attract for a dispenser, the inquiry home else."""
+            return "attract" if self.terminal.config.mode == "dispenser" else "inquiry"
+
+        def mode_screens(self) -> list:
+            mode = self.terminal.config.mode
+            screens = []
+            if mode in ("inquiry", "combined"):
+                from screens.inquiry import inquiry_screens
+
+                screens += inquiry_screens(self.terminal)
+            if mode == "dispenser":
+                from screens.dispenser import AttractScreen
+
+                screens.append(AttractScreen(self.terminal, name="attract"))
+            if mode in ("dispenser", "combined"):
+                from screens.dispenser import GridScreen, PriorityScreen, TicketScreen
+
+                screens += [GridScreen(self.terminal, name="grid"),
+                            PriorityScreen(self.terminal, name="priority"),
+                            TicketScreen(self.terminal, name="ticket")]
+            return screens
 
         def warm_fonts(self) -> None:
             """Open the CJK font at every size the screens use, once, while nobody waits.
@@ -114,8 +138,8 @@ def build_app_class():
 
             sizes = {round(w.font_size) for screen in self.sm.screens for w in screen.walk()
                      if isinstance(w, Label)}
-            ticket = self.sm.get_screen("ticket")
-            sizes.add(round(ticket.height * 0.27))
+            if self.sm.has_screen("ticket"):
+                sizes.add(round(self.sm.get_screen("ticket").height * 0.27))
             for size in sorted(sizes):
                 for bold in (False, True):
                     CoreLabel(text="号A0", font_size=size, bold=bold).refresh()
@@ -156,7 +180,7 @@ def build_app_class():
 
         def _idle_tick(self, dt) -> None:
             self._idle_s += dt
-            if self._dim is None and self._idle_s >= DIM_AFTER_S and self.sm.current == "attract":
+            if self._dim is None and self._idle_s >= DIM_AFTER_S and self.sm.current == self.home:
                 from kivy.graphics import Color, Rectangle
                 from kivy.uix.widget import Widget
 

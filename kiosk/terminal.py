@@ -97,6 +97,20 @@ class Terminal:
         return self._settings
 
     @property
+    def guides(self):
+        """The guide catalogue (loaded on first use: only inquiry screens need it)."""
+        if getattr(self, "_guides", None) is None:
+            from .guides import GuideCatalogue
+
+            self._guides = GuideCatalogue.load(hall=self.hall)
+        return self._guides
+
+    @property
+    def dispenses(self) -> bool:
+        """Whether this terminal hands out tickets (dispenser, or inquiry combined with it)."""
+        return self.config.mode in ("dispenser", "combined")
+
+    @property
     def hall_name(self) -> str:
         return self.hall.name
 
@@ -192,18 +206,43 @@ class Terminal:
 
         doc = ticket_document(self.hall.name, issued.ticket, outcome.service_name, outcome.people_ahead,
                               list(outcome.windows), paper_width_mm=self.config.printer.paper_width_mm)
+        error = self.print_now(doc, outcome.number)
+        outcome.print_state, outcome.print_error = ("failed", error) if error else ("printed", "")
+
+    def print_now(self, doc, what: str) -> str:
+        """Print a document on this thread; '' when it reached paper, else why not."""
         with self._print_lock:
             try:
                 self.printer.print_document(doc)
             except PrintError as exc:
-                outcome.print_state, outcome.print_error = "failed", str(exc)
-                log.error("print of %s failed: %s", outcome.number, exc)
-                return
+                log.error("print of %s failed: %s", what, exc)
+                return str(exc)
             except Exception as exc:  # a driver bug must still end as a visible failure
-                outcome.print_state, outcome.print_error = "failed", str(exc)
-                log.exception("print of %s crashed", outcome.number)
-                return
-        outcome.print_state = "printed"
+                log.exception("print of %s crashed", what)
+                return str(exc) or exc.__class__.__name__
+        return ""
+
+    def print_notice(self, guide, on_done: Callable[[str], None] | None = None, wait: bool = False) -> None:
+        """Print a guide's 一次性告知单; ``on_done('')`` on success, else with the reason."""
+        from .guides import notice_slip
+
+        status = self.printer_status()
+        if not status.can_print:
+            if on_done:
+                on_done(status.label_zh)
+            return
+        doc = notice_slip(guide, self.hall, width_mm=self.config.printer.paper_width_mm,
+                          qr_data=self.guides.guide_url(guide))
+
+        def job() -> None:
+            error = self.print_now(doc, f"notice {guide.id}")
+            if on_done:
+                on_done(error)
+
+        if wait:
+            job()
+        else:
+            threading.Thread(target=job, name=f"notice-{guide.id}", daemon=True).start()
 
     def _warn(self, message: str) -> None:
         log.warning(message)

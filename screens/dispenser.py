@@ -81,7 +81,7 @@ class VisitorScreen(Screen):
         self.idle.stop()
 
     def go_home(self) -> None:
-        self.manager.current = "attract"
+        self.manager.current = App.get_running_app().home
 
     def open_settings(self) -> None:
         if self.manager.has_screen("pin"):
@@ -123,7 +123,7 @@ class AttractScreen(VisitorScreen):
         return super().on_touch_up(touch)
 
     def start(self) -> None:
-        if self.manager.current == "attract":
+        if self.manager.current == self.name:
             self.manager.current = "grid"
 
     def tick_clock(self, now: datetime) -> None:

@@ -77,7 +77,7 @@ class StaffScreen(Screen):
         self.idle.stop()
 
     def leave(self) -> None:
-        self.manager.current = "attract"
+        self.manager.current = App.get_running_app().home
 
 
 class PinScreen(StaffScreen):
