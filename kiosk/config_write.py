@@ -29,6 +29,8 @@ SECRETS = frozenset({"server.token", "security.pin_hash"})
 SETTINGS_LOG = "settings.log"
 LOG_MAX_BYTES = 1_000_000  # one old copy is kept as settings.log.1
 
+DEPLOYED_TERMINAL_FILE = Path("/etc/hall-kiosk/terminal.toml")  # made by deploy/install.sh
+
 log = logging.getLogger(__name__)
 
 
@@ -47,8 +49,6 @@ def default_terminal_file() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "hall-kiosk" / "terminal.toml"
 
-
-DEPLOYED_TERMINAL_FILE = Path("/etc/hall-kiosk/terminal.toml")
 
 
 def ensure_terminal_file(path: Path) -> Path:

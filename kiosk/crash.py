@@ -53,8 +53,13 @@ class CrashLog:
         entry = {"at": self.clock(), "traceback": traceback_text[-MAX_TRACEBACK_CHARS:]}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+            with open(self.path, "a+b") as f:
+                if f.seek(0, os.SEEK_END) > 0:
+                    f.seek(-1, os.SEEK_END)
+                    if f.read(1) != b"\n":  # a line torn by a power cut: don't glue onto it
+                        line = b"\n" + line
+                f.write(line)
                 f.flush()
                 os.fsync(f.fileno())
             self._trim()

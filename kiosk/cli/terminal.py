@@ -18,7 +18,7 @@ from pathlib import Path
 def register(sub) -> None:
     p = sub.add_parser("terminal", help="this terminal's settings file: set the settings PIN",
                        description="Manage this terminal's settings file / 终端设置")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = p.add_subparsers(dest="action", required=True)  # usage lists the actions
 
     set_pin = actions.add_parser(
         "set-pin", help="set the PIN that opens the touch-screen settings (reads 4-8 digits from stdin)",
