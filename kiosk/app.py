@@ -101,7 +101,21 @@ def build_app_class():
             self._tick(0)
             Clock.schedule_interval(self._tick, 1)
             Clock.schedule_once(lambda dt: self.warm_fonts(), 0.5)
+            Clock.schedule_once(lambda dt: self._tell_systemd(), 0)
             return sm
+
+        def _tell_systemd(self) -> None:
+            """READY=1 once the first screen is up, then watchdog pings from the UI loop.
+
+            The pings come from the Kivy clock, so a frozen UI stops them and systemd
+            restarts the app (WatchdogSec in deploy/kiosk-terminal.service).
+            """
+            from . import watchdog
+
+            watchdog.ready(f"{self.terminal.config.mode} ready")
+            interval = watchdog.watchdog_interval_s()
+            if interval:
+                Clock.schedule_interval(lambda dt: watchdog.ping(), interval)
 
         @property
         def home(self) -> str:
@@ -243,10 +257,33 @@ def create_app(terminal: Terminal, allow_close: bool = False):
     return build_app_class()(terminal, allow_close=allow_close)
 
 
+def _record_fatal_errors(data_dir) -> None:
+    """An error that kills the process never reaches Kivy's handler: log and count it."""
+    import sys
+
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        import traceback
+
+        from .crash import CrashLog
+
+        text = "".join(traceback.format_exception(kind, value, tb))
+        log.critical("fatal error:\n%s", text)
+        try:
+            CrashLog(data_dir).record(text)
+        except Exception:
+            pass
+        previous(kind, value, tb)
+
+    sys.excepthook = hook
+
+
 def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int] | None = None) -> int:
     from .logs import setup_logging
 
     setup_logging(config.data_dir)
+    _record_fatal_errors(config.data_dir)
     prepare_kivy(windowed, size)
     terminal = build_terminal(config)
     log.info("starting %s terminal '%s' for %s (data: %s)", config.mode, config.name, terminal.hall_name,

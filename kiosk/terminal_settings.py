@@ -68,9 +68,9 @@ class TerminalSettings:
         return PinGuard(Path(self.config.data_dir), self.config.pin_hash)
 
     def pin_status_text(self) -> str:
-        if not self.config.pin_hash:
-            return "尚未设置管理密码：请在终端上运行 kiosk terminal set-pin"
-        return ""
+        """What the pad says when it opens: no PIN set yet, or how long a lock lasts."""
+        status = self._guard().status()
+        return "" if status.ok else status.message_zh
 
     def verify_pin(self, pin: str):
         result = self._guard().verify(pin)
@@ -140,9 +140,9 @@ class TerminalSettings:
 
     # -- saving
     def terminal_file(self) -> Path:
-        from .config_write import ensure_terminal_file, default_terminal_path
+        from .config_write import default_terminal_file, ensure_terminal_file
 
-        path = self.config.source or default_terminal_path()
+        path = self.config.source or default_terminal_file()
         return ensure_terminal_file(Path(path))
 
     def save(self, draft: SettingsDraft) -> tuple[bool, str]:

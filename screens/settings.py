@@ -116,9 +116,19 @@ class PinScreen(StaffScreen):
         self.dots.text = ""
 
     def submit(self) -> None:
-        result = self.terminal.settings.verify_pin(self.entered)
+        pin = self.entered
         self.clear()
+        self.message.text = "正在核验…"
+
+        def work():  # argon2 takes most of a second: keep the screen responsive
+            self._verified(self.terminal.settings.verify_pin(pin))
+
+        threading.Thread(target=work, daemon=True).start()
+
+    @mainthread
+    def _verified(self, result) -> None:
         if result.ok:
+            self.message.text = ""
             self.manager.current = "settings"
         else:
             self.message.text = result.message_zh

@@ -7,7 +7,9 @@ import sys
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="start a terminal (full screen); no config: dispenser on the sample hall")
-    p.add_argument("--config", metavar="FILE", help="terminal file (default: shipped config/terminal.toml)")
+    p.add_argument("--config", metavar="FILE",
+                   help="terminal file (default: $KIOSK_CONFIG, /etc/hall-kiosk/terminal.toml or "
+                        "~/.config/hall-kiosk/terminal.toml if present, else the shipped defaults)")
     p.add_argument("--mode", choices=["dispenser", "evaluator", "inquiry", "combined"],
                    help="override the terminal file's mode")
     p.add_argument("--windowed", action="store_true", help="run in a window, for development")
@@ -20,8 +22,13 @@ def run(args) -> int:
     from kiosk.cli import CliError
     from kiosk.config import ConfigInvalid, load_terminal
 
+    from kiosk.config_write import default_terminal_file
+
+    path = args.config
+    if path is None and default_terminal_file().exists():
+        path = default_terminal_file()  # a terminal configured on site (settings screen, set-pin)
     try:
-        config = load_terminal(args.config)
+        config = load_terminal(path)
     except ConfigInvalid as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -1,0 +1,133 @@
+"""Staff settings on the touch screen, lockdown, and recovery from an unexpected error."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from kiosk.config import load_terminal
+from kiosk.pin import hash_pin
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def staff_ui(tmp_path, terminal_factory):
+    """A dispenser whose terminal file (with PIN 2468) lives in tmp_path."""
+    from screens.offscreen import Harness
+
+    harnesses = []
+
+    def make(size=(1920, 1080)):
+        term = terminal_factory()
+        path = tmp_path / "terminal.toml"
+        from kiosk.config_write import apply_settings, ensure_terminal_file
+
+        ensure_terminal_file(path)
+        apply_settings(path, {"terminal.data_dir": str(term.config.data_dir),
+                              "security.pin_hash": hash_pin("2468")}, log_dir=tmp_path / "logs")
+        fresh = load_terminal(path)
+        term.config.source = path
+        term.config.pin_hash = fresh.pin_hash
+        h = Harness(term, size)
+        harnesses.append(h)
+        return h
+
+    yield make
+    for h in harnesses:
+        h.close()
+
+
+def enter_pin(h, pin: str) -> None:
+    pad = h.sm.get_screen("pin")
+    keys = {b.text: b for b in pad.keys.children}
+    for digit in pin:
+        h.tap(keys[digit])
+    h.tap(keys["确定"])
+
+
+def test_long_press_on_logo_corner_opens_pin_pad(staff_ui):
+    from kivy.tests.common import UnitTestTouch
+
+    h = staff_ui()
+    header = h.sm.get_screen("attract").header
+    x, y = header.to_window(header.x + 20, header.center_y)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    h.wait(lambda: False, timeout=1.0)  # one second is not a long press
+    assert h.sm.current == "attract"
+    assert h.wait(lambda: h.sm.current == "pin", timeout=4)
+    touch.touch_up()
+    h.pump()
+    assert h.sm.current == "pin"
+
+
+def test_pin_then_settings_save_writes_file_and_applies(staff_ui, tmp_path):
+    h = staff_ui()
+    h.sm.current = "pin"
+    h.pump()
+    enter_pin(h, "2468")
+    assert h.wait(lambda: h.sm.current == "settings", timeout=5)
+    screen = h.sm.get_screen("settings")
+    h.screenshot(tmp_path / "settings.png")
+    from kivy.uix.scrollview import ScrollView
+
+    large = next(w for w in screen.walk() if getattr(w, "text", "") == "大字（适老）")
+    scroll = next(w for w in screen.walk() if isinstance(w, ScrollView))
+    scroll.scroll_to(large, animate=False)  # staff scroll down to the font row
+    h.pump(5)
+    h.tap(large)
+    save = next(w for w in screen.walk() if getattr(w, "text", "") == "保存")
+    h.tap(save)
+    assert screen.message.text.startswith("已保存"), screen.message.text
+    data = tomllib.loads((tmp_path / "terminal.toml").read_text(encoding="utf-8"))
+    assert data["terminal"]["font_scale"] == "large"
+    assert h.app.text_scale == 1.5  # applied without a restart
+    log = (h.app.terminal.config.data_dir / "logs" / "settings.log").read_text(encoding="utf-8")
+    assert "terminal.font_scale: normal -> large" in log.replace('"', "")
+
+
+def test_five_wrong_pins_lock_the_pad(staff_ui):
+    h = staff_ui()
+    h.sm.current = "pin"
+    h.pump()
+    pad = h.sm.get_screen("pin")
+    for _ in range(5):
+        enter_pin(h, "1111")
+        assert h.wait(lambda: pad.message.text and pad.message.text != "正在核验…", timeout=5)
+    assert "锁定" in pad.message.text or "分钟" in pad.message.text, pad.message.text
+    enter_pin(h, "2468")  # even the right PIN is refused while locked
+    assert h.wait(lambda: pad.message.text != "正在核验…", timeout=5)
+    h.pump()
+    assert h.sm.current == "pin"
+
+
+def test_escape_alt_f4_and_f1_do_not_leave(staff_ui):
+    h = staff_ui()
+    h.app.allow_close = False
+    for key in (27, 282):  # Escape, F1
+        assert h.window.dispatch("on_keyboard", key, 0, "", []) is True
+    assert h.window.dispatch("on_request_close") is True
+    assert h.app.open_settings() is False
+
+
+def test_unexpected_error_shows_maintenance_then_home(staff_ui, monkeypatch):
+    import screens.maintenance
+    from kivy.clock import Clock
+
+    monkeypatch.setattr(screens.maintenance, "BACK_AFTER_S", 0.5)
+    h = staff_ui()
+    h.sm.current = "grid"
+    h.pump()
+
+    def boom(dt):
+        raise RuntimeError("a bug in a screen")
+
+    Clock.schedule_once(boom, 0)
+    assert h.wait(lambda: h.sm.current == "maintenance", timeout=3)
+    text = h.sm.get_screen("maintenance").title.text
+    assert text == "系统维护中"
+    assert h.wait(lambda: h.sm.current == "attract", timeout=3)
+    log = h.app.terminal.config.data_dir
+    assert any(log.glob("crash*")), list(log.iterdir())
