@@ -142,7 +142,7 @@ class _File:
             self.error(path, message)
 
 
-def _materials(f: _File, raw: Any, problems: Problems) -> tuple[Material, ...]:
+def _materials(raw: Any, problems: Problems) -> tuple[Material, ...]:
     if not isinstance(raw, list):
         return ()
     out = []
@@ -166,7 +166,7 @@ def _limits_agree(g: dict, problems: Problems) -> None:
 def _guide(f: _File) -> Guide | None:
     problems: Problems = []
     g = check_table(f.data, GUIDE_SPEC, "", problems)
-    materials = _materials(f, (f.data or {}).get("materials"), problems)
+    materials = _materials((f.data or {}).get("materials"), problems)
     _limits_agree(g, problems)
     f.report(problems)
     if problems:

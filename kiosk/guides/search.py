@@ -6,11 +6,11 @@ either the character itself or the start of one of its pinyin readings. That
 one rule covers every way villagers type: 养老, yanglao, ylbx, 养老bx, yang老,
 ylbaoxian, and the half-typed last syllable (yangl) while typing goes on.
 
-Each text is stored once as a "segment string", ``'养^y|ang|'老^l|ao|``: a quote
-starts a character, a caret one of its readings, a bar marks where a piece may
-stop (see ``_marked``). A query compiles to a
-regular expression over that string (see ``_pattern``), so matching runs in
-the ``re`` engine, not in Python loops.
+Each text is stored once as a "segment string", ``'养^y|ang|'老^l|ao|``: a
+quote starts a character, a caret one of its readings, a bar marks where a
+piece may stop (see ``_marked``). A query compiles to one regular expression
+over that string (see ``_pattern``), so matching runs in the ``re`` engine,
+not in Python loops.
 
 To stay fast over thousands of guides, bit masks (Python ints, one bit per
 guide) narrow the candidates before any regex runs: which guides contain a
