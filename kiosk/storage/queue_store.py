@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kiosk.domain import Ticket, TicketStatus
 
+from .db import reader
 from .schema import QUEUE_MIGRATIONS, counters, migrate, tickets, window_states
 
 
@@ -49,6 +50,40 @@ def _values(t: Ticket) -> dict:
     return v
 
 
+# Statements on the per-ticket hot path are built once: building a SQLAlchemy
+# expression costs more than running it on SQLite.
+_B = sa.bindparam
+_t = tickets.c
+_BY_KEY = sa.select(tickets).where(_t.key == _B("key"))
+_GET = sa.select(tickets).where(_t.id == _B("id"), _t.hall == _B("hall"))
+_LAST = sa.select(counters.c.last).where(counters.c.hall == _B("hall"), counters.c.day == _B("day"),
+                                         counters.c.service == _B("service"), counters.c.series == _B("series"))
+# (bound names differ from column names: an UPDATE reserves those for its SET clause)
+_COUNTER_KEY = sa.and_(counters.c.hall == _B("k_hall"), counters.c.day == _B("k_day"),
+                       counters.c.service == _B("k_service"), counters.c.series == _B("k_series"))
+_COUNTER_FOR_UPDATE = sa.select(counters.c.last).where(_COUNTER_KEY).with_for_update()
+_COUNTER_SET = counters.update().where(_COUNTER_KEY).values(last=_B("new_last"))
+_WINDOW = sa.select(window_states).where(window_states.c.hall == _B("hall"), window_states.c.number == _B("number"))
+_DURATIONS = (sa.select(_t.finished_at - _t.started_at)
+              .where(_t.hall == _B("hall"), _t.service == _B("service"), _t.status == TicketStatus.DONE.value,
+                     _t.started_at.is_not(None), _t.finished_at.is_not(None))
+              .order_by(_t.finished_at.desc()).limit(_B("limit")))
+
+
+def _ahead_statement(priority_only: bool, plus_all_priority: bool):
+    earlier = sa.or_(_t.issued_at < _B("issued_at"), sa.and_(_t.issued_at == _B("issued_at"), _t.seq < _B("seq")))
+    if priority_only:
+        earlier = sa.and_(earlier, _t.priority.is_not(None))
+    if plus_all_priority:
+        earlier = sa.or_(earlier, _t.priority.is_not(None))
+    return (sa.select(sa.func.count()).select_from(tickets)
+            .where(_t.hall == _B("hall"), _t.day == _B("day"), _t.service == _B("service"),
+                   _t.status == TicketStatus.WAITING.value, _t.id != _B("id"), earlier))
+
+
+_AHEAD = {(p, a): _ahead_statement(p, a) for p in (False, True) for a in (False, True)}
+
+
 class QueueStore:
     def __init__(self, engine: sa.Engine, hall_code: str):
         self.engine = engine
@@ -65,19 +100,19 @@ class QueueStore:
         no gap under concurrent issuers. A refusal changes nothing.
         """
         key = dict(hall=self.hall, day=day, service=service, series=series)
+        bound = {f"k_{k}": v for k, v in key.items()}
         with self.engine.begin() as conn:
-            where = sa.and_(*(getattr(counters.c, k) == v for k, v in key.items()))
-            row = conn.execute(sa.select(counters.c.last).where(where).with_for_update()).first()
+            row = conn.execute(_COUNTER_FOR_UPDATE, bound).first()
             if row is None:
                 self._insert_counter(conn, key, first - 1)
-                row = conn.execute(sa.select(counters.c.last).where(where).with_for_update()).first()
+                row = conn.execute(_COUNTER_FOR_UPDATE, bound).first()
             issued = row[0] - first + 1
             seq = row[0] + 1
             if seq > last or (cap is not None and issued >= cap):
                 raise NumbersExhausted(service)
-            conn.execute(counters.update().where(where).values(last=seq))
+            conn.execute(_COUNTER_SET, dict(bound, new_last=seq))
             ticket = build(seq)
-            conn.execute(tickets.insert().values(hall=self.hall, series=series, **_values(ticket)))
+            conn.execute(tickets.insert(), dict(hall=self.hall, series=series, **_values(ticket)))
         return ticket
 
     def _insert_counter(self, conn: sa.Connection, key: dict, start: int) -> None:
@@ -94,19 +129,18 @@ class QueueStore:
         return ticket
 
     def generation_of(self, ticket_id: str) -> int:
-        with self.engine.connect() as conn:
+        with reader(self.engine) as conn:
             return conn.execute(sa.select(tickets.c.generation).where(tickets.c.id == ticket_id)).scalar_one()
 
     # ------------------------------------------------------------ reading
     def by_key(self, key: str) -> Ticket | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(tickets).where(tickets.c.key == key)).first()
+        with reader(self.engine) as conn:
+            row = conn.execute(_BY_KEY, {"key": key}).first()
         return _ticket(row) if row else None
 
     def get(self, ticket_id: str) -> Ticket | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id,
-                                                        tickets.c.hall == self.hall)).first()
+        with reader(self.engine) as conn:
+            row = conn.execute(_GET, {"id": ticket_id, "hall": self.hall}).first()
         return _ticket(row) if row else None
 
     def find(self, day: str, *, services: Iterable[str] | None = None,
@@ -124,7 +158,7 @@ class QueueStore:
         q = q.order_by(*order)
         if limit:
             q = q.limit(limit)
-        with self.engine.connect() as conn:
+        with reader(self.engine) as conn:
             return [_ticket(r) for r in conn.execute(q)]
 
     def count_ahead(self, ticket: Ticket, *, priority_only: bool, plus_all_priority: bool) -> int:
@@ -134,43 +168,29 @@ class QueueStore:
         earlier priority tickets; ``plus_all_priority`` also counts every waiting
         priority ticket, earlier or not (they jump the queue).
         """
-        t = tickets.c
-        earlier = sa.or_(t.issued_at < ticket.issued_at,
-                         sa.and_(t.issued_at == ticket.issued_at, t.seq < ticket.seq))
-        if priority_only:
-            earlier = sa.and_(earlier, t.priority.is_not(None))
-        if plus_all_priority:
-            earlier = sa.or_(earlier, t.priority.is_not(None))
-        q = (sa.select(sa.func.count()).select_from(tickets)
-             .where(t.hall == self.hall, t.day == ticket.day, t.service == ticket.service,
-                    t.status == TicketStatus.WAITING.value, t.id != ticket.id, earlier))
-        with self.engine.connect() as conn:
-            return int(conn.execute(q).scalar_one())
+        q = _AHEAD[(priority_only, plus_all_priority)]
+        params = dict(hall=self.hall, day=ticket.day, service=ticket.service, id=ticket.id,
+                      issued_at=ticket.issued_at, seq=ticket.seq)
+        with reader(self.engine) as conn:
+            return int(conn.execute(q, params).scalar_one())
 
     def last_number(self, day: str, service: str, series: str = "") -> int | None:
         """The last sequence number issued for the service that day, if any."""
-        q = sa.select(counters.c.last).where(counters.c.hall == self.hall, counters.c.day == day,
-                                             counters.c.service == service, counters.c.series == series)
-        with self.engine.connect() as conn:
-            return conn.execute(q).scalar()
+        with reader(self.engine) as conn:
+            return conn.execute(_LAST, dict(hall=self.hall, day=day, service=service, series=series)).scalar()
 
     def waiting_counts(self, day: str) -> dict[str, int]:
         q = (sa.select(tickets.c.service, sa.func.count())
              .where(tickets.c.hall == self.hall, tickets.c.day == day,
                     tickets.c.status == TicketStatus.WAITING.value)
              .group_by(tickets.c.service))
-        with self.engine.connect() as conn:
+        with reader(self.engine) as conn:
             return {s: n for s, n in conn.execute(q)}
 
     def recent_durations(self, service: str, limit: int = 20) -> list[float]:
         """Service times (start to finish) of the service's latest finished tickets."""
-        q = (sa.select(tickets.c.finished_at - tickets.c.started_at)
-             .where(tickets.c.hall == self.hall, tickets.c.service == service,
-                    tickets.c.status == TicketStatus.DONE.value,
-                    tickets.c.started_at.is_not(None), tickets.c.finished_at.is_not(None))
-             .order_by(tickets.c.finished_at.desc()).limit(limit))
-        with self.engine.connect() as conn:
-            return [float(d) for (d,) in conn.execute(q)]
+        with reader(self.engine) as conn:
+            return [float(d) for (d,) in conn.execute(_DURATIONS, dict(hall=self.hall, service=service, limit=limit))]
 
     # ------------------------------------------------------------ writing
     def compare_and_set(self, ticket: Ticket, expected: Iterable[TicketStatus]) -> bool:
@@ -187,9 +207,8 @@ class QueueStore:
         return result.rowcount == 1
 
     def window_state(self, number: int) -> WindowState:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(window_states).where(window_states.c.hall == self.hall,
-                                                              window_states.c.number == number)).first()
+        with reader(self.engine) as conn:
+            row = conn.execute(_WINDOW, {"hall": self.hall, "number": number}).first()
         if row is None:
             return WindowState(number)
         m = row._mapping

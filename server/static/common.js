@@ -14,7 +14,7 @@ const Hall = (() => {
     const r = await fetch("/api/v1" + path, opts);
     if (r.status === 401 && !path.startsWith("/auth/login")) {
       location.href = "/login?next=" + encodeURIComponent(location.pathname + location.hash);
-      throw new Error("not signed in");
+      return new Promise(() => {});  // the page is leaving: nothing after this should run
     }
     const text = await r.text();
     let data = null;
@@ -33,7 +33,7 @@ const Hall = (() => {
     csrf = who.csrf;
     if (roles && !roles.includes(who.role)) {
       location.href = "/login?denied=1";
-      throw new Error("wrong role");
+      return new Promise(() => {});
     }
     return who;
   }

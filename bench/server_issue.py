@@ -1,0 +1,213 @@
+"""Hall server issuing throughput: 16 keep-alive clients POST /api/v1/tickets at once.
+
+Runs a real server process (uvicorn, `python -m server`) on SQLite and on
+PostgreSQL, and measures, on the same disk, the rate of durable single-row
+SQLite commits (WAL, synchronous=FULL) as the yardstick.
+Targets (issue 4): tickets/s >= 0.25 x raw commit rate; p99 <= 50 ms.
+PostgreSQL comes from $KIOSK_TEST_PG_URL, else a throwaway cluster from
+scripts/ci_postgres.sh; it is reported as null when neither works.
+Prints ONE JSON line.
+
+    .venv/bin/python bench/server_issue.py [--tickets 4000] [--clients 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HALL = """
+[hall]
+name = "压测大厅"
+code = "bench"
+closed_weekdays = []
+[[services]]
+code = "labor"
+name = "劳动保障"
+prefix = "A"
+range = [1, 99999]
+observe_holidays = false
+closed_weekdays = []
+[[windows]]
+number = 1
+name = "劳动保障"
+services = ["labor"]
+[[windows]]
+number = 2
+name = "综合"
+services = ["labor"]
+"""
+
+
+def raw_commit_rate(folder: Path, seconds: float = 2.0) -> float:
+    con = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT INTO t (v) VALUES ('A0001')")
+        con.execute("COMMIT")
+        n += 1
+    rate = n / (time.perf_counter() - start)
+    con.close()
+    return rate
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_server(db_url: str, folder: Path, clients: int) -> tuple[subprocess.Popen, int, list[str]]:
+    from kiosk.storage.db import open_engine
+    from server import accounts, hall_store
+
+    hall_file = folder / "hall.toml"
+    hall_file.write_text(HALL, encoding="utf-8")
+    engine = open_engine(db_url)
+    hall_store.prepare(engine)
+    codes = [accounts.enrollment_code(engine)[0] for _ in range(clients)]
+    engine.dispose()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "server", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
+                             "--hall", str(hall_file)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while True:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.1)
+    tokens = []
+    for i, code in enumerate(codes):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("POST", "/api/v1/terminals/enroll", json.dumps({"code": code, "name": f"bench-{i}"}),
+                  {"Content-Type": "application/json"})
+        tokens.append(json.loads(c.getresponse().read())["token"])
+    return proc, port, tokens
+
+
+def hammer(port: int, tokens: list[str], total: int) -> dict:
+    per_client = total // len(tokens)
+    latencies: list[list[float]] = [[] for _ in tokens]
+    errors: list[str] = []
+    barrier = threading.Barrier(len(tokens) + 1)
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)  # one keep-alive connection
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {tokens[i]}"}
+        body = json.dumps({"service": "labor"})
+        barrier.wait()
+        for _ in range(per_client):
+            t0 = time.perf_counter()
+            conn.request("POST", "/api/v1/tickets", body, headers)
+            r = conn.getresponse()
+            r.read()
+            latencies[i].append(time.perf_counter() - t0)
+            if r.status != 201:
+                errors.append(str(r.status))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(tokens))]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    lat = sorted(x for xs in latencies for x in xs)
+    pick = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 1)  # noqa: E731
+    return {"tickets": len(lat), "errors": len(errors), "tickets_per_s": round(len(lat) / elapsed, 1),
+            "p50_ms": pick(0.50), "p99_ms": pick(0.99), "max_ms": round(lat[-1] * 1000, 1)}
+
+
+def measure(db_url: str, folder: Path, clients: int, total: int) -> dict:
+    proc, port, tokens = run_server(db_url, folder, clients)
+    try:
+        hammer(port, tokens, clients * 10)  # warm-up: connections, statement caches
+        return hammer(port, tokens, total)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def postgres_url() -> tuple[str | None, str | None, str]:
+    """(base url, cluster dir we started or None, note)."""
+    url = os.environ.get("KIOSK_TEST_PG_URL")
+    if url:
+        return url, None, "KIOSK_TEST_PG_URL"
+    out = subprocess.run(["sh", str(ROOT / "scripts" / "ci_postgres.sh")], capture_output=True, text=True)
+    if out.returncode != 0:
+        return None, None, (out.stderr.strip().splitlines() or ["could not start"])[-1]
+    found = dict(re.findall(r"export (\w+)='([^']*)'", out.stdout))
+    return found["KIOSK_TEST_PG_URL"], found["KIOSK_PG_DIR"], "scripts/ci_postgres.sh"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tickets", type=int, default=4000)
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--no-postgres", action="store_true")
+    p.add_argument("--dir", type=Path, default=None, help="where the SQLite files go (default: a temp dir in tmp/)")
+    args = p.parse_args()
+    (ROOT / "tmp").mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="bench-server-", dir=args.dir or ROOT / "tmp"))
+    result: dict = {"bench": "server_issue", "clients": args.clients, "disk_dir": str(folder)}
+    try:
+        raw = raw_commit_rate(folder)
+        result["raw_sqlite_durable_commits_per_s"] = round(raw, 1)
+        result["sqlite"] = measure(f"sqlite:///{folder / 'server.db'}", folder, args.clients, args.tickets)
+        result["sqlite"]["ratio_to_raw"] = round(result["sqlite"]["tickets_per_s"] / raw, 3)
+
+        base, started, note = (None, None, "skipped") if args.no_postgres else postgres_url()
+        result["postgres_source"] = note
+        if base:
+            import psycopg
+
+            name = f"bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(base, autocommit=True) as c:
+                c.execute(f'CREATE DATABASE "{name}"')
+            try:
+                result["postgres"] = measure(re.sub(r"/[^/?]+(\?|$)", f"/{name}\\1", base, count=1), folder,
+                                             args.clients, args.tickets)
+            finally:
+                with psycopg.connect(base, autocommit=True) as c:
+                    c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                if started:
+                    subprocess.run(["sh", str(ROOT / "scripts" / "ci_postgres.sh"), "stop", started],
+                                   capture_output=True)
+        else:
+            result["postgres"] = None
+        result["targets"] = {"ratio_to_raw_min": 0.25, "p99_ms_max": 50}
+        result["sqlite_meets_targets"] = result["sqlite"]["ratio_to_raw"] >= 0.25 and result["sqlite"]["p99_ms"] <= 50
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Real Chromium (Debian's) against a real server: sign in, call, see it on the hall display.
+
+Screenshots land in tmp/out/ (console, display, admin) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_server_support import PASSWORD, ROOT, start_server  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OUT = ROOT / "tmp" / "out"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
+        pytest.skip("no /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    h = start_server(f"sqlite:///{tmp / 'server.db'}", tmp)
+    yield h
+    h.stop()
+
+
+def test_staff_calls_and_display_shows_it(browser, hall):
+    OUT.mkdir(parents=True, exist_ok=True)
+    issued = [hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": s}).json()
+              for s in ("labor", "labor", "medical", "labor")]
+    hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "medical", "priority": "elderly"})
+    first = issued[0]["number"]
+    problems: list[str] = []
+
+    display_ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN", bypass_csp=True)  # our CSP forbids eval, which wait_for_function uses
+    display = display_ctx.new_page()
+    display.on("pageerror", lambda e: problems.append(f"display: {e}"))
+    display.goto(hall.url + "/display")
+    display.wait_for_selector(".tv-win")
+
+    console_ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", bypass_csp=True)  # our CSP forbids eval, which wait_for_function uses
+    console = console_ctx.new_page()
+    console.on("pageerror", lambda e: problems.append(f"console: {e}"))
+    console.goto(hall.url + "/console")
+    console.wait_for_url("**/login**")  # no session yet: sent to sign in
+    console.fill("#username", "clerk")
+    console.fill("#password", "wrong password")
+    console.click("#submit")
+    console.wait_for_selector("#error:has-text('用户名或密码错误')")
+    console.fill("#password", PASSWORD)
+    console.click("#submit")
+    console.wait_for_url("**/console")
+    console.select_option("#window", "1")
+    console.wait_for_selector("#waiting li .num")
+    assert console.inner_text("#waiting li .num") == first
+    console.screenshot(path=str(OUT / "console-idle.png"))
+
+    console.click("#call-next")
+    console.wait_for_function("document.getElementById('number').textContent === %r" % first)
+    assert "已叫号" in console.inner_text("#state")
+    assert console.is_enabled("#recall") and console.is_enabled("#no-show")
+
+    # the TV shows the call: big "now" panel, the window's slot, the spoken text
+    display.wait_for_function("document.querySelector('#now .tv-number') && "
+                              "document.querySelector('#now .tv-number').textContent === %r" % first, timeout=10_000)
+    display.wait_for_function("window.hallDisplay.announced.length > 0", timeout=10_000)
+    assert display.evaluate("window.hallDisplay.announced[0]") == f"请 {first} 号到 1 号窗口办理"
+    display.wait_for_function("document.getElementById('windows').textContent.includes(%r)" % first)
+    assert first in display.inner_text("#recent")
+
+    # two quick calls are announced one after the other, in order
+    console.click("#start")
+    console.wait_for_selector("#state:has-text('办理中')")
+    console.screenshot(path=str(OUT / "console-serving.png"))
+    console.click("#call-next")
+    console.wait_for_function("document.getElementById('number').textContent === %r" % issued[1]["number"])
+    console.click("#recall")
+    display.wait_for_function("window.hallDisplay.announced.length >= 3", timeout=20_000)
+    assert display.evaluate("window.hallDisplay.announced") == [
+        f"请 {first} 号到 1 号窗口办理", f"请 {issued[1]['number']} 号到 1 号窗口办理",
+        f"请 {issued[1]['number']} 号到 1 号窗口办理"]
+    display.wait_for_timeout(3500)  # let the flash settle for the picture
+    display.screenshot(path=str(OUT / "display.png"))
+
+    # transfer through the dialog
+    console.click("#transfer")
+    console.click("#to-services button:has-text('医疗保障')")
+    console.wait_for_selector("#state:has-text('空闲')")
+    console.screenshot(path=str(OUT / "console-after-transfer.png"))
+
+    # the supervisor's statistics page with its chart
+    admin_ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN", bypass_csp=True)  # our CSP forbids eval, which wait_for_function uses
+    admin = admin_ctx.new_page()
+    admin.on("pageerror", lambda e: problems.append(f"admin: {e}"))
+    admin.goto(hall.url + "/login")
+    admin.fill("#username", "sup")
+    admin.fill("#password", PASSWORD)
+    admin.click("#submit")
+    admin.wait_for_url("**/admin")
+    admin.wait_for_selector("#stats-service table")
+    assert "劳动保障" in admin.inner_text("#stats-service")
+    admin.screenshot(path=str(OUT / "admin-stats.png"), full_page=True)
+    admin.goto(hall.url + "/admin#terminals")
+    admin.wait_for_selector("#terminals-table table")
+    assert "dispenser-1" in admin.inner_text("#terminals-table")
+    admin.click("#code-form button")
+    admin.wait_for_selector(".code-box")
+    admin.screenshot(path=str(OUT / "admin-terminals.png"), full_page=True)
+    admin.goto(hall.url + "/admin#services")
+    admin.wait_for_selector("#services-table table")
+    admin.screenshot(path=str(OUT / "admin-services.png"), full_page=True)
+
+    # a window clerk may not open the admin pages
+    console.goto(hall.url + "/admin")
+    console.wait_for_url("**/login?denied=1")
+
+    assert not problems, problems
+    for ctx in (display_ctx, console_ctx, admin_ctx):
+        ctx.close()
