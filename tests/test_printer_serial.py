@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 
 import pytest
@@ -32,6 +33,25 @@ BIG = Document([Text("青石镇便民服务中心，请留意叫号。" * 3000),
 
 def serial_printer(fake: PtyPrinter, **kw) -> SerialPrinter:
     return SerialPrinter(PrinterSettings(kind="serial", port=fake.port_name, **kw))
+
+
+def print_within(printer: SerialPrinter, doc: Document, seconds: float) -> tuple[PrintError | None, float]:
+    """Print in a worker so a hanging job fails this test instead of hanging the run."""
+    outcome: list = []
+
+    def job() -> None:
+        try:
+            printer.print_document(doc)
+            outcome.append(None)
+        except PrintError as exc:
+            outcome.append(exc)
+
+    t = time.monotonic()
+    worker = threading.Thread(target=job, daemon=True)
+    worker.start()
+    worker.join(seconds + 2)
+    assert outcome, f"print_document still blocked after {seconds + 2} s"
+    return outcome[0], time.monotonic() - t
 
 
 @pytest.mark.parametrize("state", sorted(EXPECTED))
@@ -129,37 +149,32 @@ def test_paper_running_out_during_the_job_fails_it():
 def test_a_printer_that_stops_answering_after_the_job_fails_it_within_10s():
     with PtyPrinter("ready", after_bytes=(60, "silent")) as fake:
         printer = serial_printer(fake)
-        t = time.monotonic()
-        with pytest.raises(PrintError, match="stopped answering") as err:
-            printer.print_document(sample_ticket())
-        elapsed = time.monotonic() - t
+        err, elapsed = print_within(printer, sample_ticket(), 10)
         printer.close()
-    assert err.value.status is PrinterStatus.NO_ANSWER
+    assert err is not None and "stopped answering" in str(err)
+    assert err.status is PrinterStatus.NO_ANSWER
     assert elapsed < 10
 
 
 def test_a_stalled_printer_fails_the_job_within_10s():
     with PtyPrinter("ready", after_bytes=(600, "stall")) as fake:
         printer = serial_printer(fake, write_timeout_s=2.0)
+        err, elapsed = print_within(printer, BIG, 10)
         t = time.monotonic()
-        with pytest.raises(PrintError, match="stalled") as err:
-            printer.print_document(BIG)
-        elapsed = time.monotonic() - t
         assert printer.status() is PrinterStatus.NO_ANSWER  # and status does not hang either
-        assert time.monotonic() - t < 10
+        assert time.monotonic() - t < 1
         printer.close()
-    assert err.value.status is PrinterStatus.NO_ANSWER
+    assert err is not None and "stalled" in str(err)
+    assert err.status is PrinterStatus.NO_ANSWER
     assert 1.5 < elapsed < 10
 
 
 def test_stall_with_the_default_write_timeout_still_ends_within_10s():
     with PtyPrinter("ready", after_bytes=(600, "stall")) as fake:
         printer = serial_printer(fake)  # write_timeout_s = 5
-        t = time.monotonic()
-        with pytest.raises(PrintError):
-            printer.print_document(BIG)
-        assert time.monotonic() - t < 10
+        err, elapsed = print_within(printer, BIG, 10)
         printer.close()
+    assert err is not None and elapsed < 10
 
 
 def test_unplugged_mid_job_is_a_print_error_then_no_answer():
@@ -206,17 +221,15 @@ def test_port_in_use_by_another_program():
 
 
 def test_status_during_a_job_answers_at_once_with_the_last_known_state():
-    import threading
-
     with PtyPrinter("ready", after_bytes=(600, "stall")) as fake:
         printer = serial_printer(fake, write_timeout_s=2.0)
-        job = threading.Thread(target=lambda: pytest.raises(PrintError, printer.print_document, BIG))
+        job = threading.Thread(target=print_within, args=(printer, BIG, 10))
         job.start()
         time.sleep(0.3)
         t = time.monotonic()
         assert printer.status() is PrinterStatus.READY  # the state before the job, not a 2 s wait
         assert time.monotonic() - t < 0.5
-        job.join(10)
+        job.join(12)
         printer.close()
 
 

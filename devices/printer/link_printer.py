@@ -150,8 +150,13 @@ class LinkPrinter:
             pass
 
     def close(self) -> None:
-        with self._lock:
+        """Close the port; a job still running after the write timeout is cut off, not waited for."""
+        got = self._lock.acquire(timeout=self.write_timeout_s + 1)
+        try:
             self._drop_link()
+        finally:
+            if got:
+                self._lock.release()
 
 
 def _reason(exc: OSError) -> str:

@@ -91,6 +91,8 @@ def _open_reason(port: str, exc: serial.SerialException) -> str:
         return f"{port} does not exist (unplugged? see `kiosk printer ports`)"
     if "Permission denied" in text:
         return f"no permission to open {port} (add the user to the 'dialout' group)"
+    if "Inappropriate ioctl" in text or "Is a directory" in text:
+        return f"{port} is not a serial port"
     if "lock" in text.lower() or "Resource temporarily unavailable" in text:
         return f"{port} is in use by another program"
     return f"cannot open {port}: {text}"
