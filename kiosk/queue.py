@@ -184,6 +184,13 @@ class QueueEngine:
         self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
         return issued
 
+    def get_ticket(self, ticket_id: str) -> Ticket | None:
+        return self.store.get(ticket_id)
+
+    def status_marker(self) -> str:
+        """What the terminal header shows about the queue's source: nothing when embedded."""
+        return ""
+
     def _issued(self, ticket: Ticket) -> Issued:
         svc = self.service(ticket.service)
         ahead = self.people_ahead(ticket)

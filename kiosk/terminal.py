@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from devices.printer import Printer, PrinterStatus, PrintError
 from devices.voice import Voice
@@ -72,8 +72,23 @@ def wait_text(seconds: int) -> str:
     return f"约{minutes // 60}小时{minutes % 60:02d}分"
 
 
+class QueueBackend(Protocol):
+    """Where tickets come from: the embedded QueueEngine, or a hall-server client
+    that falls back to an offline series when the server does not answer."""
+
+    def services(self) -> list[ServiceState]: ...
+
+    def issue(self, service_code: str, priority: str | None = None, key: str | None = None,
+              terminal: str | None = None) -> Issued: ...
+
+    def get_ticket(self, ticket_id: str): ...
+
+    def status_marker(self) -> str:
+        """A short marker for the header, e.g. "离线" while the server is unreachable."""
+
+
 class Terminal:
-    def __init__(self, config: TerminalConfig, hall: Hall, backend: QueueEngine, printer: Printer,
+    def __init__(self, config: TerminalConfig, hall: Hall, backend: QueueBackend, printer: Printer,
                  voice: Voice, clock: Callable[[], float] = time.time):
         self.config = config
         self.hall = hall
@@ -117,6 +132,12 @@ class Terminal:
     @property
     def priority_groups(self) -> tuple[PriorityGroup, ...]:
         return self.hall.priority_groups if self.hall.green_channel else ()
+
+    def status_marker(self) -> str:
+        try:
+            return self.backend.status_marker()
+        except Exception:
+            return ""
 
     def needs_priority_step(self, service_code: str) -> bool:
         """Ask about the green channel only where a window would actually call it first."""
@@ -182,7 +203,7 @@ class Terminal:
 
     def reprint(self, outcome: TicketOutcome, on_printed: Callable[[TicketOutcome], None] | None = None,
                 wait_for_print: bool = False) -> None:
-        ticket = self.backend.store.get(outcome.ticket_id)
+        ticket = self.backend.get_ticket(outcome.ticket_id)
         if ticket is None:
             raise VisitorError("找不到该号码，请联系工作人员")
         issued = Issued(ticket, outcome.people_ahead, outcome.estimated_wait_s, outcome.windows)

@@ -88,6 +88,7 @@ class VisitorScreen(Screen):
             self.manager.current = "pin"
 
     def tick_clock(self, now: datetime) -> None:
+        self.header.status_text = self.terminal.status_marker()
         portrait = self.height > self.width  # a narrow header keeps room for the hall name
         self.header.clock_text = f"{now:%H:%M}" if portrait else f"{date_text(now)}  {now:%H:%M}"
 
