@@ -42,6 +42,9 @@ def prepare_kivy(windowed: bool, size: tuple[int, int] | None) -> None:
 
     # One font for every label: WenQuanYi Micro Hei covers Chinese and Latin.
     LabelBase.register(DEFAULT_FONT, str(paths.FONT_PATH), None, str(paths.FONT_PATH))
+    from screens.kivy_fixes import fresh_texture_per_render
+
+    fresh_texture_per_render()
 
 
 def build_app_class():
@@ -92,6 +95,7 @@ def build_app_class():
                               (MaintenanceScreen, "maintenance")):
                 sm.add_widget(cls(self.terminal, name=name))
             sm.current = self.home
+            self.terminal.after_next_frame = self._after_next_frame
             self.crash_handler = CrashHandler(self)
             ExceptionManager.add_handler(self.crash_handler)
             Window.bind(on_touch_down=self._wake)
@@ -157,6 +161,13 @@ def build_app_class():
             for size in sorted(sizes):
                 for bold in (False, True):
                     CoreLabel(text="号A0", font_size=size, bold=bold).refresh()
+
+        def _after_next_frame(self, fn) -> None:
+            def once(*_args):
+                Window.unbind(on_flip=once)
+                fn()
+
+            Window.bind(on_flip=once)
 
         def _first_frame(self, *_args) -> None:
             import time

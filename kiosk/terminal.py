@@ -101,6 +101,9 @@ class Terminal:
         self._last_status = PrinterStatus.READY
         self._print_lock = threading.Lock()  # one job on the wire at a time
         self._issue_lock = threading.Lock()  # one ticket per tap, even if taps race
+        # The App sets this so a print job starts only after the ticket screen is drawn:
+        # rendering a job (a preview PNG above all) competes with drawing for the GIL.
+        self.after_next_frame: Callable[[Callable[[], None]], None] | None = None
 
     # --------------------------------------------------------------- reading
     @property
@@ -117,8 +120,55 @@ class Terminal:
         if getattr(self, "_guides", None) is None:
             from .guides import GuideCatalogue
 
-            self._guides = GuideCatalogue.load(hall=self.hall)
+            folder = getattr(self.backend, "guides_folder", lambda: None)()  # the hall server's last good copy
+            if folder is not None:
+                try:
+                    self._guides = GuideCatalogue.load(folder, hall=self.hall)
+                except Exception as exc:
+                    log.error("saved guide content unusable (%s); using the shipped content", exc)
+            if getattr(self, "_guides", None) is None:
+                self._guides = GuideCatalogue.load(hall=self.hall)
         return self._guides
+
+    def adopt_guides(self, content) -> None:
+        """Newer guide content (already validated) from the hall server."""
+        if getattr(self, "_guides", None) is not None:
+            self._guides.replace(content)
+
+    @property
+    def outbox(self):
+        """The durable outbox when a hall server is configured (``put(kind, payload, key)``), else None."""
+        return getattr(self.backend, "outbox", None)
+
+    def subscribe(self, callback: Callable[[str, dict], None]) -> Callable[[], None]:
+        """``callback(kind, data)`` for queue events (ticket_called, ticket_finished, ...), called on a
+        worker thread; returns a function that unsubscribes."""
+        subscribe = getattr(self.backend, "subscribe", None)
+        if subscribe is not None:
+            return subscribe(callback)
+        listeners = getattr(self.backend, "listeners", None)  # the embedded engine
+        if listeners is None:
+            return lambda: None
+        listeners.append(callback)
+        return lambda: callback in listeners and listeners.remove(callback)
+
+    def health(self) -> dict:
+        """For the heartbeat: mode, version, window, printer state and paper (last known), crash record."""
+        from . import __version__
+        from .crash import CrashLog
+
+        status = self._last_status
+        paper = {PrinterStatus.PAPER_NEAR_END: "near_end", PrinterStatus.PAPER_OUT: "out",
+                 PrinterStatus.READY: "ok"}.get(status, "unknown")
+        h = {"mode": self.config.mode, "version": __version__, "window": self.config.window or None,
+             "printer_state": "none" if self.config.printer.kind == "none" else status.value,
+             "paper": "unknown" if self.config.printer.kind == "none" else paper}
+        try:
+            h.update(CrashLog(Path(self.config.data_dir)).health())
+        except Exception as exc:
+            log.warning("crash record unreadable: %s", exc)
+        h["crash_loop"] = bool(h.get("crash_loop")) or self.crash_loop
+        return h
 
     @property
     def dispenses(self) -> bool:
@@ -219,8 +269,12 @@ class Terminal:
 
         if wait:
             job()
+            return
+        worker = threading.Thread(target=job, name=f"print-{outcome.number}", daemon=True)
+        if self.after_next_frame is not None:
+            self.after_next_frame(worker.start)
         else:
-            threading.Thread(target=job, name=f"print-{outcome.number}", daemon=True).start()
+            worker.start()
 
     def _print(self, outcome: TicketOutcome, issued: Issued) -> None:
         from .ticket_layout import ticket_document
@@ -271,6 +325,9 @@ class Terminal:
         del self.warnings[:-50]
 
     def close(self) -> None:
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()
         self.printer.close()
 
 
@@ -280,8 +337,13 @@ def spoken_number(number: str) -> str:
 
 
 def build_terminal(config: TerminalConfig, *, printer: Printer | None = None, voice: Voice | None = None,
-                   clock: Callable[[], float] = time.time) -> Terminal:
-    """Wire a terminal from its config: hall, embedded queue, printer and voice."""
+                   clock: Callable[[], float] = time.time, background: bool = True) -> Terminal:
+    """Wire a terminal from its config: hall, queue, printer and voice.
+
+    The queue is the hall server's when ``config.server_url`` is set (with an
+    offline series and an outbox; ``background`` starts its sync, event and
+    heartbeat threads), else the embedded engine on the terminal's SQLite file.
+    """
     from devices.voice import open_voice
 
     from .config import load_hall
@@ -291,12 +353,24 @@ def build_terminal(config: TerminalConfig, *, printer: Printer | None = None, vo
     hall = load_hall(config.hall_file)
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = QueueStore(open_engine(sqlite_url(data_dir / "queue.db")), hall.code)
-    engine = QueueEngine(hall, store, clock=clock)
+    if config.server_url:
+        from .sync import RemoteBackend
+
+        backend = RemoteBackend(config, hall, data_dir, clock=clock)
+        backend.start_up()
+        hall = backend.hall  # the server's (pulled now, or the last good copy)
+    else:
+        backend = QueueEngine(hall, QueueStore(open_engine(sqlite_url(data_dir / "queue.db")), hall.code),
+                              clock=clock)
     if printer is None:
         from devices.printer import open_printer
 
         printer = open_printer(config.printer, data_dir)
     if voice is None:
         voice = open_voice(config.voice_enabled, config.voice_volume)
-    return Terminal(config, hall, engine, printer, voice, clock=clock)
+    terminal = Terminal(config, hall, backend, printer, voice, clock=clock)
+    if config.server_url:
+        backend.attach(terminal)
+        if background:
+            backend.start()
+    return terminal

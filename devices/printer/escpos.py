@@ -11,9 +11,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
-
 from kiosk.config import PrinterSettings
 from kiosk.document import QR, Cut, Document, Feed, Rule, Text
 
@@ -61,8 +58,11 @@ def _encode_char(ch: str, encoding: str) -> bytes:
 
 def native_qr(data: str, module_size: int) -> bytes:
     """GS ( k: model 2, module size, error correction M, store data, print."""
-    dummy = Dummy()
-    dummy.qr(data, ec=QR_ECLEVEL_M, size=min(max(module_size, 1), 16), native=True)
+    from .escpos_lib import load
+
+    printer, constants = load()
+    dummy = printer.Dummy()
+    dummy.qr(data, ec=constants.QR_ECLEVEL_M, size=min(max(module_size, 1), 16), native=True)
     return dummy.output
 
 
