@@ -66,6 +66,7 @@ def build_app_class():
             self.terminal = terminal
             self.allow_close = allow_close
             self.exit_code = 0
+            self.key_handler = None  # a mode that takes hardware keys (the evaluator's keypad)
             self._dim = None
             self._idle_s = 0.0
             self.title = f"{terminal.hall_name} 自助取号"
@@ -124,11 +125,15 @@ def build_app_class():
         @property
         def home(self) -> str:
             """The screen every flow returns to: attract for a dispenser, the inquiry home else."""
-            return "attract" if self.terminal.config.mode == "dispenser" else "inquiry"
+            return {"dispenser": "attract", "evaluator": "evaluator"}.get(self.terminal.config.mode, "inquiry")
 
         def mode_screens(self) -> list:
             mode = self.terminal.config.mode
             screens = []
+            if mode == "evaluator":
+                from screens.evaluator import evaluator_screens
+
+                return evaluator_screens(self.terminal)
             if mode in ("inquiry", "combined"):
                 from screens.inquiry import inquiry_screens
 
@@ -188,9 +193,11 @@ def build_app_class():
             # Alt+F4 and the window manager's close: a kiosk stays up (True = refuse)
             return not self.allow_close
 
-        def _on_keyboard(self, _window, key, *_args) -> bool:
+        def _on_keyboard(self, _window, key, _scancode=None, codepoint=None, *_args) -> bool:
             # Escape (27), the Android back key and F1 (Kivy's settings) must not leave the app
-            return key in (27, 1001, 282)
+            if key in (27, 1001, 282):
+                return True
+            return bool(self.key_handler and codepoint and self.key_handler(codepoint))
 
         def open_settings(self, *args) -> bool:
             return False  # Kivy's settings panel would show the desktop's config to visitors

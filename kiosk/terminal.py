@@ -140,18 +140,6 @@ class Terminal:
         """The durable outbox when a hall server is configured (``put(kind, payload, key)``), else None."""
         return getattr(self.backend, "outbox", None)
 
-    def subscribe(self, callback: Callable[[str, dict], None]) -> Callable[[], None]:
-        """``callback(kind, data)`` for queue events (ticket_called, ticket_finished, ...), called on a
-        worker thread; returns a function that unsubscribes."""
-        subscribe = getattr(self.backend, "subscribe", None)
-        if subscribe is not None:
-            return subscribe(callback)
-        listeners = getattr(self.backend, "listeners", None)  # the embedded engine
-        if listeners is None:
-            return lambda: None
-        listeners.append(callback)
-        return lambda: callback in listeners and listeners.remove(callback)
-
     def health(self) -> dict:
         """For the heartbeat: mode, version, window, printer state and paper (last known), crash record."""
         from . import __version__
@@ -318,6 +306,57 @@ class Terminal:
             job()
         else:
             threading.Thread(target=job, name=f"notice-{guide.id}", daemon=True).start()
+
+    # --------------------------------------------------------------- evaluator
+    def submit_rating(self, prompt) -> None:
+        """Store a finished evaluator prompt: through the hall-server backend's outbox when
+        it has one, else in this terminal's own database. Level None is an unrated visit."""
+        from .ratings import make_rating
+
+        rating = make_rating(self.hall, key=prompt.key, level=prompt.level, window=self.config.window,
+                             reasons=prompt.reasons, phone=prompt.phone or None, ticket_id=prompt.ticket_id,
+                             ticket_number=prompt.ticket_number, service=prompt.service,
+                             terminal=self.config.name)
+        remote = getattr(self.backend, "submit_rating", None)
+        if remote is not None:
+            remote(rating)
+        else:
+            self.local_ratings().add(rating)
+        log.info("rating %s for %s at window %d", rating.level_name, rating.ticket_number or "walk-in",
+                 rating.window)
+
+    def local_ratings(self):
+        from .ratings import RatingStore
+
+        if getattr(self, "_ratings", None) is None:
+            self._ratings = RatingStore(self.backend.store.engine, self.hall.code, self.hall.timezone)
+        return self._ratings
+
+    def duty(self) -> dict:
+        """Who and what the evaluator's idle screen shows for its window."""
+        window = self.hall.window(self.config.window)
+        services = [self.hall.service(c).name for c in (window.services if window else ()) if self.hall.service(c)]
+        staff = None
+        lookup = getattr(self.backend, "duty", None)
+        if lookup is not None:
+            try:
+                staff = lookup(self.config.window)
+            except Exception as exc:  # the idle screen keeps its last picture
+                log.warning("duty lookup failed: %s", exc)
+        return {"number": self.config.window, "name": window.name if window else "", "services": services,
+                "staff": staff}
+
+    def subscribe(self, callback: Callable[[str, dict], None]) -> bool:
+        """Live events (e.g. ``ticket_finished``) from the queue's source; False when it has none."""
+        hook = getattr(self.backend, "subscribe", None)
+        if hook is not None:
+            hook(callback)
+            return True
+        listeners = getattr(self.backend, "listeners", None)  # the embedded engine's own events
+        if listeners is None:
+            return False
+        listeners.append(callback)
+        return True
 
     def _warn(self, message: str) -> None:
         log.warning(message)

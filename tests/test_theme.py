@@ -23,3 +23,10 @@ def test_strong_pairs_reach_7_to_1():
 def test_contrast_formula_on_known_values():
     assert round(theme.contrast((0, 0, 0), (255, 255, 255)), 1) == 21.0
     assert round(theme.contrast((119, 119, 119), (255, 255, 255)), 2) == 4.48
+
+
+def test_evaluator_level_colours_keep_white_text_readable():
+    from screens.evaluator import LEVEL_STYLE
+
+    for level, (colour, _face) in LEVEL_STYLE.items():
+        assert theme.contrast(theme.WHITE, colour) >= 7.0, level

@@ -42,9 +42,6 @@ def run(args) -> int:
             size = (w, h)
         except ValueError:
             raise CliError(f"--size must look like 1920x1080, not '{args.size}'") from None
-    if config.mode == "evaluator":
-        print("kiosk run: mode 'evaluator' is not built yet / 评价器尚未实现", file=sys.stderr)
-        return 2
     from kiosk.app import run_app
 
     return run_app(config, windowed=args.windowed, size=size)
