@@ -42,9 +42,7 @@ def prepare_kivy(windowed: bool, size: tuple[int, int] | None) -> None:
 
     # One font for every label: WenQuanYi Micro Hei covers Chinese and Latin.
     LabelBase.register(DEFAULT_FONT, str(paths.FONT_PATH), None, str(paths.FONT_PATH))
-    from screens.kivy_fixes import fresh_texture_per_render
 
-    fresh_texture_per_render()
 
 
 def build_app_class():
@@ -84,6 +82,9 @@ def build_app_class():
             from screens.maintenance import MaintenanceScreen
             from screens.settings import PinScreen, SettingsScreen
 
+            from screens.kivy_fixes import finish_gl_after_each_frame
+
+            finish_gl_after_each_frame()
             self._rescale(Window, Window.size)
             Window.allow_screensaver = False  # the screen stays awake; we dim it ourselves
             Window.bind(size=self._rescale, on_request_close=self._on_request_close,

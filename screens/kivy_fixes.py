@@ -1,10 +1,12 @@
 """Workarounds for Kivy behaviour that hurts a kiosk.
 
-Text re-rendered at the same size is blitted into the label's existing GL texture.
-With software OpenGL (Mesa llvmpipe: kiosk boxes without a GPU driver, and this
-project's CI) that upload waits for every queued frame using the texture: measured
-here at 0.4-1.2 s for one changed "等候 5 人" line. A fresh texture per re-render
-costs an allocation and never waits, so the ticket screen and the grid redraw at once.
+Text re-rendered at the same size is uploaded into the label's existing GL
+texture. With software OpenGL (Mesa llvmpipe: kiosk boxes without a GPU
+driver, and this project's CI) that upload waited for the GPU work still
+queued from earlier frames: measured here at 0.4-1.2 s for one changed
+"等候 5 人" line. Finishing each frame's GL work right after it is shown
+leaves nothing queued, so later uploads never wait. (Giving each re-render a
+fresh texture also avoided the wait, but leaked about 7 MB per ticket.)
 """
 
 from __future__ import annotations
@@ -12,17 +14,12 @@ from __future__ import annotations
 _applied = False
 
 
-def fresh_texture_per_render() -> None:
+def finish_gl_after_each_frame() -> None:
     global _applied
     if _applied:
         return
-    from kivy.core.text import LabelBase
+    from kivy.core.window import Window
+    from kivy.graphics.opengl import glFinish
 
-    original = LabelBase.refresh
-
-    def refresh(self):
-        self.texture = None  # never blit into a texture a queued frame may still read
-        original(self)
-
-    LabelBase.refresh = refresh
+    Window.bind(on_flip=lambda *_: glFinish())
     _applied = True
