@@ -8,7 +8,7 @@
 # Safe to run again (to upgrade after pulling a new version): it keeps existing
 # settings files and restarts only units that are running.
 # Behind the Great Firewall or offline, point pip at a mirror or a wheel folder,
-# e.g. PIP_INDEX_URL=https://mirrors.aliyun.com/pypi/simple sudo -E deploy/install.sh
+# e.g. PIP_INDEX_URL=<the hall's PyPI mirror> sudo -E deploy/install.sh
 set -euo pipefail
 
 PREFIX=/opt/hall-kiosk
