@@ -83,6 +83,7 @@ class TerminalConfig:
     server_url: str = ""
     server_token: str = ""
     server_timeout_s: float = 3.0
+    server_series: str = ""  # offline series letter, assigned by the server at enrollment
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     timeouts: Timeouts = field(default_factory=Timeouts)
     voice_enabled: bool = True
@@ -111,6 +112,8 @@ TERMINAL_SPEC = {
         "url": Field(str, "", check=_url),
         "token": Field(str, ""),
         "timeout_s": Field(float, 3.0, check=between(0.2, 60)),
+        "series": Field(str, "", check=lambda v: None if re.match(r"^[A-HJ-NP-Z]?$", v) else
+                        "must be one capital letter (not I or O), or empty; set by `kiosk terminal enroll`"),
     },
     "printer": {
         "kind": Field(str, "preview", check=one_of("preview", "serial", "network", "usb", "none")),
@@ -291,7 +294,7 @@ def _terminal_from(data: dict, problems: Problems, source: Path | None) -> Termi
     cfg = TerminalConfig(
         mode=t["mode"], name=t["name"], window=t["window"], font_scale=t["font_scale"],
         language=t["language"], server_url=s["url"].rstrip("/"), server_token=s["token"],
-        server_timeout_s=s["timeout_s"], printer=PrinterSettings(**sections["printer"]),
+        server_timeout_s=s["timeout_s"], server_series=s["series"], printer=PrinterSettings(**sections["printer"]),
         timeouts=Timeouts(**sections["timeouts"]), voice_enabled=v["enabled"],
         voice_volume=v["volume"], pin_hash=sections["security"]["pin_hash"], source=source,
     )

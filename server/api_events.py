@@ -23,7 +23,8 @@ KEEPALIVE_S = 15.0
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "events: ticket_issued, ticket_called, ticket_started, ticket_finished, "
                                             "ticket_no_show, ticket_transferred, ticket_cancelled, window_paused, "
-                                            "window_resumed, config_changed; data is JSON"}})
+                                            "window_resumed, config_changed, rating_recorded (window only: never the level, "
+                                            "ticket or phone), followup_changed; data is JSON"}})
 async def events(request: Request, principal=Depends(identify),
                  last_event_id: str | None = Header(None, max_length=20)) -> StreamingResponse:
     hub = request.app.state.runtime.hub

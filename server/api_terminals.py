@@ -6,7 +6,7 @@ import time
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from . import accounts
+from . import accounts, sync_store
 from .auth import SUPERVISORS, TERMINAL, requires
 from .models import EnrollIn, EnrollmentCodeIn, EnrollmentCodeOut, EnrollOut, HeartbeatIn, HeartbeatOut, TerminalOut
 
@@ -26,8 +26,11 @@ def enroll(body: EnrollIn, request: Request) -> EnrollOut:
 @router.post("/heartbeat", response_model=HeartbeatOut, summary="A terminal reports its health")
 def heartbeat(body: HeartbeatIn, request: Request, principal=Depends(requires(*TERMINAL))) -> HeartbeatOut:
     rt = request.app.state.runtime
-    expires = accounts.heartbeat(rt.db, principal.name, request.client.host if request.client else None,
-                                 **body.model_dump())
+    health = body.model_dump()
+    extra = {k: health.pop(k) for k in ("crash_loop", "crashes_10min", "last_error", "last_crash_at", "online")}
+    extra["reported_online"] = extra.pop("online")
+    expires = accounts.heartbeat(rt.db, principal.name, request.client.host if request.client else None, **health)
+    sync_store.save_health(rt.db, principal.name, extra)
     rt.queue()  # picks up a hall change, so hall_version below is current
     return HeartbeatOut(ok=True, server_time=time.time(), token_expires_at=expires, hall_version=rt.version)
 
@@ -35,9 +38,12 @@ def heartbeat(body: HeartbeatIn, request: Request, principal=Depends(requires(*T
 @router.get("", response_model=list[TerminalOut], summary="Terminals and their health")
 def list_terminals(request: Request, principal=Depends(requires(*SUPERVISORS))) -> list[TerminalOut]:
     now = time.time()
+    db = request.app.state.runtime.db
+    extra = sync_store.health_by_terminal(db)
     return [TerminalOut(online=not t["revoked"] and (t["last_seen"] or 0) > now - ONLINE_WITHIN_S,
-                        **{k: v for k, v in t.items() if k in TerminalOut.model_fields})
-            for t in accounts.list_terminals(request.app.state.runtime.db)]
+                        **{k: v for k, v in {**t, **extra.get(t["id"], {})}.items() if k in TerminalOut.model_fields
+                           and k != "online"})
+            for t in accounts.list_terminals(db)]
 
 
 @router.post("/enrollment-codes", response_model=EnrollmentCodeOut, status_code=201,

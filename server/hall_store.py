@@ -38,6 +38,9 @@ def prepare(engine: sa.Engine) -> None:
 
     migrate(engine, "queue", QUEUE_MIGRATIONS)
     migrate(engine, "server", SERVER_MIGRATIONS)
+    from . import sync_store  # terminal sync: series letters, applied keys, guide content
+
+    sync_store.prepare(engine)
 
 
 # ------------------------------------------------------------------ codec
@@ -148,6 +151,12 @@ def _check_service(conn: sa.Connection, code: str, svc: Service, creating: bool)
     clash = next((s for s in hall.services if s.prefix == svc.prefix and s.code != svc.code), None)
     if clash:
         raise HallEditError("prefix", f"prefix '{svc.prefix}' is already used by service '{clash.code}'", 409)
+    if len(svc.prefix) == 2:
+        from .sync_store import series_in_use
+
+        if svc.prefix[1] in series_in_use(conn, code):  # "AX001" would also be terminal X's offline A001
+            raise HallEditError("prefix", f"prefix '{svc.prefix}' ends in '{svc.prefix[1]}', the offline series "
+                                          "letter of an enrolled terminal; choose another prefix", 409)
     if svc.range_start > svc.range_end:
         raise HallEditError("range", "range start is after its end")
 

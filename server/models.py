@@ -80,6 +80,12 @@ class HeartbeatIn(Strict):
     paper: Literal["ok", "near_end", "out", "unknown"] | None = None
     last_sync: Annotated[float, Field(ge=0, le=1e11)] | None = None
     outbox: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    # crash record (kiosk.crash.CrashLog.health) and the terminal's own view of its link
+    crash_loop: bool | None = None
+    crashes_10min: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    last_error: Annotated[str, StringConstraints(max_length=200, pattern=PLAIN)] | None = None
+    last_crash_at: Annotated[float, Field(ge=0, le=1e11)] | None = None
+    online: bool | None = Field(None, description="the terminal's view: false while it is catching up after an outage")
 
 
 class HeartbeatOut(BaseModel):
@@ -114,6 +120,10 @@ class TerminalOut(BaseModel):
     last_sync: float | None
     outbox: int | None
     address: str | None
+    series: str | None = Field(None, description="offline series letter of a dispensing terminal")
+    crash_loop: bool | None = None
+    crashes_10min: int | None = None
+    last_error: str | None = None
 
 
 # ---------------------------------------------------------------- queue

@@ -53,6 +53,16 @@ def admin_page() -> FileResponse:
     return _page("admin")
 
 
+@router.get("/ratings")
+def ratings_page() -> FileResponse:
+    return _page("ratings")
+
+
+@router.get("/followups")
+def followups_page() -> FileResponse:
+    return _page("followups")
+
+
 @router.get("/static/chime.wav")
 def chime() -> Response:
     return Response(chime_wav(), media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})

@@ -118,7 +118,19 @@
         h("td", null, u.active ? "在用" : h("span", { class: "warn" }, "停用")),
         h("td", { class: "row" },
           h("button", { class: "btn", type: "button", disabled: u.username === who.name, onclick: () => patchUser(u.username, { active: !u.active }) }, u.active ? "停用" : "启用"),
-          h("button", { class: "btn", type: "button", onclick: () => resetPassword(u.username) }, "重置密码"))))));
+          h("button", { class: "btn", type: "button", onclick: () => resetPassword(u.username) }, "重置密码"),
+          h("button", { class: "btn", type: "button", onclick: () => pickPhoto(u.username) }, "上传照片"))))));
+  }
+  // The photo the evaluator at the staff member's window shows (JPEG/PNG/WebP, at most 1 MB).
+  function pickPhoto(username) {
+    const input = h("input", { type: "file", accept: "image/jpeg,image/png,image/webp" });
+    input.onchange = async () => {
+      const file = input.files[0];
+      if (!file) return;
+      try { await Hall.upload("PUT", "/users/" + encodeURIComponent(username) + "/photo", file); toast(`${username} 的照片已更新，评价器随即显示`); }
+      catch (err) { toast(err.status === 413 ? "照片太大，请小于 1 MB" : err.status === 415 ? "请选择 JPG、PNG 或 WebP 图片" : err.message, true); }
+    };
+    input.click();
   }
   async function patchUser(username, body) {
     try { await api("PATCH", "/users/" + encodeURIComponent(username), body); toast("已更新"); await loadStaff(); }
@@ -144,13 +156,16 @@
   async function loadTerminals() {
     const list = await api("GET", "/terminals");
     const ago = (ts) => ts ? Hall.clock(ts) : "—";
-    fill($("terminals-table"), table([["名称"], ["在线"], ["模式"], ["窗口"], ["打印机"], ["最近同步"], ["待发送", "num"], ["版本"], ["地址"], [""]],
+    fill($("terminals-table"), table([["名称"], ["在线"], ["模式"], ["窗口"], ["打印机"], ["最近同步"], ["待发送", "num"], ["脱机号段"], ["运行"], ["版本"], ["地址"], [""]],
       list.map(t => h("tr", null, h("td", null, t.name),
         h("td", null, h("span", { class: "dot" + (t.online ? " on" : "") }), t.revoked ? "已注销" : t.online ? "在线" : `离线 (最后 ${ago(t.last_seen)})`),
         h("td", null, t.mode || "—"), h("td", null, t.window ?? "—"),
         h("td", null, t.printer_state ? h("span", { class: t.printer_state === "ready" ? "" : (t.printer_state === "paper_near_end" ? "warn" : "bad") },
           printerNames[t.printer_state] || t.printer_state) : "—"),
-        h("td", null, ago(t.last_sync)), h("td", { class: "num" }, t.outbox ?? "—"), h("td", null, t.version || "—"),
+        h("td", null, ago(t.last_sync)), h("td", { class: "num" }, t.outbox ?? "—"), h("td", null, t.series || "—"),
+        h("td", { title: t.last_error || "" }, t.crash_loop ? h("span", { class: "bad" }, "反复崩溃") :
+          (t.crashes_10min ? h("span", { class: "warn" }, `10分钟内出错 ${t.crashes_10min} 次`) : "正常")),
+        h("td", null, t.version || "—"),
         h("td", null, t.address || "—"),
         h("td", null, t.revoked ? "" : h("button", { class: "btn", type: "button", onclick: () => revoke(t) }, "注销"))))));
   }

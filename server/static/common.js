@@ -27,6 +27,19 @@ const Hall = (() => {
     return data;
   }
 
+  // Send a file as the raw body (e.g. a staff photo), with the CSRF header; errors as api() throws them.
+  async function upload(method, path, file) {
+    const r = await fetch("/api/v1" + path, { method, credentials: "same-origin", body: file,
+      headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrf } });
+    if (!r.ok) {
+      let data = null;
+      try { data = await r.json(); } catch (e) { data = null; }
+      const err = new Error((data && data.message) || ("HTTP " + r.status));
+      err.status = r.status; err.field = data && data.field;
+      throw err;
+    }
+  }
+
   // Who is signed in; sends a visitor without a session to the sign-in page.
   async function me(roles) {
     const who = await api("GET", "/auth/me");
@@ -76,7 +89,8 @@ const Hall = (() => {
   // The event stream, reconnecting by itself (EventSource does) and reporting its state.
   function events(onEvent, onState) {
     const kinds = ["ticket_issued", "ticket_called", "ticket_started", "ticket_finished", "ticket_no_show",
-                   "ticket_transferred", "ticket_cancelled", "window_paused", "window_resumed", "config_changed"];
+                   "ticket_transferred", "ticket_cancelled", "window_paused", "window_resumed", "config_changed",
+                   "rating_recorded", "followup_changed"];
     let source;
     function open() {
       source = new EventSource("/api/v1/events");
@@ -108,5 +122,5 @@ const Hall = (() => {
     location.href = "/login";
   }
 
-  return { api, me, h, fill, clock, minutes, today, events, debounce, toast, logout };
+  return { api, upload, me, h, fill, clock, minutes, today, events, debounce, toast, logout };
 })();
