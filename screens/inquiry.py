@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime
 from pathlib import Path
 
 from kivy.app import App
-from kivy.clock import Clock, mainthread
+from kivy.clock import mainthread
 from kivy.core.text import Label as CoreLabel
 from kivy.lang import Builder
 from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
@@ -45,11 +46,12 @@ SOFT_HEX = theme.hex_colour(theme.INK_SOFT)
 # The keyboards. Landscape: QWERTY with 120-px keys and 24-px gaps (10 keys = 1416 px).
 # Portrait (1016 px between the margins) cannot hold 10 such keys in a row, so it uses
 # the alphabet in order (汉语拼音字母表), 7 keys a row, which keeps the keys at 120 px.
+# A row is a string of one-key characters or a list of (key, width in keys).
 BACKSPACE, CLEAR = "删除", "清空"
-QWERTY_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL", ["Z", "X", "C", "V", "B", "N", "M", BACKSPACE, CLEAR])
-ALPHA_ROWS = ("ABCDEFG", "HIJKLMN", "OPQRSTU", ["V", "W", "X", "Y", "Z", BACKSPACE],
-              "1234567", ["8", "9", "0", CLEAR])
-WIDE_KEYS = {BACKSPACE: 1, CLEAR: 1}  # extra key widths (in keys) beyond one
+QWERTY_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL",
+               [*((c, 1) for c in "ZXCVBNM"), (BACKSPACE, 1.5), (CLEAR, 1.5)])
+ALPHA_ROWS = ("ABCDEFG", "HIJKLMN", "OPQRSTU", [*((c, 1) for c in "VWXYZ"), (BACKSPACE, 2)],
+              "1234567", [*((c, 1) for c in "890"), (CLEAR, 2)])
 
 SECTION_ORDER = ("办理条件", "申请材料", "办理流程", "办理时限", "收费标准", "办理结果", "受理窗口",
                  "咨询电话", "注意事项", "法定依据")
@@ -65,8 +67,12 @@ def tx(value: float) -> float:
 
 def para(text: str = "", size: float = theme.TEXT, colour=theme.INK, bold: bool = False,
          markup: bool = False, halign: str = "left", **kw) -> Label:
-    """A wrapping paragraph whose height follows its text (for scrolling pages)."""
-    lbl = Label(text=text, font_size=tx(size), color=theme.rgba(colour), bold=bold, markup=markup,
+    """A wrapping paragraph whose height follows its text (for scrolling pages).
+
+    Plain ``text`` is made ``wrappable``; with ``markup`` the caller does that.
+    """
+    lbl = Label(text=text if markup else wrappable(text), font_size=tx(size), color=theme.rgba(colour),
+                bold=bold, markup=True,
                 halign=halign, valign="top", size_hint_y=None, line_height=kw.pop("line_height", 1.3), **kw)
     lbl.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
              texture_size=lambda w, s: setattr(w, "height", s[1]))
@@ -83,13 +89,36 @@ def line(text: str = "", size: float = theme.TEXT, colour=theme.INK, bold: bool 
     return lbl
 
 
+NO_LINE_START = set("，。、；：？！）》」』”’…·%,.;:?!)]}〕】")
+NO_LINE_END = set("（《「『“‘([{〔【")
+
+
+def wrappable(text: str) -> str:
+    """Escaped markup that wraps between hanzi, but never before a closing or after an opening mark.
+
+    Kivy wraps markup only between style runs or at spaces, and breaks a long
+    run anywhere (so a line could start with "，"). Empty [b][/b] pairs split
+    the text into runs of one character, with punctuation kept on its
+    neighbour's run and latin words and numbers kept whole, without changing
+    how it looks.
+    """
+    runs: list[str] = []
+    for ch in text:
+        if runs and (ch in NO_LINE_START or runs[-1][-1] in NO_LINE_END
+                     or (ch.isascii() and ch.isalnum() and runs[-1][-1].isascii() and runs[-1][-1].isalnum())):
+            runs[-1] += ch
+        else:
+            runs.append(ch)
+    return "[b][/b]".join(escape_markup(r) for r in runs)
+
+
 def highlighted(name: str, span: tuple[int, int] | None) -> str:
     """Markup for a guide name with the matched characters in bold blue, underlined."""
     if not span:
-        return escape_markup(name)
+        return wrappable(name)
     start, end = span
-    return (escape_markup(name[:start]) + f"[b][color={BLUE_HEX}][u]" + escape_markup(name[start:end])
-            + "[/u][/color][/b]" + escape_markup(name[end:]))
+    return (wrappable(name[:start]) + f"[b][color={BLUE_HEX}][u]" + wrappable(name[start:end])
+            + "[/u][/color][/b]" + wrappable(name[end:]))
 
 
 def window_text(terminal, number: int) -> str:
@@ -125,6 +154,7 @@ class RowButton(CardBase):
     icon_size = NumericProperty(0)
     title_size = NumericProperty(0)
     title_bold = BooleanProperty(True)
+    stretch = BooleanProperty(False)  # take the grid's row height instead of the text's
     item = ObjectProperty(None, allownone=True)  # the guide or policy the row opens
 
     def __init__(self, **kw):
@@ -153,14 +183,25 @@ class IconButton(ButtonBehavior, BoxLayout):
         self.bind(size=self._fit, text=self._fit, font_size=self._fit, icon_source=self._fit)
         self._fit()
 
-    def _fit(self, *_args) -> None:
-        """The label takes its natural width (so icon and label centre together), wrapping if narrower."""
+    def text_width(self) -> float:
         core = CoreLabel(text=self.text or " ", font_size=self.font_size, bold=True)
         core.refresh()
-        natural = core.texture.size[0] + 2
-        icon = self.ids.icon.width if self.icon_source else 0
-        room = self.width - self.padding[0] - self.padding[2] - icon - 3 * self.spacing
-        self.ids.label.width = max(1, min(natural, room))
+        return core.texture.size[0] + 2
+
+    def natural_width(self) -> float:
+        """The width that shows icon and label on one line."""
+        icon = px(76) if self.icon_source else 0
+        return self.padding[0] + self.padding[2] + 3 * self.spacing + icon + self.text_width() + px(16)
+
+    def _fit(self, *_args) -> None:
+        """The label takes its natural width (so icon and label centre together), wrapping if narrower."""
+        natural = self.text_width()
+        room = self.width - self.padding[0] - self.padding[2] - 3 * self.spacing
+        icon = min(px(76), self.height * .62) if self.icon_source else 0
+        if natural > room - icon:  # too narrow for both: the words matter more than the picture
+            icon = 0
+        self.ids.icon.size = (icon, icon)
+        self.ids.label.width = max(1, min(natural, room - icon))
 
     def on_disabled(self, _instance, value: bool) -> None:
         self.opacity = 0.5 if value else 1
@@ -182,9 +223,15 @@ class StepNumber(Label):
     pass
 
 
+class Dot(Widget):
+    pass
+
+
 def nav_button(text: str, icon: str, on_press, width: float = 0, light: bool = True) -> IconButton:
     b = IconButton(text=text, icon_source=icon_path(icon) if icon else "", light=light,
-                     size_hint_x=None if width else 1, width=width or 100)
+                   size_hint_x=None if width else 1, width=width or 100)
+    if width:  # never narrower than icon and label on one line (large type)
+        b.width = max(width, b.natural_width())
     b.bind(on_release=lambda *_: on_press())
     return b
 
@@ -197,19 +244,26 @@ class Pager(BoxLayout):
 
     def __init__(self, scroll: ScrollView, vertical: bool = True, **kw):
         gap = px(theme.GAP)
+        two_lines = tx(44) * 1.2 + tx(theme.TEXT) * 1.2 + px(16)  # the arrow over the words
         if vertical:
             kw.update(orientation="vertical", size_hint_x=None, width=max(px(150), tx(theme.TEXT) * 3 + px(36)))
         else:
-            kw.update(orientation="horizontal", size_hint_y=None, height=px(theme.TARGET))
+            kw.update(orientation="horizontal", size_hint_y=None, height=max(px(theme.TARGET), two_lines))
         super().__init__(spacing=gap, **kw)
+        self.vertical = vertical
+        self.full = self.width if vertical else self.height
         self.scroll = scroll
-        colours = dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE), ink=theme.rgba(theme.BLUE))
-        up, down = ("▲\n上一页", "下一页\n▼") if vertical else ("▲ 上一页", "▼ 下一页")
-        self.up = BigButton(text=up, font_size=tx(theme.TEXT), **colours)
-        self.down = BigButton(text=down, font_size=tx(theme.TEXT), **colours)
+        colours = dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.BLUE, .2), ink=theme.rgba(theme.BLUE),
+                       disabled_color=theme.rgba(theme.BLUE), markup=True, font_size=tx(theme.TEXT))
+        arrow = "[size={}]{{}}[/size]".format(round(tx(44)))
+        up, down = f"{arrow.format('▲')}\n上一页", f"{arrow.format('▼')}\n下一页"
+        if vertical:
+            colours.update(size_hint_min_y=max(px(theme.TARGET), two_lines), size_hint_max_y=px(240))
+        self.up = KeyButton(text=up, **colours)
+        self.down = KeyButton(text=down, **colours)
         self.up.bind(on_release=lambda *_: self.page(+1))
         self.down.bind(on_release=lambda *_: self.page(-1))
-        for w in ((self.up, Widget(), self.down) if vertical else (self.up, self.down)):
+        for w in ((self.up, Widget(size_hint_y=0.2), self.down) if vertical else (self.up, self.down)):
             self.add_widget(w)
         scroll.bind(scroll_y=self._update, height=self._update)
         self._content = None
@@ -227,6 +281,8 @@ class Pager(BoxLayout):
 
     def _update(self, *_args) -> None:
         overflow = self._overflow() > 1
+        self.opacity = 1 if overflow else 0  # a list that fits needs no page buttons, nor room for them
+        setattr(self, "width" if self.vertical else "height", self.full if overflow else 0)
         self.up.disabled = not overflow or self.scroll.scroll_y >= 0.999
         self.down.disabled = not overflow or self.scroll.scroll_y <= 0.001
 
@@ -270,6 +326,7 @@ class InquiryScreen(VisitorScreen):
         if portrait != self.portrait:
             self.portrait = portrait
             self.relayout()
+            self.tick_clock(datetime.now())  # the header shows the date only in landscape
 
     def relayout(self) -> None:
         """Arrange for ``self.portrait``; called when the orientation changes."""
@@ -299,19 +356,15 @@ class InquiryHome(InquiryScreen):
         self.content = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(theme.GAP))
         self.scroll.add_widget(self.content)
         self.body.add_widget(self.scroll)
-        self.top_row = BoxLayout(size_hint_y=None, height=max(px(140), tx(44) * 2.4), spacing=px(theme.GAP))
+        self.top_row = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(theme.GAP))
         self.search_button = IconButton(text="搜索事项", icon_source=icon_path("search"), font_size=tx(52))
         self.search_button.bind(on_release=lambda *_: self.open_search())
-        self.policy_button = IconButton(text="政策文件", icon_source=icon_path("policy"), light=True,
-                                          size_hint_x=0.5)
+        self.policy_button = IconButton(text="政策文件", icon_source=icon_path("policy"), light=True)
         self.policy_button.bind(on_release=lambda *_: self.go("policies"))
-        self.top_row.add_widget(self.search_button)
-        self.top_row.add_widget(self.policy_button)
         self.ticket_button = None
         if terminal.dispenses:
-            self.ticket_button = IconButton(text="取号", icon_source=icon_path("ticket"), size_hint_x=0.5)
+            self.ticket_button = IconButton(text="取号", icon_source=icon_path("ticket"))
             self.ticket_button.bind(on_release=lambda *_: self.go("grid"))
-            self.top_row.add_widget(self.ticket_button)
         self.cat_title = line("按类别查找", theme.TEXT, theme.INK_SOFT, bold=True)
         self.cat_grid = GridLayout(spacing=px(theme.GAP), size_hint_y=None, row_force_default=True)
         self.hot_title = line("热门事项", theme.TEXT, theme.INK_SOFT, bold=True)
@@ -330,6 +383,7 @@ class InquiryHome(InquiryScreen):
         self._version = None
         self.scroll.bind(size=lambda *_: self._fit())
         self.fill()
+        self._size_changed()  # laid out before first shown (taps may come first)
 
     def open_search(self) -> None:
         self.manager.get_screen("search").clear()
@@ -353,8 +407,9 @@ class InquiryHome(InquiryScreen):
         self.hot_buttons = []
         for g in catalogue.hot():
             category = catalogue.category(g.category)
-            row = RowButton(text=escape_markup(g.name), item=g, title_size=tx(theme.TEXT), title_bold=True,
-                            icon_source=icon_path(category.icon if category else "general"), icon_size=px(72))
+            row = RowButton(text=wrappable(g.name), item=g, title_size=tx(theme.TEXT), title_bold=True,
+                            icon_source=icon_path(category.icon if category else "general"), icon_size=px(60),
+                            stretch=True)
             row.bind(on_release=lambda r: self.open_guide(r.item, HOME))
             self.hot_grid.add_widget(row)
             self.hot_buttons.append(row)
@@ -365,7 +420,25 @@ class InquiryHome(InquiryScreen):
         self.manager.get_screen("category").show(code)
         self.go("category")
 
+    def _arrange_top(self) -> None:
+        """One row of search, policies (and 取号); on a narrow screen with 取号, search gets its own row."""
+        buttons = [b for b in (self.search_button, self.policy_button, self.ticket_button) if b]
+        for b in buttons:
+            if b.parent:
+                b.parent.remove_widget(b)
+        self.top_row.clear_widgets()
+        height = max(px(140), tx(44) * 2.4)
+        rows = [buttons[:1], buttons[1:]] if self.portrait and len(buttons) > 2 else [buttons]
+        for members in rows:
+            row = BoxLayout(size_hint_y=None, height=height, spacing=px(theme.GAP))
+            for b in members:  # beside the search button the others take less room
+                b.size_hint_x = 0.6 if b is not self.search_button and self.search_button in members else 1
+                row.add_widget(b)
+            self.top_row.add_widget(row)
+        self.top_row.height = len(rows) * height + (len(rows) - 1) * px(theme.GAP)
+
     def relayout(self) -> None:
+        self._arrange_top()
         large = App.get_running_app().text_scale > 1
         if self.portrait:
             self.cat_grid.cols, self.hot_grid.cols = (2, 1) if large else (3, 2)
@@ -415,6 +488,7 @@ class CategoryScreen(InquiryScreen):
         for w in (title_row, middle, self.footer(self.home_button)):
             self.body.add_widget(w)
         self.rows: list[RowButton] = []
+        self._size_changed()  # laid out before first shown (taps may come first)
 
     def show(self, code: str) -> None:
         catalogue = self.catalogue
@@ -427,7 +501,7 @@ class CategoryScreen(InquiryScreen):
         self.list.clear_widgets()
         self.rows = []
         for g in guides:
-            row = RowButton(text=escape_markup(g.name), detail=guide_detail(g), item=g,
+            row = RowButton(text=wrappable(g.name), detail=wrappable(guide_detail(g)), item=g,
                             icon_source=self.icon.source)
             row.bind(on_release=lambda r: self.open_guide(r.item, "category"))
             self.list.add_widget(row)
@@ -450,15 +524,11 @@ class GuideScreen(InquiryScreen):
         head = BoxLayout(size_hint_y=None, spacing=px(20))
         self.icon = Image(size_hint=(None, None), size=(px(96), px(96)), pos_hint={"center_y": .5},
                           fit_mode="contain")
-        titles = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(4), pos_hint={"center_y": .5})
-        self.title = para("", 48, theme.INK, bold=True, line_height=1.15)
-        self.meta = para("", theme.TEXT, theme.INK_SOFT, line_height=1.15)
-        titles.add_widget(self.title)
-        titles.add_widget(self.meta)
-        titles.bind(minimum_height=titles.setter("height"))
-        titles.bind(height=lambda w, h: setattr(head, "height", max(px(100), h)))
+        # the name, then case type and window in smaller grey type on the same line when it fits
+        self.title = para("", 48, theme.INK, bold=True, markup=True, line_height=1.15, pos_hint={"center_y": .5})
+        self.title.bind(height=lambda w, h: setattr(head, "height", max(px(100), h)))
         head.add_widget(self.icon)
-        head.add_widget(titles)
+        head.add_widget(self.title)
         self.scroll, self.sections = scroll_column()
         self.pager = Pager(self.scroll)
         middle = BoxLayout(spacing=px(theme.GAP))
@@ -476,11 +546,13 @@ class GuideScreen(InquiryScreen):
         self.actions = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(theme.GAP))
         for w in (head, middle, self.status, self.actions):
             self.body.add_widget(w)
+        self.bind(width=lambda *_: self.relayout())  # the actions flow by the real width
+        self._size_changed()  # laid out before first shown (taps may come first)
 
     # -- layout
     def _action_buttons(self) -> tuple[list, list]:
         """(main actions, navigation): buttons that apply to this guide on this terminal."""
-        main = [self.print_button]
+        main = [self.print_button] if self.terminal.config.printer.kind != "none" else []
         if self.can_take_ticket():
             main.append(self.ticket_button)
         if self.terminal.voice.available:
@@ -493,19 +565,33 @@ class GuideScreen(InquiryScreen):
                     and self.terminal.hall.service(g.service) is not None)
 
     def relayout(self) -> None:
+        """The actions in as few rows as their natural widths allow (one in landscape, two in portrait)."""
         main, nav = self._action_buttons()
         self.actions.clear_widgets()
-        for b in main + nav:
+        gap, room = px(theme.GAP), self.width - 2 * px(32)
+        buttons = main + nav
+        for b in buttons:
             if b.parent:
                 b.parent.remove_widget(b)
-        rows = [main + nav] if not self.portrait else [main, nav]
+        rows = self._rows(buttons, room, gap)
         for buttons in rows:
-            row = BoxLayout(size_hint_y=None, height=px(theme.TARGET), spacing=px(theme.GAP))
+            row = BoxLayout(size_hint_y=None, height=px(theme.TARGET), spacing=gap)
             for b in buttons:
-                b.size_hint_x = 2.2 if b is self.print_button else 1.4 if b in main else 1
+                b.size_hint_x = b.natural_width()  # spare room is shared in proportion
                 row.add_widget(b)
             self.actions.add_widget(row)
-        self.actions.height = len(rows) * px(theme.TARGET) + (len(rows) - 1) * px(theme.GAP)
+        self.actions.height = len(rows) * px(theme.TARGET) + (len(rows) - 1) * gap
+
+    @staticmethod
+    def _rows(buttons: list, room: float, gap: float) -> list[list]:
+        """The fewest rows that fit, with the buttons spread evenly over them (3 + 2, not 4 + 1)."""
+        needs = [b.natural_width() for b in buttons]
+        for count in range(1, len(buttons) + 1):
+            per_row = math.ceil(len(buttons) / count)
+            rows = [list(range(i, min(i + per_row, len(buttons)))) for i in range(0, len(buttons), per_row)]
+            if all(sum(needs[i] for i in row) + gap * (len(row) - 1) <= room for row in rows):
+                return [[buttons[i] for i in row] for row in rows]
+        return [[b] for b in buttons]
 
     # -- content
     def show(self, guide, back_to: str = HOME) -> None:
@@ -513,9 +599,10 @@ class GuideScreen(InquiryScreen):
         self.back_to = back_to
         category = self.catalogue.category(guide.category)
         self.icon.source = icon_path(category.icon if category else "general")
-        self.title.text = guide.name
-        category_name = f"{category.name} · " if category else ""
-        self.meta.text = f"{category_name}{guide.case_type} · {window_text(self.terminal, guide.window)}"
+        # the meta is one run: it moves to the next line whole rather than splitting
+        meta = escape_markup(f"{guide.case_type}\u00a0·\u00a0{window_text(self.terminal, guide.window)}")
+        self.title.text = (f"{wrappable(guide.name)}　　[b][/b][size={round(tx(theme.TEXT))}][color={SOFT_HEX}]"
+                           f"{meta}[/color][/size]")
         self._set_status("", theme.INK)
         self.print_button.disabled = False
         self.sections.clear_widgets()
@@ -537,16 +624,16 @@ class GuideScreen(InquiryScreen):
         materials = [para(f"共 {len(g.materials)} 项，请带齐后到{g.window}号窗口办理", theme.TEXT_SMALL,
                           theme.INK_SOFT)]
         for m in g.materials:
-            text = f"[b]{escape_markup(m.name)}[/b]　[color={BLUE_HEX}]{escape_markup(m.form)} {m.count}份[/color]"
+            text = f"[b]{wrappable(m.name)}[/b]　[color={BLUE_HEX}]{escape_markup(m.form)} {m.count}份[/color]"
             if m.notes:
-                text += f"\n[color={SOFT_HEX}]{escape_markup(m.notes)}[/color]"
+                text += f"\n[color={SOFT_HEX}]{wrappable(m.notes)}[/color]"
             materials.append(self._marked(TickBox(size=(tx(40), tx(40))), text))
-        steps = [self._marked(StepNumber(text=str(n), font_size=tx(32), size=(tx(50), tx(50))), escape_markup(s))
+        steps = [self._marked(StepNumber(text=str(n), font_size=tx(32), size=(tx(50), tx(50))), wrappable(s))
                  for n, s in enumerate(g.steps, 1)]
         limits = [para(f"法定时限：{g.legal_limit}"), para(f"承诺时限：[b]{escape_markup(g.promised_limit)}[/b]",
                                                         markup=True)]
         sections = {
-            "办理条件": [self._marked(self._dot(), escape_markup(c)) for c in g.conditions],
+            "办理条件": [self._marked(self._dot(), wrappable(c)) for c in g.conditions],
             "申请材料": materials,
             "办理流程": steps,
             "办理时限": limits,
@@ -554,16 +641,15 @@ class GuideScreen(InquiryScreen):
             "办理结果": [para(g.result)],
             "受理窗口": [para(window_text(self.terminal, g.window))],
             "咨询电话": [para(g.contact)],
-            "注意事项": [self._marked(self._dot(), escape_markup(n)) for n in g.notes],
+            "注意事项": [self._marked(self._dot(), wrappable(n)) for n in g.notes],
             "法定依据": [para(b) for b in g.legal_basis],
         }
         return [(t, sections[t]) for t in SECTION_ORDER if sections[t] and any(
             getattr(w, "text", True) for w in sections[t])]
 
     @staticmethod
-    def _dot() -> Label:
-        return Label(text="●", font_size=tx(20), color=theme.rgba(theme.BLUE), size_hint=(None, None),
-                     size=(tx(36), tx(36)))
+    def _dot() -> Widget:
+        return Dot(size=(tx(14), tx(14)))
 
     @staticmethod
     def _marked(marker: Widget, text: str) -> BoxLayout:
@@ -656,6 +742,7 @@ class SearchScreen(InquiryScreen):
         self.empty = para("", theme.TEXT, theme.INK, markup=True)
         self.rows: list[RowButton] = []
         self.clear()
+        self._size_changed()  # laid out before first shown (taps may come first)
 
     # -- layout: landscape keyboard left, results right; portrait results above the keyboard
     def relayout(self) -> None:
@@ -703,9 +790,8 @@ class SearchScreen(InquiryScreen):
         for chars in rows:
             row = BoxLayout(size_hint=(None, None), height=key, spacing=gap, pos_hint={"center_x": .5})
             width = -gap
-            for ch in chars:
-                extra = WIDE_KEYS.get(ch, 0)
-                w = key * (1 + extra) + gap * extra
+            for ch, units in ([(c, 1) for c in chars] if isinstance(chars, str) else chars):
+                w = key * units + gap * (units - 1)
                 editing = ch in (BACKSPACE, CLEAR)
                 colours = {} if editing else dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.BLUE, .2),
                                                   ink=theme.rgba(theme.BLUE))
@@ -764,17 +850,17 @@ class SearchScreen(InquiryScreen):
         self.results.clear_widgets()
         self.rows = []
         if not items:
-            self.empty.text = (f"没有找到与“{escape_markup(self.query.upper())}”相关的事项。\n\n"
-                               "请检查拼音字母，或少输入几个字母再试；\n"
-                               "也可以到[b]导办台[/b]咨询工作人员，我们帮您办。")
+            self.empty.text = "\n".join(wrappable(t) for t in (
+                f"没有找到与“{self.query.upper()}”相关的事项。", "",
+                "请检查拼音字母，或少输入几个字母再试；", "也可以到导办台咨询工作人员，我们帮您办。"))
             self.results.add_widget(self.empty)
             return
         narrow = not self.portrait
         for guide, span, why in items:
             category = catalogue.category(guide.category)
-            detail = " · ".join(p for p in (why, f"{guide.window}号窗口") if p)
+            detail = ("\n" if narrow else " · ").join(p for p in (why, f"{guide.window}号窗口") if p)
             row = RowButton(text=highlighted(guide.name, span), detail=detail, item=guide, title_bold=False,
-                            title_size=tx(theme.TEXT if narrow else 40), icon_size=px(64 if narrow else 80),
+                            title_size=tx(theme.TEXT if narrow else 40), icon_size=px(56 if narrow else 80),
                             icon_source=icon_path(category.icon if category else "general"))
             row.bind(on_release=lambda r: self.open_guide(r.item, "search"))
             self.results.add_widget(row)
@@ -806,14 +892,14 @@ class PolicyListScreen(InquiryScreen):
         for w in (title_row, middle, self.footer(self.home_button)):
             self.body.add_widget(w)
         self.rows: list[RowButton] = []
+        self._size_changed()  # laid out before first shown (taps may come first)
 
     def on_pre_enter(self, *args):
         self.list.clear_widgets()
         self.rows = []
         for p in self.catalogue.policies():
-            meta = "　".join(x for x in (p.issuer, p.number, chinese_date(p.date)) if x)
-            detail = meta + (f"\n{p.summary}" if p.summary else "")
-            row = RowButton(text=escape_markup(p.title), detail=escape_markup(detail), item=p,
+            detail = policy_meta(p) + (f"\n{wrappable(p.summary)}" if p.summary else "")
+            row = RowButton(text=wrappable(p.title), detail=detail, item=p,
                             icon_source=icon_path("policy"))
             row.bind(on_release=lambda r: self.open_policy(r.item))
             self.list.add_widget(row)
@@ -825,6 +911,12 @@ class PolicyListScreen(InquiryScreen):
     def open_policy(self, policy) -> None:
         self.manager.get_screen("policy").show(policy)
         self.go("policy")
+
+
+def policy_meta(policy) -> str:
+    """Issuer, number and date as markup; a line may break between them, not inside one."""
+    parts = [x for x in (policy.issuer, policy.number, chinese_date(policy.date)) if x]
+    return "[b][/b]".join(escape_markup(x) + ("　" if n < len(parts) - 1 else "") for n, x in enumerate(parts))
 
 
 def chinese_date(iso: str) -> str:
@@ -859,6 +951,7 @@ class PolicyScreen(InquiryScreen):
         bar.add_widget(self.size_button)
         self.body.add_widget(middle)
         self.body.add_widget(bar)
+        self._size_changed()  # laid out before first shown (taps may come first)
 
     def show(self, policy) -> None:
         self.policy = policy
@@ -877,8 +970,8 @@ class PolicyScreen(InquiryScreen):
             return
         size = self.SIZES[self.big]
         self.page.add_widget(para(p.title, size + 8, theme.INK, bold=True, halign="center", line_height=1.2))
-        meta = "　".join(x for x in (p.issuer, p.number, chinese_date(p.date)) if x)
-        self.page.add_widget(para(meta, max(theme.TEXT_SMALL, size - 8), theme.INK_SOFT, halign="center"))
+        self.page.add_widget(para(policy_meta(p), max(theme.TEXT_SMALL, size - 8), theme.INK_SOFT,
+                                  halign="center", markup=True))
         for n, text in enumerate(p.body):
             salutation = n == 0 and text.endswith("：")
             self.page.add_widget(para(text if salutation else "　　" + text, size, theme.INK, line_height=1.45))
