@@ -16,11 +16,16 @@ class Voice(Protocol):
     def say(self, text: str) -> None:
         """Start speaking and return at once; a newer phrase cuts an older one off."""
 
+    def stop(self) -> None: ...
+
 
 class NullVoice:
     available = False
 
     def say(self, text: str) -> None:
+        pass
+
+    def stop(self) -> None:
         pass
 
 
@@ -33,6 +38,9 @@ class FakeVoice:
     def say(self, text: str) -> None:
         self.spoken.append(text)
 
+    def stop(self) -> None:
+        self.spoken.append("<stop>")
+
 
 class EspeakVoice:
     available = True
@@ -42,9 +50,13 @@ class EspeakVoice:
         self.amplitude = max(0, min(200, volume * 2))  # espeak-ng -a runs 0-200
         self._current: subprocess.Popen | None = None
 
-    def say(self, text: str) -> None:
+    def stop(self) -> None:
+        """Cut off what is being read, e.g. when the visitor leaves the page."""
         if self._current and self._current.poll() is None:
             self._current.terminate()
+
+    def say(self, text: str) -> None:
+        self.stop()
         try:
             self._current = subprocess.Popen(
                 [self.executable, "-v", "cmn", "-s", "150", "-a", str(self.amplitude), text],

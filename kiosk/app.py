@@ -231,6 +231,8 @@ def build_app_class():
                 timer = getattr(screen, "idle", None)
                 timeout = {"grid": config.timeouts.idle_s, "priority": config.timeouts.idle_s,
                            "ticket": config.timeouts.ticket_screen_s}.get(screen.name)
+                if screen.name in ("category", "guide", "search", "policies", "policy"):
+                    timeout = config.timeouts.inquiry_idle_s
                 if timer is not None and timeout:
                     timer.timeout = timeout
 

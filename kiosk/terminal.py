@@ -273,17 +273,23 @@ class Terminal:
         outcome.print_state, outcome.print_error = ("failed", error) if error else ("printed", "")
 
     def print_now(self, doc, what: str) -> str:
-        """Print a document on this thread; '' when it reached paper, else why not."""
+        """Print a document on this thread; '' when it reached paper, else why not in
+        Chinese for the visitor (the driver's own words go to the log)."""
         with self._print_lock:
             try:
                 self.printer.print_document(doc)
             except PrintError as exc:
                 log.error("print of %s failed: %s", what, exc)
-                return str(exc)
-            except Exception as exc:  # a driver bug must still end as a visible failure
+                return exc.status.label_zh if exc.status else "打印机暂时无法使用"
+            except Exception:  # a driver bug must still end as a visible failure
                 log.exception("print of %s crashed", what)
-                return str(exc) or exc.__class__.__name__
+                return "打印机暂时无法使用"
         return ""
+
+    @property
+    def has_printer(self) -> bool:
+        """False when the terminal is configured without one (nothing would come out)."""
+        return self.config.printer.kind != "none"
 
     def print_notice(self, guide, on_done: Callable[[str], None] | None = None, wait: bool = False) -> None:
         """Print a guide's 一次性告知单; ``on_done('')`` on success, else with the reason."""

@@ -552,7 +552,7 @@ class GuideScreen(InquiryScreen):
     # -- layout
     def _action_buttons(self) -> tuple[list, list]:
         """(main actions, navigation): buttons that apply to this guide on this terminal."""
-        main = [self.print_button] if self.terminal.config.printer.kind != "none" else []
+        main = [self.print_button] if self.terminal.has_printer else []
         if self.can_take_ticket():
             main.append(self.ticket_button)
         if self.terminal.voice.available:
@@ -699,8 +699,6 @@ class GuideScreen(InquiryScreen):
         if not reason:
             self._set_status("告知单已打印，请从出纸口取走", theme.GREEN)
             return
-        reason = reason if reason.isprintable() and not any(c.isascii() and c.isalpha() for c in reason) \
-            else "打印机暂时无法使用"
         self._set_status(f"告知单打印失败：{reason}，请向窗口工作人员索取", theme.RED)
 
     def _set_status(self, text: str, colour) -> None:
@@ -711,7 +709,12 @@ class GuideScreen(InquiryScreen):
 
     def take_ticket(self) -> None:
         if self.can_take_ticket() and self._debounced():
-            self.manager.get_screen("ticket").issue(self.guide.service, None)
+            # through the grid's choice, so green-channel visitors are still asked
+            self.manager.get_screen("grid").choose(self.guide.service)
+
+    def on_leave(self, *args):
+        super().on_leave(*args)
+        self.terminal.voice.stop()  # the reading belongs to this page
 
     def read_aloud(self) -> None:
         if self.guide is not None and self.terminal.voice.available:

@@ -100,3 +100,8 @@ class Harness:
         for event in Clock.get_events():
             event.cancel()
         App._running_app = None
+        # kv rules reach the App through a proxy that keeps the first App until on_stop;
+        # forget it, or the next harness sizes kv widgets with this app's text scale
+        from kivy.lang.parser import global_idmap
+
+        object.__setattr__(global_idmap["app"], "_obj", None)

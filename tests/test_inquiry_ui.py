@@ -26,7 +26,6 @@ def ui(terminal_factory):
     harnesses = []
 
     def make(mode="inquiry", printer=None, voice=None, size=LANDSCAPE, font_scale="normal", **timeouts):
-        forget_kv_app()
         term = terminal_factory(printer=printer, **timeouts)
         term.config.mode = mode
         term.config.font_scale = font_scale
@@ -39,15 +38,6 @@ def ui(terminal_factory):
     yield make
     for h in harnesses:
         h.close()
-
-
-def forget_kv_app() -> None:
-    """kv rules reach the App through a proxy that keeps the first App until it dispatches on_stop,
-    which Harness.close() does not: without this, a later harness would size its kv widgets with an
-    earlier app's text scale."""
-    from kivy.lang.parser import global_idmap
-
-    object.__setattr__(global_idmap["app"], "_obj", None)
 
 
 def plain(markup: str) -> str:
@@ -181,6 +171,9 @@ def test_combined_mode_takes_a_ticket_for_the_guide(ui):
     guide_screen = open_dibao(h)
     assert guide_screen.ticket_button.parent is not None
     h.tap(guide_screen.ticket_button)
+    assert h.sm.current == "priority"  # relief windows call the green channel first: ask, as the grid does
+    normal = next(w for w in screen(h, "priority").walk() if getattr(w, "text", "") == "不需要，普通取号")
+    h.tap(normal)
     assert h.sm.current == "ticket"
     assert [(t.service, t.number) for t in tickets(h)] == [("relief", screen(h, "ticket").number.text)]
 
