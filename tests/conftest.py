@@ -85,3 +85,20 @@ def terminal_factory(tmp_path, clock):
     yield make
     for term in made:
         term.close()
+
+
+@pytest.fixture
+def harness_factory():
+    """Attach a terminal's App to the offscreen window; every harness is closed afterwards."""
+    from screens.offscreen import Harness
+
+    made = []
+
+    def attach(terminal, size=(1920, 1080)):
+        h = Harness(terminal, size)
+        made.append(h)
+        return h
+
+    yield attach
+    for h in made:
+        h.close()

@@ -18,20 +18,11 @@ LANDSCAPE, PORTRAIT = (1920, 1080), (1080, 1920)
 
 
 @pytest.fixture
-def ui(terminal_factory):
-    from screens.offscreen import Harness
-
-    harnesses = []
-
+def ui(terminal_factory, harness_factory):
     def make(printer=None, size=LANDSCAPE, **timeouts):
-        term = terminal_factory(printer=printer, **timeouts)
-        h = Harness(term, size)
-        harnesses.append(h)
-        return h
+        return harness_factory(terminal_factory(printer=printer, **timeouts), size)
 
-    yield make
-    for h in harnesses:
-        h.close()
+    return make
 
 
 def card(h, code):

@@ -107,21 +107,13 @@ def test_next_ticket_while_prompting_stores_previous_as_unrated(session):
 # ------------------------------------------------------------------- screens
 
 @pytest.fixture
-def evaluator_ui(terminal_factory):
-    from screens.offscreen import Harness
-
-    harnesses = []
-
+def evaluator_ui(terminal_factory, harness_factory):
     def make(size=(1920, 1080)):
         term = terminal_factory()
         term.config.mode, term.config.window = "evaluator", 2
-        h = Harness(term, size)
-        harnesses.append(h)
-        return h
+        return harness_factory(term, size)
 
-    yield make
-    for h in harnesses:
-        h.close()
+    return make
 
 
 @pytest.mark.ui

@@ -19,11 +19,8 @@ DIBAO = "dibao-shenqing"
 
 
 @pytest.fixture
-def ui(terminal_factory):
+def ui(terminal_factory, harness_factory):
     """Harnesses on inquiry (or combined) terminals; conftest builds dispenser configs."""
-    from screens.offscreen import Harness
-
-    harnesses = []
 
     def make(mode="inquiry", printer=None, voice=None, size=LANDSCAPE, font_scale="normal", **timeouts):
         term = terminal_factory(printer=printer, **timeouts)
@@ -31,13 +28,9 @@ def ui(terminal_factory):
         term.config.font_scale = font_scale
         if voice is not None:
             term.voice = voice
-        h = Harness(term, size)
-        harnesses.append(h)
-        return h
+        return harness_factory(term, size)
 
-    yield make
-    for h in harnesses:
-        h.close()
+    return make
 
 
 def plain(markup: str) -> str:

@@ -13,11 +13,8 @@ pytestmark = pytest.mark.ui
 
 
 @pytest.fixture
-def staff_ui(tmp_path, terminal_factory):
+def staff_ui(tmp_path, terminal_factory, harness_factory):
     """A dispenser whose terminal file (with PIN 2468) lives in tmp_path."""
-    from screens.offscreen import Harness
-
-    harnesses = []
 
     def make(size=(1920, 1080)):
         term = terminal_factory()
@@ -30,13 +27,9 @@ def staff_ui(tmp_path, terminal_factory):
         fresh = load_terminal(path)
         term.config.source = path
         term.config.pin_hash = fresh.pin_hash
-        h = Harness(term, size)
-        harnesses.append(h)
-        return h
+        return harness_factory(term, size)
 
-    yield make
-    for h in harnesses:
-        h.close()
+    return make
 
 
 def enter_pin(h, pin: str) -> None:
