@@ -21,6 +21,11 @@ MODES = ("dispenser", "evaluator", "inquiry", "combined")
 BAUDS = (9600, 19200, 38400, 57600, 115200)
 PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")  # a third letter is kept for offline series
 CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+# what the evaluator offers after a bad rating when the hall file lists no [[rating_reasons]]:
+# without reasons a bad rating could never be stored
+DEFAULT_RATING_REASONS = (("attitude", "服务态度差"), ("slow", "办事效率低"), ("unskilled", "业务不熟练"),
+                          ("not-told-once", "未一次性告知/多次跑"), ("absent", "窗口无人/离岗"),
+                          ("fees", "收费不规范"), ("other", "其他"))
 HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
@@ -390,7 +395,7 @@ def _hall_from(data: dict, problems: Problems) -> Hall | None:
         green_channel=hall["green_channel"], walk_in_ratings=hall["walk_in_ratings"],
         priority_groups=tuple(PriorityGroup(g["code"], g["name"], g["icon"]) for g in groups),
         priority_rule=PriorityRule(prio["rule"], prio["max_in_a_row"]),
-        rating_reasons=tuple((r["code"], r["name"]) for r in reasons),
+        rating_reasons=tuple((r["code"], r["name"]) for r in reasons) or DEFAULT_RATING_REASONS,
     )
 
 
