@@ -229,7 +229,8 @@ class Terminal:
                 raise VisitorError("暂时无法取号，请联系工作人员") from exc
         outcome = self._outcome(issued)
         log.info("issued %s (%s) ahead=%d", outcome.number, service_code, outcome.people_ahead)
-        self.voice.say(f"您的号码是 {spoken_number(outcome.number)}，前面还有 {outcome.people_ahead} 人，请留意叫号")
+        self.voice.say(f"您的号码是 {spoken_number(outcome.number)}，"
+                       f"前面还有 {outcome.people_ahead} 人，请留意叫号")
         self._start_print(outcome, issued, on_printed, wait_for_print)
         return outcome
 
