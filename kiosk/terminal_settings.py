@@ -133,10 +133,10 @@ class TerminalSettings:
         except ImportError:
             return False, "终端注册功能尚未提供（需大厅服务器同步功能）"
         try:
-            enroll(server_url, code, self.config)
+            enroll(server_url, code, self.config, path=self.terminal_file())
         except Exception as exc:
             return False, f"注册失败：{exc}"
-        return True, "注册成功"
+        return True, "注册成功，重启后连接大厅服务器"
 
     # -- saving
     def terminal_file(self) -> Path:

@@ -229,7 +229,7 @@ class SettingsScreen(StaffScreen):
         self.server.bind(text=lambda w, v: d.set("server.url", v.strip()))
         row("大厅服务器", self.server)
         self.code = TextInput(text="", multiline=False, font_size=app.tx(theme.TEXT_SMALL),
-                              hint_text="注册码", padding=[app.px(16), app.px(36)], input_filter="int")
+                              hint_text="注册码（如 ABCD-EFGH-JK23）", padding=[app.px(16), app.px(36)])
         enroll = BoxLayout(spacing=app.px(16))
         enroll.add_widget(self.code)
         enroll.add_widget(_button("注册终端", self.enroll, size_hint_x=None, width=app.px(260)))
