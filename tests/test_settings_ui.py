@@ -124,3 +124,34 @@ def test_unexpected_error_shows_maintenance_then_home(staff_ui, monkeypatch):
     assert h.wait(lambda: h.sm.current == "attract", timeout=3)
     log = h.app.terminal.config.data_dir
     assert any(log.glob("crash*")), list(log.iterdir())
+
+
+def test_enroll_from_the_settings_screen(staff_ui, tmp_path, monkeypatch):
+    from .sync_support import RestartableServer, quick_backoff
+
+    quick_backoff(monkeypatch)
+    server = RestartableServer(tmp_path / "server")
+    try:
+        h = staff_ui()
+        h.sm.current = "pin"
+        h.pump()
+        enter_pin(h, "2468")
+        assert h.wait(lambda: h.sm.current == "settings", timeout=5)
+        screen = h.sm.get_screen("settings")
+        h.pump(5)  # the form is built as the screen opens; let it lay out before touching it
+        screen.server.text = server.url  # typed on the docked on-screen keyboard
+        screen.code.text = server.code().lower()  # codes are forgiving about case
+        enroll = next(w for w in screen.walk() if getattr(w, "text", "") == "注册终端")
+        h.tap(enroll)
+        h.wait(lambda: screen.message.text, timeout=15)
+        assert screen.message.text.startswith("注册成功"), screen.message.text
+        saved = load_terminal(tmp_path / "terminal.toml")
+        assert saved.server_url == server.url and saved.server_token
+        assert (tmp_path / "terminal.toml").stat().st_mode & 0o077 == 0  # the token is the owner's only
+        screen.message.text = ""
+        h.tap(enroll)  # a used code is refused with a reason, nothing else changes
+        h.wait(lambda: screen.message.text, timeout=15)
+        assert screen.message.text.startswith("注册失败"), screen.message.text
+        assert load_terminal(tmp_path / "terminal.toml").server_token == saved.server_token
+    finally:
+        server.stop()
