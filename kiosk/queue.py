@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from .domain import OPEN_STATUSES, Hall, Service, Ticket, TicketStatus, Window
+from .domain import Hall, Service, Ticket, TicketStatus, Window
 from .storage.queue_store import NumbersExhausted, QueueStore, WindowState
 
 

@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 
 from kiosk import paths
 from kiosk.queue import QueueEngine

@@ -6,7 +6,6 @@ Screenshots land in tmp/out/ (console, display, admin) for a person to look at.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
