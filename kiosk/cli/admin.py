@@ -50,6 +50,10 @@ def register(sub) -> None:
     c.add_argument("--average-minutes", type=float, default=None, help="expected minutes per visitor")
     c.add_argument("--description", default="")
 
+    c = command("import-guides", "replace the service guides terminals pull with a folder "
+                                 "(checked like `kiosk guides check`)", _import_guides)
+    c.add_argument("folder", type=Path, help="a folder laid out like config/guides")
+
 
 def _db(args):
     from kiosk import paths
@@ -159,4 +163,28 @@ def _add_service(args) -> int:
     served = f", served at window {', '.join(map(str, windows))}" if windows else " (no window serves it yet)"
     print(f"added service {svc.code} {svc.name} ({svc.prefix}{svc.range_start:0{svc.number_width}d}-)"
           f"{served}")
+    return 0
+
+
+def _import_guides(args) -> int:
+    """A supervisor's folder of guides becomes the content every terminal pulls next."""
+    from kiosk.cli import CliError
+    from kiosk.sync.guidefiles import folder_to_files, validate_files
+    from server import hall_store, sync_store
+
+    if not args.folder.is_dir():
+        raise CliError(f"{args.folder}: not a folder")
+    engine = _db(args)
+    with engine.connect() as conn:
+        code = hall_store.hall_code(conn)
+        hall, _version = hall_store.load(conn, code)
+    content, errors = validate_files(folder_to_files(args.folder), hall)
+    if content is None:
+        for error in errors:
+            print(f"{args.folder}/{error}", file=sys.stderr)
+        return 1
+    sync_store.save_guide_files(engine, code, content.digest, folder_to_files(args.folder),
+                                "kiosk admin import-guides")
+    print(f"imported {len(content.guides)} guides and {len(content.policies)} policy documents "
+          f"({content.digest[:12]}); terminals take them at their next content pull")
     return 0
