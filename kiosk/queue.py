@@ -117,9 +117,9 @@ class QueueEngine:
         last = self.store.last_number(self.today(), svc.code)
         return 0 if last is None else last - svc.range_start + 1
 
-    def open_windows(self, service_code: str) -> list[Window]:
-        return [w for w in self.hall.windows_for(service_code)
-                if not self.store.window_state(w.number).paused]
+    def open_windows(self, service_code: str, paused: set[int] | None = None) -> list[Window]:
+        paused = self.store.paused_windows() if paused is None else paused
+        return [w for w in self.hall.windows_for(service_code) if w.number not in paused]
 
     def average_service_s(self, svc: Service) -> float:
         durations = [d for d in self.store.recent_durations(svc.code) if d > 0]
@@ -128,17 +128,18 @@ class QueueEngine:
         minutes = svc.average_minutes or self.hall.default_service_minutes
         return minutes * 60.0
 
-    def estimate_wait_s(self, svc: Service, people_ahead: int) -> int:
-        windows = max(1, len(self.open_windows(svc.code)))
+    def estimate_wait_s(self, svc: Service, people_ahead: int, paused: set[int] | None = None) -> int:
+        windows = max(1, len(self.open_windows(svc.code, paused)))
         return int(round(people_ahead * self.average_service_s(svc) / windows))
 
     def services(self) -> list[ServiceState]:
         """What the dispenser's grid shows, one entry per service in hall order."""
         counts = self.store.waiting_counts(self.today())
+        paused = self.store.paused_windows()
         out = []
         for svc in self.hall.services:
             waiting = counts.get(svc.code, 0)
-            out.append(ServiceState(svc, waiting, self.estimate_wait_s(svc, waiting),
+            out.append(ServiceState(svc, waiting, self.estimate_wait_s(svc, waiting, paused),
                                     self.availability(svc),
                                     tuple(w.number for w in self.hall.windows_for(svc.code))))
         return out

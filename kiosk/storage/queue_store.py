@@ -214,6 +214,13 @@ class QueueStore:
         m = row._mapping
         return WindowState(number, bool(m["paused"]), m["current_ticket"], m["staff"], m["priority_streak"])
 
+    def paused_windows(self) -> set[int]:
+        """Numbers of the hall's paused windows, in one read (the grid asks for every service)."""
+        q = sa.select(window_states.c.number).where(window_states.c.hall == self.hall,
+                                                     window_states.c.paused.is_(True))
+        with reader(self.engine) as conn:
+            return {n for (n,) in conn.execute(q)}
+
     def save_window_state(self, state: WindowState) -> None:
         values = dict(paused=state.paused, current_ticket=state.current_ticket, staff=state.staff,
                       priority_streak=state.priority_streak)
