@@ -13,7 +13,6 @@ from datetime import datetime
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
-from kivy.graphics import Color, Rectangle
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
@@ -24,7 +23,7 @@ from kivy.uix.screenmanager import Screen
 from kiosk.terminal import PAUSED_MESSAGE, Grid, TicketOutcome, VisitorError, wait_text
 
 from . import theme
-from .widgets import BigButton, CountdownLabel, Header, IdleTimer, Panel, ServiceCard, icon_path
+from .widgets import BigButton, CountdownLabel, Header, IdleTimer, Panel, ServiceCard, icon_path, paint
 
 WEEKDAYS = "一二三四五六日"
 
@@ -51,10 +50,7 @@ class VisitorScreen(Screen):
         self.terminal = terminal
         app = App.get_running_app()
         root = BoxLayout(orientation="vertical")
-        with root.canvas.before:
-            Color(*theme.rgba(theme.PAGE))
-            self._bg = Rectangle(pos=root.pos, size=root.size)
-        root.bind(pos=lambda w, p: setattr(self._bg, "pos", p), size=lambda w, s: setattr(self._bg, "size", s))
+        paint(root, theme.PAGE)
         self.header = Header(title=terminal.hall_name)
         self.header.bind(on_long_press=lambda *_: self.open_settings())
         self.body = BoxLayout(orientation="vertical", padding=app.px(32), spacing=app.px(theme.GAP))

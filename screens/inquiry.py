@@ -338,6 +338,19 @@ class InquiryScreen(VisitorScreen):
         self.manager.get_screen("guide").show(guide, back_to)
         self.manager.current = "guide"
 
+    def _list_page(self, title_row: BoxLayout) -> None:
+        """A titled, paged column of big rows with 返回首页 below (a category, the policies)."""
+        self.scroll, self.list = scroll_column()
+        self.pager = Pager(self.scroll)
+        middle = BoxLayout(spacing=px(theme.GAP))
+        middle.add_widget(self.scroll)
+        middle.add_widget(self.pager)
+        self.home_button = nav_button("返回首页", "home", lambda: self.go(HOME), width=px(380))
+        for w in (title_row, middle, self.footer(self.home_button)):
+            self.body.add_widget(w)
+        self.rows: list[RowButton] = []
+        self._size_changed()  # laid out before first shown (taps may come first)
+
     def footer(self, *buttons) -> BoxLayout:
         bar = BoxLayout(size_hint_y=None, height=px(theme.TARGET), spacing=px(theme.GAP))
         for b in buttons:
@@ -479,16 +492,7 @@ class CategoryScreen(InquiryScreen):
                           size_hint_x=None, width=tx(theme.TEXT) * 5)
         for w in (self.icon, self.title, self.count):
             title_row.add_widget(w)
-        self.scroll, self.list = scroll_column()
-        self.pager = Pager(self.scroll)
-        middle = BoxLayout(spacing=px(theme.GAP))
-        middle.add_widget(self.scroll)
-        middle.add_widget(self.pager)
-        self.home_button = nav_button("返回首页", "home", lambda: self.go(HOME), width=px(380))
-        for w in (title_row, middle, self.footer(self.home_button)):
-            self.body.add_widget(w)
-        self.rows: list[RowButton] = []
-        self._size_changed()  # laid out before first shown (taps may come first)
+        self._list_page(title_row)
 
     def show(self, code: str) -> None:
         catalogue = self.catalogue
@@ -886,16 +890,7 @@ class PolicyListScreen(InquiryScreen):
         title_row.add_widget(Image(source=icon_path("policy"), size_hint=(None, None), size=(px(88), px(88)),
                                    pos_hint={"center_y": .5}, fit_mode="contain"))
         title_row.add_widget(line("政策文件", theme.TITLE, theme.INK, bold=True, height=title_row.height))
-        self.scroll, self.list = scroll_column()
-        self.pager = Pager(self.scroll)
-        middle = BoxLayout(spacing=px(theme.GAP))
-        middle.add_widget(self.scroll)
-        middle.add_widget(self.pager)
-        self.home_button = nav_button("返回首页", "home", lambda: self.go(HOME), width=px(380))
-        for w in (title_row, middle, self.footer(self.home_button)):
-            self.body.add_widget(w)
-        self.rows: list[RowButton] = []
-        self._size_changed()  # laid out before first shown (taps may come first)
+        self._list_page(title_row)
 
     def on_pre_enter(self, *args):
         self.list.clear_widgets()

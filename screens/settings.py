@@ -10,7 +10,6 @@ import threading
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
-from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
@@ -21,7 +20,7 @@ from kivy.uix.textinput import TextInput
 from kiosk.terminal_settings import SettingsDraft
 
 from . import theme
-from .widgets import BigButton, IdleTimer
+from .widgets import BigButton, IdleTimer, paint
 
 
 def _label(text="", size=theme.TEXT_SMALL, colour=theme.INK, bold=False, **kw) -> Label:
@@ -49,15 +48,9 @@ class StaffScreen(Screen):
         self.terminal = terminal
         app = App.get_running_app()
         root = BoxLayout(orientation="vertical")
-        with root.canvas.before:
-            Color(*theme.rgba(theme.PAGE))
-            bg = Rectangle()
-        root.bind(pos=lambda w, p: setattr(bg, "pos", p), size=lambda w, s: setattr(bg, "size", s))
+        paint(root, theme.PAGE)
         bar = BoxLayout(size_hint_y=None, height=app.px(110), padding=(app.px(32), 0))
-        with bar.canvas.before:
-            Color(*theme.rgba(theme.BLUE_DARK))
-            bar_bg = Rectangle()
-        bar.bind(pos=lambda w, p: setattr(bar_bg, "pos", p), size=lambda w, s: setattr(bar_bg, "size", s))
+        paint(bar, theme.BLUE_DARK)
         bar.add_widget(_label(title, theme.TITLE, theme.WHITE, bold=True))
         root.add_widget(bar)
         self.body = BoxLayout(orientation="vertical", padding=app.px(32), spacing=app.px(theme.GAP))

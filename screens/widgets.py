@@ -18,6 +18,16 @@ from . import theme
 Builder.load_file(str(Path(__file__).with_name("widgets.kv")))
 
 
+def paint(widget, colour: tuple[int, int, int]) -> None:
+    """Fill ``widget``'s area with a solid colour that follows its position and size."""
+    from kivy.graphics import Color, Rectangle
+
+    with widget.canvas.before:
+        Color(*theme.rgba(colour))
+        rect = Rectangle(pos=widget.pos, size=widget.size)
+    widget.bind(pos=lambda w, p: setattr(rect, "pos", p), size=lambda w, s: setattr(rect, "size", s))
+
+
 def icon_path(name: str) -> str:
     path = ASSETS_DIR / "icons" / f"{name}.png"
     return str(path if path.exists() else ASSETS_DIR / "icons" / "general.png")
