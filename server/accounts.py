@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from kiosk.hashing import password_hasher
 
 from .schema import enrollment_codes, sessions, terminals, users
 
@@ -25,7 +26,7 @@ TERMINAL_TTL_S = 30 * 86400  # sliding: renewed while the terminal keeps calling
 ENROLLMENT_TTL_S = 24 * 3600
 MIN_PASSWORD = 8
 
-_hasher = PasswordHasher()
+_hasher = password_hasher()  # strong argon2id costs (kiosk.hashing)
 # Verifying against this when the user does not exist keeps the timing the same.
 _DUMMY_HASH = _hasher.hash("not a real password")
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone

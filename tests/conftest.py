@@ -14,6 +14,9 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
+# Cheap argon2 costs for every hash the tests make, here and in the servers they start
+# (kiosk/hashing.py); tests/test_hashing.py checks that without it the costs are strong.
+os.environ["KIOSK_INSECURE_TEST_HASH"] = "1"
 
 import pytest  # noqa: E402
 
