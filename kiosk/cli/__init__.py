@@ -7,9 +7,9 @@ import sys
 
 from kiosk import __version__
 
-from . import admin, config, guides, printer, run, serve, terminal, ticket
+from . import admin, config, guides, idcard, printer, run, serve, terminal, ticket
 
-GROUPS = (run, serve, ticket, printer, config, guides, terminal, admin)
+GROUPS = (run, serve, ticket, printer, idcard, config, guides, terminal, admin)
 
 
 class CliError(Exception):
