@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 
 from .domain import Hall, Service, Ticket, TicketStatus, Window
+from .ordering import TRANSFERRED, Lane, Ordering
+from .ordering import serves as ordering_serves
 from .storage.queue_store import NumbersExhausted, QueueStore, WindowState
 
 
@@ -76,6 +78,7 @@ class QueueEngine:
     store: QueueStore
     clock: Callable[[], float] = _time.time
     listeners: list[Listener] = field(default_factory=list)
+    lanes: tuple[Lane, ...] = (TRANSFERRED,)  # front lanes of the calling order (kiosk.ordering)
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.hall.timezone)
@@ -198,15 +201,28 @@ class QueueEngine:
         return Issued(ticket, ahead, self.estimate_wait_s(svc, ahead),
                       tuple(w.number for w in self.hall.windows_for(svc.code)))
 
+    # --------------------------------------------------------------- order
+    @property
+    def ordering(self) -> Ordering:
+        """The calling order (one module for calling and people ahead: ``kiosk.ordering``)."""
+        return Ordering(self.hall.priority_rule, self.lanes)
+
+    def add_lane(self, lane: Lane, after: str | None = "transferred") -> None:
+        """Plug a front lane into the calling order (e.g. appointments around their slot)."""
+        self.lanes = self.ordering.with_lane(lane, after).lanes
+
     def people_ahead(self, ticket: Ticket) -> int:
-        """Waiting tickets of the same service that will be called before this one."""
+        """Its position in the calling order of the open windows that serve it (the smallest)."""
         if ticket.status is not TicketStatus.WAITING:
             return 0
-        # counted in SQL: a busy day has thousands of waiting tickets per service
-        by_priority = ticket.priority is not None and self.hall.priority_rule.mode != "none"
-        return self.store.count_ahead(
-            ticket, priority_only=by_priority,
-            plus_all_priority=not by_priority and self.hall.priority_rule.mode != "none")
+        windows = self.hall.windows
+        serving = [w for w in windows if ordering_serves(w, ticket)]
+        services = {s for w in serving for s in w.services} | {ticket.service}
+        waiting = self.store.waiting(ticket.day, services=services, windows=[w.number for w in serving])
+        states = self.store.window_states()
+        return self.ordering.people_ahead(
+            ticket, serving, waiting, streaks={n: st.priority_streak for n, st in states.items()},
+            paused={n for n, st in states.items() if st.paused}, now=self.clock())
 
     # --------------------------------------------------------------- windows
     def window(self, number: int) -> Window:
@@ -218,32 +234,8 @@ class QueueEngine:
     def waiting_for(self, number: int) -> list[Ticket]:
         """The window's waiting list in the order it will call them."""
         w = self.window(number)
-        waiting = [t for t in self.store.find(self.today(), statuses=[TicketStatus.WAITING])
-                   if (t.window == number) or (t.window is None and t.service in w.services)]
-        # a transferred visitor already waited once: they go before everyone else
-        transferred = [t for t in waiting if t.transferred_from]
-        waiting = [t for t in waiting if not t.transferred_from]
-        return transferred + self._priority_order(w, waiting)
-
-    def _priority_order(self, w: Window, waiting: list[Ticket]) -> list[Ticket]:
-        rule = self.hall.priority_rule
-        if not w.green_channel or rule.mode == "none":
-            return waiting
-        prio = [t for t in waiting if t.priority]
-        normal = [t for t in waiting if not t.priority]
-        if rule.mode == "strict" or not normal:
-            return prio + normal
-        # interleave: the streak already served counts against the next run of priority calls
-        streak = self.store.window_state(w.number).priority_streak
-        ordered: list[Ticket] = []
-        while prio or normal:
-            if prio and (streak < rule.max_in_a_row or not normal):
-                ordered.append(prio.pop(0))
-                streak += 1
-            else:
-                ordered.append(normal.pop(0))
-                streak = 0
-        return ordered
+        waiting = self.store.waiting(self.today(), services=w.services, windows=[number])
+        return self.ordering.order(w, waiting, self.store.window_state(number).priority_streak, self.clock())
 
     def current(self, number: int) -> Ticket | None:
         state = self.store.window_state(number)
@@ -300,7 +292,8 @@ class QueueEngine:
             return None
         state.current_ticket = called.id
         state.staff = staff or state.staff
-        state.priority_streak = state.priority_streak + 1 if called.priority else 0
+        if self.ordering.lane_of(ticket, now) is None:  # front lanes (transfers...) are outside the rule
+            state.priority_streak = state.priority_streak + 1 if called.priority else 0
         self.store.save_window_state(state)
         self._emit("ticket_called", ticket=called.to_dict(), window=number)
         return called

@@ -70,20 +70,6 @@ _DURATIONS = (sa.select(_t.finished_at - _t.started_at)
               .order_by(_t.finished_at.desc()).limit(_B("limit")))
 
 
-def _ahead_statement(priority_only: bool, plus_all_priority: bool):
-    earlier = sa.or_(_t.issued_at < _B("issued_at"), sa.and_(_t.issued_at == _B("issued_at"), _t.seq < _B("seq")))
-    if priority_only:
-        earlier = sa.and_(earlier, _t.priority.is_not(None))
-    if plus_all_priority:
-        earlier = sa.or_(earlier, _t.priority.is_not(None))
-    return (sa.select(sa.func.count()).select_from(tickets)
-            .where(_t.hall == _B("hall"), _t.day == _B("day"), _t.service == _B("service"),
-                   _t.status == TicketStatus.WAITING.value, _t.id != _B("id"), earlier))
-
-
-_AHEAD = {(p, a): _ahead_statement(p, a) for p in (False, True) for a in (False, True)}
-
-
 class QueueStore:
     def __init__(self, engine: sa.Engine, hall_code: str):
         self.engine = engine
@@ -161,18 +147,20 @@ class QueueStore:
         with reader(self.engine) as conn:
             return [_ticket(r) for r in conn.execute(q)]
 
-    def count_ahead(self, ticket: Ticket, *, priority_only: bool, plus_all_priority: bool) -> int:
-        """Waiting tickets of ``ticket``'s service and day counted as ahead of it, in SQL.
-
-        Earlier means an earlier (issued_at, seq). ``priority_only`` counts only
-        earlier priority tickets; ``plus_all_priority`` also counts every waiting
-        priority ticket, earlier or not (they jump the queue).
-        """
-        q = _AHEAD[(priority_only, plus_all_priority)]
-        params = dict(hall=self.hall, day=ticket.day, service=ticket.service, id=ticket.id,
-                      issued_at=ticket.issued_at, seq=ticket.seq)
+    def waiting(self, day: str, *, services: Iterable[str] = (), windows: Iterable[int] = ()) -> list[Ticket]:
+        """The day's waiting tickets of ``services`` or sent to ``windows`` (any order)."""
+        services, windows = list(services), list(windows)
+        where = []
+        if services:
+            where.append(tickets.c.service.in_(services))
+        if windows:
+            where.append(tickets.c.window.in_(windows))
+        if not where:
+            return []
+        q = sa.select(tickets).where(tickets.c.hall == self.hall, tickets.c.day == day,
+                                     tickets.c.status == TicketStatus.WAITING.value, sa.or_(*where))
         with reader(self.engine) as conn:
-            return int(conn.execute(q, params).scalar_one())
+            return [_ticket(r) for r in conn.execute(q)]
 
     def last_number(self, day: str, service: str, series: str = "") -> int | None:
         """The last sequence number issued for the service that day, if any."""
@@ -213,6 +201,13 @@ class QueueStore:
             return WindowState(number)
         m = row._mapping
         return WindowState(number, bool(m["paused"]), m["current_ticket"], m["staff"], m["priority_streak"])
+
+    def window_states(self) -> dict[int, WindowState]:
+        """Every stored window state of the hall, in one read."""
+        with reader(self.engine) as conn:
+            rows = conn.execute(sa.select(window_states).where(window_states.c.hall == self.hall)).all()
+        return {m["number"]: WindowState(m["number"], bool(m["paused"]), m["current_ticket"], m["staff"],
+                                         m["priority_streak"]) for m in (r._mapping for r in rows)}
 
     def paused_windows(self) -> set[int]:
         """Numbers of the hall's paused windows, in one read (the grid asks for every service)."""

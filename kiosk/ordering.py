@@ -1,0 +1,188 @@
+"""The one queue order: who a window calls next, and so how many people are ahead of a ticket.
+
+Calling (``QueueEngine.waiting_for`` / ``call_next``) and "people ahead" (the
+ticket screen, the printed ticket, the phone page, the API) both come from
+this module, so a visitor is never told a number the windows do not keep.
+
+A window's calling order over the day's waiting tickets it serves (its own
+services, plus tickets transferred to that window):
+
+1. **front lanes**, in lane order, each in issue order. The built-in lane is
+   ``transferred`` (a transferred visitor already waited once). More lanes plug
+   in with ``Ordering.with_lane`` (appointments called ahead around their slot:
+   see docs/CONTRACTS.md "Queue order").
+2. **the rest**, by the hall's ``PriorityRule`` at green-channel windows
+   (``strict``: priority first; ``interleave``: at most ``max_in_a_row``
+   priority calls before a normal one, counting the window's current streak;
+   ``none``) and in issue order everywhere else.
+
+Issue order is ``(issued_at, seq, id)``. A ticket's **people ahead** is its
+position (0 = next) in the calling order of the open windows that serve it,
+the smallest one (the window that will reach it first); when every such
+window is paused, over all of them. ``position`` counts instead of sorting;
+``order`` builds the list. The property test in tests/test_ordering.py holds
+the two to the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+from .domain import PriorityRule, Ticket, Window
+
+Admits = Callable[[Ticket, float], bool]
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Tickets for which ``admits(ticket, now)`` holds are called before the rest, in issue order."""
+
+    name: str
+    admits: Admits
+
+
+TRANSFERRED = Lane("transferred", lambda t, now: bool(t.transferred_from))
+
+
+def issue_key(t: Ticket) -> tuple:
+    return (t.issued_at, t.seq, t.id)
+
+
+def serves(window: Window, t: Ticket) -> bool:
+    """Whether ``window`` may call ``t``: a ticket sent to a window is that window's alone."""
+    return t.window == window.number if t.window is not None else t.service in window.services
+
+
+@dataclass(frozen=True)
+class Ordering:
+    rule: PriorityRule = field(default_factory=PriorityRule)
+    lanes: tuple[Lane, ...] = (TRANSFERRED,)
+
+    def with_lane(self, lane: Lane, after: str | None = "transferred") -> "Ordering":
+        """A copy with ``lane`` inserted after the lane named ``after`` (``None``: first)."""
+        names = [ln.name for ln in self.lanes]
+        if lane.name in names:
+            raise ValueError(f"lane '{lane.name}' is already there")
+        at = 0 if after is None else names.index(after) + 1
+        return Ordering(self.rule, self.lanes[:at] + (lane,) + self.lanes[at:])
+
+    def with_rule(self, rule: PriorityRule) -> "Ordering":
+        return Ordering(rule, self.lanes)
+
+    # ---------------------------------------------------------------- parts
+    def lane_of(self, t: Ticket, now: float) -> int | None:
+        for i, lane in enumerate(self.lanes):
+            if lane.admits(t, now):
+                return i
+        return None
+
+    def uses_priority(self, window: Window) -> bool:
+        return window.green_channel and self.rule.mode in ("strict", "interleave")
+
+    # ---------------------------------------------------------------- order
+    def order(self, window: Window, waiting: Iterable[Ticket], streak: int = 0, now: float = 0.0) -> list[Ticket]:
+        """The window's calling order: first = called next."""
+        mine = sorted((t for t in waiting if serves(window, t)), key=issue_key)
+        front: list[tuple[int, Ticket]] = []
+        rest: list[Ticket] = []
+        for t in mine:
+            lane = self.lane_of(t, now)
+            (rest.append(t) if lane is None else front.append((lane, t)))
+        front.sort(key=lambda pair: pair[0])  # stable: issue order within a lane
+        return [t for _, t in front] + self._rest_order(window, rest, streak)
+
+    def _rest_order(self, window: Window, rest: list[Ticket], streak: int) -> list[Ticket]:
+        if not self.uses_priority(window):
+            return rest
+        prio = [t for t in rest if t.priority]
+        normal = [t for t in rest if not t.priority]
+        if self.rule.mode == "strict" or not normal:
+            return prio + normal
+        ordered: list[Ticket] = []
+        pi = ni = 0
+        while pi < len(prio) or ni < len(normal):
+            if pi < len(prio) and (streak < self.rule.max_in_a_row or ni == len(normal)):
+                ordered.append(prio[pi])
+                pi += 1
+                streak += 1
+            else:
+                ordered.append(normal[ni])
+                ni += 1
+                streak = 0
+        return ordered
+
+    # ------------------------------------------------------------- position
+    def position(self, window: Window, ticket: Ticket, waiting: Iterable[Ticket], streak: int = 0,
+                 now: float = 0.0) -> int | None:
+        """``order(...).index(ticket)`` without sorting; None when the window does not serve it."""
+        if not serves(window, ticket):
+            return None
+        key = issue_key(ticket)
+        my_lane = self.lane_of(ticket, now)
+        prio = self.uses_priority(window)
+        front_before = front_total = 0
+        p_total = n_total = p_before = n_before = 0
+        for t in waiting:
+            if t.id == ticket.id or not serves(window, t):
+                continue
+            lane = self.lane_of(t, now)
+            earlier = issue_key(t) < key
+            if lane is not None:
+                front_total += 1
+                if my_lane is not None and (lane < my_lane or (lane == my_lane and earlier)):
+                    front_before += 1
+                continue
+            if prio and t.priority:
+                p_total += 1
+                p_before += earlier
+            else:
+                n_total += 1
+                n_before += earlier
+        if my_lane is not None:
+            return front_before
+        if not prio:
+            return front_total + p_before + n_before
+        return front_total + self._rest_position(bool(ticket.priority), p_before, n_before, p_total, n_total,
+                                                 streak)
+
+    def _rest_position(self, is_prio: bool, p_before: int, n_before: int, p_total: int, n_total: int,
+                       streak: int) -> int:
+        """Closed form of ``_rest_order``'s index (the other tickets' counts, this one excluded)."""
+        if self.rule.mode == "strict":
+            return p_before if is_prio else p_total + n_before
+        k = self.rule.max_in_a_row
+        if is_prio:
+            i = p_before  # this is the i-th priority ticket
+            if n_total == 0:
+                return i
+            if k <= 0:
+                return n_total + i
+            first_run = max(0, k - streak)  # priority calls before the first normal one
+            normals_before = 0 if i < first_run else 1 + (i - first_run) // k
+            return i + min(n_total, normals_before)
+        j = n_before  # this is the j-th normal ticket
+        if p_total == 0:
+            return j
+        if k <= 0:
+            return j
+        first_run = max(0, k - streak)
+        return j + min(p_total, first_run + j * k)
+
+    def people_ahead(self, ticket: Ticket, windows: Sequence[Window], waiting: Sequence[Ticket],
+                     streaks: Mapping[int, int] | None = None, paused: Iterable[int] = (),
+                     now: float = 0.0) -> int:
+        """How many tickets the window that reaches ``ticket`` first calls before it.
+
+        Over the open windows that serve it; if all are paused, over all of them;
+        with no window serving it at all, the earlier tickets of its service.
+        """
+        streaks = streaks or {}
+        paused = set(paused)
+        serving = [w for w in windows if serves(w, ticket)]
+        open_ = [w for w in serving if w.number not in paused] or serving
+        if not open_:
+            key = issue_key(ticket)
+            return sum(1 for t in waiting if t.id != ticket.id and t.window is None
+                       and t.service == ticket.service and issue_key(t) < key)
+        return min(self.position(w, ticket, waiting, streaks.get(w.number, 0), now) for w in open_)

@@ -1,0 +1,162 @@
+"""One queue order (kiosk/ordering.py) for calling and for "people ahead", checked on random queues."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kiosk.domain import PriorityRule, Ticket, TicketStatus, Window
+from kiosk.ordering import Lane, Ordering, serves
+
+from .conftest import FakeClock
+
+SERVICES = ("labor", "medical", "family")
+GROUPS = ("elderly", "disabled")
+
+rules = st.one_of(st.just(PriorityRule("none", 2)), st.just(PriorityRule("strict", 2)),
+                  st.builds(PriorityRule, st.just("interleave"), st.integers(0, 3)))
+
+
+@st.composite
+def halls_windows(draw) -> list[Window]:
+    n = draw(st.integers(1, 4))
+    out = []
+    for number in range(1, n + 1):
+        services = draw(st.lists(st.sampled_from(SERVICES), min_size=1, max_size=3, unique=True))
+        out.append(Window(number, f"{number}号窗口", tuple(services), draw(st.booleans())))
+    return out
+
+
+@st.composite
+def queues(draw):
+    windows = draw(halls_windows())
+    numbers = [w.number for w in windows]
+    size = draw(st.integers(0, 25))
+    tickets = []
+    for i in range(size):
+        transferred = draw(st.booleans()) and draw(st.booleans())
+        tickets.append(Ticket(
+            id=f"{i:032x}", number=f"A{i:03d}", service=draw(st.sampled_from(SERVICES)), day="2026-11-23",
+            seq=draw(st.integers(1, 5)), issued_at=float(draw(st.integers(0, 6))),
+            priority=draw(st.one_of(st.none(), st.sampled_from(GROUPS))),
+            window=draw(st.sampled_from(numbers)) if transferred and draw(st.booleans()) else None,
+            transferred_from="f" * 32 if transferred else None))
+    streaks = {n: draw(st.integers(0, 3)) for n in numbers}
+    paused = set(draw(st.lists(st.sampled_from(numbers), max_size=len(numbers), unique=True)))
+    return windows, tickets, streaks, paused, draw(rules)
+
+
+@settings(max_examples=400, deadline=None)
+@given(queues())
+def test_position_counts_what_order_lists(q):
+    windows, tickets, streaks, paused, rule = q
+    ordering = Ordering(rule)
+    for w in windows:
+        order = ordering.order(w, tickets, streaks[w.number])
+        assert [t.id for t in order] == [t.id for t in sorted(order, key=lambda t: 0)]  # a list, no repeats
+        assert {t.id for t in order} == {t.id for t in tickets if serves(w, t)}
+        for i, t in enumerate(order):
+            assert ordering.position(w, t, tickets, streaks[w.number]) == i
+    for t in tickets:
+        serving = [w for w in windows if serves(w, t)]
+        open_ = [w for w in serving if w.number not in paused] or serving
+        if not open_:
+            continue
+        expected = min(ordering.order(w, tickets, streaks[w.number]).index(t) for w in open_)
+        assert ordering.people_ahead(t, windows, tickets, streaks, paused) == expected
+
+
+def test_interleave_order_by_hand():
+    w = Window(2, "2号窗口", ("medical",), green_channel=True)
+    mk = lambda i, prio: Ticket(f"{i:032x}", f"B{i:03d}", "medical", "2026-11-23", i, float(i),  # noqa: E731
+                                priority="elderly" if prio else None)
+    ts = [mk(1, False), mk(2, True), mk(3, True), mk(4, True), mk(5, False)]
+    order = Ordering(PriorityRule("interleave", 2)).order(w, ts, streak=0)
+    assert [t.number for t in order] == ["B002", "B003", "B001", "B004", "B005"]
+    # one priority call already made: only one more before a normal ticket
+    order = Ordering(PriorityRule("interleave", 2)).order(w, ts, streak=1)
+    assert [t.number for t in order] == ["B002", "B001", "B003", "B004", "B005"]
+
+
+def test_a_plugged_lane_goes_after_transfers_and_counts_in_people_ahead():
+    w = Window(1, "1号窗口", ("labor",))
+    mk = lambda i, **kw: Ticket(f"{i:032x}", f"A{i:03d}", "labor", "2026-11-23", i, float(i), **kw)  # noqa: E731
+    ts = [mk(1), mk(2, transferred_from="f" * 32), mk(3, key="appt-3")]
+    ordering = Ordering().with_lane(Lane("appointment", lambda t, now: bool(t.key and t.key.startswith("appt"))))
+    assert [lane.name for lane in ordering.lanes] == ["transferred", "appointment"]
+    assert [t.number for t in ordering.order(w, ts)] == ["A002", "A003", "A001"]
+    assert [ordering.people_ahead(t, [w], ts) for t in ts] == [2, 0, 1]
+
+
+# ------------------------------------------------- the engine: calling and people ahead agree
+
+actions = st.lists(st.one_of(
+    st.tuples(st.just("issue"), st.sampled_from(SERVICES), st.one_of(st.none(), st.sampled_from(GROUPS))),
+    st.tuples(st.just("call"), st.integers(1, 4)),
+    st.tuples(st.just("transfer"), st.integers(1, 4), st.integers(1, 4)),
+), min_size=1, max_size=30)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(windows=halls_windows(), rule=rules, steps=actions, pause=st.lists(st.integers(1, 4), max_size=2))
+def test_engine_people_ahead_is_the_calling_position(sample_hall, windows, rule, steps, pause):
+    from kiosk.queue import QueueEngine, QueueError
+    from kiosk.storage.db import open_engine, sqlite_url
+    from kiosk.storage.queue_store import QueueStore
+
+    clock = FakeClock()
+    hall = replace(sample_hall, windows=tuple(windows), priority_rule=rule)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_engine(sqlite_url(Path(tmp) / "q.db"))
+        engine = QueueEngine(hall, QueueStore(db, hall.code), clock=clock)
+        numbers = [w.number for w in windows]
+        for step in steps:
+            clock.advance(7)
+            try:
+                if step[0] == "issue":
+                    engine.issue(step[1], step[2])
+                elif step[0] == "call" and step[1] in numbers:
+                    engine.call_next(step[1])
+                elif step[0] == "transfer" and step[1] in numbers and step[2] in numbers and step[1] != step[2]:
+                    engine.transfer(step[1], to_window=step[2])
+            except QueueError:
+                pass  # nobody to transfer, a paused window: not what this test is about
+        for n in pause:
+            if n in numbers:
+                engine.set_paused(n, True)
+        paused = {n for n in pause if n in numbers}
+        waiting = engine.store.find(engine.today(), statuses=[TicketStatus.WAITING])
+        orders = {w.number: [t.id for t in engine.waiting_for(w.number)] for w in windows}
+        for t in waiting:
+            serving = [w.number for w in windows if serves(w, t)]
+            open_ = [n for n in serving if n not in paused] or serving
+            if not open_:
+                continue
+            assert engine.people_ahead(t) == min(orders[n].index(t.id) for n in open_), (t, orders)
+        # and calling follows that order: one window calling alone takes its list front to back
+        free = next((n for n in numbers if n not in paused), None)
+        if free is not None:
+            called = []
+            while (t := engine.call_next(free)) is not None:
+                called.append(t.id)
+            assert called == orders[free]
+        db.dispose()
+
+
+def test_a_transferred_priority_call_does_not_eat_the_interleave_streak(engine):
+    hall = replace(engine.hall, priority_rule=PriorityRule("interleave", 2),
+                   windows=(Window(1, "1号窗口", ("labor",), True), Window(2, "2号窗口", ("medical",), True)))
+    engine.hall = hall
+    engine.issue("medical", "elderly")
+    engine.call_next(2)
+    moved = engine.transfer(2, to_window=1)  # a priority visitor sent on to window 1: called there first
+    p1, p2 = engine.issue("labor", "elderly").ticket, engine.issue("labor", "elderly").ticket
+    n1 = engine.issue("labor").ticket
+    expected = [t.id for t in engine.waiting_for(1)]
+    assert expected == [moved.id, p1.id, p2.id, n1.id]
+    assert [engine.people_ahead(t) for t in (moved, p1, p2, n1)] == [0, 1, 2, 3]
+    assert [engine.call_next(1).id for _ in range(4)] == expected
