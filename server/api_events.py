@@ -1,6 +1,7 @@
 """Server-sent events: calls and queue changes, as they happen.
 
-Anonymous clients (the hall TV) get numbers, services and windows only;
+Anonymous clients (the hall TV) get numbers, services and windows only (no
+green-channel group);
 terminals and staff get whole tickets. ``Last-Event-ID`` replays what a
 reconnecting client missed, while it is still in the server's short history.
 """
@@ -13,10 +14,27 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 
 from .auth import identify
+from .errors import ApiError
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 KEEPALIVE_S = 15.0
+
+
+class _Lease:
+    """A stream's subscription and slot, given back once: when the stream ends, or when a
+    stream that never started (the client left before the first byte) is collected."""
+
+    def __init__(self, release):
+        self._release = release
+
+    def release(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    def __del__(self):
+        self.release()
 
 
 @router.get("/events", response_class=StreamingResponse, summary="Event stream (text/event-stream)",
@@ -29,8 +47,18 @@ async def events(request: Request, principal=Depends(identify),
                  last_event_id: str | None = Header(None, max_length=20)) -> StreamingResponse:
     hub = request.app.state.runtime.hub
     public = principal is None
+    slots = request.app.state.streams
+    address = request.client.host if request.client else "?"
+    refused = slots.take(address)
+    if refused:
+        raise ApiError(429, "events", refused, "too_many_streams")
     last = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-    subscriber, missed = hub.subscribe(last)
+    try:
+        subscriber, missed = hub.subscribe(last)
+    except BaseException:
+        slots.give(address)
+        raise
+    lease = _Lease(lambda: (hub.unsubscribe(subscriber), slots.give(address)))
 
     async def stream():
         try:
@@ -47,7 +75,7 @@ async def events(request: Request, principal=Depends(identify),
                     return
                 yield event.frame(public)
         finally:
-            hub.unsubscribe(subscriber)
+            lease.release()
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

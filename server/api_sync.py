@@ -47,7 +47,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # as server.models.Strict: no coercion
 
 
 class SyncEvent(_Strict):

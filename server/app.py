@@ -14,6 +14,7 @@ from kiosk import __version__
 from . import (api_admin, api_auth, api_events, api_queue, api_ratings, api_sync, api_terminals, api_windows, errors,
                pages)
 from .auth import TokenCache
+from .limits import BodyLimit, StreamSlots
 from .runtime import HallRuntime
 
 DESCRIPTION = """Hall server of a citizen service hall (便民服务中心): the single source of
@@ -38,6 +39,7 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
                   lifespan=lifespan, docs_url=None, redoc_url=None)  # the docs UIs load from a CDN
     app.state.runtime = runtime
     app.state.tokens = TokenCache()
+    app.state.streams = StreamSlots()
     errors.install(app)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database check")
@@ -49,5 +51,6 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     for module in (api_auth, api_terminals, api_queue, api_windows, api_admin, api_events, api_ratings, api_sync,
                    pages):
         app.include_router(module.router)
+    app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

@@ -81,7 +81,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(exc.status_code, "refused")
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "too_large"}.get(
+            exc.status_code, "refused")
+        if exc.status_code == 413:
+            return body(413, code, str(exc.detail), "body", headers={"Connection": "close"})
         return body(exc.status_code, code, str(exc.detail), None, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(ApiError)

@@ -15,8 +15,9 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-# What a display or an anonymous client may see of a ticket: no ids, keys or terminals.
-PUBLIC_TICKET_FIELDS = ("number", "service", "status", "window", "called_at", "call_count", "priority")
+# What a display or an anonymous client may see of a ticket: no ids, keys, terminals or
+# green-channel group (that a visitor is elderly or disabled is theirs, not the hall TV's).
+PUBLIC_TICKET_FIELDS = ("number", "service", "status", "window", "called_at", "call_count")
 
 
 @dataclass(frozen=True)
