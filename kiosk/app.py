@@ -19,11 +19,15 @@ log = logging.getLogger(__name__)
 
 MAINTENANCE_EXIT = 75  # "exit for maintenance": the systemd unit does not restart on this code
 DIM_AFTER_S = 600  # attract screen untouched this long: dim the backlight picture, wake on touch
+STOP_GRACE_S = 2.5  # after SIGTERM/SIGINT the process is gone by then, clean or not (systemd waits 3 s)
 
 
 def prepare_kivy(windowed: bool, size: tuple[int, int] | None) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns argv
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    # SDL would turn SIGTERM/SIGINT into a window-close request, which a kiosk refuses;
+    # kiosk.app.StopOnSignals handles them instead.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
@@ -258,6 +262,9 @@ def build_app_class():
         def handle_exception(self, exc):
             import traceback
 
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                return ExceptionManager.RAISE  # leaving is not a crash to recover from
+
             from .crash import CrashLog
 
             text = "".join(traceback.format_exception(exc))
@@ -300,15 +307,70 @@ def _record_fatal_errors(data_dir) -> None:
     sys.excepthook = hook
 
 
+class StopOnSignals:
+    """SIGTERM (``systemctl stop``, a reboot) and SIGINT (Ctrl+C) end the app within 3 s.
+
+    The handler asks the Kivy loop to stop (``on_stop`` closes the terminal and its
+    databases) and arms a timer that ends the process after ``STOP_GRACE_S`` should
+    the loop be stuck; every issued ticket is already committed, so that exit loses
+    nothing. Before the App runs (Kivy still starting), the signal exits at once.
+    """
+
+    def __init__(self, grace_s: float = STOP_GRACE_S):
+        self.grace_s = grace_s
+        self.app = None
+        self.received: int | None = None
+
+    def install(self) -> None:
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum, _frame) -> None:
+        import signal
+        import threading
+
+        from . import watchdog
+
+        first = self.received is None
+        self.received = signum
+        log.warning("%s received: closing the terminal", signal.Signals(signum).name)
+        watchdog.stopping()
+        if first:
+            timer = threading.Timer(self.grace_s, self._force_exit)
+            timer.daemon = True
+            timer.start()
+        if self.app is None:
+            raise SystemExit(0)
+        from kivy.clock import Clock
+
+        Clock.schedule_once(lambda _dt: self.app.stop(), 0)
+
+    def _force_exit(self) -> None:
+        log.error("the app did not stop within %.1f s of the signal: exiting now", self.grace_s)
+        logging.shutdown()
+        os._exit(0)
+
+
 def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int] | None = None) -> int:
     from .logs import setup_logging
 
+    stopper = StopOnSignals()
+    stopper.install()
     setup_logging(config.data_dir)
     _record_fatal_errors(config.data_dir)
     prepare_kivy(windowed, size)
     terminal = build_terminal(config)
     log.info("starting %s terminal '%s' for %s (data: %s)", config.mode, config.name, terminal.hall_name,
              config.data_dir)
-    app = create_app(terminal, allow_close=windowed)
+    try:
+        app = create_app(terminal, allow_close=windowed)
+    except BaseException:
+        terminal.close()
+        raise
+    stopper.app = app
     app.run()
+    if stopper.received is not None:
+        log.info("stopped by signal %d", stopper.received)
     return app.exit_code

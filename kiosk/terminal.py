@@ -371,10 +371,15 @@ class Terminal:
         del self.warnings[:-50]
 
     def close(self) -> None:
+        """Stop the background work, then close the databases (SQLite checkpoints its WAL)."""
         close = getattr(self.backend, "close", None)
         if close is not None:
             close()
         self.printer.close()
+        store = getattr(self.backend, "store", None)  # the embedded engine's, or the sync backend's file
+        for db in {id(e): e for e in (getattr(store, "engine", None), getattr(self.backend, "db", None))
+                   if e is not None}.values():
+            db.dispose()
 
 
 def spoken_number(number: str) -> str:

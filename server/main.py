@@ -61,7 +61,7 @@ def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: b
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info",
-                            timeout_graceful_shutdown=3, backlog=2048)
+                            timeout_graceful_shutdown=2, backlog=2048)
     Server(config).run()
 
 
