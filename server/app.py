@@ -11,8 +11,8 @@ from fastapi.staticfiles import StaticFiles
 
 from kiosk import __version__
 
-from . import (api_admin, api_auth, api_events, api_queue, api_ratings, api_sync, api_terminals, api_windows, errors,
-               pages)
+from . import (api_admin, api_appointments, api_auth, api_events, api_queue, api_ratings, api_sync, api_terminals,
+               api_windows, errors, pages)
 from .auth import TokenCache
 from .limits import BodyLimit, StreamSlots
 from .runtime import HallRuntime
@@ -49,7 +49,7 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__}
 
     for module in (api_auth, api_terminals, api_queue, api_windows, api_admin, api_events, api_ratings, api_sync,
-                   pages):
+                   api_appointments, pages):
         app.include_router(module.router)
     app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

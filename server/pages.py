@@ -58,6 +58,11 @@ def ratings_page() -> FileResponse:
     return _page("ratings")
 
 
+@router.get("/appointments")
+def appointments_page() -> FileResponse:
+    return _page("appointments")
+
+
 @router.get("/followups")
 def followups_page() -> FileResponse:
     return _page("followups")

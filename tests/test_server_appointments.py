@@ -1,0 +1,215 @@
+"""Appointments over the hall server's API, on SQLite and PostgreSQL: settings, slots, booking with
+capacity and codes, moving, cancelling, the CSV import (all or nothing), statistics, roles, privacy."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from idcard_fakes import id_number  # noqa: E402
+from test_server_support import BACKENDS, db_url_for, start_server  # noqa: E402
+
+BASE = "/api/v1/appointments"
+DAY = (date.today() + timedelta(days=7)).isoformat()  # the test hall is open every day
+SETTINGS = {"before_min": 15, "after_min": 15, "mode": "strict", "elderly_age": 65,
+            "services": [{"service": "labor", "slot_minutes": 30, "capacity": 2},
+                         {"service": "medical", "slot_minutes": 60, "capacity": 5}]}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def hall(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"appointments-{request.param}")
+    db_url, drop = db_url_for(request.param, tmp)
+    h = start_server(db_url, tmp)
+    request.addfinalizer(drop)
+    request.addfinalizer(h.stop)
+    r = h.api("PUT", BASE + "/settings", token="sup", json=SETTINGS)
+    assert r.status_code == 200, r.text
+    return h
+
+
+def book(hall, slot="10:00-10:30", service="labor", day=DAY, token="clerk", **kw):
+    return hall.api("POST", BASE, token=token, json={"service": service, "day": day, "slot": slot,
+                                                     "name": kw.pop("name", "王小明"), **kw})
+
+
+def test_settings_roundtrip_and_validation(hall):
+    got = hall.api("GET", BASE + "/settings", token="clerk").json()
+    assert got["services"][0] == {"service": "labor", "slot_minutes": 30, "capacity": 2}
+    bad = hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "services": [{"service": "nope"}]})
+    assert bad.status_code == 422 and bad.json()["field"] == "services.0.service"
+    assert hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "mode": "fast"}).json()["field"] == "mode"
+    assert hall.api("PUT", BASE + "/settings", token="clerk", json=SETTINGS).status_code == 403
+    assert hall.api("GET", BASE + "/settings", token="clerk").json() == got  # refusals changed nothing
+
+
+def test_booking_capacity_and_codes(hall):
+    slot = "09:00-09:30"
+    a, b = book(hall, slot), book(hall, slot, name="李四")
+    assert a.status_code == 201 and b.status_code == 201, a.text
+    first = a.json()
+    assert len(first["code"]) == 6 and first["code"].isdigit() and first["name_masked"] == "王*明"
+    assert first["service_name"] == "劳动保障" and first["status"] == "booked"
+    assert first["code"] != b.json()["code"]
+    full = book(hall, slot, name="张三")
+    assert full.status_code == 409 and full.json()["field"] == "slot" and full.json()["error"] == "full"
+    slots = hall.api("GET", BASE + "/slots", token="clerk", params={"service": "labor", "day": DAY}).json()
+    assert slots[0] == {"slot": "09:00-09:30", "start": "09:00", "end": "09:30", "capacity": 2, "booked": 2, "free": 0}
+    assert len(slots) == 12  # 09:00-12:00 and 14:00-17:00 in half hours
+    listed = hall.api("GET", BASE, token="clerk", params={"day": DAY}).json()
+    assert {r["code"] for r in listed} >= {first["code"], b.json()["code"]}
+
+
+@pytest.mark.parametrize("change, field", [({"service": "nope"}, "service"), ({"slot": "10:10-10:40"}, "slot"),
+                                           ({"slot": "ten"}, "slot"), ({"day": "2020-01-01"}, "day"),
+                                           ({"day": "tomorrow"}, "day"), ({"phone": "call me"}, "phone"),
+                                           ({"id_number": "330102195001011230"}, "id_number"),
+                                           ({"service": "spare"}, "service"), ({"extra": 1}, "extra")])
+def test_bad_bookings_are_4xx_naming_the_field(hall, change, field):
+    body = {"service": "labor", "day": DAY, "slot": "10:00-10:30", "name": "王小明", **change}
+    r = hall.api("POST", BASE, token="clerk", json=body)
+    assert 400 <= r.status_code < 500 and r.json()["field"] == field, r.text
+
+
+def test_move_and_cancel(hall):
+    a = book(hall, "11:00-11:30").json()
+    book(hall, "11:30-12:00", name="甲")
+    book(hall, "11:30-12:00", name="乙")
+    full = hall.api("PATCH", f"{BASE}/{a['id']}", token="clerk", json={"slot": "11:30-12:00"})
+    assert full.status_code == 409
+    assert hall.api("GET", f"{BASE}/{a['id']}", token="clerk").json()["slot"] == "11:00-11:30"
+    moved = hall.api("PATCH", f"{BASE}/{a['id']}", token="clerk", json={"slot": "14:00-14:30"})
+    assert moved.status_code == 200 and moved.json()["slot"] == "14:00-14:30" and moved.json()["code"] == a["code"]
+    cancelled = hall.api("POST", f"{BASE}/{a['id']}/cancel", token="clerk")
+    assert cancelled.json()["status"] == "cancelled"
+    assert hall.api("PATCH", f"{BASE}/{a['id']}", token="clerk", json={"slot": "15:00-15:30"}).status_code == 409
+    assert hall.api("POST", f"{BASE}/nope/cancel", token="clerk").status_code == 404
+
+
+def test_csv_import_all_or_nothing(hall):
+    day = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
+    number = id_number("33010219500101123")
+    good = (f"date,slot,service,name,phone,id_number,ref\n"
+            f"{day},10:00-10:30,labor,王小明,13800138000,{number},ZJ-1\n"
+            f"{day},10:00-10:30,labor,李四,13900139000,,ZJ-2\n")
+    bad = good + f"{day},10:00-10:30,labor,赵六,,,ZJ-3\n{day},25:00-26:00,labor,钱七,,,ZJ-4\n"
+    r = hall.api("POST", BASE + "/import", token="clerk", data=bad.encode(), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422, r.text
+    assert [(e["line"], e["field"]) for e in r.json()["errors"]] == [(4, "slot"), (5, "slot")]
+    assert hall.api("GET", BASE, token="clerk", params={"day": day}).json() == []  # nothing half-imported
+    wrong_day = hall.api("POST", BASE + "/import", token="clerk", params={"day": DAY}, data=good.encode())
+    assert wrong_day.status_code == 422 and wrong_day.json()["errors"][0]["field"] == "date"
+    ok = hall.api("POST", BASE + "/import", token="clerk", params={"day": day}, data=good.encode("gb18030"))
+    assert ok.status_code == 201 and ok.json()["imported"] == 2, ok.text
+    rows = hall.api("GET", BASE, token="clerk", params={"day": day}).json()
+    rows.sort(key=lambda r: r["ref"])
+    assert [r["ref"] for r in rows] == ["ZJ-1", "ZJ-2"] and rows[0]["has_id"] and not rows[1]["has_id"]
+    assert rows[0]["source"] == "csv"
+    again = hall.api("POST", BASE + "/import", token="clerk", params={"day": day}, data=good.encode())
+    assert again.status_code == 422  # the slot is full now: counted with what is booked
+    junk = hall.api("POST", BASE + "/import", token="clerk", data=b"\xff\xfe\x00garbage")
+    assert junk.status_code == 422
+
+
+def test_stats_and_roles(hall):
+    day = (date.fromisoformat(DAY) + timedelta(days=2)).isoformat()
+    a = book(hall, "14:00-14:30", day=day).json()
+    book(hall, "14:00-14:30", day=day, name="李四")
+    hall.api("POST", f"{BASE}/{a['id']}/cancel", token="clerk")
+    rows = hall.api("GET", BASE + "/stats", token="sup", params={"from": day, "to": day}).json()
+    assert rows == [{"day": day, "service": "labor", "service_name": "劳动保障", "booked": 1, "checked_in": 0,
+                     "late": 0, "no_show": 0, "pending": 1, "cancelled": 1}]
+    assert hall.api("GET", BASE + "/stats", token="clerk").status_code == 403
+    assert hall.api("GET", BASE + "/stats", token="sup", params={"from": "x"}).json()["field"] == "from"
+    assert hall.api("GET", BASE, token=None).status_code == 401
+    assert hall.api("POST", BASE, token="terminal", json={}).status_code in (403, 422)
+
+
+def test_no_id_number_or_name_in_the_database_or_log(hall):
+    number = id_number("11010519491231002")
+    r = book(hall, "16:00-16:30", name="欧阳小明", id_number=number, phone="13800138000")
+    assert r.status_code == 201 and number not in r.text and "欧阳小明" not in r.text
+    if hall.db_url.startswith("sqlite"):
+        folder = Path(hall.db_url.split("///", 1)[1]).parent
+        for f in folder.iterdir():
+            if f.is_file():
+                data = f.read_bytes()
+                assert number.encode() not in data and "欧阳小明".encode() not in data, f
+    else:
+        import sqlalchemy as sa
+
+        engine = hall.db()
+        with engine.connect() as conn:
+            dump = str(conn.execute(sa.text("SELECT * FROM appointments")).all())
+        engine.dispose()
+        assert number not in dump and "欧阳小明" not in dump
+    assert number not in hall.log.read_text(errors="replace")
+
+
+def test_openapi_lists_the_routes(hall):
+    paths = hall.api("GET", "/openapi.json", token=None).json()["paths"]
+    for route in (BASE, BASE + "/settings", BASE + "/slots", BASE + "/import", BASE + "/stats",
+                  BASE + "/{appointment_id}", BASE + "/{appointment_id}/cancel"):
+        assert route in paths, route
+    assert "text/csv" in paths[BASE + "/import"]["post"]["requestBody"]["content"]
+
+
+@pytest.mark.browser
+def test_staff_page_books_and_imports(tmp_path):
+    import os
+
+    from test_server_browser import ARGS
+    from test_server_support import PASSWORD, ROOT
+
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("no /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    out = ROOT / "tmp" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    h = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path)
+    try:
+        assert h.api("PUT", BASE + "/settings", token="sup", json=SETTINGS).status_code == 200
+        problems: list[str] = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
+            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                    if r.status >= 400 and "/import" not in r.url and not r.url.endswith("favicon.ico") else None)
+            page.goto(h.url + "/login")
+            page.fill("#username", "sup")
+            page.fill("#password", PASSWORD)
+            page.click("#submit")
+            page.wait_for_url("**/admin**")
+            page.goto(h.url + "/appointments")
+            page.wait_for_selector("#slot option", state="attached")
+            page.select_option("#slot", "10:00-10:30")
+            page.fill("#name", "王小明")
+            page.fill("#phone", "13800138000")
+            page.click("#book button[type=submit]")
+            page.wait_for_selector("#made .code-box")
+            code = page.inner_text("#made .code-box")
+            assert len(code) == 6 and code.isdigit()
+            page.wait_for_selector("#list table")
+            assert code in page.inner_text("#list") and "王*明" in page.inner_text("#list")
+            today = page.input_value("#day")
+            bad = tmp_path / "day.csv"
+            bad.write_text(f"date,slot,service,name\n{today},10:00-10:30,labor,李四\n{today},10:00-10:30,labor,张三\n"
+                           f"{today},10:15-10:45,labor,赵六\n", encoding="utf-8")
+            page.set_input_files("#csv", str(bad))
+            page.click("#import button[type=submit]")
+            page.wait_for_selector("#import-errors li")
+            errors = page.inner_text("#import-errors")
+            assert "line 3: slot" in errors and "line 4: slot" in errors
+            assert len(h.api("GET", BASE, token="clerk", params={"day": today}).json()) == 1  # nothing imported
+            page.wait_for_selector("#stats table")
+            page.screenshot(path=str(out / "appointments-page.png"), full_page=True)
+            browser.close()
+        assert not problems, problems
+    finally:
+        h.stop()
