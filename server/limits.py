@@ -25,6 +25,7 @@ DEFAULT_BODY = 1024 * 1024
 # (method, path pattern, limit in bytes): the few routes that take more than the default.
 BODY_LIMITS: list[tuple[str, re.Pattern, int]] = [
     ("PUT", re.compile(r"^/api/v1/sync/guides$"), 16 * 1024 * 1024),  # a hall's whole guide content
+    ("POST", re.compile(r"^/api/v1/appointments/import$"), 2_000_000),  # a day's bookings as CSV
 ]
 
 

@@ -113,6 +113,9 @@ def test_csv_import_all_or_nothing(hall):
     assert again.status_code == 422  # the slot is full now: counted with what is booked
     junk = hall.api("POST", BASE + "/import", token="clerk", data=b"\xff\xfe\x00garbage")
     assert junk.status_code == 422
+    big = b"date,slot,service,name\n" + b"x" * 1_500_000  # over the 1 MiB default, under this route's 2 MB
+    assert hall.api("POST", BASE + "/import", token="clerk", data=big).status_code == 422
+    assert hall.api("POST", BASE + "/import", token="clerk", data=big * 2).status_code == 413
 
 
 def test_stats_and_roles(hall):
