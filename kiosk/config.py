@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import paths
 from .domain import Hall, PriorityGroup, PriorityRule, Service, TimeRange, Window
+from .public_link import check_public_url
 from .schema import Field, Problems, between, check_table, one_of
 from .tomlpos import key_lines, line_of
 
@@ -221,6 +222,7 @@ HALL_SPEC = {
         "default_service_minutes": Field(float, 8.0, check=between(0.5, 240)),
         "green_channel": Field(bool, True),
         "walk_in_ratings": Field(bool, True),
+        "public_url": Field(str, "", check=check_public_url),
     },
     "priority": {
         "rule": Field(str, "strict", check=one_of("strict", "interleave", "none")),
@@ -396,6 +398,7 @@ def _hall_from(data: dict, problems: Problems) -> Hall | None:
         priority_groups=tuple(PriorityGroup(g["code"], g["name"], g["icon"]) for g in groups),
         priority_rule=PriorityRule(prio["rule"], prio["max_in_a_row"]),
         rating_reasons=tuple((r["code"], r["name"]) for r in reasons) or DEFAULT_RATING_REASONS,
+        public_url=hall["public_url"].rstrip("/"),
     )
 
 

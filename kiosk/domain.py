@@ -103,6 +103,7 @@ class Hall:
     priority_rule: PriorityRule = field(default_factory=PriorityRule)
     walk_in_ratings: bool = True
     rating_reasons: tuple[tuple[str, str], ...] = ()
+    public_url: str = ""  # where phones reach the hall server (ticket and guide QR codes); "" = no QR
 
     def service(self, code: str) -> Service | None:
         return next((s for s in self.services if s.code == code), None)
@@ -142,6 +143,7 @@ class Ticket:
     terminal: str | None = None
     key: str | None = None
     transferred_from: str | None = None  # ticket id this one continues
+    token: str | None = None  # the public link on the ticket's QR (kiosk.public_link); shows, never changes
 
     def to_dict(self) -> dict:
         d = dict(self.__dict__)

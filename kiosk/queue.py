@@ -79,6 +79,8 @@ class QueueEngine:
     clock: Callable[[], float] = _time.time
     listeners: list[Listener] = field(default_factory=list)
     lanes: tuple[Lane, ...] = (TRANSFERRED,)  # front lanes of the calling order (kiosk.ordering)
+    # Makes a ticket's public token for its day (kiosk.public_link); None: tickets get none.
+    token_maker: Callable[[str], str] | None = None
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.hall.timezone)
@@ -173,8 +175,9 @@ class QueueEngine:
         def build(seq: int) -> Ticket:
             return Ticket(id=uuid.uuid4().hex, number=f"{svc.prefix}{series}{seq:0{svc.number_width}d}",
                           service=svc.code, day=day, seq=seq, issued_at=now, priority=priority,
-                          terminal=terminal, key=key)
+                          terminal=terminal, key=key, token=token)
 
+        token = self.token_maker(day) if self.token_maker else None
         try:
             ticket = self.store.insert_numbered(svc.code, day, series, svc.range_start, svc.range_end,
                                                 svc.daily_cap, build)
@@ -368,7 +371,8 @@ class QueueEngine:
             id=uuid.uuid4().hex, number=ticket.number,
             service=to_service if to_service is not None else to_service_code,
             day=ticket.day, seq=ticket.seq, issued_at=ticket.issued_at, priority=ticket.priority,
-            window=to_window, terminal=ticket.terminal, transferred_from=ticket.id)
+            window=to_window, terminal=ticket.terminal, transferred_from=ticket.id,
+            token=ticket.token)  # the visitor's phone page follows the number on
         self.store.insert(continuation, generation=self.store.generation_of(ticket.id) + 1)
         state.current_ticket = None
         self.store.save_window_state(state)

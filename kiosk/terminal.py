@@ -266,10 +266,12 @@ class Terminal:
             worker.start()
 
     def _print(self, outcome: TicketOutcome, issued: Issued) -> None:
+        from .public_link import ticket_url
         from .ticket_layout import ticket_document
 
         doc = ticket_document(self.hall.name, issued.ticket, outcome.service_name, outcome.people_ahead,
-                              list(outcome.windows), paper_width_mm=self.config.printer.paper_width_mm)
+                              list(outcome.windows), paper_width_mm=self.config.printer.paper_width_mm,
+                              qr_data=ticket_url(self.hall.public_url, issued.ticket.token))
         error = self.print_now(doc, outcome.number)
         outcome.print_state, outcome.print_error = ("failed", error) if error else ("printed", "")
 
@@ -302,7 +304,7 @@ class Terminal:
                 on_done(status.label_zh)
             return
         doc = notice_slip(guide, self.hall, width_mm=self.config.printer.paper_width_mm,
-                          qr_data=self.guides.guide_url(guide))
+                          qr_data=self.guides.guide_url(guide, self.hall.public_url))
 
         def job() -> None:
             error = self.print_now(doc, f"notice {guide.id}")

@@ -29,8 +29,8 @@ def ticket_document(hall_name: str, ticket: Ticket, service_name: str, people_ah
                     timezone: str = "Asia/Shanghai", priority_label: str | None = None) -> Document:
     """The ticket a visitor takes away: hall, large number, service, where and how long, QR, tips, cut.
 
-    ``qr_data`` is a URL where a phone can follow the queue; without it the QR
-    holds the ticket id, which a window can scan. ``priority_label`` (e.g.
+    ``qr_data`` is the URL where a phone follows the queue (``{public_url}/q/{token}``);
+    without one the ticket has no QR (a bare id means nothing to a phone). ``priority_label`` (e.g.
     "绿色通道") is printed under the number for a green-channel ticket.
     """
     columns = columns_for(paper_width_mm)
@@ -48,9 +48,9 @@ def ticket_document(hall_name: str, ticket: Ticket, service_name: str, people_ah
     doc.add(Text(f"前面等候：{max(people_ahead, 0)} 人"))
     doc.add(Text(f"取号时间：{issued:%Y-%m-%d %H:%M}"))
     doc.add(Feed(1))
-    doc.add(QR(qr_data or ticket.id, module_size=5 if paper_width_mm == 58 else 6))
     if qr_data:
-        doc.add(Text("扫码查看排队进度", "center"))
+        doc.add(QR(qr_data, module_size=5 if paper_width_mm == 58 else 6))
+        doc.add(Text("手机扫码查看排队进度", "center"))
     doc.add(Rule())
     if tips:
         doc.add(Text(tips, "center"))
@@ -64,7 +64,7 @@ def sample_ticket(paper_width_mm: int = 80, hall_name: str = "青石镇便民服
     ticket = Ticket(id="qingshi-20260309-A017", number="A017", service="labor", day="2026-03-09", seq=17,
                     issued_at=issued)
     return ticket_document(hall_name, ticket, "劳动保障", 6, [1, 2], paper_width_mm=paper_width_mm,
-                           qr_data="http://192.168.1.10:8080/q/A017")
+                           qr_data="http://192.168.1.10:8080/q/AAAcKZ3xq0Vb9fE2mTq4nLx8")
 
 
 def test_page_document(settings: PrinterSettings) -> Document:

@@ -8,7 +8,7 @@ want_tests=0
 [ "${1:-}" = "--test" ] && want_tests=1
 
 packages=(libgl1 libegl1 libgl1-mesa-dri libmtdev1 python3-venv espeak-ng)
-[ $want_tests = 1 ] && packages+=(chromium postgresql)
+[ $want_tests = 1 ] && packages+=(chromium postgresql libzbar0)
 
 missing=()
 for p in "${packages[@]}"; do

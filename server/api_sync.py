@@ -84,6 +84,8 @@ class OfflineTicket(_Strict):
     priority: Code | None = None
     terminal: Annotated[str, StringConstraints(max_length=64)] | None = None
     clock_offset: Annotated[float, Field(ge=-86400, le=86400)] = 0.0
+    token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{24}$")] | None = Field(
+        None, description="public token the terminal printed (kiosk.public_link); kept so the QR works once synced")
 
 
 class VoidIn(_Strict):
@@ -97,6 +99,7 @@ class TerminalSyncOut(BaseModel):
     settings: dict
     settings_version: int
     hall_version: int
+    link_key: str = Field("", description="hex key for offline tickets' public tokens (kiosk.public_link)")
 
 
 class SettingsIn(_Strict):
@@ -140,8 +143,9 @@ def terminal_info(request: Request, principal: Principal = Depends(requires(*TER
             series = sync_store.series_of(conn, principal.name)
     settings, version = sync_store.terminal_overrides(rt.db, principal.name)
     body = TerminalSyncOut(terminal_id=principal.name, name=principal.display_name, series=series,
-                           settings=settings, settings_version=version, hall_version=rt.version)
-    return _etag_response(request, f"t{series}-{version}", body.model_dump())
+                           settings=settings, settings_version=version, hall_version=rt.version,
+                           link_key=rt.link_key)
+    return _etag_response(request, f"t{series}-{version}-k{rt.link_key[:6]}", body.model_dump())
 
 
 @router.get("/hall", summary="The hall (services, windows, calendar) in the hall file's shape (ETag)")
@@ -240,7 +244,7 @@ def _check_ticket(ev: SyncEvent, queue, today: str, allowed_series: set[str] | N
         t.priority = None  # the group was removed meanwhile: the ticket still counts, as a normal one
     return dict(id=t.id, hall=queue.hall.code, day=t.day, service=t.service, number=t.number, seq=t.seq,
                 series=t.series, generation=0, status=TicketStatus.WAITING.value, priority=t.priority,
-                issued_at=t.issued_at + t.clock_offset, call_count=0, key=ev.key), None
+                issued_at=t.issued_at + t.clock_offset, call_count=0, key=ev.key, token=t.token), None
 
 
 def _apply_tickets(rt, principal: Principal, rows: list[dict]) -> dict[str, EventResult]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from kiosk import __version__
 
 from . import (api_admin, api_appointments, api_auth, api_events, api_queue, api_ratings, api_sync, api_terminals,
-               api_windows, errors, pages)
+               api_windows, errors, pages, public)
 from .auth import TokenCache
 from .limits import BodyLimit, StreamSlots
 from .runtime import HallRuntime
@@ -32,6 +33,10 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        try:
+            runtime.refresh_webfont()  # cut the pages' font now (background), not on the first page load
+        except Exception:
+            logging.getLogger(__name__).exception("web font not prepared")
         yield
         runtime.close()
 
@@ -49,8 +54,9 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__}
 
     for module in (api_auth, api_terminals, api_queue, api_windows, api_admin, api_events, api_ratings, api_sync,
-                   api_appointments, pages):
+                   api_appointments, pages, public):
         app.include_router(module.router)
+    app.include_router(public.api)
     app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

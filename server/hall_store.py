@@ -37,6 +37,9 @@ def prepare(engine: sa.Engine) -> None:
     from kiosk.storage.schema import QUEUE_MIGRATIONS
 
     migrate(engine, "queue", QUEUE_MIGRATIONS)
+    from kiosk.storage.schema import TOKEN_MIGRATIONS
+
+    migrate(engine, "ticket_token", TOKEN_MIGRATIONS)
     migrate(engine, "server", SERVER_MIGRATIONS)
     from . import sync_store  # terminal sync: series letters, applied keys, guide content
 
@@ -57,6 +60,7 @@ def _settings_json(hall: Hall) -> str:
         "priority_rule": [hall.priority_rule.mode, hall.priority_rule.max_in_a_row],
         "walk_in_ratings": hall.walk_in_ratings,
         "rating_reasons": [list(r) for r in hall.rating_reasons],
+        "public_url": hall.public_url,
     }, ensure_ascii=False)
 
 
@@ -130,6 +134,7 @@ def load(conn: sa.Connection, code: str) -> tuple[Hall, int]:
         priority_groups=tuple(PriorityGroup(*g) for g in s["priority_groups"]),
         priority_rule=PriorityRule(*s["priority_rule"]), walk_in_ratings=s["walk_in_ratings"],
         rating_reasons=tuple(tuple(r) for r in s["rating_reasons"]),
+        public_url=s.get("public_url", ""),
     )
     return hall, row["version"]
 

@@ -174,6 +174,7 @@ class TicketOut(BaseModel):
     people_ahead: int = 0
     estimated_wait_s: int = 0
     windows: list[int] = []
+    token: str | None = Field(None, description="public token: the ticket's phone page is {public_url}/q/{token}")
 
 
 class TicketList(BaseModel):

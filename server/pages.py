@@ -7,8 +7,6 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from kiosk import paths
-
 from .chime import chime_wav
 
 router = APIRouter(include_in_schema=False)
@@ -71,9 +69,3 @@ def followups_page() -> FileResponse:
 @router.get("/static/chime.wav")
 def chime() -> Response:
     return Response(chime_wav(), media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
-
-
-@router.get("/static/hall-font.ttc")
-def font() -> FileResponse:
-    """The project's CJK font, for a hall PC that has none (Linux boxes often do not)."""
-    return FileResponse(paths.FONT_PATH, media_type="font/collection", headers={"Cache-Control": "max-age=604800"})

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+
+import sqlalchemy as sa
 from zoneinfo import ZoneInfo
 
 
@@ -31,7 +33,15 @@ class HallRuntime:
             self.code = hall_store.hall_code(conn)
             hall, self.version = hall_store.load(conn, self.code)
         self.hub = EventHub()
-        self.engine = QueueEngine(hall, QueueStore(self.db, hall.code))
+        from kiosk.public_link import make_token
+
+        from . import public_links
+        from .webfont import WebFonts
+
+        self.link_key = public_links.link_key(self.db, self.code)
+        self.engine = QueueEngine(hall, QueueStore(self.db, hall.code),
+                                  token_maker=lambda day: make_token(self.link_key, day))
+        self.webfont = WebFonts()
         self.engine.listeners.append(self.hub.publish)
         self._lock = threading.Lock()
 
@@ -53,6 +63,27 @@ class HallRuntime:
             self.engine.hall = hall  # one attribute swap: a request in flight sees the old or the new hall
             self.version = version
         self.hub.publish("config_changed", {"version": version})
+
+    # ------------------------------------------------------------ web font
+    def guide_files(self) -> tuple[str, dict]:
+        """(digest, {path: TOML text}) of the guide content terminals pull (the shipped one at first)."""
+        from .api_sync import _guides
+
+        return _guides(self)
+
+    def refresh_webfont(self):
+        """Rebuild the pages' font slices if the hall or the guides changed (background thread)."""
+        from . import sync_store
+
+        self.queue()
+        with self.db.connect() as conn:
+            digest = conn.execute(sa.select(sync_store.guide_content.c.digest)
+                                  .where(sync_store.guide_content.c.hall == self.code)).scalar()
+
+        def content():
+            return self.engine.hall, list(self.guide_files()[1].values())
+
+        return self.webfont.refresh((self.version, digest), content)
 
     def stamp_staff(self, ticket_id: str, username: str) -> None:
         """Record who called a ticket (the engine keeps it per window; statistics need it per ticket)."""

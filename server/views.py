@@ -18,7 +18,7 @@ def ticket_out(queue: QueueEngine, t: Ticket, *, with_wait: bool = False) -> Tic
         id=t.id, number=t.number, service=t.service, service_name=svc.name if svc else t.service,
         day=t.day, status=t.status.value, priority=t.priority, window=t.window, issued_at=t.issued_at,
         called_at=t.called_at, started_at=t.started_at, finished_at=t.finished_at, call_count=t.call_count,
-        terminal=t.terminal, people_ahead=ahead, estimated_wait_s=wait,
+        terminal=t.terminal, people_ahead=ahead, estimated_wait_s=wait, token=t.token,
         windows=[w.number for w in queue.hall.windows_for(t.service)])
 
 

@@ -42,7 +42,7 @@ def test_ticket_reads_back_as_the_visitor_should_see_it(width):
     assert "?" not in text
     number = next(line for line in out.lines if line.text == "B017")
     assert (number.width, number.height, number.bold, number.align) == (4, 4, True, 1)
-    assert out.qr_payloads == [b"qingshi-20260309-B017"]
+    assert out.qr_payloads == []  # no public address: no QR (a bare id means nothing to a phone)
     assert out.cuts == [b"\x1dVB\x00"] and data.endswith(b"\x1dVB\x00")
     assert data.startswith(b"\x1b@\x1c&")  # reset, then Chinese mode
     assert len(data) <= 600
@@ -77,8 +77,8 @@ def test_gbk_option_encodes_gbk_and_marks_what_gbk_lacks():
 
 
 def test_url_qr_and_its_caption():
-    out = decode(ticket_bytes(80, qr_data="http://192.168.1.10:8080/q/B017"))
-    assert out.qr_payloads == [b"http://192.168.1.10:8080/q/B017"]
+    out = decode(ticket_bytes(80, qr_data="http://192.168.1.10:8080/q/AAAcKZ3xq0Vb9fE2mTq4nLx8"))
+    assert out.qr_payloads == [b"http://192.168.1.10:8080/q/AAAcKZ3xq0Vb9fE2mTq4nLx8"]
     assert "扫码查看排队进度" in out.text()
 
 

@@ -124,7 +124,8 @@ def render_slip(args) -> int:
         near = [h.guide.id for h in catalogue.search(args.guide_id, limit=3)]
         hint = f" (did you mean: {', '.join(near)})" if near else ""
         raise CliError(f"no guide with id '{args.guide_id}'{hint}")
-    doc = notice_slip(guide, _hall(args.hall), width_mm=args.width, qr_data=catalogue.guide_url(guide))
+    hall = _hall(args.hall)
+    doc = notice_slip(guide, hall, width_mm=args.width, qr_data=catalogue.guide_url(guide, hall.public_url))
     try:  # the printer renderers live in devices/; imported only when a slip is rendered
         from devices.printer.escpos import RenderOptions, render
     except ImportError as exc:

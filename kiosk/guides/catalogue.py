@@ -98,7 +98,10 @@ class GuideCatalogue:
     def _hit(state: _State, m: Match) -> SearchHit:
         return SearchHit(state.ranked[m.index], m.kind, m.score, m.span, m.keyword)
 
-    def guide_url(self, guide: Guide) -> str:
-        """What the notice slip's QR code holds: the configured address, or ``guide:<id>``."""
+    def guide_url(self, guide: Guide, public_url: str = "") -> str:
+        """What the notice slip's QR code holds: the hall server's guide page ``{public_url}/g/{id}``,
+        else the content's own address template, else nothing (no QR: no meaningless codes)."""
+        if public_url:
+            return f"{public_url.rstrip('/')}/g/{guide.id}"
         template = self._state.content.guide_url
-        return template.replace("{id}", guide.id) if template else f"guide:{guide.id}"
+        return template.replace("{id}", guide.id) if template else ""

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from kiosk.domain import Ticket, TicketStatus
 
 from .db import reader
-from .schema import QUEUE_MIGRATIONS, counters, migrate, tickets, window_states
+from .schema import QUEUE_MIGRATIONS, TOKEN_MIGRATIONS, counters, migrate, tickets, window_states
 
 
 class NumbersExhausted(Exception):
@@ -34,7 +34,7 @@ class WindowState:
 
 _TICKET_FIELDS = ("id", "number", "service", "day", "seq", "issued_at", "status", "priority", "window",
                   "called_at", "started_at", "finished_at", "call_count", "terminal", "key",
-                  "transferred_from")
+                  "transferred_from", "token")
 
 
 def _ticket(row) -> Ticket:
@@ -75,6 +75,7 @@ class QueueStore:
         self.engine = engine
         self.hall = hall_code
         migrate(engine, "queue", QUEUE_MIGRATIONS)
+        migrate(engine, "ticket_token", TOKEN_MIGRATIONS)
 
     # ------------------------------------------------------------ issuing
     def insert_numbered(self, service: str, day: str, series: str, first: int, last: int,

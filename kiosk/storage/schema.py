@@ -41,6 +41,7 @@ tickets = sa.Table(
     sa.Column("key", sa.String(64), unique=True),
     sa.Column("transferred_from", sa.String(32)),
     sa.Column("staff", sa.String(64)),
+    sa.Column("token", sa.String(32)),  # public link (migration component "ticket_token")
     # A transferred ticket keeps its number; the generation tells the copies apart.
     sa.UniqueConstraint("hall", "day", "number", "generation", name="uq_ticket_number"),
     sa.Index("ix_tickets_queue", "hall", "day", "status", "service"),
@@ -72,6 +73,17 @@ def _queue_v1(conn: sa.Connection) -> None:
 
 
 QUEUE_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_queue_v1]
+
+
+def _token_v1(conn: sa.Connection) -> None:
+    """The ticket's public token (kiosk.public_link), looked up by the phone page."""
+    if "token" not in {c["name"] for c in sa.inspect(conn).get_columns("tickets")}:
+        conn.execute(sa.text("ALTER TABLE tickets ADD COLUMN token VARCHAR(32)"))
+    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_tickets_token ON tickets (token)"))
+
+
+# Its own component, so it numbers independently of the queue's steps.
+TOKEN_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_token_v1]
 
 
 def migrate(engine: sa.Engine, component: str, steps: list[Callable[[sa.Connection], None]]) -> int:

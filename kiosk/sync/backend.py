@@ -93,6 +93,7 @@ class RemoteBackend:
         self.outbox = Outbox(self.db, clock=clock)
         self.state = SyncState(self.db)
         self.series = config.server_series or self.content.cached_terminal().get("series", "")
+        self.adopt_link_key(self.content.cached_terminal().get("link_key", ""))
         self.batch_size = batch_size
         self.backoff_cap_s = backoff_cap_s
         self.heartbeat_s = heartbeat_s
@@ -252,6 +253,14 @@ class RemoteBackend:
 
     def guides_folder(self) -> Path | None:
         return self.content.guides_folder()
+
+    def adopt_link_key(self, key: str) -> None:
+        """The hall's link key: offline tickets then carry a public token the server recognises."""
+        if not key:
+            return
+        from kiosk.public_link import make_token
+
+        self.local.token_maker = lambda day: make_token(key, day)
 
     def adopt_series(self, series: str) -> None:
         if series == self.series:
@@ -425,7 +434,7 @@ class RemoteBackend:
         offset = self.state.get("clock_offset", 0.0) or 0.0
         return {"id": t.id, "number": t.number, "service": t.service, "day": t.day, "seq": t.seq,
                 "series": series, "issued_at": t.issued_at, "priority": t.priority, "terminal": t.terminal,
-                "clock_offset": max(-86400.0, min(86400.0, float(offset)))}
+                "clock_offset": max(-86400.0, min(86400.0, float(offset))), "token": t.token}
 
     def reconcile(self) -> int:
         """Offline tickets whose outbox row a crash prevented: add them now (same key: once)."""
@@ -435,7 +444,8 @@ class RemoteBackend:
         for row in missing:
             series = row.get("series") or self.series
             t = Ticket(id=row["id"], number=row["number"], service=row["service"], day=row["day"], seq=row["seq"],
-                       issued_at=row["issued_at"], priority=row["priority"], terminal=row["terminal"], key=row["key"])
+                       issued_at=row["issued_at"], priority=row["priority"], terminal=row["terminal"], key=row["key"],
+                       token=row.get("token"))
             payload = self._ticket_payload(t, series)
             events.append(("ticket", payload, t.key, t.service))
         added = self.outbox.put_many(events)
@@ -732,6 +742,6 @@ def _ticket_from(body) -> Ticket:
         return Ticket(id=str(body["id"]), number=body["number"], service=str(body["service"]), day=str(body["day"]),
                       seq=int(m.group(1)), issued_at=float(body["issued_at"]),
                       status=TicketStatus(body.get("status", "waiting")), priority=body.get("priority"),
-                      window=body.get("window"), terminal=body.get("terminal"))
+                      window=body.get("window"), terminal=body.get("terminal"), token=body.get("token"))
     except (KeyError, TypeError, ValueError) as exc:
         raise BadAnswer(f"ticket answer unusable: {exc}") from None

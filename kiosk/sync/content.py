@@ -146,8 +146,12 @@ class ContentSync:
         if problems:
             self._reject("terminal settings", "; ".join(f"{f}: {m}" for f, m in problems[:5]))
             return False
+        link_key = body.get("link_key") or ""
+        if not isinstance(link_key, str) or not re.match(r"^([0-9a-f]{64})?$", link_key):
+            raise ValueError("link_key is not 64 hex digits")
         self._write("terminal.json", {"etag": etag, "terminal_id": str(body["terminal_id"]), "series": series,
-                                      "settings": settings})
+                                      "settings": settings, "link_key": link_key})
+        self.backend.adopt_link_key(link_key)
         apply_overrides(self.backend.config, settings)
         self.backend.adopt_series(series)
         self._accepted("terminal settings")

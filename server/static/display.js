@@ -117,7 +117,11 @@
   Hall.events((kind, data) => {
     if (kind === "ticket_called" && data.ticket && data.window) announce(data.ticket, data.window);
     later();
-  }, (up) => { $("offline").hidden = up; if (up) later(); });
+  }, (up) => {
+    $("offline").hidden = up;
+    if (up && state.wasDown) later();  // back after a cut: catch up (the first open needs no second fetch)
+    if (!up) state.wasDown = true;
+  });
   refresh();
   setInterval(refresh, 60000);
 })();
