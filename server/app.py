@@ -11,9 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from kiosk import __version__
+from kiosk.appointments.checkin import LANE as APPOINTMENT_LANE
 
-from . import (api_admin, api_appointments, api_auth, api_events, api_queue, api_ratings, api_sync, api_terminals,
-               api_windows, errors, pages, public)
+from . import (api_admin, api_appointments, api_auth, api_checkin, api_events, api_queue, api_ratings, api_sync,
+               api_terminals, api_windows, errors, pages, public)
 from .auth import TokenCache
 from .limits import BodyLimit, StreamSlots
 from .runtime import HallRuntime
@@ -30,6 +31,7 @@ and must send `X-CSRF-Token` on writes. Errors have one shape:
 
 def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     runtime = HallRuntime(db_url, hall_file)
+    runtime.engine.add_lane(APPOINTMENT_LANE)  # on-time appointments are called before walk-ins
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -54,7 +56,7 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__}
 
     for module in (api_auth, api_terminals, api_queue, api_windows, api_admin, api_events, api_ratings, api_sync,
-                   api_appointments, pages, public):
+                   api_checkin, api_appointments, pages, public):
         app.include_router(module.router)
     app.include_router(public.api)
     app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)

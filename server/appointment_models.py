@@ -91,3 +91,54 @@ class StatsRow(BaseModel):
     no_show: int = Field(description="never checked in, window closed")
     pending: int = Field(description="window not closed yet")
     cancelled: int
+
+
+Key = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+PersonKey = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class CheckinIn(Strict):
+    key: Key = Field(description="idempotency key: the same key answers what the first request got")
+    code: Code | None = Field(None, description="the 6-digit check-in code")
+    person_key: PersonKey | None = Field(None, description="keyed hash of a swiped ID card (never the number)")
+
+
+class CheckinOut(BaseModel):
+    outcome: Literal["on_time", "late"]
+    message: str = Field(description="for the visitor, in Chinese")
+    repeated: bool
+    appointment_id: str
+    service: str
+    service_name: str
+    slot: str
+    ticket_id: str | None
+    ticket_number: str | None
+    people_ahead: int = 0
+    estimated_wait_s: int = 0
+    windows: list[int] = []
+
+
+class OfflineCheckinIn(Strict):
+    key: Key
+    appointment_id: str = Field(min_length=1, max_length=32)
+    at: float = Field(description="when the visitor checked in (epoch seconds, terminal clock)")
+    late: bool
+    ticket_id: str = Field(min_length=1, max_length=32)
+    ticket_number: str = Field(min_length=1, max_length=12)
+
+
+class TodayItem(BaseModel):
+    id: str
+    service: str
+    slot: str
+    code: str
+    person_key: str | None
+    status: str
+    ticket_number: str | None
+
+
+class TodayOut(BaseModel):
+    day: str
+    settings: SettingsIO
+    secret: str = Field(description="the hall's key for person_key: a terminal hashes a swiped card with it")
+    appointments: list[TodayItem]

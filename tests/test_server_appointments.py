@@ -11,20 +11,35 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from idcard_fakes import id_number  # noqa: E402
-from test_server_support import BACKENDS, db_url_for, start_server  # noqa: E402
+from test_server_support import BACKENDS, TEST_HALL, db_url_for, start_server  # noqa: E402
 
 BASE = "/api/v1/appointments"
 DAY = (date.today() + timedelta(days=7)).isoformat()  # the test hall is open every day
 SETTINGS = {"before_min": 15, "after_min": 15, "mode": "strict", "elderly_age": 65,
             "services": [{"service": "labor", "slot_minutes": 30, "capacity": 2},
-                         {"service": "medical", "slot_minutes": 60, "capacity": 5}]}
+                         {"service": "medical", "slot_minutes": 60, "capacity": 5},
+                         {"service": "allday", "slot_minutes": 5, "capacity": 50}]}
+# a service open around the clock, so check-ins can be tested at whatever time the tests run
+HALL = TEST_HALL + """
+[[services]]
+code = "allday"
+name = "全天业务"
+prefix = "E"
+range = [1, 999]
+hours = "00:00-23:59"
+
+[[windows]]
+number = 5
+name = "全天窗口"
+services = ["allday"]
+"""
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def hall(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"appointments-{request.param}")
     db_url, drop = db_url_for(request.param, tmp)
-    h = start_server(db_url, tmp)
+    h = start_server(db_url, tmp, HALL)
     request.addfinalizer(drop)
     request.addfinalizer(h.stop)
     r = h.api("PUT", BASE + "/settings", token="sup", json=SETTINGS)
@@ -155,7 +170,8 @@ def test_no_id_number_or_name_in_the_database_or_log(hall):
 
 def test_openapi_lists_the_routes(hall):
     paths = hall.api("GET", "/openapi.json", token=None).json()["paths"]
-    for route in (BASE, BASE + "/settings", BASE + "/slots", BASE + "/import", BASE + "/stats",
+    for route in (BASE, BASE + "/settings", BASE + "/slots", BASE + "/import", BASE + "/stats", BASE + "/checkin",
+                  BASE + "/today", BASE + "/checkins",
                   BASE + "/{appointment_id}", BASE + "/{appointment_id}/cancel"):
         assert route in paths, route
     assert "text/csv" in paths[BASE + "/import"]["post"]["requestBody"]["content"]
@@ -174,7 +190,7 @@ def test_staff_page_books_and_imports(tmp_path):
 
     out = ROOT / "tmp" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    h = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path)
+    h = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path, HALL)
     try:
         assert h.api("PUT", BASE + "/settings", token="sup", json=SETTINGS).status_code == 200
         problems: list[str] = []
@@ -216,3 +232,79 @@ def test_staff_page_books_and_imports(tmp_path):
         assert not problems, problems
     finally:
         h.stop()
+
+
+def _current_slot() -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    start = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    end = start + timedelta(minutes=5)
+    return f"{start:%H:%M}-{end:%H:%M}", start.date().isoformat()
+
+
+def test_check_in_by_code_is_called_before_walk_ins(hall):
+    slot, day = _current_slot()
+    if slot.startswith("23:5"):
+        pytest.skip("too close to midnight for a same-day slot")
+    number = id_number("33010219500101123")
+    a = book(hall, slot, service="allday", day=day, id_number=number).json()
+    b = book(hall, slot, service="allday", day=day, name="李四").json()
+    walk_ins = [hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "allday"}).json()
+                for _ in range(2)]
+    r = hall.api("POST", BASE + "/checkin", token="terminal", json={"key": "ci-1", "code": a["code"]})
+    assert r.status_code == 201, r.text
+    got = r.json()
+    assert got["outcome"] == "on_time" and got["people_ahead"] == 0 and got["windows"] == [5]
+    assert got["ticket_number"] == "E003" and "优先" in got["message"]
+    again = hall.api("POST", BASE + "/checkin", token="terminal", json={"key": "ci-1", "code": a["code"]})
+    assert again.status_code == 200 and again.json()["ticket_id"] == got["ticket_id"]
+    twice = hall.api("POST", BASE + "/checkin", token="terminal", json={"key": "ci-2", "code": a["code"]})
+    assert twice.status_code == 409 and twice.json()["error"] == "already_checked_in"
+    called = hall.api("POST", "/api/v1/windows/5/call-next", token="clerk")
+    assert called.status_code == 200 and called.json()["ticket"]["number"] == "E003", called.text
+    second = hall.api("POST", "/api/v1/windows/5/call-next", token="clerk").json()
+    assert second["ticket"]["number"] == walk_ins[0]["number"]
+    # the card: the terminal sends the keyed hash it computed with the hall's key, never the number
+    today = hall.api("GET", BASE + "/today", token="terminal").json()
+    assert today["day"] == day and len(today["secret"]) == 64
+    mine = {x["id"]: x for x in today["appointments"]}
+    assert mine[a["id"]]["status"] == "checked_in" and mine[b["id"]]["person_key"] is None
+    from kiosk.idcard import person_key
+
+    assert mine[a["id"]]["person_key"] == person_key(today["secret"], number)
+    missing = hall.api("POST", BASE + "/checkin", token="terminal",
+                       json={"key": "ci-3", "person_key": person_key(today["secret"], id_number("11010519491231002"))})
+    assert missing.status_code == 404 and missing.json()["message"] == "没有找到您今天的预约"
+    assert hall.api("GET", BASE + "/today", token="clerk").status_code == 403
+
+
+def test_check_in_refusals(hall):
+    r = hall.api("POST", BASE + "/checkin", token="terminal", json={"key": "x1", "code": "000000"})
+    assert r.status_code == 404 and "签到码" in r.json()["message"]
+    assert hall.api("POST", BASE + "/checkin", token="terminal", json={"key": "x2"}).status_code == 422
+    assert hall.api("POST", BASE + "/checkin", token="terminal",
+                    json={"key": "x3", "code": "12345"}).json()["field"] == "code"
+    later = (date.fromisoformat(DAY)).isoformat()
+    a = book(hall, "09:00-10:00", service="medical", day=later, name="未到日").json()
+    r = hall.api("POST", BASE + "/checkin", token="terminal", json={"key": "x4", "code": a["code"]})
+    assert r.status_code == 404  # a code is looked up among today's appointments only
+
+
+def test_offline_check_in_applied_once(hall):
+    slot, day = _current_slot()
+    a = book(hall, slot, service="allday", day=day, name="离线").json()
+
+    def checked_in() -> int:
+        rows = hall.api("GET", BASE + "/stats", token="sup", params={"from": day, "to": day}).json()
+        return next(r["checked_in"] for r in rows if r["service"] == "allday")
+
+    before = checked_in()
+    body = {"key": "off-1", "appointment_id": a["id"], "at": 1.0e9, "late": False, "ticket_id": "t-off-1",
+            "ticket_number": "EX001"}
+    assert hall.api("POST", BASE + "/checkins", token="terminal", json=body).json() == {"status": "applied"}
+    assert hall.api("POST", BASE + "/checkins", token="terminal", json=body).json() == {"status": "duplicate"}
+    row = hall.api("GET", f"{BASE}/{a['id']}", token="clerk").json()
+    assert row["status"] == "checked_in" and row["ticket_number"] == "EX001"
+    assert checked_in() == before + 1
