@@ -14,12 +14,10 @@ from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-
 from .domain import Hall, Service, Ticket, TicketStatus, Window
 from .ordering import TRANSFERRED, Lane, Ordering
 from .ordering import serves as ordering_serves
-from .storage.queue_store import NumbersExhausted, QueueStore, WindowState
+from .storage.queue_store import KeyTaken, NumbersExhausted, NumberTaken, QueueStore, WindowState
 
 
 class QueueError(Exception):
@@ -166,7 +164,7 @@ class QueueEngine:
                 raise QueueError("this hall has no green channel", "no_green_channel")
             if priority not in {g.code for g in self.hall.priority_groups}:
                 raise QueueError(f"unknown priority group '{priority}'", "unknown_priority")
-        state = self.availability(svc)
+        state = self.availability(svc, issued_today=0)  # the day's numbers are checked as one is taken
         if not state.open:
             raise ServiceUnavailable(state.reason, state.reason_code)
         now = self.clock()
@@ -183,10 +181,11 @@ class QueueEngine:
                                                 svc.daily_cap, build)
         except NumbersExhausted:
             raise ServiceUnavailable("今日号已取完", "sold_out") from None
-        except IntegrityError:
-            if key and (existing := self.store.by_key(key)):
-                return self._issued(existing)  # the same key raced in from another request
-            raise
+        except NumberTaken as exc:
+            raise QueueError(f"numbers of service '{svc.code}' are held by other tickets: {exc}",
+                             "number_taken") from None
+        except KeyTaken:
+            return self._issued(self.store.by_key(key))  # the same key raced in from another request
         issued = self._issued(ticket)
         self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
         return issued
@@ -291,13 +290,14 @@ class QueueEngine:
         called = replace(ticket, status=TicketStatus.CALLED, window=number, called_at=now,
                          call_count=ticket.call_count + 1)
         expected = [TicketStatus.WAITING] + ([TicketStatus.NO_SHOW] if allow_no_show else [])
-        if not self.store.compare_and_set(called, expected):
-            return None
-        state.current_ticket = called.id
-        state.staff = staff or state.staff
+        claimed = replace(state, current_ticket=called.id, staff=staff or state.staff)
         if self.ordering.lane_of(ticket, now) is None:  # front lanes (transfers...) are outside the rule
-            state.priority_streak = state.priority_streak + 1 if called.priority else 0
-        self.store.save_window_state(state)
+            claimed.priority_streak = state.priority_streak + 1 if called.priority else 0
+        # the ticket, who called it and the window's state change together or not at all
+        if not self.store.claim(called, expected, claimed, staff):
+            return None
+        state.current_ticket, state.staff, state.priority_streak = (claimed.current_ticket, claimed.staff,
+                                                                    claimed.priority_streak)
         self._emit("ticket_called", ticket=called.to_dict(), window=number)
         return called
 

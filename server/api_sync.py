@@ -4,7 +4,9 @@
   voids of tickets whose answer it never got), each applied at most once by its
   idempotency key. Offline tickets keep their numbers and join the queue by
   their issue time, so they sit where they would have sat had the server
-  issued them.
+  issued them. They go in through the queue store (``insert_offline``), only in
+  the sending terminal's own series letter; each event's result is
+  ``applied``, ``duplicate`` (its key was applied before) or ``rejected``.
 - ``GET /api/v1/sync/terminal``: the terminal's id, offline series letter and
   setting overrides. ``GET /api/v1/sync/hall``: the hall in the hall file's
   shape. ``GET /api/v1/sync/guides``: the guide content. Each carries an ETag
@@ -27,8 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from kiosk import paths
-from kiosk.domain import TicketStatus
-from kiosk.storage.schema import tickets
+from kiosk.domain import Ticket, TicketStatus
 from kiosk.sync.guidefiles import folder_to_files, validate_files
 from kiosk.sync.hallcodec import hall_to_dict
 from kiosk.sync.overrides import ALLOWED, check_overrides
@@ -218,8 +219,8 @@ def _reject(key: str, field: str | None, error: str) -> EventResult:
     return EventResult(key=key, status="rejected", field=field, error=error)
 
 
-def _check_ticket(ev: SyncEvent, queue, today: str, allowed_series: set[str] | None, mine: str):
-    """(row values, None) or (None, rejection)."""
+def _check_ticket(ev: SyncEvent, queue, today: str, mine: str, terminal: str):
+    """((ticket, series), None) or (None, rejection)."""
     try:
         t = OfflineTicket.model_validate(ev.payload)
     except ValidationError as exc:
@@ -228,8 +229,13 @@ def _check_ticket(ev: SyncEvent, queue, today: str, allowed_series: set[str] | N
     svc = queue.hall.service(t.service)
     if svc is None:
         return None, _reject(ev.key, "service", f"unknown service '{t.service}'")
-    if t.series != mine and (allowed_series is None or t.series not in allowed_series):
-        return None, _reject(ev.key, "series", f"series '{t.series}' belongs to another terminal")
+    if not mine:
+        return None, _reject(ev.key, "series", "this terminal has no offline series letter; it cannot number "
+                                               "tickets offline")
+    if t.series != mine:
+        # only the terminal's own letter: any other could be a prefix's letter ("AQ001" of a service "AQ")
+        return None, _reject(ev.key, "series", f"series '{t.series}' is not this terminal's offline series "
+                                               f"'{mine}'")
     digits = t.number[len(svc.prefix) + 1:]
     if not t.number.startswith(svc.prefix + t.series) or not digits.isdigit() or int(digits) != t.seq:
         return None, _reject(ev.key, "number", f"'{t.number}' is not {svc.prefix}{t.series} + seq {t.seq}")
@@ -242,63 +248,22 @@ def _check_ticket(ev: SyncEvent, queue, today: str, allowed_series: set[str] | N
         return None, _reject(ev.key, "day", f"{t.day} is too far from today ({today})")
     if t.priority is not None and t.priority not in {g.code for g in queue.hall.priority_groups}:
         t.priority = None  # the group was removed meanwhile: the ticket still counts, as a normal one
-    return dict(id=t.id, hall=queue.hall.code, day=t.day, service=t.service, number=t.number, seq=t.seq,
-                series=t.series, generation=0, status=TicketStatus.WAITING.value, priority=t.priority,
-                issued_at=t.issued_at + t.clock_offset, call_count=0, key=ev.key, token=t.token), None
+    ticket = Ticket(id=t.id, number=t.number, service=t.service, day=t.day, seq=t.seq,
+                    issued_at=t.issued_at + t.clock_offset, priority=t.priority, terminal=terminal, key=ev.key,
+                    token=t.token)
+    return (ticket, t.series), None
 
 
-def _apply_tickets(rt, principal: Principal, rows: list[dict]) -> dict[str, EventResult]:
-    """Insert the new ones in one transaction; duplicates and number clashes are reported."""
-    out: dict[str, EventResult] = {}
-    for attempt in range(3):
-        out.clear()
-        try:
-            with rt.db.begin() as conn:
-                keys = [r["key"] for r in rows]
-                seen = set()
-                for chunk in range(0, len(keys), 500):
-                    seen |= set(conn.execute(sa.select(tickets.c.key)
-                                             .where(tickets.c.key.in_(keys[chunk:chunk + 500]))).scalars())
-                fresh = []
-                for r in rows:
-                    if r["key"] in seen:
-                        out.setdefault(r["key"], EventResult(key=r["key"], status="duplicate", number=r["number"]))
-                    else:
-                        seen.add(r["key"])  # the same key twice in one batch: the first one counts
-                        fresh.append(r)
-                taken = set()
-                numbers = sorted({r["number"] for r in fresh})
-                days = sorted({r["day"] for r in fresh})
-                ids = [r["id"] for r in fresh]
-                for chunk in range(0, len(numbers), 500):
-                    taken |= {(d, n) for d, n in conn.execute(
-                        sa.select(tickets.c.day, tickets.c.number)
-                        .where(tickets.c.hall == rt.code, tickets.c.day.in_(days),
-                               tickets.c.number.in_(numbers[chunk:chunk + 500]), tickets.c.generation == 0))}
-                used_ids = set()
-                for chunk in range(0, len(ids), 500):
-                    used_ids |= set(conn.execute(sa.select(tickets.c.id)
-                                                 .where(tickets.c.id.in_(ids[chunk:chunk + 500]))).scalars())
-                insert = []
-                for r in fresh:
-                    if (r["day"], r["number"]) in taken:
-                        log.error("offline ticket %s %s from terminal %s clashes with a ticket already there",
-                                  r["day"], r["number"], principal.name)
-                        out[r["key"]] = _reject(r["key"], "number", f"{r['number']} is already taken on {r['day']}")
-                        continue
-                    if r["id"] in used_ids:
-                        out[r["key"]] = _reject(r["key"], "id", "ticket id already used by another ticket")
-                        continue
-                    taken.add((r["day"], r["number"]))
-                    insert.append(dict(r, terminal=principal.name))
-                    out[r["key"]] = EventResult(key=r["key"], status="applied", number=r["number"])
-                if insert:
-                    conn.execute(tickets.insert(), insert)
-            return out
-        except sa.exc.IntegrityError:
-            if attempt == 2:
-                raise
-            log.info("sync batch raced another writer; applying again")
+def _apply_tickets(queue, principal: Principal, items: list) -> dict[str, EventResult]:
+    """Through the queue store, in one transaction: applied, duplicate (key seen) or rejected (number taken)."""
+    out = {}
+    for key, (status, field, error) in queue.store.insert_offline(items).items():
+        number = next(t.number for t, _ in items if t.key == key)
+        if status == "rejected":
+            log.error("offline ticket %s from terminal %s: %s", number, principal.name, error)
+            out[key] = EventResult(key=key, status="rejected", field=field, error=error, number=number)
+        else:
+            out[key] = EventResult(key=key, status=status, number=number)
     return out
 
 
@@ -330,25 +295,22 @@ def batch(body: BatchIn, request: Request, principal: Principal = Depends(requir
     today = queue.today()
     with rt.db.connect() as conn:
         mine = sync_store.series_of(conn, principal.name)
-        held = sync_store.series_in_use(conn, rt.code)
-    # a letter held by no other live terminal is accepted (e.g. this terminal's letter before re-enrollment)
-    allowed = {c for c in sync_store.SERIES_LETTERS if held.get(c) in (None, principal.name)}
     results: dict[str, EventResult] = {}
-    rows = []
+    items = []
     for ev in body.events:
         if ev.kind == "ticket":
-            row, rejected = _check_ticket(ev, queue, today, allowed, mine)
+            item, rejected = _check_ticket(ev, queue, today, mine, principal.name)
             if rejected:
                 log.warning("offline ticket from %s rejected: %s: %s", principal.name, rejected.field, rejected.error)
                 results[ev.key] = rejected
             else:
-                rows.append(row)
-    if rows:
-        results.update(_apply_tickets(rt, principal, rows))
-        applied = [r for r in rows if results[r["key"]].status == "applied"]
+                items.append(item)
+    if items:
+        results.update(_apply_tickets(queue, principal, items))
+        applied = [t for t, _ in items if results[t.key].status == "applied"]
         if applied:
-            last = max(applied, key=lambda r: r["issued_at"])
-            ticket = {k: last.get(k) for k in ("id", "number", "service", "day", "seq", "issued_at", "priority")}
+            last = max(applied, key=lambda t: t.issued_at)
+            ticket = {k: getattr(last, k) for k in ("id", "number", "service", "day", "seq", "issued_at", "priority")}
             ticket.update(status="waiting", terminal=principal.name)
             # one event per batch: screens refresh their counts; a flood of 1000 would stall slow clients
             rt.hub.publish("ticket_issued", {"ticket": ticket, "synced": len(applied)})

@@ -54,9 +54,7 @@ def _done(request: Request, number: int, ticket) -> ActionOut:
              summary="叫号: finish the current visitor (if any) and call the next; ticket is null when nobody waits")
 def call_next(number: Number, request: Request, principal: Principal = Depends(staff_only)) -> ActionOut:
     rt = request.app.state.runtime
-    ticket = rt.queue().call_next(number, staff=principal.name)
-    if ticket:
-        rt.stamp_staff(ticket.id, principal.name)
+    ticket = rt.queue().call_next(number, staff=principal.name)  # stamped with the staff in the call itself
     return _done(request, number, ticket)
 
 
@@ -65,7 +63,6 @@ def call_number(number: Number, body: CallNumberIn, request: Request,
                 principal: Principal = Depends(staff_only)) -> ActionOut:
     rt = request.app.state.runtime
     ticket = rt.queue().call_number(number, body.number, staff=principal.name)
-    rt.stamp_staff(ticket.id, principal.name)
     return _done(request, number, ticket)
 
 

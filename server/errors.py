@@ -12,7 +12,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk.queue import QueueError
@@ -45,6 +45,7 @@ _QUEUE_STATUS = {
     "no_current_ticket": (409, "window"),
     "conflict": (409, "window"),
     "busy": (503, "window"),
+    "number_taken": (409, "service"),
 }
 
 
@@ -104,6 +105,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HallEditError)
     async def _hall(request: Request, exc: HallEditError):
         return body(exc.status, "refused", str(exc), exc.field)
+
+    @app.exception_handler(IntegrityError)
+    async def _clash(request: Request, exc: IntegrityError):
+        # the last line of defence: a uniqueness clash the code did not foresee is a conflict, not a crash
+        log.error("integrity error on %s %s: %s", request.method, request.url.path, exc)
+        return body(409, "conflict", "the request clashes with data already stored (e.g. a number already "
+                                     "taken); nothing was changed", None)
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError):

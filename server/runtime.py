@@ -18,7 +18,6 @@ from kiosk import paths
 from kiosk.queue import QueueEngine
 from kiosk.storage.db import open_engine
 from kiosk.storage.queue_store import QueueStore
-from kiosk.storage.schema import tickets
 
 from . import hall_store
 from .events import EventHub
@@ -84,11 +83,6 @@ class HallRuntime:
             return self.engine.hall, list(self.guide_files()[1].values())
 
         return self.webfont.refresh((self.version, digest), content)
-
-    def stamp_staff(self, ticket_id: str, username: str) -> None:
-        """Record who called a ticket (the engine keeps it per window; statistics need it per ticket)."""
-        with self.db.begin() as conn:
-            conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(staff=username))
 
     def close(self) -> None:
         self.hub.close_all()

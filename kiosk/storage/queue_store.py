@@ -7,6 +7,7 @@ store runs on the terminal's SQLite file and on the hall server's database.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -21,6 +22,18 @@ from .schema import QUEUE_MIGRATIONS, TOKEN_MIGRATIONS, counters, migrate, ticke
 
 class NumbersExhausted(Exception):
     """The service's range or daily cap is used up for the day."""
+
+
+class KeyTaken(Exception):
+    """A ticket with this idempotency key is already there (nothing was inserted)."""
+
+
+class NumberTaken(Exception):
+    """Too many numbers in a row were already held by other tickets (nothing was inserted)."""
+
+
+MAX_SKIPS = 20
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,8 +74,9 @@ _LAST = sa.select(counters.c.last).where(counters.c.hall == _B("hall"), counters
 # (bound names differ from column names: an UPDATE reserves those for its SET clause)
 _COUNTER_KEY = sa.and_(counters.c.hall == _B("k_hall"), counters.c.day == _B("k_day"),
                        counters.c.service == _B("k_service"), counters.c.series == _B("k_series"))
-_COUNTER_FOR_UPDATE = sa.select(counters.c.last).where(_COUNTER_KEY).with_for_update()
-_COUNTER_SET = counters.update().where(_COUNTER_KEY).values(last=_B("new_last"))
+_COUNTER_NEXT = (counters.update().where(_COUNTER_KEY, counters.c.last < _B("limit"))
+                 .values(last=counters.c.last + 1).returning(counters.c.last))
+_COUNTER_EXISTS = sa.select(counters.c.last).where(_COUNTER_KEY)
 _WINDOW = sa.select(window_states).where(window_states.c.hall == _B("hall"), window_states.c.number == _B("number"))
 _DURATIONS = (sa.select(_t.finished_at - _t.started_at)
               .where(_t.hall == _B("hall"), _t.service == _B("service"), _t.status == TicketStatus.DONE.value,
@@ -74,46 +88,120 @@ class QueueStore:
     def __init__(self, engine: sa.Engine, hall_code: str):
         self.engine = engine
         self.hall = hall_code
+        self._ignoring: dict[str, object] = {}
         migrate(engine, "queue", QUEUE_MIGRATIONS)
         migrate(engine, "ticket_token", TOKEN_MIGRATIONS)
 
     # ------------------------------------------------------------ issuing
     def insert_numbered(self, service: str, day: str, series: str, first: int, last: int,
                         cap: int | None, build: Callable[[int], Ticket]) -> Ticket:
-        """Allocate the next number and insert the ticket in one transaction.
+        """Allocate the next number and insert the ticket in one write transaction.
 
-        The counter row is locked (``FOR UPDATE`` on PostgreSQL; SQLite's
-        ``BEGIN IMMEDIATE`` locks the file), so numbers have no duplicate and
-        no gap under concurrent issuers. A refusal changes nothing.
+        ``UPDATE counters SET last = last + 1 ... RETURNING last`` takes the
+        counter row's lock (PostgreSQL) inside SQLite's ``BEGIN IMMEDIATE``, so
+        numbers have no duplicate and no gap under concurrent issuers; then one
+        ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``. A number someone else already
+        holds (a stray offline ticket, an old database) is skipped, never a
+        stuck counter; after ``MAX_SKIPS`` of them ``NumberTaken``. A refusal
+        (range or cap used up: ``NumbersExhausted``; the ticket's ``key`` already
+        used: ``KeyTaken``) changes nothing.
         """
-        key = dict(hall=self.hall, day=day, service=service, series=series)
-        bound = {f"k_{k}": v for k, v in key.items()}
+        bound = dict(k_hall=self.hall, k_day=day, k_service=service, k_series=series,
+                     limit=last if cap is None else min(last, first - 1 + cap))
+        insert = self._insert_ignore(tickets)
         with self.engine.begin() as conn:
-            row = conn.execute(_COUNTER_FOR_UPDATE, bound).first()
-            if row is None:
-                self._insert_counter(conn, key, first - 1)
-                row = conn.execute(_COUNTER_FOR_UPDATE, bound).first()
-            issued = row[0] - first + 1
-            seq = row[0] + 1
-            if seq > last or (cap is not None and issued >= cap):
-                raise NumbersExhausted(service)
-            conn.execute(_COUNTER_SET, dict(bound, new_last=seq))
-            ticket = build(seq)
-            conn.execute(tickets.insert(), dict(hall=self.hall, series=series, **_values(ticket)))
-        return ticket
+            for _ in range(MAX_SKIPS + 1):
+                seq = conn.execute(_COUNTER_NEXT, bound).scalar()
+                if seq is None:
+                    if conn.execute(_COUNTER_EXISTS, bound).first() is not None:
+                        raise NumbersExhausted(service)
+                    conn.execute(self._insert_ignore(counters).values(
+                        hall=self.hall, day=day, service=service, series=series, last=first - 1))
+                    continue
+                ticket = build(seq)
+                values = dict(hall=self.hall, series=series, **_values(ticket))
+                if conn.execute(insert, values).first() is not None:  # RETURNING id: inserted
+                    return ticket
+                if ticket.key and conn.execute(_BY_KEY, {"key": ticket.key}).first() is not None:
+                    raise KeyTaken(ticket.key)
+                log.error("number %s %s is already held by another ticket (offline series clash or old data): "
+                          "skipped", day, ticket.number)
+            raise NumberTaken(f"{MAX_SKIPS} numbers in a row of service '{service}' are already taken on {day}")
 
-    def _insert_counter(self, conn: sa.Connection, key: dict, start: int) -> None:
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        conn.execute(insert(counters).values(last=start, **key).on_conflict_do_nothing())
+    def _insert_ignore(self, table: sa.Table):
+        """``INSERT ... ON CONFLICT DO NOTHING`` for this engine's dialect (built once)."""
+        stmt = self._ignoring.get(table.name)
+        if stmt is None:
+            if self.engine.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            stmt = insert(table).on_conflict_do_nothing()
+            if table is tickets:  # rowcount is not reliable here on every driver (psycopg: -1)
+                stmt = stmt.returning(tickets.c.id)
+            self._ignoring[table.name] = stmt
+        return stmt
 
     def insert(self, ticket: Ticket, generation: int = 0) -> Ticket:
         """Insert an already-numbered ticket (a transfer continuation or a synced one)."""
         with self.engine.begin() as conn:
             conn.execute(tickets.insert().values(hall=self.hall, generation=generation, **_values(ticket)))
         return ticket
+
+    def insert_offline(self, items: list[tuple[Ticket, str]]) -> dict[str, tuple[str, str | None, str | None]]:
+        """Insert tickets numbered offline (``(ticket, series)``, each with its ``key``), each at most once.
+
+        One transaction. Returns ``key -> (status, field, error)`` with status
+        ``applied``, ``duplicate`` (that key is already here: nothing changes) or
+        ``rejected`` (its number or id is held by another ticket). The same key
+        twice in ``items``: the first counts.
+        """
+        for attempt in range(3):
+            try:
+                return self._insert_offline(items)
+            except IntegrityError:  # PostgreSQL: another writer inserted one of them meanwhile
+                if attempt == 2:
+                    raise
+                log.info("offline tickets raced another writer; applying again")
+        raise AssertionError("unreachable")
+
+    def _insert_offline(self, items: list[tuple[Ticket, str]]) -> dict[str, tuple[str, str | None, str | None]]:
+        out: dict[str, tuple[str, str | None, str | None]] = {}
+
+        def chunked(conn, query, column, values) -> set:
+            found: set = set()
+            for i in range(0, len(values), 500):
+                found |= set(conn.execute(query.where(column.in_(values[i:i + 500]))).all())
+            return found
+
+        with self.engine.begin() as conn:
+            known = {k for (k,) in chunked(conn, sa.select(tickets.c.key), tickets.c.key, [t.key for t, _ in items])}
+            fresh = []
+            for t, series in items:
+                if t.key in known:
+                    out.setdefault(t.key, ("duplicate", None, None))
+                else:
+                    known.add(t.key)
+                    fresh.append((t, series))
+            by_number = sa.select(tickets.c.day, tickets.c.number).where(
+                tickets.c.hall == self.hall, tickets.c.day.in_(sorted({t.day for t, _ in fresh})),
+                tickets.c.generation == 0)
+            taken = set(chunked(conn, by_number, tickets.c.number, sorted({t.number for t, _ in fresh})))
+            used_ids = {i for (i,) in chunked(conn, sa.select(tickets.c.id), tickets.c.id, [t.id for t, _ in fresh])}
+            rows = []
+            for t, series in fresh:
+                if (t.day, t.number) in taken:
+                    out[t.key] = ("rejected", "number", f"{t.number} is already taken on {t.day}")
+                elif t.id in used_ids:
+                    out[t.key] = ("rejected", "id", "ticket id already used by another ticket")
+                else:
+                    taken.add((t.day, t.number))
+                    used_ids.add(t.id)
+                    rows.append(dict(hall=self.hall, series=series, generation=0, **_values(t)))
+                    out[t.key] = ("applied", None, None)
+            if rows:
+                conn.execute(tickets.insert(), rows)
+        return out
 
     def generation_of(self, ticket_id: str) -> int:
         with reader(self.engine) as conn:
@@ -195,6 +283,22 @@ class QueueStore:
                 .values(**{k: v for k, v in _values(ticket).items() if k != "id"}))
         return result.rowcount == 1
 
+    def claim(self, ticket: Ticket, expected: Iterable[TicketStatus], state: WindowState,
+              staff: str | None = None) -> bool:
+        """A call in one transaction: ``ticket`` saved if still in ``expected``, stamped with ``staff``
+        (who called it, for statistics and ratings), and the window's ``state`` saved with it."""
+        values = {k: v for k, v in _values(ticket).items() if k != "id"}
+        if staff:
+            values["staff"] = staff
+        with self.engine.begin() as conn:
+            result = conn.execute(tickets.update()
+                                  .where(tickets.c.id == ticket.id,
+                                         tickets.c.status.in_([s.value for s in expected])).values(**values))
+            if result.rowcount != 1:
+                return False
+            self._save_window_state(conn, state)
+        return True
+
     def window_state(self, number: int) -> WindowState:
         with reader(self.engine) as conn:
             row = conn.execute(_WINDOW, {"hall": self.hall, "number": number}).first()
@@ -218,19 +322,20 @@ class QueueStore:
             return {n for (n,) in conn.execute(q)}
 
     def save_window_state(self, state: WindowState) -> None:
+        with self.engine.begin() as conn:
+            self._save_window_state(conn, state)
+
+    def _save_window_state(self, conn: sa.Connection, state: WindowState) -> None:
         values = dict(paused=state.paused, current_ticket=state.current_ticket, staff=state.staff,
                       priority_streak=state.priority_streak)
-        with self.engine.begin() as conn:
-            updated = conn.execute(window_states.update()
-                                   .where(window_states.c.hall == self.hall,
-                                          window_states.c.number == state.number)
-                                   .values(**values)).rowcount
-            if not updated:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(window_states.insert().values(hall=self.hall, number=state.number,
-                                                                   **values))
-                except IntegrityError:  # another process inserted it first
-                    conn.execute(window_states.update()
-                                 .where(window_states.c.hall == self.hall,
-                                        window_states.c.number == state.number).values(**values))
+        updated = conn.execute(window_states.update()
+                               .where(window_states.c.hall == self.hall, window_states.c.number == state.number)
+                               .values(**values)).rowcount
+        if not updated:
+            try:
+                with conn.begin_nested():
+                    conn.execute(window_states.insert().values(hall=self.hall, number=state.number, **values))
+            except IntegrityError:  # another process inserted it first
+                conn.execute(window_states.update()
+                             .where(window_states.c.hall == self.hall, window_states.c.number == state.number)
+                             .values(**values))

@@ -510,7 +510,8 @@ class RemoteBackend:
                 result.rejected += 1
                 continue
             try:
-                self.client.request("POST", route, json_body=e.payload, timeout=(2.0, max(10.0, self.client.timeout_s)))
+                r = self.client.request("POST", route, json_body=e.payload,
+                                        timeout=(2.0, max(10.0, self.client.timeout_s)))
             except Refused as exc:
                 if exc.status in RETRY_STATUS:
                     raise Unreachable(str(exc)) from None
@@ -519,7 +520,12 @@ class RemoteBackend:
                 result.rejected += 1
                 continue
             self.outbox.finish([(e.key, "sent", None)])
-            result.sent += 1
+            # 201: stored now; 200: that key (or that ticket's rating) was already there, e.g. a re-send
+            # after an answer lost on the way back
+            if r.status_code == 200:
+                result.duplicates += 1
+            else:
+                result.sent += 1
 
     def _note_clock(self, server_time: float) -> None:
         offset = server_time - self.clock()
