@@ -95,6 +95,8 @@ class TerminalConfig:
     voice_enabled: bool = True
     voice_volume: int = 80
     pin_hash: str = ""
+    idcard_port: str = ""  # the ID card reader's serial port; empty: no reader
+    idcard_baud: int = 115200
     source: Path | None = None  # the file this came from
 
 
@@ -151,6 +153,10 @@ TERMINAL_SPEC = {
     },
     "security": {
         "pin_hash": Field(str, ""),
+    },
+    "idcard": {
+        "port": Field(str, ""),
+        "baud": Field(int, 115200, check=one_of(*BAUDS)),
     },
 }
 
@@ -303,7 +309,8 @@ def _terminal_from(data: dict, problems: Problems, source: Path | None) -> Termi
         language=t["language"], server_url=s["url"].rstrip("/"), server_token=s["token"],
         server_timeout_s=s["timeout_s"], server_series=s["series"], printer=PrinterSettings(**sections["printer"]),
         timeouts=Timeouts(**sections["timeouts"]), voice_enabled=v["enabled"],
-        voice_volume=v["volume"], pin_hash=sections["security"]["pin_hash"], source=source,
+        voice_volume=v["volume"], pin_hash=sections["security"]["pin_hash"],
+        idcard_port=sections["idcard"]["port"], idcard_baud=sections["idcard"]["baud"], source=source,
     )
     if t["data_dir"]:
         cfg.data_dir = (base / Path(t["data_dir"]).expanduser()).resolve()

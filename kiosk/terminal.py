@@ -136,6 +136,15 @@ class Terminal:
             self._guides.replace(content)
 
     @property
+    def appointments(self):
+        """Check-in at this dispenser (``kiosk.appointments.desk.CheckinDesk``), made on first use."""
+        if getattr(self, "_desk", None) is None:
+            from .appointments.desk import CheckinDesk
+
+            self._desk = CheckinDesk(self)
+        return self._desk
+
+    @property
     def outbox(self):
         """The durable outbox when a hall server is configured (``put(kind, payload, key)``), else None."""
         return getattr(self.backend, "outbox", None)
@@ -209,7 +218,8 @@ class Terminal:
     # --------------------------------------------------------------- issuing
     def issue(self, service_code: str, priority: str | None = None, *,
               on_printed: Callable[[TicketOutcome], None] | None = None,
-              wait_for_print: bool = False) -> TicketOutcome:
+              wait_for_print: bool = False, key: str | None = None,
+              offline_key: str | None = None) -> TicketOutcome:
         """Check the printer, issue a number, then print it on a worker thread.
 
         A printer that cannot print refuses before a number is consumed. A job
@@ -221,7 +231,10 @@ class Terminal:
             if not status.can_print:
                 raise VisitorError(PAUSED_MESSAGE)
             try:
-                issued = self.backend.issue(service_code, priority=priority, terminal=self.config.name)
+                extra = {"key": key} if key else {}
+                if offline_key:  # an appointment's ticket made offline (only the sync backend has offline)
+                    extra["offline_key"] = offline_key
+                issued = self.backend.issue(service_code, priority=priority, terminal=self.config.name, **extra)
             except ServiceUnavailable as exc:
                 raise VisitorError(str(exc)) from exc  # already in the visitor's words
             except QueueError as exc:
@@ -421,6 +434,9 @@ def build_terminal(config: TerminalConfig, *, printer: Printer | None = None, vo
         printer = open_printer(config.printer, data_dir)
     if voice is None:
         voice = open_voice(config.voice_enabled, config.voice_volume)
+    from .appointments.checkin import LANE
+
+    (backend if isinstance(backend, QueueEngine) else backend.local).add_lane(LANE)  # called before walk-ins
     terminal = Terminal(config, hall, backend, printer, voice, clock=clock)
     if config.server_url:
         backend.attach(terminal)

@@ -49,7 +49,8 @@ OFFLINE_STORE = "offline"  # the local store's hall code: fixed, so a hall chang
 ISSUE_TIMEOUT_S = 2.0
 BATCH_SIZE = 500
 BATCH_KINDS = ("ticket", "void")
-KIND_ROUTES = {"rating": "/api/v1/ratings"}  # one POST per event, the body is the payload
+KIND_ROUTES = {"rating": "/api/v1/ratings",  # one POST per event, the body is the payload
+               "appointment_checkin": "/api/v1/appointments/checkins"}
 RETRY_STATUS = (408, 425, 429)
 NUMBER_RE = re.compile(r"^[A-Z]{1,3}([0-9]{1,5})$")
 Listener = Callable[[str, dict], None]
@@ -363,7 +364,9 @@ class RemoteBackend:
 
     # ------------------------------------------------------------ issuing
     def issue(self, service_code: str, priority: str | None = None, key: str | None = None,
-              terminal: str | None = None) -> Issued:
+              terminal: str | None = None, offline_key: str | None = None) -> Issued:
+        """``offline_key``: the key an offline ticket gets instead of a random one (an appointment's
+        ticket, which the appointment lane recognises by its key)."""
         if self.online is not False:
             key = key or uuid.uuid4().hex
             try:
@@ -375,7 +378,7 @@ class RemoteBackend:
             except BadAnswer as exc:
                 self._went_offline(exc)
                 self._void(key, exc)
-        return self._issue_offline(service_code, priority, terminal)
+        return self._issue_offline(service_code, priority, terminal, offline_key)
 
     def _void(self, key: str, why: Exception) -> None:
         """The server may have made a ticket we never got: cancel it there once it is back."""
@@ -409,7 +412,8 @@ class RemoteBackend:
         return Issued(ticket, ahead, int(body.get("estimated_wait_s", 0)),
                       tuple(int(w) for w in body.get("windows", ())))
 
-    def _issue_offline(self, service_code: str, priority: str | None, terminal: str | None) -> Issued:
+    def _issue_offline(self, service_code: str, priority: str | None, terminal: str | None,
+                       key: str | None = None) -> Issued:
         if not self.series:
             log.error("offline and no offline series letter: enroll this terminal again")
             raise QueueError("this terminal has no offline series", "no_series")
@@ -419,7 +423,7 @@ class RemoteBackend:
             known = next((s for s in snapshot["items"] if s.get("code") == service_code), None)
             if known and not known.get("open", True) and known.get("closed_code") == "sold_out":
                 raise ServiceUnavailable(known.get("closed_reason") or "今日号已取完", "sold_out")
-        issued = self.local.issue(service_code, priority, key=uuid.uuid4().hex,
+        issued = self.local.issue(service_code, priority, key=key or uuid.uuid4().hex,
                                   terminal=terminal or self.config.name, series=self.series)
         ticket = issued.ticket
         self.outbox.put("ticket", self._ticket_payload(ticket, self.series), ticket.key, tag=ticket.service)

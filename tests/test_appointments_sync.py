@@ -1,0 +1,90 @@
+"""Check-in on a terminal linked to a real hall server: online (the server claims and issues, the terminal
+prints the same ticket), offline (today's list kept on the terminal, an offline ticket in the appointment
+lane), and back online: the check-in and its ticket are applied exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kiosk.idcard import parse_text
+
+from .idcard_fakes import PHOTO, id_number, sample_text
+from .sync_support import RestartableServer, build, enrolled_terminal
+from .test_server_appointments import BASE, HALL, SETTINGS
+from .test_server_support import start_server
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = RestartableServer.__new__(RestartableServer)
+    s.tmp = tmp_path / "server"
+    s.tmp.mkdir()
+    s.db_url = f"sqlite:///{s.tmp / 'server.db'}"
+    s.hall = start_server(s.db_url, s.tmp, HALL)
+    s.url = s.hall.url
+    s.port = int(s.url.rsplit(":", 1)[1])
+    s.starts = 1
+    assert s.hall.api("PUT", BASE + "/settings", token="sup", json=SETTINGS).status_code == 200
+    yield s
+    s.stop()
+
+
+def current_slot() -> tuple[str, str]:
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    if now.hour == 23 and now.minute >= 50:
+        pytest.skip("too close to midnight for a same-day slot")
+    start = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    return f"{start:%H:%M}-{start + timedelta(minutes=5):%H:%M}", start.date().isoformat()
+
+
+def test_online_then_offline_check_in_applied_once(server, tmp_path):
+    slot, day = current_slot()
+    number = id_number("33010219800315001")
+    body = {"service": "allday", "day": day, "slot": slot}
+    a = server.hall.api("POST", BASE, token="clerk", json={**body, "name": "王小明"}).json()
+    b = server.hall.api("POST", BASE, token="clerk", json={**body, "name": "李四", "id_number": number}).json()
+    term = build(enrolled_terminal(server, tmp_path, "t1"), background=False)
+    try:
+        desk = term.appointments
+        online = desk.check_in_code(a["code"])
+        assert not online.late and online.outcome.number == "E001"
+        tickets = server.tickets(day)
+        assert [t["number"] for t in tickets] == ["E001"]  # the terminal's request returned the same ticket
+        assert server.hall.api("GET", f"{BASE}/{a['id']}", token="clerk").json()["status"] == "checked_in"
+
+        assert desk.refresh()  # today's list, kept for offline check-in
+        server.stop()
+        visitor = parse_text(sample_text("李四", "19800315", number), PHOTO)
+        offline = desk.swipe(visitor)
+        assert offline.checkin is not None and not offline.checkin.late
+        off_number = offline.checkin.outcome.number
+        assert off_number.startswith("E") and off_number != "E001" and term.status_marker()
+        twice = desk.swipe(visitor)  # the same card again, still offline: the grid, told why
+        assert twice.checkin is None and "已经签到" in twice.message
+        with pytest.raises(Exception) as code_twice:
+            desk.check_in_code(b["code"])
+        assert "已经签到" in str(code_twice.value)
+
+        server.start()
+        walk_in = server.hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "allday"}).json()
+        result = term.backend.push()
+        assert result.rejected == 0 and result.sent == 2  # the offline ticket and its check-in
+        assert term.backend.push().sent == 0
+        row = server.hall.api("GET", f"{BASE}/{b['id']}", token="clerk").json()
+        assert row["status"] == "checked_in" and row["ticket_number"] == off_number
+        numbers = [t["number"] for t in server.tickets(day)]
+        assert sorted(numbers) == sorted(["E001", off_number, walk_in["number"]])
+        order = [server.hall.api("POST", "/api/v1/windows/5/call-next", token="clerk").json()["ticket"]["number"]
+                 for _ in range(3)]
+        assert order == ["E001", off_number, walk_in["number"]]  # both appointments before the walk-in
+        again = server.hall.api("POST", BASE + "/checkins", token="terminal", json={
+            "key": "another-terminal", "appointment_id": b["id"], "at": 1.0,
+            "late": False, "ticket_id": "t", "ticket_number": off_number}).json()
+        assert again["status"] == "conflict"  # a second check-in never replaces the first
+        stats = server.hall.api("GET", BASE + "/stats", token="sup", params={"from": day, "to": day}).json()
+        assert next(r for r in stats if r["service"] == "allday")["checked_in"] == 2
+    finally:
+        term.close()
