@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.config import _parse_hours
 from kiosk.domain import Service, Window
@@ -87,6 +88,29 @@ def update_window(body: WindowIn, request: Request, number: int = Path(ge=1, le=
 
 
 # ------------------------------------------------------------------ staff
+
+class HallAddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    public_url: str = Field(max_length=200, description="e.g. http://192.168.1.10:8080; '' prints no QR codes")
+
+
+@router.get("/hall", tags=["hall"], summary="The hall's name, code and public address")
+def get_hall(request: Request, principal=Depends(supervisor)) -> dict:
+    hall = request.app.state.runtime.queue().hall
+    return {"name": hall.name, "code": hall.code, "public_url": hall.public_url}
+
+
+@router.put("/hall/public-url", tags=["hall"],
+            summary="Where phones reach this server: tickets' and notice slips' QR codes point here (synced to terminals)")
+def put_public_url(body: HallAddressIn, request: Request, principal=Depends(supervisor)) -> dict:
+    rt = request.app.state.runtime
+    try:
+        hall = hall_store.set_public_url(rt.db, rt.code, body.public_url)
+    except hall_store.HallEditError as exc:
+        raise ApiError(exc.status, exc.field, str(exc), "invalid_input") from None
+    rt.reload()
+    return {"name": hall.name, "code": hall.code, "public_url": hall.public_url}
+
 
 def _may_manage(principal: Principal, role: str) -> None:
     """Supervisors manage window staff; only an admin makes supervisors and admins."""

@@ -216,3 +216,21 @@ def save_window(engine: sa.Engine, code: str, w: Window, creating: bool) -> Hall
         _save_window(conn, code, w)
         _bump(conn, code)
         return load(conn, code)[0]
+
+
+def set_public_url(engine: sa.Engine, code: str, url: str) -> Hall:
+    """The address phones use to reach this server (ticket and guide QR codes); '' turns the QR off."""
+    from kiosk.public_link import check_public_url
+
+    url = url.strip().rstrip("/")
+    problem = check_public_url(url)
+    if problem:
+        raise HallEditError("public_url", problem)
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(hall_settings.c.settings).where(hall_settings.c.code == code)).scalar_one()
+        settings = json.loads(row)
+        settings["public_url"] = url
+        conn.execute(hall_settings.update().where(hall_settings.c.code == code)
+                     .values(settings=json.dumps(settings, ensure_ascii=False)))
+        _bump(conn, code)
+        return load(conn, code)[0]

@@ -46,6 +46,7 @@ def ticket_page(token: str, state: dict) -> str:
             f"<div class=\"ph-status\" id=\"status\" data-state=\"{escape(state['state'])}\">"
             f"{escape(state.get('status_text', ''))}</div>\n"
             "<dl class=\"ph-facts\" id=\"facts\"></dl>\n"
+            "<p class=\"ph-note\" id=\"note\" hidden></p>\n"
             "</section>\n"
             "<section class=\"ph-card\"><h2>正在叫号</h2><ul class=\"ph-calling\" id=\"calling\"></ul></section>\n"
             f"<section class=\"ph-card ph-rules\"><h2>过号与重新取号</h2><ul>{rules}</ul></section>\n"

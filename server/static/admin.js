@@ -169,6 +169,18 @@
         h("td", null, t.address || "—"),
         h("td", null, t.revoked ? "" : h("button", { class: "btn", type: "button", onclick: () => revoke(t) }, "注销"))))));
   }
+  async function loadAddress() {
+    const hall = await api("GET", "/hall");
+    $("public-url").value = hall.public_url || "";
+  }
+  $("address-form").onsubmit = async (e) => {
+    e.preventDefault();
+    try {
+      const hall = await api("PUT", "/hall/public-url", { public_url: $("public-url").value.trim() });
+      $("public-url").value = hall.public_url;
+      toast(hall.public_url ? "已保存，终端同步后小票将打印二维码" : "已保存：不打印二维码");
+    } catch (err) { toast(`${err.field ? err.field + ": " : ""}${err.message}`, true); }
+  };
   async function revoke(t) {
     if (!confirm(`注销终端 ${t.name}？它需要新的注册码才能再连接。`)) return;
     try { await api("POST", `/terminals/${t.id}/revoke`); await loadTerminals(); } catch (err) { toast(err.message, true); }
@@ -184,7 +196,7 @@
   };
 
   // ---------------------------------------------------------------- tabs
-  const loaders = { stats: loadStats, services: loadServices, windows: loadServices, staff: loadStaff, terminals: loadTerminals };
+  const loaders = { stats: loadStats, services: loadServices, windows: loadServices, staff: loadStaff, terminals: () => Promise.all([loadTerminals(), loadAddress()]) };
   function current() { const t = location.hash.slice(1); return loaders[t] ? t : "stats"; }
   async function show() {
     const tab = current();

@@ -38,7 +38,8 @@
       facts.push(["前面等候", `${d.people_ahead} 人`], ["预计等候", wait(d.estimated_wait_s)]);
     }
     $("facts").replaceChildren(...facts.map(([k, v]) => h("div", null, h("dt", null, k), h("dd", null, v))));
-    if (NOTES[d.state]) $("facts").append(h("p", "ph-foot", NOTES[d.state]));
+    $("note").textContent = NOTES[d.state] || "";
+    $("note").hidden = !NOTES[d.state];
     const calling = (d.calling || []).map(c => {
       const li = h("li", c.number === d.number ? "mine" : "", h("span", null, `${c.window} 号窗口`), h("b", null, c.number));
       return li;

@@ -1,0 +1,87 @@
+"""First-load weight of a page in real Chromium: every request, bytes on the wire (no tests here).
+
+Used by tests/test_page_weight.py, tests/test_phone_pages.py and bench/pages.py. The browser cache
+is disabled for the measured page, so the figure is what a first visit costs. An event stream
+counts as a request but has no end, so it adds no bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True,
+             locale="zh-CN", user_agent="Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 "
+                                        "(KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 MicroMessenger/8.0.47")
+
+
+@dataclass
+class Load:
+    url: str
+    status: int = 0
+    bytes: int = 0
+    requests: list[tuple[str, str, int]] = field(default_factory=list)  # (method, url, bytes)
+    fonts_loaded: list[str] = field(default_factory=list)  # HallFont faces the page loaded
+
+    def duplicates(self) -> list[str]:
+        seen = Counter((m, u) for m, u, _ in self.requests)
+        return [f"{m} {u} x{n}" for (m, u), n in seen.items() if n > 1]
+
+    def summary(self) -> dict:
+        return {"bytes": self.bytes, "requests": len(self.requests), "fonts": len(self.fonts_loaded)}
+
+
+def cjk_system_fonts() -> list[str]:
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def have_chromium() -> bool:
+    return os.path.exists(CHROMIUM)
+
+
+FONTS_JS = """() => document.fonts.ready.then(() => [...document.fonts]
+    .filter(f => f.family.replace(/["']/g, '') === 'HallFont' && f.status === 'loaded')
+    .map(f => f.unicodeRange.slice(0, 40)))"""
+
+
+def measure(context, url: str, settle_ms: int = 1200, ready: str | None = None) -> Load:
+    """Open ``url`` in a new page of ``context`` with the cache off; every request and its wire bytes."""
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    sent: dict[str, tuple[str, str]] = {}
+    done: dict[str, int] = {}
+    order: list[str] = []
+
+    def will_send(e):
+        rid = e["requestId"]
+        if rid not in sent:
+            order.append(rid)
+        sent[rid] = (e["request"]["method"], e["request"]["url"])  # a redirect keeps the id: its last URL
+
+    cdp.on("Network.requestWillBeSent", will_send)
+    cdp.on("Network.loadingFinished", lambda e: done.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    load = Load(url)
+    response = page.goto(url, wait_until="load")
+    load.status = response.status if response else 0
+    if ready:
+        page.wait_for_selector(ready)
+    load.fonts_loaded = page.evaluate(FONTS_JS)
+    page.wait_for_timeout(settle_ms)  # late fetches (a second snapshot request would show here)
+    for rid in order:
+        method, u = sent[rid]
+        load.requests.append((method, u, done.get(rid, 0)))
+    load.bytes = sum(done.values())
+    cdp.detach()
+    page.close()
+    return load
