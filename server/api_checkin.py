@@ -87,10 +87,13 @@ def checkin(body: CheckinIn, request: Request, principal: Principal = Depends(de
     return JSONResponse(out.model_dump(), status_code=200 if result["repeated"] else 201)
 
 
-@router.post("/checkins", summary="A check-in a terminal made offline (exactly once by key)",
-             responses={404: {"description": "unknown appointment"}})
+@router.post("/checkins", status_code=201, summary="A check-in a terminal made offline (exactly once by key)",
+             description="201 `{\"status\": \"applied\"}` when stored now; 200 with `duplicate` (that key was "
+                         "applied before) or `conflict` (checked in elsewhere meanwhile: the first stays).",
+             responses={200: {"description": "duplicate or conflict: nothing changed"},
+                        404: {"description": "unknown appointment"}})
 def offline_checkin(body: OfflineCheckinIn, request: Request,
-                    principal: Principal = Depends(requires(*TERMINAL))) -> dict:
+                    principal: Principal = Depends(requires(*TERMINAL))) -> JSONResponse:
     rs = store(request)
     with refusals():
         status = record_offline(rs.engine, rs.hall, appointment_id=body.appointment_id, key=body.key, at=body.at,
@@ -99,4 +102,4 @@ def offline_checkin(body: OfflineCheckinIn, request: Request,
     if status == "conflict":
         log.warning("offline check-in %s of appointment %s: it was checked in elsewhere meanwhile (ticket %s "
                     "stands too)", body.key, body.appointment_id, body.ticket_number)
-    return {"status": status}
+    return JSONResponse({"status": status}, status_code=201 if status == "applied" else 200)

@@ -303,8 +303,10 @@ def test_offline_check_in_applied_once(hall):
     before = checked_in()
     body = {"key": "off-1", "appointment_id": a["id"], "at": 1.0e9, "late": False, "ticket_id": "t-off-1",
             "ticket_number": "EX001"}
-    assert hall.api("POST", BASE + "/checkins", token="terminal", json=body).json() == {"status": "applied"}
-    assert hall.api("POST", BASE + "/checkins", token="terminal", json=body).json() == {"status": "duplicate"}
+    first = hall.api("POST", BASE + "/checkins", token="terminal", json=body)
+    assert (first.status_code, first.json()) == (201, {"status": "applied"})
+    again = hall.api("POST", BASE + "/checkins", token="terminal", json=body)
+    assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
     row = hall.api("GET", f"{BASE}/{a['id']}", token="clerk").json()
     assert row["status"] == "checked_in" and row["ticket_number"] == "EX001"
     assert checked_in() == before + 1
