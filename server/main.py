@@ -22,10 +22,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hall", metavar="FILE", type=Path, default=None,
                    help="hall file loaded into an empty database (default: the shipped sample hall)")
     p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument("--backup-dir", metavar="DIR", type=Path, default=None,
+                   help="daily database backups go here (default: 'backups' beside a SQLite database; "
+                        "PostgreSQL: none unless given)")
+    p.add_argument("--backup-keep", metavar="N", type=int, default=14, help="backups kept (default 14)")
+    p.add_argument("--no-backup", action="store_true", help="no daily backup")
+
+
+def backup_dir_for(url: str, given: Path | None, off: bool = False) -> Path | None:
+    """Where the server's daily backups go (None: no daily backup)."""
+    if off:
+        return None
+    if given is not None:
+        return given
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):]).parent / "backups"
+    return None
 
 
 
-def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: bool = False) -> None:
+def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: bool = False,
+          backup_dir: Path | None = None, backup_keep: int = 14, no_backup: bool = False) -> None:
     """Start the server and block; raises ValueError with a one-line reason on bad settings."""
     import uvicorn
 
@@ -40,6 +57,8 @@ def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: b
         raise ValueError(f"--db {url}: use sqlite:///FILE or postgresql://...")
     if hall is not None and not hall.is_file():
         raise ValueError(f"--hall {hall}: file not found")
+    if not 1 <= backup_keep <= 3650:
+        raise ValueError(f"--backup-keep {backup_keep}: must be 1-3650")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         app = create_app(url, hall)
@@ -55,6 +74,16 @@ def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: b
                                           " (loaded from the hall file)" if rt.seeded else "",
                                           "127.0.0.1" if host in ("0.0.0.0", "::") else host, port)
 
+    from .backup import DailyBackup
+
+    folder = backup_dir_for(url, backup_dir, no_backup)
+    daily = DailyBackup(url, folder, backup_keep) if folder is not None else None
+    if daily is not None:
+        daily.start()  # the first check runs now: a server down at midnight still backs up today
+        logging.getLogger("kiosk.serve").info("daily backup into %s, %d kept", folder, backup_keep)
+    else:
+        logging.getLogger("kiosk.serve").warning("no daily backup (give --backup-dir DIR)")
+
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame):
             rt.hub.close_all()  # end the event streams, or shutdown would wait for them
@@ -62,7 +91,11 @@ def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: b
 
     config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info",
                             timeout_graceful_shutdown=2, backlog=2048)
-    Server(config).run()
+    try:
+        Server(config).run()
+    finally:
+        if daily is not None:
+            daily.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(p)
     args = p.parse_args(argv)
     try:
-        serve(args.db, args.host, args.port, args.hall, args.access_log)
+        serve(args.db, args.host, args.port, args.hall, args.access_log, args.backup_dir, args.backup_keep,
+              args.no_backup)
     except ValueError as exc:
         print(f"server: {exc}", file=__import__("sys").stderr)
         return 1

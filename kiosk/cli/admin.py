@@ -50,6 +50,23 @@ def register(sub) -> None:
     c.add_argument("--average-minutes", type=float, default=None, help="expected minutes per visitor")
     c.add_argument("--description", default="")
 
+    c = cmds.add_parser("backup", help="copy the server database into a folder (SQLite: online backup, the "
+                                       "server may keep running; PostgreSQL: pg_dump)",
+                        description="Copy the server database into a folder as hall-backup-DATE-TIME.sqlite "
+                                    "or .pgdump. The server may keep running.")
+    c.add_argument("--db", metavar="URL", default=None, help="server database (default: as for `kiosk serve`)")
+    c.add_argument("--out", metavar="DIR", type=Path, required=True, help="folder for the backup file")
+    c.add_argument("--keep", metavar="N", type=int, default=None, help="then keep only the newest N backups there")
+    c.set_defaults(func=_backup)
+
+    c = cmds.add_parser("restore", help="put a backup back as the server database (stop the server first)",
+                        description="Put a backup made by `kiosk admin backup` (or the server's daily backup) "
+                                    "back as the server database. Stop the server first.")
+    c.add_argument("backup", type=Path, help="a hall-backup-*.sqlite or *.pgdump file")
+    c.add_argument("--db", metavar="URL", default=None, help="server database (default: as for `kiosk serve`)")
+    c.add_argument("--force", action="store_true", help="replace a database that already holds tickets")
+    c.set_defaults(func=_restore)
+
     c = command("import-guides", "replace the service guides terminals pull with a folder "
                                  "(checked like `kiosk guides check`)", _import_guides)
     c.add_argument("folder", type=Path, help="a folder laid out like config/guides")
@@ -187,4 +204,36 @@ def _import_guides(args) -> int:
                                 "kiosk admin import-guides")
     print(f"imported {len(content.guides)} guides and {len(content.policies)} policy documents "
           f"({content.digest[:12]}); terminals take them at their next content pull")
+    return 0
+
+
+def _backup(args) -> int:
+    from kiosk.cli import CliError
+    from server import backup
+    from server.main import default_db_url
+
+    if args.keep is not None and not 1 <= args.keep <= 3650:
+        raise CliError(f"--keep {args.keep}: must be 1-3650")
+    try:
+        path = backup.backup(args.db or default_db_url(), args.out)
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"backup {path} ({path.stat().st_size // 1024 + 1} KB)")
+    if args.keep is not None:
+        for old in backup.rotate(args.out, args.keep):
+            print(f"removed {old}")
+    return 0
+
+
+def _restore(args) -> int:
+    from kiosk.cli import CliError
+    from server import backup
+    from server.main import default_db_url
+
+    url = args.db or default_db_url()
+    try:
+        backup.restore(url, args.backup, force=args.force)
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"restored {args.backup} into {url.split('@')[-1]}")
     return 0

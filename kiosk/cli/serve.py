@@ -17,7 +17,8 @@ def _run(args) -> int:
     from server.main import serve
 
     try:
-        serve(args.db, args.host, args.port, args.hall, args.access_log)
+        serve(args.db, args.host, args.port, args.hall, args.access_log, args.backup_dir, args.backup_keep,
+              args.no_backup)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:  # e.g. the port is taken
