@@ -22,7 +22,7 @@ DIM_AFTER_S = 600  # attract screen untouched this long: dim the backlight pictu
 STOP_GRACE_S = 2.5  # after SIGTERM/SIGINT the process is gone by then, clean or not (systemd waits 3 s)
 
 
-def prepare_kivy(windowed: bool, size: tuple[int, int] | None) -> None:
+def prepare_kivy(windowed: bool, size: tuple[int, int] | None, output=None) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns argv
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     # SDL would turn SIGTERM/SIGINT into a window-close request, which a kiosk refuses;
@@ -42,6 +42,11 @@ def prepare_kivy(windowed: bool, size: tuple[int, int] | None) -> None:
     else:
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "show_cursor", "0")
+        if output is not None:
+            from .display import full_screen_window
+
+            for key, value in full_screen_window(output).items():
+                Config.set("graphics", key, value)
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
     # One font for every label: WenQuanYi Micro Hei covers Chinese and Latin.
@@ -360,7 +365,16 @@ def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int
     stopper.install()
     setup_logging(config.data_dir)
     _record_fatal_errors(config.data_dir)
-    prepare_kivy(windowed, size)
+    output = None
+    if os.environ.get("SDL_VIDEODRIVER") != "offscreen":
+        from .display import probe_output
+
+        os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+        output = probe_output()  # NoDisplay: no screen at all (kiosk.cli.run says so)
+        if output is not None:
+            log.info("display: %s %dx%d%s", output.driver, output.width, output.height,
+                     " (Xwayland)" if output.under_wayland else "")
+    prepare_kivy(windowed, size, output)
     terminal = build_terminal(config)
     log.info("starting %s terminal '%s' for %s (data: %s)", config.mode, config.name, terminal.hall_name,
              config.data_dir)

@@ -8,7 +8,8 @@ want_tests=0
 [ "${1:-}" = "--test" ] && want_tests=1
 
 packages=(libgl1 libegl1 libgl1-mesa-dri libmtdev1 python3-venv espeak-ng)
-[ $want_tests = 1 ] && packages+=(chromium postgresql libzbar0)
+# cage, grim, xwayland: tests/test_cage.py runs the terminal under the deploy's compositor
+[ $want_tests = 1 ] && packages+=(chromium postgresql libzbar0 cage grim xwayland)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -18,8 +19,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "installing system packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # wait for apt's lock (unattended upgrades on a fresh box) instead of failing
+  apt=(apt-get -o DPkg::Lock::Timeout=600)
+  $sudo "${apt[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 python=${PYTHON:-python3}

@@ -43,5 +43,12 @@ def run(args) -> int:
         except ValueError:
             raise CliError(f"--size must look like 1920x1080, not '{args.size}'") from None
     from kiosk.app import run_app
+    from kiosk.display import NoDisplay
 
-    return run_app(config, windowed=args.windowed, size=size)
+    try:
+        return run_app(config, windowed=args.windowed, size=size)
+    except NoDisplay as exc:
+        print(f"kiosk: no usable display ({exc}). Start it on the box's screen: under cage "
+              "(deploy/install.sh does), in a desktop session, or with DISPLAY / WAYLAND_DISPLAY set; "
+              "SDL_VIDEODRIVER=offscreen runs it headless. / 没有可用的显示器", file=sys.stderr)
+        return 1
