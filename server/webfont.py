@@ -36,9 +36,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 PAGE_SOURCES = ("pages/*.html", "static/*.js", "public.py", "public_html.py")
 FAMILY = "HallFont"
-# Punctuation a page may show even if no source file has it yet.
 BUILD = "2"  # bump when the subsetting options change: cached files are keyed by it and the characters
-EXTRA = "，。、；：？！“”‘’（）《》【】—…·￥％＋－×÷～"
+# Punctuation, and what the browser writes itself (toLocaleDateString("zh-CN"): 11月30日星期一, 下午).
+EXTRA = "，。、；：？！“”‘’（）《》【】—…·￥％＋－×÷～年月日星期一二三四五六七八九十天周上午下午时分秒零"
 
 
 def cache_dir() -> Path:

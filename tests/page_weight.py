@@ -36,9 +36,10 @@ class Load:
         return {"bytes": self.bytes, "requests": len(self.requests), "fonts": len(self.fonts_loaded)}
 
 
-def cjk_system_fonts() -> list[str]:
+def cjk_system_fonts(env: dict | None = None) -> list[str]:
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=20).stdout
+        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=20,
+                             env=env).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     return [line for line in out.splitlines() if line.strip()]
@@ -85,3 +86,64 @@ def measure(context, url: str, settle_ms: int = 1200, ready: str | None = None) 
     cdp.detach()
     page.close()
     return load
+
+
+def staff_pages() -> list[str]:
+    """Every page the server ships (server/pages/*.html), by its path."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "server" / "pages"
+    return sorted("/" + p.stem for p in folder.glob("*.html"))
+
+
+def sign_in(context, base: str, username: str, password: str) -> None:
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#submit")
+    page.wait_for_url(lambda u: "/login" not in u)
+    page.close()
+
+
+def measure_all(browser, base: str, username: str, password: str, ticket_token: str, guide_id: str) -> dict[str, Load]:
+    """First load of every server page (signed in as ``username`` where a page needs it) and both phone pages."""
+    loads: dict[str, Load] = {}
+    desk = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    try:
+        loads["/login"] = measure(desk, base + "/login")
+        loads["/display"] = measure(desk, base + "/display", ready=".tv-win")
+        sign_in(desk, base, username, password)
+        for path in staff_pages():
+            if path not in loads:
+                loads[path] = measure(desk, base + path)
+    finally:
+        desk.close()
+    phone = browser.new_context(**PHONE)
+    try:
+        loads["/q/{token}"] = measure(phone, f"{base}/q/{ticket_token}", ready="#number")
+        loads["/g/{id}"] = measure(phone, f"{base}/g/{guide_id}", ready="#guide-name")
+    finally:
+        phone.close()
+    return loads
+
+
+def no_cjk_fontconfig(folder) -> dict:
+    """Environment for a Chromium that sees no CJK system font (fontconfig rejects every file that
+    covers Chinese), so a page can only draw Chinese with the web font it serves."""
+    from pathlib import Path
+
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    files = sorted({line.split(":")[0].strip() for line in out.splitlines() if line.strip()})
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rejects = "".join(f"<glob>{f}</glob>" for f in files)
+    conf = folder / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+                    '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+                    f"<selectfont><rejectfont>{rejects}</rejectfont></selectfont>\n"
+                    f"<cachedir>{folder / 'cache'}</cachedir>\n</fontconfig>\n", encoding="utf-8")
+    return dict(os.environ, FONTCONFIG_FILE=str(conf))

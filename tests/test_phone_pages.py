@@ -14,7 +14,8 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from page_weight import ARGS, CHROMIUM, PHONE, cjk_system_fonts, have_chromium, measure  # noqa: E402
+from page_weight import (ARGS, CHROMIUM, PHONE, cjk_system_fonts, have_chromium, measure,  # noqa: E402
+                         no_cjk_fontconfig)
 from test_server_support import ROOT, start_server  # noqa: E402
 
 OUT = ROOT / "tmp" / "out"
@@ -25,7 +26,15 @@ Object.defineProperty(navigator, 'vibrate', { value: (p) => { window.__vibration
 
 
 @pytest.fixture(scope="module")
-def browser():
+def fonts_env(tmp_path_factory):
+    """A Chromium that sees no CJK system font: Chinese can only come from the served HallFont."""
+    env = no_cjk_fontconfig(tmp_path_factory.mktemp("fontconfig"))
+    assert cjk_system_fonts(env) == []
+    return env
+
+
+@pytest.fixture(scope="module")
+def browser(fonts_env):
     if not have_chromium():
         import os
 
@@ -35,7 +44,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True, env=fonts_env)
         yield b
         b.close()
 
@@ -147,16 +156,17 @@ def test_phone_page_first_load_is_small_and_uses_the_web_font(browser, hall):
     fonts = [u for _, u, _ in load.requests if u.endswith(".woff2")]
     assert fonts and all("/fonts/core-" in u for u in fonts), fonts  # only the slice this page needs
     assert max(b for _, u, b in load.requests if u.endswith(".woff2")) < 200_000
-    # Chinese is drawn with the served font: with no CJK system font (see fc-list) nothing else could
+    # Chinese is drawn with the served font: this Chromium sees no CJK system font (fonts_env)
     assert load.fonts_loaded, "HallFont was not loaded"
     page = ctx.new_page()
     page.goto(f"{hall.url}/q/{t['token']}")
     assert page.evaluate("document.fonts.ready.then(() => document.fonts.check('20px HallFont', '轮到您了请到号窗口'))")
-    if not cjk_system_fonts():
-        # measured glyph widths: a missing font would draw tofu boxes of one width for every character
-        width = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
-            c.font = '40px HallFont'; return [c.measureText('一').width, c.measureText('国').width]; }""")
-        assert width[0] > 20 and width[1] > 20
+    # without the face, Chinese would fall back to one box (tofu) width for every character, and
+    # a character the slices lack would measure the same as that fallback
+    widths = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
+        const w = (f, t) => { c.font = f; return c.measureText(t).width; };
+        return [w('40px HallFont', '您'), w('40px HallFont', '1'), w('40px monospace', '您')]; }""")
+    assert widths[0] > 30 and widths[0] != widths[1]
     ctx.close()
 
 
@@ -248,3 +258,30 @@ def test_shipped_sample_hall_documents_public_url():
     text_ = (ROOT / "config" / "hall.toml").read_text(encoding="utf-8")
     assert "public_url" in text_
     assert tomllib.loads(text_)["hall"].get("public_url", "") == ""  # commented out: no QR until set
+
+
+def test_font_is_cut_again_when_the_guide_content_changes(hall):
+    """A character new to the hall's content (赟, outside the shipped slices) lands in a slice."""
+    import re
+
+    def ranges():
+        css = requests.get(hall.url + "/fonts/hall.css", timeout=120).text
+        return {m[0]: m[1] for m in re.findall(r'/fonts/(\w+)-\w+\.woff2"\) format\("woff2"\);unicode-range:([^}]+)', css)}
+
+    assert "U+8D5F" not in "".join(ranges().values())
+    files = hall.api("GET", "/api/v1/sync/guides", token="terminal").json()["files"]
+    for name in files:  # the shipped guides name the sample hall's windows and services; point them at ours
+        files[name] = re.sub(r"(?m)^window = \d+$", "window = 1", files[name])
+        files[name] = re.sub(r'(?m)^service = "[a-z-]+"$', 'service = "labor"', files[name])
+    path = "assistance/01-dibao-shenqing.toml"
+    files[path] = files[path].replace("notes = [", 'notes = [\n    "经办人：李赟",', 1)
+    r = hall.api("PUT", "/api/v1/sync/guides", token="sup", json={"files": files})
+    assert r.status_code == 200, r.text
+    import time
+
+    deadline = time.time() + 120
+    while "U+8D5F" not in ranges().get("guides", "") and time.time() < deadline:
+        time.sleep(0.5)  # the CSS serves the last build while the new one is cut
+    assert "U+8D5F" in ranges()["guides"]
+    page = requests.get(hall.url + "/g/dibao-shenqing", timeout=10)
+    assert "经办人：李赟" in page.text

@@ -91,11 +91,13 @@ const Hall = (() => {
     const kinds = ["ticket_issued", "ticket_called", "ticket_started", "ticket_finished", "ticket_no_show",
                    "ticket_transferred", "ticket_cancelled", "window_paused", "window_resumed", "config_changed",
                    "rating_recorded", "followup_changed"];
-    let source;
+    // onState(up, again): again is true when the stream comes back after a cut (time to catch up);
+    // the first open needs no refetch, the page has just loaded its data.
+    let source, cut = false;
     function open() {
       source = new EventSource("/api/v1/events");
-      source.onopen = () => onState && onState(true);
-      source.onerror = () => onState && onState(false);
+      source.onopen = () => onState && onState(true, cut);
+      source.onerror = () => { cut = true; if (onState) onState(false, true); };
       for (const k of kinds) source.addEventListener(k, e => onEvent(k, JSON.parse(e.data)));
     }
     open();

@@ -106,10 +106,10 @@
   await loadHall();
   await refresh();
   const later = Hall.debounce(refresh, 250);
-  Hall.events((kind) => { if (kind === "config_changed") loadHall().then(refresh); else later(); }, (up) => {
+  Hall.events((kind) => { if (kind === "config_changed") loadHall().then(refresh); else later(); }, (up, again) => {
     $("link").textContent = up ? "已连接" : "连接中断，正在重连…";
     $("link").className = "link-state" + (up ? "" : " down");
-    if (up) later();
+    if (up && again) later();  // back after a cut: catch up
   });
   setInterval(refresh, 30000);  // waited minutes tick on; also a safety net behind the stream
 })();

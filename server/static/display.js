@@ -117,10 +117,9 @@
   Hall.events((kind, data) => {
     if (kind === "ticket_called" && data.ticket && data.window) announce(data.ticket, data.window);
     later();
-  }, (up) => {
+  }, (up, again) => {
     $("offline").hidden = up;
-    if (up && state.wasDown) later();  // back after a cut: catch up (the first open needs no second fetch)
-    if (!up) state.wasDown = true;
+    if (up && again) later();  // back after a cut: catch up (the first open needs no second fetch)
   });
   refresh();
   setInterval(refresh, 60000);
