@@ -204,7 +204,11 @@ def build_app_class():
             return not self.allow_close
 
         def _on_keyboard(self, _window, key, _scancode=None, codepoint=None, *_args) -> bool:
-            # Escape (27), the Android back key and F1 (Kivy's settings) must not leave the app
+            # Escape (27), the Android back key and F1 (Kivy's settings) must not leave the full-screen
+            # app; in --windowed (development) Escape closes it, as the window's close button does
+            if key == 27 and self.allow_close:
+                self.stop()
+                return True
             if key in (27, 1001, 282):
                 return True
             return bool(self.key_handler and codepoint and self.key_handler(codepoint))

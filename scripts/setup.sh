@@ -29,9 +29,24 @@ python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-if [ $want_tests = 1 ]; then
-  .venv/bin/python -m pip install -q -e ".[test]"
-else
-  .venv/bin/python -m pip install -q -e .
+# pip runs only when pyproject.toml (or the wanted extras) changed since the last set-up, so a
+# set-up box starts offline and in a second; its chatter goes to .venv/setup.log unless it fails
+extras=""
+[ $want_tests = 1 ] && extras="[test]"
+stamp=".venv/.setup-stamp$extras"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $extras"
+hash_now="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+installed() {  # the test set-up covers the plain one
+  [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] ||
+    { [ -z "$extras" ] && [ "$(cat ".venv/.setup-stamp[test]" 2>/dev/null)" = "$hash_now [test]" ]; }
+}
+if [ ! -x .venv/bin/kiosk ] || ! installed; then
+  echo "installing the Python packages into .venv (log: .venv/setup.log)"
+  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+         .venv/bin/python -m pip install -q -e ".$extras"; } >.venv/setup.log 2>&1; then
+    tail -n 30 .venv/setup.log >&2
+    echo "setup: pip failed (full log: .venv/setup.log)" >&2
+    exit 1
+  fi
+  echo "$want" >"$stamp"
 fi

@@ -178,6 +178,17 @@ def test_escape_and_close_do_not_leave(ui, terminal_factory):
     assert app._on_request_close() is True
 
 
+def test_windowed_closes_with_escape_and_the_close_button(ui, monkeypatch):
+    h = ui()
+    app = h.app
+    app.allow_close = True  # kiosk run --windowed
+    stopped = []
+    monkeypatch.setattr(app, "stop", lambda *a: stopped.append(True))
+    assert app._on_keyboard(h.window, 27) is True and stopped == [True]
+    assert app._on_request_close() is False  # the window manager's close goes through
+    assert app._on_keyboard(h.window, 282) is True and stopped == [True]  # F1 still opens nothing
+
+
 def visible_widgets(widget):
     for w in widget.walk(restrict=True):
         if w.opacity > 0 and w.width > 0 and w.height > 0:
