@@ -106,6 +106,12 @@ def build_app_class():
                               (MaintenanceScreen, "maintenance")):
                 sm.add_widget(cls(self.terminal, name=name))
             sm.current = self.home
+            self.card_watcher = None
+            if self.terminal.dispenses and getattr(self.terminal, "idcard_reader", None) is not None:
+                from screens.checkin import CardWatcher
+
+                self.card_watcher = CardWatcher(self, self.terminal.idcard_reader)
+                self.card_watcher.start()
             self.terminal.after_next_frame = self._after_next_frame
             self.crash_handler = CrashHandler(self)
             ExceptionManager.add_handler(self.crash_handler)
@@ -155,9 +161,11 @@ def build_app_class():
             if mode in ("dispenser", "combined"):
                 from screens.dispenser import GridScreen, PriorityScreen, TicketScreen
 
+                from screens.checkin import checkin_screens
+
                 screens += [GridScreen(self.terminal, name="grid"),
                             PriorityScreen(self.terminal, name="priority"),
-                            TicketScreen(self.terminal, name="ticket")]
+                            TicketScreen(self.terminal, name="ticket"), *checkin_screens(self.terminal)]
             return screens
 
         def warm_fonts(self) -> None:
@@ -255,6 +263,8 @@ def build_app_class():
             self.stop()
 
         def on_stop(self) -> None:
+            if getattr(self, "card_watcher", None) is not None:
+                self.card_watcher.stop()
             self.terminal.close()
 
     class CrashHandler(ExceptionHandler):

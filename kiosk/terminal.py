@@ -97,6 +97,7 @@ class Terminal:
         self.voice = voice
         self.clock = clock
         self.warnings: list[str] = []  # for staff: paper near end and the like
+        self.idcard_reader = None  # an IdCardReader when the dispenser has one ([idcard] port)
         self.crash_loop = False  # set by the App's crash handler; reported in the health
         self._last_status = PrinterStatus.READY
         self._print_lock = threading.Lock()  # one job on the wire at a time
@@ -391,6 +392,8 @@ class Terminal:
         if close is not None:
             close()
         self.printer.close()
+        if self.idcard_reader is not None:
+            self.idcard_reader.close()
         store = getattr(self.backend, "store", None)  # the embedded engine's, or the sync backend's file
         for db in {id(e): e for e in (getattr(store, "engine", None), getattr(self.backend, "db", None))
                    if e is not None}.values():
@@ -438,6 +441,10 @@ def build_terminal(config: TerminalConfig, *, printer: Printer | None = None, vo
 
     (backend if isinstance(backend, QueueEngine) else backend.local).add_lane(LANE)  # called before walk-ins
     terminal = Terminal(config, hall, backend, printer, voice, clock=clock)
+    if config.idcard_port and terminal.dispenses:
+        from devices.idcard.serial_reader import SerialIdReader
+
+        terminal.idcard_reader = SerialIdReader(config.idcard_port, config.idcard_baud)  # opened on first read
     if config.server_url:
         backend.attach(terminal)
         if background:

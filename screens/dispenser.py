@@ -149,8 +149,14 @@ class GridScreen(VisitorScreen):
                               height=app.px(theme.TARGET), pos_hint={"right": 1})
         self.back.bind(on_release=lambda *_: self.go_home())
         self.message = label("", theme.TEXT, theme.RED, bold=True)
+        self.appointment = BigButton(text="预约取号", size_hint=(None, None), width=app.px(360),
+                                     height=app.px(theme.TARGET), bg=theme.rgba(theme.GREEN),
+                                     bg_down=theme.rgba(theme.BLUE_DARK))
+        self.appointment.bind(on_release=lambda *_: setattr(self.manager, "current", "checkin"))
+        self.card = None  # a swiped ID card (screens/checkin.py): green channel preselected, one-ticket rule
         footer = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
         footer.add_widget(self.message)
+        footer.add_widget(self.appointment)
         footer.add_widget(self.back)
         for w in (self.title, self.banner, self.cards, footer):
             self.body.add_widget(w)
@@ -174,6 +180,10 @@ class GridScreen(VisitorScreen):
         super().on_leave(*args)
         if self._refresh_event:
             self._refresh_event.cancel()
+        if self.card is not None and self.manager.current != "ticket":
+            from .checkin import forget_card
+
+            forget_card(self)
 
     def refresh_async(self) -> None:
         def work():
@@ -226,6 +236,11 @@ class GridScreen(VisitorScreen):
         self.choose(card.code)
 
     def choose(self, code: str) -> None:
+        if self.card is not None:
+            from .checkin import choose_with_card
+
+            choose_with_card(self, code)
+            return
         if self.terminal.needs_priority_step(code):
             self.manager.get_screen("priority").service_code = code
             self.manager.current = "priority"

@@ -89,6 +89,8 @@ class Harness:
         for screen in self.sm.screens:
             if getattr(screen, "idle", None):
                 screen.idle.stop()
+        if getattr(self.app, "card_watcher", None) is not None:
+            self.app.card_watcher.stop()
         from kivy.base import ExceptionManager
 
         if self.app.crash_handler in ExceptionManager.handlers:

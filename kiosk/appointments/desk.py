@@ -61,7 +61,7 @@ class CardResult:
     checkin: CheckinResult | None = None
     priority: str | None = None  # green-channel group preselected on the grid
     person: str = ""  # the keyed hash, for the one-ticket rule when the visitor then picks a service
-    message: str = ""
+    message: str = ""  # why an appointment of this card did not check in, if it has one
 
 
 class CheckinDesk:
@@ -138,18 +138,14 @@ class CheckinDesk:
     def swipe(self, card: IdCard) -> CardResult:
         person = self.key_of(card)
         settings = self.settings()
+        message = ""
         try:
             return CardResult(checkin=self._check_in(person=person), person=person)
         except AppointmentError as exc:
             if exc.code != "not_found":
-                message = str(exc)
-            else:
-                message = ""
+                message = str(exc)  # e.g. too early: the visitor reads why, and may take a normal ticket
         elderly = card.age_on(self.now().date()) >= settings.elderly_age
-        group = self._elderly_group() if elderly else None
-        if group:
-            message = (message + "  " if message else "") + "已为您选择绿色通道，请选择业务"
-        return CardResult(priority=group, person=person, message=message or "请选择您要办理的业务")
+        return CardResult(priority=self._elderly_group() if elderly else None, person=person, message=message)
 
     def _elderly_group(self) -> str | None:
         groups = self.terminal.priority_groups
