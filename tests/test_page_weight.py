@@ -31,6 +31,7 @@ def loads(tmp_path_factory):
         r = hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "labor"})
         assert r.status_code == 201, r.text
         token = r.json()["token"]
+        hall.http.get(hall.url + "/fonts/hall.css", timeout=180)  # cut once per content, then cached
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True,
                                         env=no_cjk_fontconfig(tmp / "fontconfig"))

@@ -55,6 +55,7 @@ def hall(tmp_path_factory):
     h = start_server(f"sqlite:///{tmp / 'server.db'}", tmp)
     r = h.api("PUT", "/api/v1/hall/public-url", token="sup", json={"public_url": h.url + "/"})
     assert r.status_code == 200 and r.json()["public_url"] == h.url, r.text
+    h.http.get(h.url + "/fonts/hall.css", timeout=180)  # cut once per content, then cached: not timed below
     yield h
     h.stop()
 

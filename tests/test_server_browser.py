@@ -40,6 +40,7 @@ def browser():
 def hall(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     h = start_server(f"sqlite:///{tmp / 'server.db'}", tmp)
+    h.http.get(h.url + "/fonts/hall.css", timeout=180)  # the font slices are cut once per content (cached)
     yield h
     h.stop()
 
