@@ -32,7 +32,8 @@ from .hashing import password_hasher
 MAX_TRIES = 5
 LOCK_SECONDS = 5 * 60
 STATE_FILE = "pin_guard.json"
-PIN_RE = re.compile(r"[0-9]{4,8}")
+PIN_RE = re.compile(r"[0-9]{4,8}")  # what the pad takes (older 4-digit PINs still open it)
+NEW_PIN_LENGTH = 6
 
 log = logging.getLogger(__name__)
 _HASHER = password_hasher()  # argon2id, 64 MiB, t=3: about a second on a small box (kiosk.hashing)
@@ -43,10 +44,31 @@ def valid_pin_format(pin: str) -> bool:
     return isinstance(pin, str) and PIN_RE.fullmatch(pin) is not None
 
 
+def pin_problem(pin: str) -> str | None:
+    """Why ``pin`` may not become a new PIN (English / Chinese), or None.
+
+    Exactly six ASCII digits, and not one a guesser tries first: one digit
+    repeated (000000), a run up or down (123456, 987654, 890123), or a short
+    group repeated (121212, 123123).
+    """
+    if not isinstance(pin, str) or not re.fullmatch(r"[0-9]{%d}" % NEW_PIN_LENGTH, pin):
+        return f"the PIN must be exactly {NEW_PIN_LENGTH} digits (0-9) / 密码须为{NEW_PIN_LENGTH}位数字"
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:])}
+    if steps == {0}:
+        return "one digit repeated is guessed first; choose another PIN / 密码不能是同一数字重复"
+    if steps in ({1}, {9}):
+        return "a run of digits (123456, 987654) is guessed first; choose another PIN / 密码不能是连续数字"
+    for size in (2, 3):
+        if pin == pin[:size] * (NEW_PIN_LENGTH // size):
+            return "a repeated group (121212, 123123) is guessed first; choose another PIN / 密码不能是重复的数字组合"
+    return None
+
+
 def hash_pin(pin: str, *, hasher: PasswordHasher | None = None) -> str:
-    """A salted argon2id hash of ``pin``; ValueError when it is not 4-8 digits."""
-    if not valid_pin_format(pin):
-        raise ValueError("the PIN must be 4 to 8 digits")
+    """A salted argon2id hash of a new ``pin``; ValueError (with ``pin_problem``'s reason) when it is weak."""
+    problem = pin_problem(pin)
+    if problem:
+        raise ValueError(problem)
     return (hasher or _HASHER).hash(pin)
 
 

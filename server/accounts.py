@@ -19,12 +19,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from kiosk.hashing import password_hasher
 
 from .schema import enrollment_codes, sessions, terminals, users
+from .security_schema import enrollment_scopes, terminal_scopes
 
 ROLES = ("window", "supervisor", "admin")
+TERMINAL_MODES = ("dispenser", "evaluator", "inquiry", "combined")
 SESSION_TTL_S = 12 * 3600  # one working day; staff sign in again tomorrow
 TERMINAL_TTL_S = 30 * 86400  # sliding: renewed while the terminal keeps calling in
 ENROLLMENT_TTL_S = 24 * 3600
-MIN_PASSWORD = 8
+MIN_PASSWORD = 10
+MIN_SCORE = 3  # zxcvbn: 'safely unguessable', about 10^8 guesses and up
 
 _hasher = password_hasher()  # strong argon2id costs (kiosk.hashing)
 # Verifying against this when the user does not exist keeps the timing the same.
@@ -47,7 +50,12 @@ class Principal:
     expires_at: float
     csrf: str = ""
     display_name: str = ""
-    window: int | None = None
+    window: int | None = None  # staff: their window; an evaluator terminal: the window it rates
+    mode: str = ""  # terminals: the mode they were enrolled for
+
+    def may_act_on(self, window: int) -> bool:
+        """Window staff act on their own window; supervisors and admins on any."""
+        return self.role in ("supervisor", "admin") or (self.role == "window" and self.window == window)
 
 
 def digest(secret: str) -> str:
@@ -60,18 +68,32 @@ def new_token() -> str:
 
 # ------------------------------------------------------------------- users
 
-def check_password(password: str) -> None:
+def check_password(password: str, *personal: str) -> None:
+    """At least ``MIN_PASSWORD`` characters and not guessable (zxcvbn score >= ``MIN_SCORE``).
+
+    zxcvbn knows common passwords, words, names, keyboard walks, dates,
+    sequences and repeats; ``personal`` (the username, display name, staff
+    number) counts as known to an attacker too.
+    """
     if len(password) < MIN_PASSWORD:
-        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters")
+        raise AccountError("password", f"must be at least {MIN_PASSWORD} characters / 密码至少 {MIN_PASSWORD} 位")
     if len(password) > 200:
         raise AccountError("password", "must be at most 200 characters")
+    from zxcvbn import zxcvbn
+
+    words = [w for w in (*personal, "kiosk", "hall", "admin", "clerk", "window") if w]
+    found = zxcvbn(password[:100], user_inputs=words)
+    if found["score"] < MIN_SCORE:
+        why = found["feedback"].get("warning") or "it is easy to guess"
+        raise AccountError("password", f"too easy to guess: {why.rstrip('.')}; use a longer phrase of unrelated "
+                                       "words / 密码太容易被猜到，请使用更长、不常见的密码")
 
 
 def add_user(engine: sa.Engine, username: str, role: str, password: str, display_name: str = "",
              staff_no: str = "", window: int | None = None) -> None:
     if role not in ROLES:
         raise AccountError("role", f"must be one of {', '.join(ROLES)}")
-    check_password(password)
+    check_password(password, username, display_name, staff_no)
     with engine.begin() as conn:
         if conn.execute(sa.select(users.c.username).where(users.c.username == username)).first():
             raise AccountError("username", f"user '{username}' already exists", 409)
@@ -84,7 +106,7 @@ def update_user(engine: sa.Engine, username: str, **changes) -> None:
     if "password" in changes:
         password = changes.pop("password")
         if password is not None:
-            check_password(password)
+            check_password(password, username, changes.get("display_name") or "", changes.get("staff_no") or "")
             changes["password_hash"] = _hasher.hash(password)
     if changes.get("role") is not None and changes["role"] not in ROLES:
         raise AccountError("role", f"must be one of {', '.join(ROLES)}")
@@ -145,7 +167,8 @@ def resolve(engine: sa.Engine, token: str) -> Principal | None:
             return Principal("staff", row.username, row.role, row.expires_at, row.csrf, row.display_name,
                              row.window)
         row = conn.execute(sa.select(terminals.c.id, terminals.c.name, terminals.c.token_expires_at,
-                                     terminals.c.window)
+                                     terminal_scopes.c.mode, terminal_scopes.c.window)
+                           .join(terminal_scopes, terminal_scopes.c.terminal_id == terminals.c.id, isouter=True)
                            .where(terminals.c.token_hash == h, terminals.c.revoked.is_(False),
                                   terminals.c.token_expires_at > now)).first()
     if row is None:
@@ -156,7 +179,7 @@ def resolve(engine: sa.Engine, token: str) -> Principal | None:
         with engine.begin() as conn:
             conn.execute(terminals.update().where(terminals.c.id == row.id)
                          .values(last_seen=now, token_expires_at=expires))
-    return Principal("terminal", row.id, "terminal", expires, "", row.name, row.window)
+    return Principal("terminal", row.id, "terminal", expires, "", row.name, row.window, row.mode or "dispenser")
 
 
 # --------------------------------------------------------------- terminals
@@ -171,16 +194,34 @@ def _normalise_code(code: str) -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-def enrollment_code(engine: sa.Engine, name: str | None = None) -> tuple[str, float]:
+def _check_scope(mode: str | None, window: int | None) -> None:
+    if mode is not None and mode not in TERMINAL_MODES:
+        raise AccountError("mode", f"must be one of {', '.join(TERMINAL_MODES)}")
+    if window is not None and mode not in (None, "evaluator"):
+        raise AccountError("window", "only an evaluator is bound to a window")
+
+
+def enrollment_code(engine: sa.Engine, name: str | None = None, mode: str | None = None,
+                    window: int | None = None) -> tuple[str, float]:
+    """A one-time code; with ``mode`` (and ``window`` for an evaluator) the terminal can enroll only as that."""
+    _check_scope(mode, window)
     code, now = _code(), time.time()
     with engine.begin() as conn:
         conn.execute(enrollment_codes.insert().values(code_hash=digest(code), name=name, created_at=now,
                                                       expires_at=now + ENROLLMENT_TTL_S))
+        if mode is not None or window is not None:
+            conn.execute(enrollment_scopes.insert().values(code_hash=digest(code), mode=mode, window=window))
     return code, now + ENROLLMENT_TTL_S
 
 
-def enroll(engine: sa.Engine, code: str, name: str, address: str | None = None) -> tuple[str, str]:
-    """Spend a one-time code; returns (terminal id, token)."""
+def enroll(engine: sa.Engine, code: str, name: str, address: str | None = None, mode: str | None = None,
+           window: int | None = None) -> tuple[str, str]:
+    """Spend a one-time code; returns (terminal id, token).
+
+    The token is scoped to ``mode`` (default dispenser) and, for an evaluator,
+    ``window``; a code made for a mode or window admits only that one.
+    """
+    _check_scope(mode, window)
     h, now = digest(_normalise_code(code)), time.time()
     terminal_id, token = uuid.uuid4().hex, new_token()
     with engine.begin() as conn:
@@ -194,6 +235,21 @@ def enroll(engine: sa.Engine, code: str, name: str, address: str | None = None) 
             raise AccountError("code", "unknown, used or expired enrollment code", 403)
         if row.name and row.name != name:
             raise AccountError("name", f"this code was made for terminal '{row.name}'", 403)
+        scope = conn.execute(sa.select(enrollment_scopes).where(enrollment_scopes.c.code_hash == h)).first()
+        if scope is not None and scope.mode is not None:
+            if mode not in (None, scope.mode):
+                raise AccountError("mode", f"this code was made for a {scope.mode} terminal", 403)
+            mode = scope.mode
+        if scope is not None and scope.window is not None:
+            if window not in (None, scope.window):
+                raise AccountError("window", f"this code was made for the evaluator of window {scope.window}", 403)
+            window = scope.window
+        mode = mode or "dispenser"
+        if mode == "evaluator" and window is None:
+            raise AccountError("window", "an evaluator is enrolled for one window: give its number")
+        if mode != "evaluator":
+            window = None
+        conn.execute(terminal_scopes.insert().values(terminal_id=terminal_id, mode=mode, window=window))
         conn.execute(terminals.insert().values(id=terminal_id, name=name, token_hash=digest(token),
                                                token_expires_at=now + TERMINAL_TTL_S, enrolled_at=now,
                                                last_seen=now, address=address))

@@ -14,6 +14,7 @@ from kiosk.domain import Service, Window
 
 from . import accounts, hall_store
 from .accounts import Principal
+from .audit import Act, audited
 from .auth import SUPERVISORS, requires
 from .errors import ApiError
 from .models import Day, ServiceIn, ServiceOut, StatsOut, UserIn, UserOut, UserPatch, WindowIn, WindowOut
@@ -43,7 +44,9 @@ def _applied(request: Request) -> list[ServiceOut]:
 
 
 @router.post("/services", response_model=list[ServiceOut], status_code=201, summary="Add a service")
-def add_service(body: ServiceIn, request: Request, principal=Depends(supervisor)) -> list[ServiceOut]:
+def add_service(body: ServiceIn, request: Request, act: Act = audited("service.add", *SUPERVISORS)) \
+        -> list[ServiceOut]:
+    act.note(f"service {body.code}", **body.model_dump())
     rt = request.app.state.runtime
     hall_store.add_service(rt.db, rt.code, _service(body), body.windows)
     return _applied(request)
@@ -51,8 +54,9 @@ def add_service(body: ServiceIn, request: Request, principal=Depends(supervisor)
 
 @router.put("/services/{code}", response_model=list[ServiceOut], summary="Change a service (code stays)")
 def update_service(body: ServiceIn, request: Request,
-                   code: str = Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$"), principal=Depends(supervisor)) \
-        -> list[ServiceOut]:
+                   code: str = Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$"),
+                   act: Act = audited("service.update", *SUPERVISORS)) -> list[ServiceOut]:
+    act.note(f"service {code}", **body.model_dump())
     if body.code != code:
         raise ApiError(422, "code", "the body's code must match the address", "invalid_input")
     rt = request.app.state.runtime
@@ -75,13 +79,15 @@ def _save_window(body: WindowIn, request: Request, creating: bool) -> list[Windo
 
 
 @router.post("/windows", response_model=list[WindowOut], status_code=201, tags=["windows"], summary="Add a window")
-def add_window(body: WindowIn, request: Request, principal=Depends(supervisor)) -> list[WindowOut]:
+def add_window(body: WindowIn, request: Request, act: Act = audited("window.add", *SUPERVISORS)) -> list[WindowOut]:
+    act.note(f"window {body.number}", **body.model_dump())
     return _save_window(body, request, creating=True)
 
 
 @router.put("/windows/{number}", response_model=list[WindowOut], tags=["windows"], summary="Change a window")
 def update_window(body: WindowIn, request: Request, number: int = Path(ge=1, le=999),
-                  principal=Depends(supervisor)) -> list[WindowOut]:
+                  act: Act = audited("window.update", *SUPERVISORS)) -> list[WindowOut]:
+    act.note(f"window {number}", **body.model_dump())
     if body.number != number:
         raise ApiError(422, "number", "the body's number must match the address", "invalid_input")
     return _save_window(body, request, creating=False)
@@ -124,7 +130,9 @@ def list_users(request: Request, principal=Depends(supervisor)) -> list[UserOut]
 
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["staff"], summary="Add a staff account")
-def add_user(body: UserIn, request: Request, principal: Principal = Depends(supervisor)) -> UserOut:
+def add_user(body: UserIn, request: Request, act: Act = audited("user.add", *SUPERVISORS)) -> UserOut:
+    principal = act.principal
+    act.note(f"user {body.username}", **body.model_dump(exclude={"password"}))
     _may_manage(principal, body.role)
     db = request.app.state.runtime.db
     accounts.add_user(db, body.username, body.role, body.password, body.display_name, body.staff_no, body.window)
@@ -134,7 +142,10 @@ def add_user(body: UserIn, request: Request, principal: Principal = Depends(supe
 @router.patch("/users/{username}", response_model=UserOut, tags=["staff"],
               summary="Change role, password, window or deactivate (signs the user out)")
 def patch_user(body: UserPatch, request: Request, username: str = Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$"),
-               principal: Principal = Depends(supervisor)) -> UserOut:
+               act: Act = audited("user.update", *SUPERVISORS)) -> UserOut:
+    principal = act.principal
+    act.note(f"user {username}", **body.model_dump(exclude={"password"}, exclude_none=True),
+             password_changed=body.password is not None)
     db = request.app.state.runtime.db
     current = next((u for u in accounts.list_users(db) if u["username"] == username), None)
     if current is None:

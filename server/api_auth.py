@@ -2,71 +2,62 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
+import math
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from . import accounts
+from . import accounts, audit
 from .auth import COOKIE, STAFF, identify, requires
 from .errors import ApiError
 from .models import LoginIn, LoginOut, MeOut
+from .throttle import DEVICE_COOKIE, DEVICE_TTL_S, Throttle
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
-FAILURE_WINDOW_S = 300
-MAX_PER_USER = 5
-MAX_PER_ADDRESS = 30  # several clerks may sit behind one address
 
-
-class Throttle:
-    """Too many wrong passwords for a name or from an address within five minutes: wait."""
-
-    def __init__(self):
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def blocked(self, *keys: str) -> bool:
-        now = time.time()
-        with self._lock:
-            for key in keys:
-                q = self._failures.get(key)
-                while q and q[0] < now - FAILURE_WINDOW_S:
-                    q.popleft()
-                limit = MAX_PER_USER if key.startswith("user:") else MAX_PER_ADDRESS
-                if q is not None and len(q) >= limit:
-                    return True
-        return False
-
-    def fail(self, *keys: str) -> None:
-        with self._lock:
-            if len(self._failures) > 50_000:
-                self._failures.clear()
-            for key in keys:
-                self._failures[key].append(time.time())
-
-
-_throttle = Throttle()
+def _throttle(request: Request) -> Throttle:
+    found = getattr(request.app.state, "throttle", None)
+    if found is None:
+        found = request.app.state.throttle = Throttle(request.app.state.runtime.db)
+    return found
 
 
 @router.post("/login", response_model=LoginOut, summary="Staff sign-in",
-             responses={401: {"description": "wrong username or password"}, 429: {"description": "too many tries"}})
+             responses={401: {"description": "wrong username or password"},
+                        429: {"description": "wait (Retry-After seconds) before the next try; a known device "
+                                            "does not wait"}})
 def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
+    db = request.app.state.runtime.db
+    throttle = _throttle(request)
     client = request.client.host if request.client else "?"
-    keys = (f"user:{body.username.lower()}", f"addr:{client}")
-    if _throttle.blocked(*keys):
-        raise ApiError(429, "password", "too many wrong passwords; wait five minutes / 错误次数过多，请五分钟后再试",
-                       "too_many_attempts")
+    device_token = body.device or request.cookies.get(DEVICE_COOKIE)
+    device = throttle.known_device(body.username, device_token)
+    wait = throttle.wait_s(body.username, client, device)
+    if wait > 0:
+        audit.record(db, body.username, "staff", "", "auth.login", f"user {body.username}",
+                     {"known_device": bool(device)}, "throttled", 429, client)
+        raise ApiError(429, "password", f"too many wrong passwords; try again in {math.ceil(wait)} s / "
+                                        f"密码错误次数过多，请 {math.ceil(wait)} 秒后再试", "too_many_attempts",
+                       headers={"Retry-After": str(math.ceil(wait))})
     try:
-        token, who = accounts.login(request.app.state.runtime.db, body.username, body.password)
+        token, who = accounts.login(db, body.username, body.password)
     except accounts.AccountError:
-        _throttle.fail(*keys)
+        throttle.failed(body.username, client, device)
+        audit.record(db, body.username, "staff", "", "auth.login", f"user {body.username}",
+                     {"known_device": bool(device)}, "refused", 401, client)
         raise
+    new_device = throttle.succeeded(who.name, device)
+    audit.record(db, who.name, "staff", who.role, "auth.login", f"user {who.name}",
+                 {"known_device": bool(device)}, "ok", 200, client)
+    secure = request.url.scheme == "https"
     if body.cookie:
         response.set_cookie(COOKIE, token, max_age=accounts.SESSION_TTL_S, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", path="/")
-    return LoginOut(token=token, expires_at=who.expires_at, username=who.name, role=who.role, csrf=who.csrf)
+                            secure=secure, path="/")
+    if new_device and body.cookie:
+        response.set_cookie(DEVICE_COOKIE, new_device, max_age=DEVICE_TTL_S, httponly=True, samesite="strict",
+                            secure=secure, path="/api/v1/auth")
+    return LoginOut(token=token, expires_at=who.expires_at, username=who.name, role=who.role, csrf=who.csrf,
+                    device=new_device or device_token or "")
 
 
 @router.post("/logout", status_code=204, summary="End this session")

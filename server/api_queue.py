@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from kiosk.domain import TicketStatus
 
+from .audit import Act, audited
 from .auth import STAFF, TERMINAL, requires
 from .errors import ApiError
 from .models import Code, Day, DisplayCall, DisplayOut, PublicTicketOut, ServiceOut, TicketIn, TicketList, TicketOut
@@ -28,7 +29,9 @@ def services(request: Request, principal=Depends(requires(*READERS))) -> list[Se
 @router.post("/tickets", response_model=TicketOut, status_code=201, summary="Issue a ticket",
              responses={409: {"description": "the service is closed or sold out; nothing was consumed"},
                         422: {"description": "unknown service or priority group"}})
-def issue(body: TicketIn, request: Request, principal=Depends(requires(*READERS))) -> JSONResponse:
+def issue(body: TicketIn, request: Request, act: Act = audited("ticket.issue", *READERS)) -> JSONResponse:
+    principal = act.principal
+    act.note(f"service {body.service}", priority=body.priority)
     rt = request.app.state.runtime
     queue = rt.queue()
     terminal = principal.name if principal.kind == "terminal" else f"staff:{principal.name}"
@@ -72,11 +75,19 @@ def follow_ticket(request: Request, ticket_id: str = Path(pattern=r"^[0-9a-f]{32
                            windows=out.windows)
 
 
-@router.post("/tickets/{ticket_id}/cancel", response_model=TicketOut, summary="Cancel a waiting ticket")
+@router.post("/tickets/{ticket_id}/cancel", response_model=TicketOut,
+             summary="Cancel a waiting ticket (staff, or the terminal that issued it)")
 def cancel(request: Request, ticket_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
-           principal=Depends(requires(*READERS))) -> TicketOut:
+           act: Act = audited("ticket.cancel", *READERS)) -> TicketOut:
     queue = request.app.state.runtime.queue()
-    return ticket_out(queue, queue.cancel(ticket_id))
+    principal = act.principal
+    if principal.kind == "terminal":
+        t = queue.store.get(ticket_id)
+        if t is not None and t.terminal != principal.name:
+            raise ApiError(403, "ticket_id", "a terminal cancels only the tickets it issued", "forbidden")
+    ticket = queue.cancel(ticket_id)
+    act.note(f"ticket {ticket.number}")
+    return ticket_out(queue, ticket)
 
 
 @router.get("/display", response_model=DisplayOut, tags=["display"],

@@ -48,6 +48,7 @@ from kiosk.storage.schema import tickets
 
 from . import staff_profile
 from .accounts import Principal
+from .audit import Act, audited
 from .auth import STAFF, SUPERVISORS, TERMINAL, requires
 from .errors import ApiError
 from .models import Day
@@ -130,6 +131,13 @@ def duty_staff(request: Request, number: int) -> str | None:
 
 # ------------------------------------------------------------------ ratings
 
+def _own_window(principal: Principal, window: int, field: str) -> None:
+    """An evaluator rates the window it was enrolled for, nothing else."""
+    if principal.kind == "terminal" and principal.window != window:
+        raise ApiError(403, field, f"this evaluator rates window {principal.window}, not window {window}",
+                       "forbidden")
+
+
 @router.get("/rating-reasons", response_model=list[ReasonOut],
             summary="The hall's reasons for a bad rating (不满意/非常不满意), in display order")
 def rating_reasons(request: Request, principal=Depends(requires(*TERMINAL, *STAFF))) -> list[ReasonOut]:
@@ -142,7 +150,12 @@ def rating_reasons(request: Request, principal=Depends(requires(*TERMINAL, *STAF
                         404: {"description": "unknown ticket"},
                         409: {"description": "the ticket is not finished"},
                         422: {"description": "invalid level, reasons, phone, window or walk-in not allowed"}})
-def add_rating(body: RatingIn, request: Request, principal: Principal = Depends(requires(*RATERS))) -> JSONResponse:
+def add_rating(body: RatingIn, request: Request, act: Act = audited("rating.add", *RATERS)) -> JSONResponse:
+    principal = act.principal
+    if principal.kind == "terminal" and principal.mode != "evaluator":
+        raise ApiError(403, "Authorization", f"this terminal was enrolled as a {principal.mode}: only an evaluator "
+                                             "rates", "forbidden")
+    act.note(f"window {body.window}" if body.window else f"ticket {body.ticket}")
     rt = request.app.state.runtime
     queue = rt.queue()
     hall = queue.hall
@@ -190,6 +203,7 @@ def add_rating(body: RatingIn, request: Request, principal: Principal = Depends(
                              staff=staff, service=service, terminal=terminal, created_at=created_at)
     except RatingError as exc:
         raise _refused(exc) from None
+    _own_window(principal, window, "ticket" if body.ticket is not None else "window")
     due = None
     if rating.level in BAD_LEVELS:
         due = add_working_days(rs.local_day(rating.created_at), rs.followup_days(), hall)
@@ -322,15 +336,17 @@ def _step(request: Request, action, *args, **kw) -> FollowUpOut:
 @router.post("/followups/{followup_id}/rectify", response_model=FollowUpOut, tags=["followups"],
              summary="整改: record what was done (open -> rectified; 409 otherwise)")
 def rectify(followup_id: FollowUpId, body: RectifyIn, request: Request,
-            principal: Principal = Depends(supervisor)) -> FollowUpOut:
-    return _step(request, RatingStore.rectify, followup_id, body.note, principal.name)
+            act: Act = audited("followup.rectify", *SUPERVISORS)) -> FollowUpOut:
+    act.note(f"followup {followup_id}", note=body.note)
+    return _step(request, RatingStore.rectify, followup_id, body.note, act.principal.name)
 
 
 @router.post("/followups/{followup_id}/callback", response_model=FollowUpOut, tags=["followups"],
              summary="回访: record the call back (rectified -> called_back; 409 otherwise)")
 def callback(followup_id: FollowUpId, body: CallbackIn, request: Request,
-             principal: Principal = Depends(supervisor)) -> FollowUpOut:
-    return _step(request, RatingStore.call_back, followup_id, body.note, principal.name, body.satisfied)
+             act: Act = audited("followup.callback", *SUPERVISORS)) -> FollowUpOut:
+    act.note(f"followup {followup_id}", note=body.note, satisfied=body.satisfied)
+    return _step(request, RatingStore.call_back, followup_id, body.note, act.principal.name, body.satisfied)
 
 
 @router.get("/rating-settings", response_model=RatingSettingsOut, tags=["followups"],
@@ -343,7 +359,10 @@ def get_settings(request: Request, principal=Depends(supervisor)) -> RatingSetti
 
 @router.put("/rating-settings", response_model=RatingSettingsOut, tags=["followups"],
             summary="Set the follow-up deadline in working days (applies to cases opened from now on)")
-def put_settings(body: RatingSettingsIn, request: Request, principal=Depends(supervisor)) -> RatingSettingsOut:
+def put_settings(body: RatingSettingsIn, request: Request,
+                 act: Act = audited("ratings.settings", *SUPERVISORS)) -> RatingSettingsOut:
+    act.note("rating settings", followup_days=body.followup_days)
+    principal = act.principal
     try:
         store(request).set_followup_days(body.followup_days)
     except RatingError as exc:
@@ -397,7 +416,9 @@ def get_photo(request: Request, username: Username, principal=Depends(requires(*
 
 @router.put("/users/{username}/photo", status_code=204, tags=["staff"],
             summary="Set a staff member's photo: the raw image as the body (JPEG, PNG or WebP, at most 1 MB)")
-async def put_photo(request: Request, username: Username, principal=Depends(supervisor)) -> Response:
+async def put_photo(request: Request, username: Username,
+                    act: Act = audited("user.photo", *SUPERVISORS)) -> Response:
+    act.note(f"user {username}")
     data = await request.body()
     if len(data) > staff_profile.MAX_PHOTO:
         raise ApiError(413, "body", f"the photo is larger than {staff_profile.MAX_PHOTO // 1000} kB", "too_large")
@@ -416,7 +437,9 @@ async def put_photo(request: Request, username: Username, principal=Depends(supe
 
 
 @router.delete("/users/{username}/photo", status_code=204, tags=["staff"], summary="Remove a staff member's photo")
-def delete_photo(request: Request, username: Username, principal=Depends(supervisor)) -> Response:
+def delete_photo(request: Request, username: Username,
+                 act: Act = audited("user.photo_delete", *SUPERVISORS)) -> Response:
+    act.note(f"user {username}")
     store(request)
     _known_user(request, username)
     staff_profile.delete_photo(request.app.state.runtime.db, username)

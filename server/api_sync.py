@@ -36,6 +36,7 @@ from kiosk.sync.overrides import ALLOWED, check_overrides
 
 from . import sync_store
 from .accounts import Principal
+from .audit import Act, audited
 from .auth import SUPERVISORS, TERMINAL, requires
 from .errors import ApiError
 
@@ -181,7 +182,8 @@ def guides(request: Request, principal=Depends(requires(*TERMINAL, *SUPERVISORS)
 
 @router.put("/guides", summary="Replace the guide content (validated as a whole, against the hall)",
             responses={422: {"description": "errors, each naming file, line and field"}})
-def put_guides(body: GuidesIn, request: Request, principal: Principal = Depends(requires(*SUPERVISORS))) -> dict:
+def put_guides(body: GuidesIn, request: Request, act: Act = audited("guides.replace", *SUPERVISORS)) -> dict:
+    act.note("guides", files=len(body.files))
     rt = _runtime(request)
     content, errors = validate_files(body.files, rt.queue().hall)
     if content is None:
@@ -189,16 +191,17 @@ def put_guides(body: GuidesIn, request: Request, principal: Principal = Depends(
         return JSONResponse({"error": "invalid_content", "message": str(first), "field": first.field,
                              "errors": [{"file": e.file, "line": e.line, "field": e.field, "message": e.message}
                                         for e in errors[:200]]}, status_code=422)
-    sync_store.save_guide_files(rt.db, rt.code, content.digest, body.files, principal.name)
+    sync_store.save_guide_files(rt.db, rt.code, content.digest, body.files, act.principal.name)
     rt.hub.publish("config_changed", {"version": rt.version, "guides": content.digest})
-    log.info("guide content %s uploaded by %s (%d guides)", content.digest[:12], principal.name,
+    log.info("guide content %s uploaded by %s (%d guides)", content.digest[:12], act.principal.name,
              len(content.guides))
     return {"digest": content.digest, "guides": len(content.guides), "policies": len(content.policies)}
 
 
 @router.put("/terminals/{terminal_id}/settings", summary="Setting overrides for one terminal")
 def put_settings(body: SettingsIn, request: Request, terminal_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
-                 principal=Depends(requires(*SUPERVISORS))) -> dict:
+                 act: Act = audited("terminal.settings", *SUPERVISORS)) -> dict:
+    act.note(f"terminal {terminal_id}", settings=body.settings)
     rt = _runtime(request)
     clean, problems = check_overrides(body.settings)
     if problems:
@@ -280,6 +283,8 @@ def _apply_void(rt, principal: Principal, ev: SyncEvent) -> EventResult:
                                                         applied_at=time.time()))
     queue = rt.queue()
     ticket = queue.store.by_key(body.key)
+    if ticket is not None and ticket.terminal != principal.name:  # only the issuing terminal voids its ticket
+        return _reject(ev.key, "payload.key", "that ticket was issued by another terminal")
     if ticket is not None and ticket.status is TicketStatus.WAITING:
         queue.cancel(ticket.id)
         log.info("voided %s: terminal %s never got the answer for it", ticket.number, principal.name)

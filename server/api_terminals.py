@@ -7,6 +7,7 @@ import time
 from fastapi import APIRouter, Depends, Path, Request
 
 from . import accounts, sync_store
+from .audit import Act, audited
 from .auth import SUPERVISORS, TERMINAL, requires
 from .models import EnrollIn, EnrollmentCodeIn, EnrollmentCodeOut, EnrollOut, HeartbeatIn, HeartbeatOut, TerminalOut
 
@@ -19,8 +20,11 @@ ONLINE_WITHIN_S = 120  # a terminal that has not called in for two minutes shows
              summary="Trade a one-time enrollment code for the terminal's own token")
 def enroll(body: EnrollIn, request: Request) -> EnrollOut:
     db = request.app.state.runtime.db
-    terminal_id, token = accounts.enroll(db, body.code, body.name, request.client.host if request.client else None)
-    return EnrollOut(token=token, terminal_id=terminal_id, expires_at=time.time() + accounts.TERMINAL_TTL_S)
+    terminal_id, token = accounts.enroll(db, body.code, body.name, request.client.host if request.client else None,
+                                         body.mode, body.window)
+    who = accounts.resolve(db, token)
+    return EnrollOut(token=token, terminal_id=terminal_id, expires_at=time.time() + accounts.TERMINAL_TTL_S,
+                     mode=who.mode, window=who.window)
 
 
 @router.post("/heartbeat", response_model=HeartbeatOut, summary="A terminal reports its health")
@@ -48,13 +52,16 @@ def list_terminals(request: Request, principal=Depends(requires(*SUPERVISORS))) 
 
 @router.post("/enrollment-codes", response_model=EnrollmentCodeOut, status_code=201,
              summary="A one-time enrollment code, valid 24 h")
-def new_code(body: EnrollmentCodeIn, request: Request, principal=Depends(requires(*SUPERVISORS))) -> EnrollmentCodeOut:
-    code, expires = accounts.enrollment_code(request.app.state.runtime.db, body.name)
-    return EnrollmentCodeOut(code=code, expires_at=expires, name=body.name)
+def new_code(body: EnrollmentCodeIn, request: Request,
+             act: Act = audited("terminal.enrollment_code", *SUPERVISORS)) -> EnrollmentCodeOut:
+    act.note(f"terminal {body.name or '(any name)'}", mode=body.mode, window=body.window)
+    code, expires = accounts.enrollment_code(request.app.state.runtime.db, body.name, body.mode, body.window)
+    return EnrollmentCodeOut(code=code, expires_at=expires, name=body.name, mode=body.mode, window=body.window)
 
 
 @router.post("/{terminal_id}/revoke", status_code=204, summary="Withdraw a terminal's token")
 def revoke(request: Request, terminal_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
-           principal=Depends(requires(*SUPERVISORS))) -> None:
+           act: Act = audited("terminal.revoke", *SUPERVISORS)) -> None:
+    act.note(f"terminal {terminal_id}")
     accounts.revoke_terminal(request.app.state.runtime.db, terminal_id)
     request.app.state.tokens.forget()

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from kiosk.domain import TicketStatus
 from kiosk.storage.schema import tickets
 
-from .accounts import Principal
+from .audit import Act, audited
 from .auth import STAFF, TERMINAL, requires
 from .models import ActionOut, CallNumberIn, TransferIn, WindowCounts, WindowOut, WindowQueueOut
 from .views import ticket_out, window_out
@@ -19,6 +19,11 @@ router = APIRouter(prefix="/api/v1/windows", tags=["windows"])
 
 Number = Annotated[int, Path(ge=1, le=999, description="window number")]
 staff_only = requires(*STAFF)
+
+
+def console(action: str):
+    """A console button: window staff on their own window, supervisors on any; recorded in the audit log."""
+    return audited(f"window.{action}", *STAFF, window="number")
 
 
 @router.get("", response_model=list[WindowOut], summary="Windows, their services, pause state and current call")
@@ -52,54 +57,65 @@ def _done(request: Request, number: int, ticket) -> ActionOut:
 
 @router.post("/{number}/call-next", response_model=ActionOut,
              summary="叫号: finish the current visitor (if any) and call the next; ticket is null when nobody waits")
-def call_next(number: Number, request: Request, principal: Principal = Depends(staff_only)) -> ActionOut:
+def call_next(number: Number, request: Request, act: Act = console("call_next")) -> ActionOut:
     rt = request.app.state.runtime
-    ticket = rt.queue().call_next(number, staff=principal.name)  # stamped with the staff in the call itself
+    ticket = rt.queue().call_next(number, staff=act.principal.name)  # stamped with the staff in the call itself
+    act.note(ticket=ticket.number if ticket else None)
     return _done(request, number, ticket)
 
 
 @router.post("/{number}/call", response_model=ActionOut, summary="Call a specific number (also a no-show's return)")
-def call_number(number: Number, body: CallNumberIn, request: Request,
-                principal: Principal = Depends(staff_only)) -> ActionOut:
+def call_number(number: Number, body: CallNumberIn, request: Request, act: Act = console("call")) -> ActionOut:
     rt = request.app.state.runtime
-    ticket = rt.queue().call_number(number, body.number, staff=principal.name)
+    act.note(ticket=body.number)
+    ticket = rt.queue().call_number(number, body.number, staff=act.principal.name)
     return _done(request, number, ticket)
 
 
 @router.post("/{number}/recall", response_model=ActionOut, summary="重呼: call the current number again")
-def recall(number: Number, request: Request, principal=Depends(staff_only)) -> ActionOut:
-    return _done(request, number, request.app.state.runtime.queue().recall(number))
+def recall(number: Number, request: Request, act: Act = console("recall")) -> ActionOut:
+    ticket = request.app.state.runtime.queue().recall(number)
+    act.note(ticket=ticket.number if ticket else None)
+    return _done(request, number, ticket)
 
 
 @router.post("/{number}/no-show", response_model=ActionOut, summary="过号: the called visitor did not come")
-def no_show(number: Number, request: Request, principal=Depends(staff_only)) -> ActionOut:
-    return _done(request, number, request.app.state.runtime.queue().no_show(number))
+def no_show(number: Number, request: Request, act: Act = console("no_show")) -> ActionOut:
+    ticket = request.app.state.runtime.queue().no_show(number)
+    act.note(ticket=ticket.number if ticket else None)
+    return _done(request, number, ticket)
 
 
 @router.post("/{number}/start", response_model=ActionOut, summary="开始办理")
-def start(number: Number, request: Request, principal=Depends(staff_only)) -> ActionOut:
-    return _done(request, number, request.app.state.runtime.queue().start(number))
+def start(number: Number, request: Request, act: Act = console("start")) -> ActionOut:
+    ticket = request.app.state.runtime.queue().start(number)
+    act.note(ticket=ticket.number if ticket else None)
+    return _done(request, number, ticket)
 
 
 @router.post("/{number}/finish", response_model=ActionOut, summary="办结")
-def finish(number: Number, request: Request, principal=Depends(staff_only)) -> ActionOut:
-    return _done(request, number, request.app.state.runtime.queue().finish(number))
+def finish(number: Number, request: Request, act: Act = console("finish")) -> ActionOut:
+    ticket = request.app.state.runtime.queue().finish(number)
+    act.note(ticket=ticket.number if ticket else None)
+    return _done(request, number, ticket)
 
 
 @router.post("/{number}/transfer", response_model=ActionOut,
              summary="转移: send the current visitor to another service or window, keeping the number")
-def transfer(number: Number, body: TransferIn, request: Request, principal=Depends(staff_only)) -> ActionOut:
+def transfer(number: Number, body: TransferIn, request: Request, act: Act = console("transfer")) -> ActionOut:
+    act.note(to_service=body.service, to_window=body.window)
     ticket = request.app.state.runtime.queue().transfer(number, body.service, body.window)
+    act.note(ticket=ticket.number if ticket else None)
     return _done(request, number, ticket)
 
 
 @router.post("/{number}/pause", response_model=ActionOut, summary="暂停: stop calling at this window")
-def pause(number: Number, request: Request, principal=Depends(staff_only)) -> ActionOut:
+def pause(number: Number, request: Request, act: Act = console("pause")) -> ActionOut:
     request.app.state.runtime.queue().set_paused(number, True)
     return _done(request, number, None)
 
 
 @router.post("/{number}/resume", response_model=ActionOut, summary="Resume calling at this window")
-def resume(number: Number, request: Request, principal=Depends(staff_only)) -> ActionOut:
+def resume(number: Number, request: Request, act: Act = console("resume")) -> ActionOut:
     request.app.state.runtime.queue().set_paused(number, False)
     return _done(request, number, None)

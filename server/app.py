@@ -13,8 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from kiosk import __version__
 from kiosk.appointments.checkin import LANE as APPOINTMENT_LANE
 
-from . import (api_admin, api_appointments, api_auth, api_checkin, api_events, api_queue, api_ratings, api_sync,
-               api_terminals, api_windows, errors, pages, public)
+from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_events, api_queue, api_ratings,
+               api_sync, api_terminals, api_windows, errors, pages, public)
 from .auth import TokenCache
 from .limits import BodyLimit, StreamSlots
 from .runtime import HallRuntime
@@ -55,8 +55,8 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         rt.queue()  # reads the database
         return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__}
 
-    for module in (api_auth, api_terminals, api_queue, api_windows, api_admin, api_events, api_ratings, api_sync,
-                   api_checkin, api_appointments, pages, public):
+    for module in (api_auth, api_audit, api_terminals, api_queue, api_windows, api_admin, api_events, api_ratings,
+                   api_sync, api_checkin, api_appointments, pages, public):
         app.include_router(module.router)
     app.include_router(public.api)
     app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)

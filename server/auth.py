@@ -93,4 +93,5 @@ def requires(*roles: str):
             raise ApiError(403, "Authorization", f"this needs one of the roles: {', '.join(roles)}", "forbidden")
         return principal
 
+    dependency.__roles__ = roles
     return dependency

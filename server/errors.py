@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, field: str, message: str, code: str = "refused"):
+    def __init__(self, status: int, field: str, message: str, code: str = "refused", headers: dict | None = None):
         super().__init__(message)
         self.status, self.field, self.message, self.code = status, field, message, code
+        self.headers = headers
 
 
 # queue refusal code -> (HTTP status, field at fault)
@@ -91,6 +92,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.headers:
+            headers = {**(headers or {}), **exc.headers}
         return body(exc.status, exc.code, exc.message, exc.field, headers=headers)
 
     @app.exception_handler(QueueError)

@@ -44,6 +44,9 @@ def prepare(engine: sa.Engine) -> None:
     from . import sync_store  # terminal sync: series letters, applied keys, guide content
 
     sync_store.prepare(engine)
+    from . import security_schema  # terminal scopes, audit log, sign-in throttle
+
+    security_schema.prepare(engine)
 
 
 # ------------------------------------------------------------------ codec

@@ -40,6 +40,9 @@ class LoginIn(Strict):
     username: Username
     password: Password
     cookie: bool = Field(False, description="also set the session cookie (browser pages)")
+    device: Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z0-9_-]*$")] | None = Field(
+        None, description="the device token from an earlier sign-in: a known device is not slowed down by "
+                          "other people's wrong passwords (browsers keep it as a cookie)")
 
 
 class LoginOut(BaseModel):
@@ -48,6 +51,7 @@ class LoginOut(BaseModel):
     username: str
     role: str
     csrf: str = Field(description="send as X-CSRF-Token with cookie-authenticated writes")
+    device: str = Field("", description="this device's token for this account: send it as `device` next time")
 
 
 class MeOut(BaseModel):
@@ -62,15 +66,23 @@ class MeOut(BaseModel):
 
 # ------------------------------------------------------------- terminals
 
+TerminalMode = Literal["dispenser", "evaluator", "inquiry", "combined"]
+
+
 class EnrollIn(Strict):
     code: Annotated[str, StringConstraints(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9 -]+$")]
     name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PLAIN, strip_whitespace=True)]
+    mode: TerminalMode | None = Field(None, description="what the terminal does; its token can do only that "
+                                                        "(default dispenser, or the code's mode)")
+    window: WindowNumber | None = Field(None, description="an evaluator's window (or the code's window)")
 
 
 class EnrollOut(BaseModel):
     token: str
     terminal_id: str
     expires_at: float
+    mode: str = "dispenser"
+    window: int | None = None
 
 
 class HeartbeatIn(Strict):
@@ -99,12 +111,16 @@ class HeartbeatOut(BaseModel):
 
 class EnrollmentCodeIn(Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PLAIN)] | None = None
+    mode: TerminalMode | None = Field(None, description="the code enrolls only a terminal of this mode")
+    window: WindowNumber | None = Field(None, description="for an evaluator: the window it rates")
 
 
 class EnrollmentCodeOut(BaseModel):
     code: str
     expires_at: float
     name: str | None
+    mode: str | None = None
+    window: int | None = None
 
 
 class TerminalOut(BaseModel):

@@ -66,6 +66,11 @@ def followups_page() -> FileResponse:
     return _page("followups")
 
 
+@router.get("/audit")
+def audit_page() -> FileResponse:
+    return _page("audit")
+
+
 @router.get("/static/chime.wav")
 def chime() -> Response:
     return Response(chime_wav(), media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})

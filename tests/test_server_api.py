@@ -29,8 +29,8 @@ def issue(hall, service="labor", token="terminal", **extra):
 
 def reset_window(hall, number):
     """Leave the window idle: finish whatever it has, resume it."""
-    hall.api("POST", f"/api/v1/windows/{number}/resume", token="clerk")
-    hall.api("POST", f"/api/v1/windows/{number}/finish", token="clerk")
+    hall.api("POST", f"/api/v1/windows/{number}/resume", token="sup")
+    hall.api("POST", f"/api/v1/windows/{number}/finish", token="sup")
 
 
 def drain(hall, service):
@@ -258,7 +258,8 @@ def test_bad_query_names_the_field(hall, query, field):
 
 def test_bad_path_is_4xx(hall):
     assert hall.api("POST", "/api/v1/windows/99999999999999999999/call-next", token="clerk").status_code == 422
-    assert hall.api("POST", "/api/v1/windows/77/call-next", token="clerk").status_code == 404
+    assert hall.api("POST", "/api/v1/windows/77/call-next", token="sup").status_code == 404
+    assert hall.api("POST", "/api/v1/windows/77/call-next", token="clerk").status_code == 403  # not their window
     assert hall.api("GET", "/api/v1/tickets/not-an-id", token=None).status_code == 422
     assert hall.api("GET", "/api/v1/tickets/" + "f" * 32, token=None).status_code == 404
 
@@ -309,21 +310,21 @@ def test_window_flow(hall):
 
 def test_window_errors_name_the_field(hall):
     reset_window(hall, 4)
-    r = hall.api("POST", "/api/v1/windows/4/finish", token="clerk")
+    r = hall.api("POST", "/api/v1/windows/4/finish", token="sup")
     assert r.status_code == 409 and r.json()["error"] == "no_current_ticket"
-    r = hall.api("POST", "/api/v1/windows/4/call", token="clerk", json={"number": "a1"})
+    r = hall.api("POST", "/api/v1/windows/4/call", token="sup", json={"number": "a1"})
     assert r.status_code == 422 and r.json()["field"] == "number"
-    r = hall.api("POST", "/api/v1/windows/4/call", token="clerk", json={"number": "Z999"})
+    r = hall.api("POST", "/api/v1/windows/4/call", token="sup", json={"number": "Z999"})
     assert r.status_code == 404
     issue(hall, "spare")
-    hall.api("POST", "/api/v1/windows/4/call-next", token="clerk")
-    r = hall.api("POST", "/api/v1/windows/4/transfer", token="clerk", json={})
+    hall.api("POST", "/api/v1/windows/4/call-next", token="sup")
+    r = hall.api("POST", "/api/v1/windows/4/transfer", token="sup", json={})
     assert r.status_code == 422
-    r = hall.api("POST", "/api/v1/windows/4/transfer", token="clerk", json={"window": 4})
+    r = hall.api("POST", "/api/v1/windows/4/transfer", token="sup", json={"window": 4})
     assert r.status_code == 422
-    r = hall.api("POST", "/api/v1/windows/4/transfer", token="clerk", json={"service": "ghost"})
+    r = hall.api("POST", "/api/v1/windows/4/transfer", token="sup", json={"service": "ghost"})
     assert r.status_code == 422 and r.json()["field"] == "service"
-    hall.api("POST", "/api/v1/windows/4/finish", token="clerk")
+    hall.api("POST", "/api/v1/windows/4/finish", token="sup")
 
 
 def test_two_windows_never_call_the_same_ticket(hall):
@@ -344,7 +345,7 @@ def test_two_windows_never_call_the_same_ticket(hall):
             if t:
                 called.append(t["number"])
 
-    threads = [threading.Thread(target=window, args=(1, "clerk")), threading.Thread(target=window, args=(3, "clerk2"))]
+    threads = [threading.Thread(target=window, args=(1, "clerk")), threading.Thread(target=window, args=(3, "sup"))]
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert sorted(called) == sorted(issued), (called, issued)  # each exactly once
@@ -380,13 +381,13 @@ def test_event_stream_carries_calls(hall):
         readers.append(t)
     time.sleep(0.3)
     ticket = issue(hall, "spare")
-    hall.api("POST", "/api/v1/windows/4/call-next", token="clerk")
+    hall.api("POST", "/api/v1/windows/4/call-next", token="sup")
     deadline = time.time() + 10
     while time.time() < deadline and not (any(k == "ticket_called" for k, _ in private)
                                           and any(k == "ticket_called" for k, _ in public)):
         time.sleep(0.05)
     stop.set()
-    hall.api("POST", "/api/v1/windows/4/finish", token="clerk")  # one more event lets the readers see `stop`
+    hall.api("POST", "/api/v1/windows/4/finish", token="sup")  # one more event lets the readers see `stop`
     calls = [d for k, d in private if k == "ticket_called"]
     assert calls and calls[-1]["ticket"]["number"] == ticket["number"] and calls[-1]["window"] == 4
     assert calls[-1]["ticket"]["id"] == ticket["id"]
@@ -399,12 +400,12 @@ def test_event_stream_carries_calls(hall):
 def test_display_snapshot(hall):
     reset_window(hall, 4)
     t = issue(hall, "spare")
-    hall.api("POST", "/api/v1/windows/4/call-next", token="clerk")
+    hall.api("POST", "/api/v1/windows/4/call-next", token="sup")
     d = hall.api("GET", "/api/v1/display", token=None).json()
     slot = d["windows"][d["window_numbers"].index(4)]
     assert slot["number"] == t["number"] and d["recent"][0]["number"] == t["number"]
     assert len(d["recent"]) <= 5
-    hall.api("POST", "/api/v1/windows/4/finish", token="clerk")
+    hall.api("POST", "/api/v1/windows/4/finish", token="sup")
 
 
 # ------------------------------------------------------------ admin edits
@@ -448,14 +449,14 @@ def test_admin_cli_change_reaches_the_running_server(hall):
 def test_stats_and_csv(hall):
     reset_window(hall, 4)
     issue(hall, "spare")
-    hall.api("POST", "/api/v1/windows/4/call-next", token="clerk2")
-    hall.api("POST", "/api/v1/windows/4/start", token="clerk2")
-    hall.api("POST", "/api/v1/windows/4/finish", token="clerk2")
+    hall.api("POST", "/api/v1/windows/4/call-next", token="sup")
+    hall.api("POST", "/api/v1/windows/4/start", token="sup")
+    hall.api("POST", "/api/v1/windows/4/finish", token="sup")
     s = hall.api("GET", "/api/v1/stats", token="sup").json()
     spare = next(r for r in s["by_service"] if r["key"] == "spare")
     assert spare["tickets"] >= 1 and spare["served"] >= 1 and spare["mean_wait_s"] is not None
     assert spare["p90_wait_s"] >= 0 and spare["mean_service_s"] is not None
-    assert any(r["key"] == "clerk2" and r["served"] >= 1 for r in s["by_staff"])
+    assert any(r["key"] == "sup" and r["served"] >= 1 for r in s["by_staff"])
     assert any(r["key"] == "4" and r["served"] >= 1 for r in s["by_window"])
     csv = hall.api("GET", "/api/v1/stats.csv", token="sup")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
@@ -473,11 +474,11 @@ def test_cookie_writes_need_the_csrf_token(hall):
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     me = browser.get(hall.url + "/api/v1/auth/me").json()
-    r = browser.post(hall.url + "/api/v1/windows/4/pause")
+    r = browser.post(hall.url + "/api/v1/windows/1/pause")
     assert r.status_code == 403 and r.json()["field"] == "X-CSRF-Token"
-    r = browser.post(hall.url + "/api/v1/windows/4/pause", headers={"X-CSRF-Token": "guess"})
+    r = browser.post(hall.url + "/api/v1/windows/1/pause", headers={"X-CSRF-Token": "guess"})
     assert r.status_code == 403
-    r = browser.post(hall.url + "/api/v1/windows/4/resume", headers={"X-CSRF-Token": me["csrf"]})
+    r = browser.post(hall.url + "/api/v1/windows/1/resume", headers={"X-CSRF-Token": me["csrf"]})
     assert r.status_code == 200
     # a form post from another site cannot carry a JSON body either
     r = browser.post(hall.url + "/api/v1/tickets", data="service=labor",

@@ -20,7 +20,7 @@ def test_admin_commands(tmp_path):
     assert ok.returncode == 0, ok.stderr
     for args, stdin, words in [
         (["add-user", "boss", "--role", "admin", "--password-stdin"], "another password\n", "already exists"),
-        (["add-user", "w1", "--role", "window", "--password-stdin"], "short\n", "at least 8"),
+        (["add-user", "w1", "--role", "window", "--password-stdin"], "short\n", "at least 10"),
         (["add-user", "bad name!", "--role", "window", "--password-stdin"], "long enough pw\n", "name"),
         (["add-service", "--code", "X", "--name", "n", "--prefix", "Q"], "", "--code"),
         (["add-service", "--code", "x", "--name", "n", "--prefix", "q"], "", "--prefix"),

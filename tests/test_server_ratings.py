@@ -20,7 +20,8 @@ import pytest
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_server_support import BACKENDS, PASSWORD, ROOT, TEST_HALL, db_url_for, start_server  # noqa: E402
+from test_server_support import (BACKENDS, PASSWORD, ROOT, TEST_HALL, db_url_for, enroll_terminal,  # noqa: E402
+                                 start_server)
 
 TZ = ZoneInfo("Asia/Shanghai")
 REASONS = """
@@ -52,6 +53,8 @@ def hall(request, tmp_path_factory):
     h = start_server(db_url, tmp, RATING_HALL)
     request.addfinalizer(drop)
     request.addfinalizer(h.stop)
+    for window in (1, 2, 3, 4):  # each window's evaluator: its token rates that window only
+        enroll_terminal(h, f"eval{window}", "evaluator", window)
     return h
 
 
@@ -63,21 +66,40 @@ def key() -> str:
     return uuid.uuid4().hex
 
 
-def rate(hall, token="terminal", **body):
+def ticket_window(hall, ticket_id) -> int | None:
+    engine = hall.db()
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT window FROM tickets WHERE id = :id"), {"id": ticket_id}).scalar()
+    finally:
+        engine.dispose()
+
+
+def rate(hall, token="evaluator", **body):
+    """Rate as the evaluator of the rated window (the body's, else the ticket's), unless ``token`` says who."""
     body.setdefault("key", key())
+    if token == "evaluator":
+        window = body.get("window") if isinstance(body.get("window"), int) else None
+        if window is None and isinstance(body.get("ticket"), str):
+            window = ticket_window(hall, body["ticket"])
+        token = f"eval{window if window in (1, 2, 3, 4) else 1}"
     return hall.api("POST", "/api/v1/ratings", token=token, json=body)
 
 
-def finished_ticket(hall, window=1, service="labor"):
-    """Issue a ticket, have the clerk call and finish it at ``window``; returns the ticket."""
-    hall.api("POST", f"/api/v1/windows/{window}/finish", token="clerk")  # whatever was open there
+CLERK = {1: "clerk", 2: "clerk2", 3: "sup", 4: "sup"}  # who works each window (window staff: their own only)
+
+
+def finished_ticket(hall, window=1, service="labor", who=None):
+    """Issue a ticket, have the window's clerk call and finish it at ``window``; returns the ticket."""
+    who = who or CLERK[window]
+    hall.api("POST", f"/api/v1/windows/{window}/finish", token=who)  # whatever was open there
     t = hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": service}).json()
     for _ in range(50):  # call until this ticket comes up (earlier tests may have left waiting ones)
-        r = hall.api("POST", f"/api/v1/windows/{window}/call-next", token="clerk")
+        r = hall.api("POST", f"/api/v1/windows/{window}/call-next", token=who)
         assert r.status_code == 200, r.text
         if r.json()["ticket"]["id"] == t["id"]:
             break
-    assert hall.api("POST", f"/api/v1/windows/{window}/finish", token="clerk").status_code == 200
+    assert hall.api("POST", f"/api/v1/windows/{window}/finish", token=who).status_code == 200
     return t
 
 
@@ -201,7 +223,7 @@ def test_validation_errors_name_the_field(hall, body, status, field):
 @pytest.mark.parametrize("raw", [b"{junk", b"", b"[1, 2]", b'"level"', b"null", "{\"level\": 5\x00}".encode()])
 def test_junk_bodies_are_4xx(hall, raw):
     before = rating_rows(hall)
-    r = hall.api("POST", "/api/v1/ratings", token="terminal", data=raw, headers={"Content-Type": "application/json"})
+    r = hall.api("POST", "/api/v1/ratings", token="eval1", data=raw, headers={"Content-Type": "application/json"})
     assert 400 <= r.status_code < 500, r.text
     assert r.json()["field"] == "body"
     assert rating_rows(hall) == before
@@ -327,7 +349,11 @@ def test_statistics_arithmetic(hall):
 
 
 def test_statistics_by_staff_and_service(hall):
-    t = finished_ticket(hall, window=3, service="medical")
+    hall.api("PATCH", "/api/v1/users/clerk", token="sup", json={"window": 3})  # 王芳 moves to window 3 today
+    try:
+        t = finished_ticket(hall, window=3, service="medical", who="clerk")
+    finally:
+        hall.api("PATCH", "/api/v1/users/clerk", token="sup", json={"window": 1})
     assert rate(hall, ticket=t["id"], level=2, reasons=["slow"]).status_code == 201
     today = datetime.now(TZ).date().isoformat()
     s = hall.api("GET", f"/api/v1/stats/ratings?from={today}&to={today}&staff=clerk&service=medical",
@@ -484,6 +510,8 @@ def test_supervisor_pages(tmp_path):
     from test_server_browser import ARGS
 
     h = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path, RATING_HALL)
+    for window in (1, 2):
+        enroll_terminal(h, f"eval{window}", "evaluator", window)
     try:
         _seed(h)
         OUT.mkdir(parents=True, exist_ok=True)

@@ -228,8 +228,11 @@ def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool
 
         engine = open_engine(db_url)
         hall_store.prepare(engine)
-        for name, role in (("boss", "admin"), ("sup", "supervisor"), ("clerk", "window"), ("clerk2", "window")):
-            accounts.add_user(engine, name, role, PASSWORD, display_name={"clerk": "王芳"}.get(name, name))
+        # window staff act on their own window only: clerk sits at window 1, clerk2 at window 2
+        for name, role, window in (("boss", "admin", None), ("sup", "supervisor", None), ("clerk", "window", 1),
+                                   ("clerk2", "window", 2)):
+            accounts.add_user(engine, name, role, PASSWORD, display_name={"clerk": "王芳"}.get(name, name),
+                              window=window)
         engine.dispose()
     port = free_port()
     log = tmp / f"server-{port}.log"
@@ -257,6 +260,18 @@ def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool
         assert r.status_code == 201, r.text
         hall.tokens["terminal"] = r.json()["token"]
     return hall
+
+
+def enroll_terminal(hall: Hall, name: str, mode: str = "dispenser", window: int | None = None) -> str:
+    """A new terminal's token: a supervisor's code made for ``mode`` (and ``window``), spent by the terminal."""
+    body = {"name": name, "mode": mode, **({"window": window} if window else {})}
+    r = hall.api("POST", "/api/v1/terminals/enrollment-codes", token="sup", json=body)
+    assert r.status_code == 201, r.text
+    r = hall.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": r.json()["code"], "name": name})
+    assert r.status_code == 201, r.text
+    assert r.json()["mode"] == mode and r.json()["window"] == window
+    hall.tokens[name] = r.json()["token"]
+    return hall.tokens[name]
 
 
 def server_fixture(request, tmp_path_factory) -> Hall:

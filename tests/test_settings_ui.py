@@ -23,7 +23,7 @@ def staff_ui(tmp_path, terminal_factory, harness_factory):
 
         ensure_terminal_file(path)
         apply_settings(path, {"terminal.data_dir": str(term.config.data_dir),
-                              "security.pin_hash": hash_pin("2468")}, log_dir=tmp_path / "logs")
+                              "security.pin_hash": hash_pin("480317")}, log_dir=tmp_path / "logs")
         fresh = load_terminal(path)
         term.config.source = path
         term.config.pin_hash = fresh.pin_hash
@@ -60,7 +60,7 @@ def test_pin_then_settings_save_writes_file_and_applies(staff_ui, tmp_path):
     h = staff_ui()
     h.sm.current = "pin"
     h.pump()
-    enter_pin(h, "2468")
+    enter_pin(h, "480317")
     assert h.wait(lambda: h.sm.current == "settings", timeout=5)
     screen = h.sm.get_screen("settings")
     h.screenshot(tmp_path / "settings.png")
@@ -90,7 +90,7 @@ def test_five_wrong_pins_lock_the_pad(staff_ui):
         enter_pin(h, "1111")
         assert h.wait(lambda: pad.message.text and pad.message.text != "正在核验…", timeout=5)
     assert "锁定" in pad.message.text or "分钟" in pad.message.text, pad.message.text
-    enter_pin(h, "2468")  # even the right PIN is refused while locked
+    enter_pin(h, "480317")  # even the right PIN is refused while locked
     assert h.wait(lambda: pad.message.text != "正在核验…", timeout=5)
     h.pump()
     assert h.sm.current == "pin"
@@ -135,7 +135,7 @@ def test_enroll_from_the_settings_screen(staff_ui, tmp_path, monkeypatch):
         h = staff_ui()
         h.sm.current = "pin"
         h.pump()
-        enter_pin(h, "2468")
+        enter_pin(h, "480317")
         assert h.wait(lambda: h.sm.current == "settings", timeout=5)
         screen = h.sm.get_screen("settings")
         h.pump(5)  # the form is built as the screen opens; let it lay out before touching it

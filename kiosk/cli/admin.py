@@ -37,6 +37,9 @@ def register(sub) -> None:
 
     c = command("enrollment-code", "print a one-time terminal enrollment code, valid 24 hours", _enrollment_code)
     c.add_argument("--name", default=None, metavar="TERMINAL", help="only a terminal of this name may use it")
+    c.add_argument("--mode", default=None, choices=("dispenser", "evaluator", "inquiry", "combined"),
+                   help="only a terminal of this mode may use it (its token can do only what that mode does)")
+    c.add_argument("--window", type=int, default=None, metavar="N", help="an evaluator's window")
 
     c = command("add-service", "add a service (open at all times and uncapped unless told)", _add_service)
     c.add_argument("--code", required=True, help="lowercase code, e.g. pension")
@@ -132,8 +135,13 @@ def _add_user(args) -> int:
 def _enrollment_code(args) -> int:
     from server import accounts
 
+    from kiosk.cli import CliError
+
     engine = _db(args)
-    code, expires = accounts.enrollment_code(engine, args.name)
+    try:
+        code, expires = accounts.enrollment_code(engine, args.name, args.mode, args.window)
+    except accounts.AccountError as exc:
+        raise CliError(f"--{exc.field}: {exc}") from None
     until = datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
     print(code)
     print(f"one-time code{' for ' + args.name if args.name else ''}, valid until {until}", file=sys.stderr)

@@ -22,8 +22,8 @@ def register(sub) -> None:
     actions = p.add_subparsers(dest="action", required=True)  # usage lists the actions
 
     set_pin = actions.add_parser(
-        "set-pin", help="set the PIN that opens the touch-screen settings (reads 4-8 digits from stdin)",
-        description="Read a 4-8 digit PIN from stdin (one line) and store its hash in the terminal "
+        "set-pin", help="set the PIN that opens the touch-screen settings (reads 6 digits from stdin: no runs or repeats)",
+        description="Read a 6-digit PIN (no runs or repeats) from stdin (one line) and store its hash in the terminal "
                     "file; the file is created from the shipped defaults when missing. "
                     "Also clears a PIN-pad lockout.")
     _config_option(set_pin)
@@ -90,7 +90,7 @@ def _load(path: Path):
 
 def _read_pin() -> str:
     if sys.stdin.isatty():  # a person at a shell: no echo, and type it twice
-        first = getpass.getpass("new settings PIN (4-8 digits) / 新管理密码: ")
+        first = getpass.getpass("new settings PIN (6 digits) / 新管理密码: ")
         again = getpass.getpass("again / 再输一次: ")
         if first != again:
             from kiosk.cli import CliError
@@ -104,14 +104,15 @@ def set_pin_action(args) -> int:
     from kiosk.cli import CliError
     from kiosk.config import ConfigInvalid
     from kiosk.config_write import apply_settings, ensure_terminal_file
-    from kiosk.pin import PinGuard, hash_pin, valid_pin_format
+    from kiosk.pin import PinGuard, hash_pin, pin_problem
 
     pin = _read_pin()
     if not pin:
-        raise CliError("no PIN on stdin: pipe in one line of 4-8 digits, e.g. "
-                       "`echo 2468 | kiosk terminal set-pin` / 请输入4-8位数字密码")
-    if not valid_pin_format(pin):
-        raise CliError("the PIN must be 4 to 8 digits (0-9); nothing changed / 密码须为4-8位数字")
+        raise CliError("no PIN on stdin: pipe in one line of 6 digits, e.g. "
+                       "`echo 480317 | kiosk terminal set-pin` / 请输入6位数字密码")
+    problem = pin_problem(pin)
+    if problem:
+        raise CliError(f"{problem}; nothing changed")
     path = terminal_file(args)
     created = not path.exists()
     try:

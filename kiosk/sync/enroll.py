@@ -45,8 +45,10 @@ def enroll(server_url: str, code: str, config: TerminalConfig, path: Path | None
         raise EnrollError("no enrollment code / 请输入注册码")
     client = ServerClient(url, "", timeout_s)
     try:
-        body = parse_json(client.request("POST", "/api/v1/terminals/enroll",
-                                         json_body={"code": code, "name": config.name}))
+        request = {"code": code, "name": config.name, "mode": config.mode}
+        if config.mode == "evaluator" and config.window:
+            request["window"] = config.window  # its token then rates for this window only
+        body = parse_json(client.request("POST", "/api/v1/terminals/enroll", json_body=request))
         token, terminal_id = str(body["token"]), str(body["terminal_id"])
     except Refused as exc:
         raise EnrollError(f"the server refused the code: {exc.message or exc} / 注册码无效或已使用") from None

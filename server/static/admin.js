@@ -187,11 +187,14 @@
   }
   $("code-form").onsubmit = async (e) => {
     e.preventDefault();
-    const name = e.target.name.value.trim();
+    const name = e.target.name.value.trim(), mode = e.target.mode.value, win = Number(e.target.window.value);
+    const body = { mode };
+    if (name) body.name = name;
+    if (mode === "evaluator" && win) body.window = win;
     try {
-      const c = await api("POST", "/terminals/enrollment-codes", name ? { name } : {});
+      const c = await api("POST", "/terminals/enrollment-codes", body);
       fill($("code-out"), [h("span", { class: "code-box" }, c.code), " ",
-        h("span", { class: "hint" }, `有效至 ${new Date(c.expires_at * 1000).toLocaleString("zh-CN")}${c.name ? "，仅限 " + c.name : ""}`)]);
+        h("span", { class: "hint" }, `有效至 ${new Date(c.expires_at * 1000).toLocaleString("zh-CN")}${c.name ? "，仅限 " + c.name : ""}${c.window ? "，评价 " + c.window + " 号窗口" : ""}`)]);
     } catch (err) { toast(err.message, true); }
   };
 

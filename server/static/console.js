@@ -8,11 +8,14 @@
   if (who.role !== "window") $("admin-link").hidden = false;
   $("logout").onclick = Hall.logout;
 
-  let windows = [], services = [], current = null, paused = false, busy = false;
+  let windows = [], allWindows = [], services = [], current = null, paused = false, busy = false;
   const stateNames = { called: "已叫号", serving: "办理中" };
 
   async function loadHall() {
     [windows, services] = await Promise.all([api("GET", "/windows"), api("GET", "/services")]);
+    // window staff act on their own window only (the server refuses the others); supervisors pick any
+    allWindows = windows;
+    if (who.role === "window") windows = windows.filter(w => w.number === who.window);
     const saved = Number(localStorage.getItem("kiosk.window")) || who.window;
     const chosen = windows.some(w => w.number === saved) ? saved : (windows[0] && windows[0].number);
     fill($("window"), windows.map(w => h("option", { value: w.number, selected: w.number === chosen }, `${w.number} 号 ${w.name}`)));
@@ -96,7 +99,7 @@
     const here = windowNumber();
     fill($("to-services"), services.filter(s => !current || s.code !== current.service).map(s =>
       h("button", { type: "button", onclick: () => { dialog.close(); act("transfer", { service: s.code }, v => toast(`${v.ticket.number} 已转到 ${s.name}`)); } }, s.name)));
-    fill($("to-windows"), windows.filter(w => w.number !== here).map(w =>
+    fill($("to-windows"), allWindows.filter(w => w.number !== here).map(w =>
       h("button", { type: "button", onclick: () => { dialog.close(); act("transfer", { window: w.number }, v => toast(`${v.ticket.number} 已转到 ${w.number} 号窗口`)); } }, `${w.number} 号 ${w.name}`)));
     dialog.showModal();
   };

@@ -1,0 +1,36 @@
+"use strict";
+// 操作记录: the audit trail (who, what, when, from where), with a CSV export of the same filter.
+(async () => {
+  const { api, h, fill, toast } = Hall;
+  const $ = (id) => document.getElementById(id);
+  const who = await Hall.me(["supervisor", "admin"]);
+  $("who").textContent = (who.display_name || who.name) + " · " + (who.role === "admin" ? "管理员" : "主管");
+  $("logout").onclick = Hall.logout;
+  const outcomes = { ok: "完成", refused: "未执行", denied: "无权限" };
+  const form = $("filter");
+  const today = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  form.from.value = form.to.value = today;
+  const when = (ts) => new Date(ts * 1000).toLocaleString("zh-CN", { hour12: false });
+  const detail = (d) => Object.entries(d).filter(([, v]) => v !== null && v !== "" && v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(" ");
+
+  function query() {
+    const q = new URLSearchParams({ from: form.from.value, to: form.to.value });
+    if (form.actor.value.trim()) q.set("actor", form.actor.value.trim());
+    if (form.action.value) q.set("action", form.action.value);
+    return q.toString();
+  }
+  async function load() {
+    const q = query();
+    $("csv").href = "/api/v1/audit.csv?" + q;
+    const rows = await api("GET", "/audit?" + q);
+    fill($("entries"), rows.length ? h("table", null,
+      h("thead", null, h("tr", null, ["时间", "人员", "操作", "对象", "结果", "地址", "详情"].map(t => h("th", null, t)))),
+      h("tbody", null, rows.map(r => h("tr", null,
+        h("td", null, when(r.at)), h("td", null, `${r.actor} (${r.role})`), h("td", null, r.action),
+        h("td", null, r.target), h("td", { class: r.outcome === "ok" ? "" : "bad" }, outcomes[r.outcome] || r.outcome),
+        h("td", null, r.address), h("td", { class: "hint" }, detail(r.detail)))))) : h("p", { class: "hint" }, "没有记录"));
+  }
+  form.onsubmit = (e) => { e.preventDefault(); load().catch(err => toast(err.message, true)); };
+  await load().catch(err => toast(err.message, true));
+})();
