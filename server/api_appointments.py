@@ -27,6 +27,7 @@ from kiosk.storage.db import reader
 from .accounts import Principal
 from .appointment_models import (AppointmentIn, AppointmentOut, ImportOut, MoveIn, SettingsIO, SlotOut,
                                  StatsRow)
+from .audit import Act, audited
 from .auth import STAFF, SUPERVISORS, requires
 from .errors import ApiError
 
@@ -82,7 +83,9 @@ def get_settings(request: Request, principal: Principal = Depends(staff)) -> Set
 
 @router.put("/settings", response_model=SettingsIO, summary="Change the appointment settings (supervisors)",
             responses={422: {"description": "a value out of range or an unknown service, named in `field`"}})
-def put_settings(body: SettingsIO, request: Request, principal: Principal = Depends(supervisor)) -> SettingsIO:
+def put_settings(body: SettingsIO, request: Request,
+                 act: Act = audited("appointment.settings", *SUPERVISORS)) -> SettingsIO:
+    act.note("appointment settings", **body.model_dump())
     hall = request.app.state.runtime.queue().hall
     with refusals():
         saved = store(request).save_settings(AppointmentSettings.from_dict(body.model_dump()), hall)
@@ -113,7 +116,8 @@ def list_appointments(request: Request, day: str | None = Query(None, descriptio
              responses={409: {"description": "the slot is full, or this ID number already has a booking"},
                         422: {"description": "unknown service, a day without slots, a slot not offered, a bad "
                                              "phone or ID number; `field` names it"}})
-def create(body: AppointmentIn, request: Request, principal: Principal = Depends(staff)) -> AppointmentOut:
+def create(body: AppointmentIn, request: Request, act: Act = audited("appointment.add", *STAFF)) -> AppointmentOut:
+    principal = act.principal
     rs = store(request)
     hall = request.app.state.runtime.queue().hall
     settings = rs.settings()
@@ -150,7 +154,8 @@ def stats(request: Request, date_from: str | None = Query(None, alias="from"),
              responses={422: {"description": "bad rows, each named by line in `errors`"},
                         413: {"description": "larger than 2 MB"}})
 async def import_csv(request: Request, day: str | None = Query(None, description="YYYY-MM-DD"),
-                     principal: Principal = Depends(staff)) -> ImportOut:
+                     act: Act = audited("appointment.import", *STAFF)) -> ImportOut:
+    principal = act.principal
     data = await request.body()
     if len(data) > MAX_BYTES:
         raise ApiError(413, "body", "the file is larger than 2 MB", "too_large")
@@ -183,7 +188,10 @@ def get_one(appointment_id: str, request: Request, principal: Principal = Depend
               summary="Move a booking to another slot, day or service (a new day gets a new code)",
               responses={404: {"description": "unknown appointment"},
                          409: {"description": "the new slot is full, or the booking is cancelled or checked in"}})
-def move(appointment_id: str, body: MoveIn, request: Request, principal: Principal = Depends(staff)) -> AppointmentOut:
+def move(appointment_id: str, body: MoveIn, request: Request,
+         act: Act = audited("appointment.move", *STAFF)) -> AppointmentOut:
+    principal = act.principal
+    act.note(f"appointment {appointment_id}", **body.model_dump())
     hall = request.app.state.runtime.queue().hall
     with refusals():
         return _out(request, store(request).move(appointment_id, hall, body.day, body.slot, body.service,
@@ -192,6 +200,8 @@ def move(appointment_id: str, body: MoveIn, request: Request, principal: Princip
 
 @router.post("/{appointment_id}/cancel", response_model=AppointmentOut, summary="Cancel a booking (frees its place)",
              responses={404: {"description": "unknown appointment"}, 409: {"description": "already checked in"}})
-def cancel(appointment_id: str, request: Request, principal: Principal = Depends(staff)) -> AppointmentOut:
+def cancel(appointment_id: str, request: Request,
+           act: Act = audited("appointment.cancel", *STAFF)) -> AppointmentOut:
+    act.note(f"appointment {appointment_id}")
     with refusals():
         return _out(request, store(request).cancel(appointment_id))

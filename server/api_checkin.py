@@ -21,6 +21,7 @@ from kiosk.storage.db import reader
 from .accounts import Principal
 from .api_appointments import refusals, store
 from .appointment_models import CheckinIn, CheckinOut, OfflineCheckinIn, SettingsIO, TodayItem, TodayOut
+from .audit import Act, audited
 from .auth import STAFF, TERMINAL, requires
 from .errors import ApiError
 
@@ -53,7 +54,9 @@ def today(request: Request, principal: Principal = Depends(requires(*TERMINAL)))
                         409: {"description": "cancelled, already checked in, too early (`error` too_early), or "
                                              "the service cannot issue now; `message` is for the visitor"},
                         422: {"description": "neither or both of code and person_key"}})
-def checkin(body: CheckinIn, request: Request, principal: Principal = Depends(desk)) -> JSONResponse:
+def checkin(body: CheckinIn, request: Request,
+            act: Act = audited("appointment.checkin", *TERMINAL, *STAFF)) -> JSONResponse:
+    principal = act.principal
     if (body.code is None) == (body.person_key is None):
         raise ApiError(422, "code", "give exactly one of code and person_key", "invalid_input")
     rt = request.app.state.runtime
