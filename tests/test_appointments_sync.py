@@ -77,7 +77,7 @@ def test_online_then_offline_check_in_applied_once(server, tmp_path):
         assert row["status"] == "checked_in" and row["ticket_number"] == off_number
         numbers = [t["number"] for t in server.tickets(day)]
         assert sorted(numbers) == sorted(["E001", off_number, walk_in["number"]])
-        order = [server.hall.api("POST", "/api/v1/windows/5/call-next", token="clerk").json()["ticket"]["number"]
+        order = [server.hall.api("POST", "/api/v1/windows/5/call-next", token="sup").json()["ticket"]["number"]
                  for _ in range(3)]
         assert order == ["E001", off_number, walk_in["number"]]  # both appointments before the walk-in
         again = server.hall.api("POST", BASE + "/checkins", token="terminal", json={
