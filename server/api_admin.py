@@ -108,7 +108,8 @@ def get_hall(request: Request, principal=Depends(supervisor)) -> dict:
 
 @router.put("/hall/public-url", tags=["hall"],
             summary="Where phones reach this server: tickets' and notice slips' QR codes point here (synced to terminals)")
-def put_public_url(body: HallAddressIn, request: Request, principal=Depends(supervisor)) -> dict:
+def put_public_url(body: HallAddressIn, request: Request, act: Act = audited("hall.public_url", *SUPERVISORS)) -> dict:
+    act.note("hall", public_url=body.public_url)
     rt = request.app.state.runtime
     try:
         hall = hall_store.set_public_url(rt.db, rt.code, body.public_url)
