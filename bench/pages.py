@@ -27,13 +27,14 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from kiosk import paths
-    from tests.page_weight import ARGS, CHROMIUM, cjk_system_fonts, measure_all, no_cjk_fontconfig
+    from tests.page_weight import ARGS, CHROMIUM, cjk_system_fonts, measure_all, no_cjk_fontconfig, warm_fonts
     from tests.test_server_support import PASSWORD, start_server
 
     folder = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     hall = start_server(f"sqlite:///{folder / 'server.db'}", folder)
     try:
         token = hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "labor"}).json()["token"]
+        warm_fonts(hall.url)  # a first visit after the slices were cut (once per content, then cached)
         with sync_playwright() as p:
             env = no_cjk_fontconfig(folder / "fontconfig")  # Chinese only from the served font
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True, env=env)

@@ -120,10 +120,10 @@ def guide_page(guide_id: str, request: Request) -> HTMLResponse:
 async def font_css(request: Request) -> Response:
     rt = request.app.state.runtime
     await run_in_threadpool(rt.refresh_webfont)
-    built = await run_in_threadpool(rt.webfont.current)
-    if built is None:
-        return Response("/* no web font: the pages use the visitor's own fonts */\n", media_type="text/css",
-                        headers={"Cache-Control": "no-cache"})
+    built = await run_in_threadpool(rt.webfont.current, 2.0)
+    if built is None:  # the first cut is still under way (about 30 s once per content): never hold a page up
+        return Response("/* the font is being prepared: the pages use the visitor's own fonts meanwhile */\n",
+                        media_type="text/css", headers={"Cache-Control": "no-store"})
     tag = f'"{built.etag}"'
     headers = {"ETag": tag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:

@@ -144,6 +144,28 @@ def build_slice(s: Slice, folder: Path, font_path: Path = paths.FONT_PATH) -> Pa
     return target
 
 
+def _low_priority() -> None:
+    try:
+        os.nice(10)  # cutting fonts must not slow down issuing tickets
+    except OSError:
+        pass
+
+
+def _cut_missing(parts: list[Slice], folder: Path) -> None:
+    """Cut slices in a child process at low priority: the server's threads keep the GIL and the CPU."""
+    if not parts:
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_low_priority) as pool:
+            for future in [pool.submit(build_slice, p, folder) for p in parts]:
+                future.result()
+    except Exception as exc:  # no child process possible here: cut them in this thread instead
+        log.warning("web font: cutting in a child process failed (%s); cutting in the server", exc)
+
+
 @dataclass(frozen=True)
 class Built:
     key: tuple
@@ -187,6 +209,7 @@ class WebFonts:
         try:
             hall, texts = content()
             parts = slices(hall, texts)
+            _cut_missing([p for p in parts if not (self.folder / p.filename).exists()], self.folder)
             files = {s.filename: build_slice(s, self.folder) for s in parts}
             css = _css(parts).encode()
             built = Built(key, css, gzip.compress(css, 9), hashlib.sha256(css).hexdigest()[:16], files)

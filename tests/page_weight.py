@@ -147,3 +147,17 @@ def no_cjk_fontconfig(folder) -> dict:
                     f"<selectfont><rejectfont>{rejects}</rejectfont></selectfont>\n"
                     f"<cachedir>{folder / 'cache'}</cachedir>\n</fontconfig>\n", encoding="utf-8")
     return dict(os.environ, FONTCONFIG_FILE=str(conf))
+
+
+def warm_fonts(base: str, timeout_s: float = 240.0) -> None:
+    """Wait until the server has cut its font slices (once per content and machine, then cached)."""
+    import time
+
+    import requests
+
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if "@font-face" in requests.get(base + "/fonts/hall.css", timeout=30).text:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{base}: no font slices after {timeout_s:.0f} s")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from page_weight import ARGS, CHROMIUM, have_chromium, measure_all, no_cjk_fontconfig, staff_pages  # noqa: E402
+from page_weight import (ARGS, CHROMIUM, have_chromium, measure_all, no_cjk_fontconfig, staff_pages,  # noqa: E402
+                         warm_fonts)
 from test_server_support import PASSWORD, ROOT, start_server  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -31,7 +32,7 @@ def loads(tmp_path_factory):
         r = hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "labor"})
         assert r.status_code == 201, r.text
         token = r.json()["token"]
-        hall.http.get(hall.url + "/fonts/hall.css", timeout=180)  # cut once per content, then cached
+        warm_fonts(hall.url)  # cut once per content and machine, then cached
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True,
                                         env=no_cjk_fontconfig(tmp / "fontconfig"))

@@ -40,7 +40,9 @@ def browser():
 def hall(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     h = start_server(f"sqlite:///{tmp / 'server.db'}", tmp)
-    h.http.get(h.url + "/fonts/hall.css", timeout=180)  # the font slices are cut once per content (cached)
+    from page_weight import warm_fonts
+
+    warm_fonts(h.url)  # the font slices are cut once per content and machine (then cached)
     yield h
     h.stop()
 
