@@ -98,6 +98,7 @@ class Terminal:
         self.clock = clock
         self.warnings: list[str] = []  # for staff: paper near end and the like
         self.idcard_reader = None  # an IdCardReader when the dispenser has one ([idcard] port)
+        self.idcard_state = "ok"  # the reader's last state (ok, unplugged, no_answer, ...), for the heartbeat
         self.crash_loop = False  # set by the App's crash handler; reported in the health
         self._last_status = PrinterStatus.READY
         self._print_lock = threading.Lock()  # one job on the wire at a time
@@ -166,6 +167,8 @@ class Terminal:
         except Exception as exc:
             log.warning("crash record unreadable: %s", exc)
         h["crash_loop"] = bool(h.get("crash_loop")) or self.crash_loop
+        if self.idcard_reader is not None:
+            h["idcard"] = self.idcard_state
         return h
 
     @property

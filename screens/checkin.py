@@ -222,12 +222,12 @@ class CardWatcher:
             self._tell_visitor("读卡失败，请把身份证平放在读卡区不要移动，再试一次")
             return
         if self.state != exc.code:
-            self.state = exc.code
+            self.state = self.app.terminal.idcard_state = exc.code
             self.app.terminal._warn(f"身份证读卡器故障 / ID card reader: {exc}")
 
     def _fine(self) -> None:
         if self.state != "ok":
-            self.state = "ok"
+            self.state = self.app.terminal.idcard_state = "ok"
             log.info("ID card reader answers again")
 
     def _swiped(self, card) -> None:

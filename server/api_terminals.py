@@ -31,7 +31,8 @@ def enroll(body: EnrollIn, request: Request) -> EnrollOut:
 def heartbeat(body: HeartbeatIn, request: Request, principal=Depends(requires(*TERMINAL))) -> HeartbeatOut:
     rt = request.app.state.runtime
     health = body.model_dump()
-    extra = {k: health.pop(k) for k in ("crash_loop", "crashes_10min", "last_error", "last_crash_at", "online")}
+    extra = {k: health.pop(k) for k in ("crash_loop", "crashes_10min", "last_error", "last_crash_at", "online",
+                                        "idcard")}
     extra["reported_online"] = extra.pop("online")
     expires = accounts.heartbeat(rt.db, principal.name, request.client.host if request.client else None, **health)
     sync_store.save_health(rt.db, principal.name, extra)

@@ -100,6 +100,8 @@ class HeartbeatIn(Strict):
     last_error: Annotated[str, StringConstraints(max_length=200, pattern=PLAIN)] | None = None
     last_crash_at: Annotated[float, Field(ge=0, le=1e11)] | None = None
     online: bool | None = Field(None, description="the terminal's view: false while it is catching up after an outage")
+    idcard: Literal["ok", "unplugged", "no_answer", "garbled", "checksum", "bad_data", "card_error"] | None = \
+        Field(None, description="the ID card reader's state; absent when the terminal has none")
 
 
 class HeartbeatOut(BaseModel):
@@ -142,6 +144,7 @@ class TerminalOut(BaseModel):
     crash_loop: bool | None = None
     crashes_10min: int | None = None
     last_error: str | None = None
+    idcard: str | None = Field(None, description="the ID card reader's state (ok, unplugged, ...); null: none")
 
 
 # ---------------------------------------------------------------- queue

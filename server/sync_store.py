@@ -62,6 +62,7 @@ terminal_health = sa.Table(
     sa.Column("last_crash_at", sa.Float),
     sa.Column("reported_online", sa.Boolean),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("idcard", sa.String(16)),  # the ID card reader: ok | unplugged | no_answer | ... (none: no reader)
 )
 
 terminal_settings = sa.Table(
@@ -86,7 +87,14 @@ def _sync_v1(conn: sa.Connection) -> None:
     sync_metadata.create_all(conn, checkfirst=True)
 
 
-SYNC_MIGRATIONS = [_sync_v1]
+def _sync_v2(conn: sa.Connection) -> None:
+    """The ID card reader's state in a terminal's health (a database made by v1 lacks the column)."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("sync_terminal_health")}
+    if "idcard" not in columns:
+        conn.execute(sa.text("ALTER TABLE sync_terminal_health ADD COLUMN idcard VARCHAR(16)"))
+
+
+SYNC_MIGRATIONS = [_sync_v1, _sync_v2]
 
 _prepared: set[str] = set()
 _prepared_lock = threading.Lock()
@@ -172,7 +180,7 @@ def assign_series(engine: sa.Engine, hall: str, terminal_id: str, today: str) ->
 
 # ------------------------------------------------------------------ health
 
-HEALTH_FIELDS = ("crash_loop", "crashes_10min", "last_error", "last_crash_at", "reported_online")
+HEALTH_FIELDS = ("crash_loop", "crashes_10min", "last_error", "last_crash_at", "reported_online", "idcard")
 
 
 def save_health(engine: sa.Engine, terminal_id: str, values: dict) -> None:

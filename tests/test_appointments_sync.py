@@ -86,5 +86,19 @@ def test_online_then_offline_check_in_applied_once(server, tmp_path):
         assert again["status"] == "conflict"  # a second check-in never replaces the first
         stats = server.hall.api("GET", BASE + "/stats", token="sup", params={"from": day, "to": day}).json()
         assert next(r for r in stats if r["service"] == "allday")["checked_in"] == 2
+
+        # an unplugged reader shows on the supervisor's terminal list
+        from devices.idcard.fake import FakeIdReader
+
+        term.idcard_reader, term.idcard_state = FakeIdReader(), "unplugged"
+        term.backend.send_heartbeat()
+        listed = server.hall.api("GET", "/api/v1/terminals", token="sup").json()
+        assert next(t for t in listed if t["name"] == "t1")["idcard"] == "unplugged"
     finally:
         term.close()
+    # the ID number and the name never reached the server's database, its log or the terminal's files
+    files = [f for f in list(server.tmp.rglob("*")) + list((tmp_path / "t1").rglob("*")) if f.is_file()]
+    assert len(files) > 3
+    for f in files:
+        data = f.read_bytes()
+        assert number.encode() not in data and "李四".encode() not in data, f

@@ -227,7 +227,21 @@ def test_staff_page_books_and_imports(tmp_path):
             assert "line 3: slot" in errors and "line 4: slot" in errors
             assert len(h.api("GET", BASE, token="clerk", params={"day": today}).json()) == 1  # nothing imported
             page.wait_for_selector("#stats table")
+            page.wait_for_selector("#service-slots tr[data-service='labor']")
+            page.fill("#service-slots tr[data-service='labor'] .capacity", "3")
+            page.check("#one-ticket")
             page.screenshot(path=str(out / "appointments-page.png"), full_page=True)
+            page.click("#settings button[type=submit]")
+            import time
+
+            def saved():
+                got = h.api("GET", BASE + "/settings", token="sup").json()
+                return got["services"][0]["capacity"] == 3 and got["one_ticket_per_person"]
+
+            end = time.monotonic() + 10
+            while not saved() and time.monotonic() < end:
+                time.sleep(0.1)
+            assert saved()
             browser.close()
         assert not problems, problems
     finally:

@@ -548,7 +548,8 @@ class RemoteBackend:
     def send_heartbeat(self) -> dict:
         h = self.health()
         body = {k: h.get(k) for k in ("mode", "version", "window", "printer_state", "paper", "last_sync", "outbox",
-                                       "crash_loop", "crashes_10min", "last_error", "last_crash_at", "online")}
+                                       "crash_loop", "crashes_10min", "last_error", "last_crash_at", "online",
+                                       "idcard")}
         body["online"] = True
         if body.get("last_error"):
             body["last_error"] = re.sub(r"[\x00-\x1f\x7f]", " ", body["last_error"])[:200]

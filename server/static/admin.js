@@ -164,7 +164,8 @@
           printerNames[t.printer_state] || t.printer_state) : "—"),
         h("td", null, ago(t.last_sync)), h("td", { class: "num" }, t.outbox ?? "—"), h("td", null, t.series || "—"),
         h("td", { title: t.last_error || "" }, t.crash_loop ? h("span", { class: "bad" }, "反复崩溃") :
-          (t.crashes_10min ? h("span", { class: "warn" }, `10分钟内出错 ${t.crashes_10min} 次`) : "正常")),
+          (t.crashes_10min ? h("span", { class: "warn" }, `10分钟内出错 ${t.crashes_10min} 次`) : "正常"),
+          t.idcard && t.idcard !== "ok" ? h("span", { class: "bad" }, " · 身份证读卡器故障") : null),
         h("td", null, t.version || "—"),
         h("td", null, t.address || "—"),
         h("td", null, t.revoked ? "" : h("button", { class: "btn", type: "button", onclick: () => revoke(t) }, "注销"))))));

@@ -100,7 +100,39 @@
       : h("p", { class: "hint" }, "近 30 天没有预约"));
   }
 
+  async function loadSettings() {
+    if (!["supervisor", "admin"].includes(who.role)) return;
+    $("settings-card").hidden = false;
+    const s = await api("GET", "/appointments/settings");
+    const all = await api("GET", "/services");
+    $("before").value = s.before_min; $("after").value = s.after_min; $("elderly").value = s.elderly_age;
+    $("one-ticket").checked = s.one_ticket_per_person;
+    const conf = Object.fromEntries(s.services.map(x => [x.service, x]));
+    fill($("service-slots"), h("table", null,
+      h("thead", null, h("tr", null, ["业务", "开放预约", "每时段分钟数", "每时段名额"].map(t => h("th", null, t)))),
+      h("tbody", null, all.map(svc => h("tr", { "data-service": svc.code }, h("td", null, svc.name),
+        h("td", null, h("input", { type: "checkbox", class: "open", checked: Boolean(conf[svc.code]), "aria-label": svc.name + " 开放预约" })),
+        h("td", null, h("input", { type: "number", class: "minutes narrow", min: 5, max: 240, value: conf[svc.code] ? conf[svc.code].slot_minutes : 30 })),
+        h("td", null, h("input", { type: "number", class: "capacity narrow", min: 1, max: 500, value: conf[svc.code] ? conf[svc.code].capacity : 4 })))))));
+    s.mode_keep = s.mode; s.max_keep = s.max_in_a_row;
+    $("settings").onsubmit = async (e) => {
+      e.preventDefault();
+      const services = [...document.querySelectorAll("#service-slots tr[data-service]")]
+        .filter(tr => tr.querySelector(".open").checked)
+        .map(tr => ({ service: tr.dataset.service, slot_minutes: Number(tr.querySelector(".minutes").value),
+                      capacity: Number(tr.querySelector(".capacity").value) }));
+      try {
+        await api("PUT", "/appointments/settings", { before_min: Number($("before").value), after_min: Number($("after").value),
+          mode: s.mode_keep, max_in_a_row: s.max_keep, elderly_age: Number($("elderly").value),
+          one_ticket_per_person: $("one-ticket").checked, services });
+        toast("预约设置已保存");
+        location.reload();
+      } catch (err) { say(err); }
+    };
+  }
+
   $("day").onchange = refresh;
   $("service").onchange = loadSlots;
   await refresh();
+  await loadSettings();
 })();
