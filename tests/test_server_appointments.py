@@ -58,6 +58,8 @@ def test_settings_roundtrip_and_validation(hall):
     bad = hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "services": [{"service": "nope"}]})
     assert bad.status_code == 422 and bad.json()["field"] == "services.0.service"
     assert hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "mode": "fast"}).json()["field"] == "mode"
+    interleave = hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "mode": "interleave"})
+    assert interleave.status_code == 422 and "not available" in interleave.json()["message"]
     assert hall.api("PUT", BASE + "/settings", token="clerk", json=SETTINGS).status_code == 403
     assert hall.api("GET", BASE + "/settings", token="clerk").json() == got  # refusals changed nothing
 

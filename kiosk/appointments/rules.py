@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from kiosk.domain import Hall, Service
 
-MODES = ("strict", "interleave")
+MODES = ("strict",)  # "interleave" (like the green channel) is not built: the front lane calls strictly
 DEFAULT_HOURS = ((time(9, 0), time(12, 0)), (time(14, 0), time(17, 0)))
 _SLOT = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
@@ -31,8 +31,8 @@ class ServiceSlots:
 @dataclass(frozen=True)
 class AppointmentSettings:
     """Per hall. ``before_min``/``after_min``: the window around the slot's start in which a check-in
-    is called ahead; later is a normal ticket. ``mode``: strict (appointments before every walk-in) or
-    interleave (at most ``max_in_a_row`` appointment calls, then a walk-in, like the green channel)."""
+    is called ahead; later is a normal ticket. ``mode``: strict (appointments before every walk-in); an
+    interleaved mode (``max_in_a_row`` appointment calls, then a walk-in) is refused until it is built."""
 
     before_min: int = 15
     after_min: int = 15
@@ -66,6 +66,9 @@ class AppointmentSettings:
             raise AppointmentError("before_min", "0-240 minutes")
         if not 0 <= self.after_min <= 240:
             raise AppointmentError("after_min", "0-240 minutes")
+        if self.mode == "interleave":
+            raise AppointmentError("mode", "interleave is not available yet: on-time appointments are called "
+                                           "strictly before walk-ins (mode strict)")
         if self.mode not in MODES:
             raise AppointmentError("mode", f"one of {', '.join(MODES)}")
         if not 1 <= self.max_in_a_row <= 20:
