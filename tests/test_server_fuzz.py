@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_server_support import BACKENDS, server_fixture  # noqa: E402
+from test_server_support import BACKENDS, enroll_terminal, server_fixture  # noqa: E402
 
 # Routes left out: the endless event stream, and logout (it would end the fuzzer's own session).
 SKIP = {("get", "/api/v1/events"), ("post", "/api/v1/auth/logout")}
@@ -103,23 +103,41 @@ class Schemas:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def hall(request, tmp_path_factory):
-    return server_fixture(request, tmp_path_factory)
+    h = server_fixture(request, tmp_path_factory)
+    enroll_terminal(h, "eval1", "evaluator", 1)
+    enroll_terminal(h, "inquiry", "inquiry")
+    return h
 
 
 def test_no_input_causes_a_server_error(hall):
+    fuzz(hall, ["boss", "sup", "clerk", "terminal", "eval1", None, "bogus-token"], EXAMPLES)
+
+
+def test_no_input_from_a_terminal_causes_a_server_error(hall):
+    """What a stolen terminal token can send: a dispenser's, an evaluator's, an inquiry terminal's."""
+    fuzz(hall, ["terminal", "eval1", "inquiry"], EXAMPLES // 2, focus=TERMINAL_ROUTES)
+
+
+# what terminals call: drawn more often in the terminal run (every other route is still drawn, and refused)
+TERMINAL_ROUTES = ("/api/v1/tickets", "/api/v1/services", "/api/v1/ratings", "/api/v1/rating-reasons",
+                   "/api/v1/terminals/heartbeat", "/api/v1/sync/", "/api/v1/appointments/check", "/api/v1/windows")
+
+
+def fuzz(hall, tokens: list, examples: int, focus: tuple = ()) -> None:
     doc = requests.get(hall.url + "/openapi.json", timeout=30).json()
     schemas = Schemas(doc)
     operations = [(m, p, op) for p, ops in doc["paths"].items() for m, op in ops.items() if (m, p) not in SKIP]
     assert len(operations) >= 30
     # routes that take a body reach the database with what they are given: draw them more often
     weighted = operations + [o for o in operations if "requestBody" in o[2]] * 3
+    weighted += [o for o in operations if o[1].startswith(focus or ("-",))] * 6
     # a few tickets so window actions find something to act on
     for service in ("labor", "medical", "labor"):
         hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": service})
     session = requests.Session()
     seen: dict[int, int] = {}
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+    @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def run(data):
@@ -146,7 +164,7 @@ def test_no_input_causes_a_server_error(hall):
             kwargs["data"] = data.draw(st.binary(max_size=64), label="bytes")
             kwargs["headers"] = {"Content-Type": data.draw(st.sampled_from(
                 ["application/json", "text/plain", "application/x-www-form-urlencoded"]), label="type")}
-        token = data.draw(st.sampled_from(["boss", "sup", "clerk", "terminal", None, "bogus-token"]), label="token")
+        token = data.draw(st.sampled_from(tokens), label="token")
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {hall.tokens.get(token, token)}"
@@ -158,4 +176,4 @@ def test_no_input_causes_a_server_error(hall):
 
     run()
     # the fuzzer must also get through: a run that only ever saw 4xx proves little
-    assert sum(n for code, n in seen.items() if code < 300) >= EXAMPLES // 20, seen
+    assert sum(n for code, n in seen.items() if code < 300) >= examples // 20, seen
