@@ -2,8 +2,9 @@
 
 Rules of ``POST /api/v1/ratings``:
 
-- Who: an enrolled terminal (the evaluator) or a supervisor/admin (e.g. typing
-  in a paper card). Window staff may not: they would be rating themselves.
+- Who: a terminal enrolled as an evaluator, for the window it was enrolled
+  for only (403 otherwise), or a supervisor/admin (e.g. typing in a paper
+  card). Window staff may not: they would be rating themselves.
 - With ``ticket``: the ticket must exist (404) and be finished (``done``;
   409 otherwise, e.g. still being served, a no-show or transferred on).
   Window, staff and service come from the ticket; a ``window`` in the body
