@@ -6,7 +6,17 @@
   const who = await Hall.me(["supervisor", "admin"]);
   $("who").textContent = (who.display_name || who.name) + " · " + (who.role === "admin" ? "管理员" : "主管");
   $("logout").onclick = Hall.logout;
-  const outcomes = { ok: "完成", refused: "未执行", denied: "无权限" };
+  const outcomes = { ok: "完成", refused: "未执行", denied: "无权限", throttled: "需等待" };
+  const actions = {
+    "auth.login": "登录", "window.call_next": "叫号", "window.call": "指定叫号", "window.recall": "重呼",
+    "window.no_show": "过号", "window.start": "开始办理", "window.finish": "办结", "window.transfer": "转移",
+    "window.pause": "暂停", "window.resume": "恢复", "window.add": "添加窗口", "window.update": "修改窗口",
+    "service.add": "添加业务", "service.update": "修改业务", "user.add": "添加人员", "user.update": "修改人员",
+    "user.photo": "上传照片", "user.photo_delete": "删除照片", "terminal.enrollment_code": "生成注册码",
+    "terminal.revoke": "注销终端", "terminal.settings": "终端设置", "guides.replace": "更新办事指南",
+    "ticket.issue": "取号", "ticket.cancel": "取消号码", "rating.add": "录入评价", "ratings.settings": "评价设置",
+    "followup.rectify": "整改", "followup.callback": "回访", "hall.public_url": "手机访问地址",
+  };
   const form = $("filter");
   const today = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
   form.from.value = form.to.value = today;
@@ -27,7 +37,7 @@
     fill($("entries"), rows.length ? h("table", null,
       h("thead", null, h("tr", null, ["时间", "人员", "操作", "对象", "结果", "地址", "详情"].map(t => h("th", null, t)))),
       h("tbody", null, rows.map(r => h("tr", null,
-        h("td", null, when(r.at)), h("td", null, `${r.actor} (${r.role})`), h("td", null, r.action),
+        h("td", null, when(r.at)), h("td", null, `${r.actor} (${r.role})`), h("td", { title: r.action }, actions[r.action] || r.action),
         h("td", null, r.target), h("td", { class: r.outcome === "ok" ? "" : "bad" }, outcomes[r.outcome] || r.outcome),
         h("td", null, r.address), h("td", { class: "hint" }, detail(r.detail)))))) : h("p", { class: "hint" }, "没有记录"));
   }
