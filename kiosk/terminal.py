@@ -391,6 +391,8 @@ class Terminal:
 
     def close(self) -> None:
         """Stop the background work, then close the databases (SQLite checkpoints its WAL)."""
+        if getattr(self, "_desk", None) is not None:
+            self._desk.stop()
         close = getattr(self.backend, "close", None)
         if close is not None:
             close()
@@ -452,4 +454,6 @@ def build_terminal(config: TerminalConfig, *, printer: Printer | None = None, vo
         backend.attach(terminal)
         if background:
             backend.start()
+            if terminal.dispenses:
+                terminal.appointments.start()  # today's appointments kept for offline check-in
     return terminal

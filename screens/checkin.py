@@ -135,6 +135,12 @@ def show_checked_in(manager, result) -> None:
     ticket = manager.get_screen("ticket")
     ticket.show(result.outcome)
     ticket.caption.text = "已超过预约时间 · 普通号" if result.late else "预约签到成功 · 优先叫号"
+
+    def restore(screen):
+        screen.unbind(on_leave=restore)
+        screen.caption.text = "您的号码"
+
+    ticket.bind(on_leave=restore)
     manager.current = "ticket"
     watch_print(ticket, result.outcome)
 

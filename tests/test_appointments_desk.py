@@ -57,6 +57,21 @@ def test_code_at_0950_for_1000_is_called_first(term, clock):
     assert "6位数字" in str(short.value)
 
 
+def test_paused_printer_refuses_before_the_appointment_is_used(term, clock):
+    from devices.printer import PrinterStatus
+    from kiosk.terminal import PAUSED_MESSAGE, VisitorError
+
+    appt = book(term)
+    clock.now = local_ts(2026, 11, 23, 9, 55)
+    term.printer.state = PrinterStatus.PAPER_OUT
+    with pytest.raises(VisitorError) as paused:
+        term.appointments.check_in_code(appt["code"])
+    assert str(paused.value) == PAUSED_MESSAGE
+    assert term.appointments._store.get(appt["id"])["status"] == "booked"
+    term.printer.state = PrinterStatus.READY
+    assert term.appointments.check_in_code(appt["code"]).outcome.number == "A001"
+
+
 def test_late_code_gets_a_normal_ticket(term, clock):
     appt = book(term)
     clock.now = local_ts(2026, 11, 23, 10, 20)

@@ -102,3 +102,22 @@ def test_online_then_offline_check_in_applied_once(server, tmp_path):
     for f in files:
         data = f.read_bytes()
         assert number.encode() not in data and "李四".encode() not in data, f
+
+
+def test_today_is_kept_in_the_background_for_an_outage(server, tmp_path):
+    from .sync_support import wait_for
+
+    slot, day = current_slot()
+    a = server.hall.api("POST", BASE, token="clerk", json={"service": "allday", "day": day, "slot": slot,
+                                                           "name": "王小明"}).json()
+    term = build(enrolled_terminal(server, tmp_path, "t2"), background=True)
+    try:
+        assert wait_for(lambda: (term.backend.state.get("appointments_today") or {}).get("day") == day)
+        server.stop()  # nobody asked for the list: the terminal fetched it by itself
+        result = term.appointments.check_in_code(a["code"])
+        assert not result.late and result.outcome.number[1].isalpha()  # E + the offline series letter + digits
+        server.start()
+        assert wait_for(lambda: server.hall.api("GET", f"{BASE}/{a['id']}", token="clerk").json()["status"]
+                        == "checked_in", timeout=30)
+    finally:
+        term.close()

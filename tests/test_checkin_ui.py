@@ -83,6 +83,9 @@ def test_keypad_checks_in_and_the_ticket_is_called_first(ui):
     assert h.wait(lambda: ticket.print_state.text.startswith("请取走小票"))
     assert term.backend.call_next(1).id == ticket.outcome.ticket_id
     assert term.backend.call_next(1).id == walk_in.ticket_id
+    h.tap(ticket.done)
+    h.sm.get_screen("ticket").issue("medical", None)  # the next visitor's ticket has the usual caption
+    assert h.sm.current == "ticket" and ticket.caption.text == "您的号码"
 
 
 def test_elderly_card_preselects_the_green_channel_and_one_ticket_rule(ui):

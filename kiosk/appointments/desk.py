@@ -119,8 +119,34 @@ class CheckinDesk:
         self.backend.state.set("appointments_today", body)
         return True
 
-    def settings(self) -> AppointmentSettings:
-        return AppointmentSettings.from_dict(self.today_list().get("settings") or {})
+    def settings(self, fresh: bool = True) -> AppointmentSettings:
+        """``fresh=False``: what is known now, without asking the server (for the UI thread)."""
+        data = self.today_list() if fresh or not self.remote else (self.backend.state.get("appointments_today") or {})
+        return AppointmentSettings.from_dict(data.get("settings") or {})
+
+    # ------------------------------------------------------------ background refresh (hall server only)
+    def start(self) -> None:
+        """Keep today's list fresh every minute, so a terminal that loses the server can still check in."""
+        if not self.remote or getattr(self, "_thread", None) is not None:
+            return
+        import threading
+
+        self._stop = threading.Event()
+
+        def loop() -> None:
+            while True:
+                self.refresh()
+                if self._stop.wait(REFRESH_S):
+                    return
+
+        self._thread = threading.Thread(target=loop, name="kiosk-appointments", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if getattr(self, "_thread", None) is not None:
+            self._stop.set()
+            self._thread.join(timeout=5)
+            self._thread = None
 
     def key_of(self, card: IdCard) -> str:
         secret = self.today_list().get("secret")
@@ -134,6 +160,13 @@ class CheckinDesk:
         if len(code) != 6:
             raise AppointmentError("code", "签到码是6位数字，请重新输入")
         return self._check_in(code=code)
+
+    def _printer_ready(self) -> None:
+        """Refuse before an appointment is claimed when no ticket could come out."""
+        from kiosk.terminal import PAUSED_MESSAGE, VisitorError
+
+        if not self.terminal.printer_status().can_print:
+            raise VisitorError(PAUSED_MESSAGE)
 
     def swipe(self, card: IdCard) -> CardResult:
         person = self.key_of(card)
@@ -154,6 +187,7 @@ class CheckinDesk:
         return next((g.code for g in groups if g.code == "elderly"), groups[0].code)
 
     def _check_in(self, code: str | None = None, person: str | None = None) -> CheckinResult:
+        self._printer_ready()
         if not self.remote:
             return self._check_in_embedded(code, person)
         from kiosk.sync.client import Refused, ServerError, parse_json
@@ -234,7 +268,7 @@ class CheckinDesk:
     def refuse_second_ticket(self, person: str, service: str) -> str | None:
         """The visitor's message when the hall allows one waiting ticket per person and service and this
         card already has one (e.g. 您已取过劳动保障的号：A017), else None."""
-        if not person or not self.settings().one_ticket_per_person:
+        if not person or not self.settings(fresh=False).one_ticket_per_person:
             return None
         with reader(self.db) as conn:
             row = conn.execute(sa.select(person_tickets.c.ticket_id, person_tickets.c.number).where(
