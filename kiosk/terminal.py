@@ -57,6 +57,7 @@ class TicketOutcome:
     issued_at: float
     print_state: str = "printing"  # printing | printed | failed | none
     print_error: str = ""
+    phone_url: str | None = None  # the page the ticket's QR opens; None without a public address
 
 
 class VisitorError(Exception):
@@ -253,9 +254,12 @@ class Terminal:
 
     def _outcome(self, issued: Issued) -> TicketOutcome:
         svc = self.hall.service(issued.ticket.service)
+        from .public_link import ticket_url
+
         return TicketOutcome(issued.ticket.id, issued.ticket.number, svc.name if svc else issued.ticket.service,
                              issued.windows, issued.people_ahead, issued.estimated_wait_s,
-                             issued.ticket.issued_at)
+                             issued.ticket.issued_at,
+                             phone_url=ticket_url(self.hall.public_url, issued.ticket.token))
 
     def reprint(self, outcome: TicketOutcome, on_printed: Callable[[TicketOutcome], None] | None = None,
                 wait_for_print: bool = False) -> None:

@@ -95,3 +95,19 @@ def test_a_database_from_before_tokens_gets_the_column(tmp_path):
     with engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("tickets")}
     assert "ix_tickets_token" in indexes
+
+
+def test_config_check_names_a_bad_public_url(tmp_path):
+    from kiosk import paths
+    from kiosk.config import check_file, load_hall
+
+    text = paths.SAMPLE_HALL.read_text(encoding="utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(text.replace('# public_url = "http://192.168.1.10:8080"', 'public_url = "http://192.168.1.10:8080/"'),
+                    encoding="utf-8")
+    assert check_file(good) == [] and load_hall(good).public_url == "http://192.168.1.10:8080"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('# public_url = "http://192.168.1.10:8080"', 'public_url = "hall.local"'),
+                   encoding="utf-8")
+    errors = check_file(bad)
+    assert len(errors) == 1 and errors[0].field == "hall.public_url" and errors[0].line > 1, errors

@@ -76,6 +76,7 @@ def test_online_ticket_qr_opens_its_live_page(server, tmp_path):
         url, from_png, from_bytes = read_print(printer)
         token = server.hall.api("GET", "/api/v1/tickets", token="terminal").json()["tickets"][-1]["token"]
         assert url == f"{server.url}/q/{token}"
+        assert outcome.phone_url == url  # the same address the screen and `kiosk terminal issue` give
         assert from_png == [url] and from_bytes == [url]
         assert "手机扫码查看排队进度" in decode(printer.saved[-1].read_bytes()).text()
         page = requests.get(url, timeout=10)

@@ -206,6 +206,8 @@ def issue_action(args) -> int:
               + (f" · {marker} (in the outbox)" if marker else ""), file=sys.stderr)
         if outcome.print_state == "failed":
             print(f"print failed: {outcome.print_error} (the ticket is in the queue)", file=sys.stderr)
+        if outcome.phone_url:
+            print(f"phone page {outcome.phone_url}", file=sys.stderr)
         return 0
     finally:
         term.close()
