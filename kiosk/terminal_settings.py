@@ -77,6 +77,28 @@ class TerminalSettings:
         log.info("settings PIN %s", "accepted" if result.ok else "refused")
         return result
 
+    def change_pin(self, new: str, again: str) -> tuple[bool, str]:
+        """Set a new settings PIN (6 digits, no runs or repeats); (ok, message in Chinese)."""
+        from .config_write import apply_settings
+        from .pin import hash_pin, pin_problem
+
+        if new != again:
+            return False, "两次输入的新密码不一致"
+        problem = pin_problem(new)
+        if problem:
+            return False, problem.split(" / ")[-1]
+        try:
+            new_config = apply_settings(self.terminal_file(), {"security.pin_hash": hash_pin(new)},
+                                        log_dir=Path(self.config.data_dir) / "logs")
+        except ConfigInvalid as exc:
+            return False, "；".join(f"{e.field}: {e.message}" for e in exc.errors)
+        except OSError as exc:
+            return False, f"无法保存：{exc.strerror or exc}"
+        self.config.pin_hash = new_config.pin_hash
+        self._guard().reset()
+        log.info("settings PIN changed on the settings screen")
+        return True, "管理密码已修改"
+
     # -- drafts and devices
     def draft(self) -> SettingsDraft:
         return SettingsDraft(self.config)

@@ -227,6 +227,17 @@ class SettingsScreen(StaffScreen):
         enroll.add_widget(self.code)
         enroll.add_widget(_button("注册终端", self.enroll, size_hint_x=None, width=app.px(260)))
         row("终端注册", enroll)
+        self.new_pin = TextInput(text="", multiline=False, password=True, input_filter="int",
+                                 font_size=app.tx(theme.TEXT_SMALL), hint_text="新密码",
+                                 padding=[app.px(16), app.px(36)])
+        self.new_pin_again = TextInput(text="", multiline=False, password=True, input_filter="int",
+                                       font_size=app.tx(theme.TEXT_SMALL), hint_text="确认",
+                                       padding=[app.px(16), app.px(36)])
+        pin = BoxLayout(spacing=app.px(16))
+        pin.add_widget(self.new_pin)
+        pin.add_widget(self.new_pin_again)
+        pin.add_widget(_button("修改密码", self.change_pin, size_hint_x=None, width=app.px(260)))
+        row("管理密码", pin)
         ports = self.terminal.settings.serial_ports()
         current_port = d.get("printer.port")
         options = [(p, p) for p in ports]
@@ -294,6 +305,11 @@ class SettingsScreen(StaffScreen):
 
     def enroll(self) -> None:
         ok, text = self.terminal.settings.enroll(self.draft.get("server.url"), self.code.text.strip())
+        self._show_message(text, ok)
+
+    def change_pin(self) -> None:
+        ok, text = self.terminal.settings.change_pin(self.new_pin.text.strip(), self.new_pin_again.text.strip())
+        self.new_pin.text = self.new_pin_again.text = ""
         self._show_message(text, ok)
 
     def save(self) -> None:

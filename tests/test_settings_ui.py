@@ -81,6 +81,34 @@ def test_pin_then_settings_save_writes_file_and_applies(staff_ui, tmp_path):
     assert "terminal.font_scale: normal -> large" in log.replace('"', "")
 
 
+def test_pin_change_on_the_settings_screen_refuses_weak_pins(staff_ui, tmp_path):
+    from kiosk.pin import PinGuard
+
+    h = staff_ui()
+    h.sm.current = "pin"
+    h.pump()
+    enter_pin(h, "480317")
+    assert h.wait(lambda: h.sm.current == "settings", timeout=5)
+    screen = h.sm.get_screen("settings")
+    change = next(w for w in screen.walk() if getattr(w, "text", "") == "修改密码")
+    path = tmp_path / "terminal.toml"
+    before = path.read_text(encoding="utf-8")
+    for new, again, words in (("123456", "123456", "连续"), ("000000", "000000", "重复"), ("2468", "2468", "6位"),
+                              ("121212", "121212", "重复"), ("480319", "480318", "不一致")):
+        screen.new_pin.text, screen.new_pin_again.text = new, again
+        h.tap(change)
+        assert words in screen.message.text, (new, screen.message.text)
+        assert path.read_text(encoding="utf-8") == before  # nothing written
+    screen.new_pin.text = screen.new_pin_again.text = "730251"
+    h.tap(change)
+    assert screen.message.text == "管理密码已修改" and screen.new_pin.text == ""
+    stored = load_terminal(path).pin_hash
+    assert stored.startswith("$argon2id$") and stored not in before
+    guard = PinGuard(h.app.terminal.config.data_dir, stored)
+    assert not guard.verify("480317").ok and guard.verify("730251").ok
+    h.screenshot(tmp_path / "settings-pin.png")
+
+
 def test_five_wrong_pins_lock_the_pad(staff_ui):
     h = staff_ui()
     h.sm.current = "pin"
