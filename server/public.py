@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kiosk.domain import TicketStatus
+from kiosk.domain import OPEN_STATUSES, TicketStatus
 from kiosk.public_link import TOKEN_RE, token_day
 
 from . import public_html, public_links
@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 STATUS_TEXT = {"waiting": "等候中", "called": "请到 {w} 号窗口", "serving": "正在办理", "done": "已办结",
-               "no_show": "已过号", "cancelled": "已取消", "transferred": "已转办", "syncing": "正在同步"}
+               "no_show": "已过号", "cancelled": "已取消", "transferred": "已转办", "syncing": "正在同步", "expired": "已失效"}
 HEADERS = dict(SECURITY_HEADERS, **{"Cache-Control": "no-store"})
 
 
@@ -49,9 +49,12 @@ def ticket_state(rt, token: str) -> dict | None:
         if cur is not None and cur.status in (TicketStatus.CALLED, TicketStatus.SERVING):
             calling.append({"window": w.number, "number": cur.number})
     window = t.window if t.status in (TicketStatus.CALLED, TicketStatus.SERVING) else None
-    return {"state": t.status.value, "hall": hall.name, "number": t.number, "service": t.service,
+    state = t.status.value
+    if t.day != queue.today() and t.status in OPEN_STATUSES:
+        state, window, calling = "expired", None, []  # numbers are valid on their day only
+    return {"state": state, "hall": hall.name, "number": t.number, "service": t.service,
             "service_name": svc.name if svc else t.service, "day": t.day, "window": window,
-            "status_text": STATUS_TEXT.get(t.status.value, t.status.value).format(w=window),
+            "status_text": STATUS_TEXT.get(state, state).format(w=window),
             "people_ahead": ahead, "estimated_wait_s": wait,
             "windows": [w.number for w in hall.windows_for(t.service)], "calling": calling,
             "today": t.day == queue.today()}

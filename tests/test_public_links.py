@@ -111,3 +111,21 @@ def test_config_check_names_a_bad_public_url(tmp_path):
                    encoding="utf-8")
     errors = check_file(bad)
     assert len(errors) == 1 and errors[0].field == "hall.public_url" and errors[0].line > 1, errors
+
+
+def test_a_ticket_from_an_earlier_day_reads_expired(hall):
+    import time
+    import uuid
+    from datetime import date, timedelta
+
+    info = hall.api("GET", "/api/v1/sync/terminal", token="terminal", params={"mode": "dispenser"}).json()
+    today = hall.api("GET", "/api/v1/tickets", token="terminal").json()["date"]
+    day = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+    token = make_token(info["link_key"], day)
+    event = {"key": uuid.uuid4().hex, "kind": "ticket",
+             "payload": {"id": uuid.uuid4().hex, "number": f"A{info['series']}077", "service": "labor", "day": day,
+                         "seq": 77, "series": info["series"], "issued_at": time.time() - 86400, "token": token}}
+    r = hall.api("POST", "/api/v1/sync/batch", token="terminal", json={"events": [event]})
+    assert r.json()["results"][0]["status"] == "applied", r.text
+    s = state(hall, token).json()
+    assert (s["state"], s["status_text"], s["people_ahead"], s["window"]) == ("expired", "已失效", 0, None)

@@ -23,6 +23,7 @@
     cancelled: "此号码已取消",
     transferred: "已转到其他窗口，请留意叫号",
     syncing: "取号机正与服务器同步，稍后自动显示排队进度",
+    expired: "号码当日有效。如需办理，请到取号机重新取号",
   };
 
   function render(d, fresh) {
@@ -56,7 +57,7 @@
       banner.hidden = true;
     }
     $("updated").textContent = "更新于 " + new Date().toLocaleTimeString("zh-CN", { hour12: false });
-    if (d.state === "done" || d.state === "cancelled") stop();
+    if (d.state === "done" || d.state === "cancelled" || d.state === "expired") stop();
   }
 
   function alertVisitor() {
