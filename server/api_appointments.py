@@ -125,6 +125,7 @@ def create(body: AppointmentIn, request: Request, act: Act = audited("appointmen
         booking = clean_booking(hall, settings, body.service, body.day, body.slot, body.name, body.phone,
                                 body.id_number, body.ref, today=rs.now().date())
         row = rs.book([booking], settings, by=principal.name)[0]
+    act.note(f"appointment {row['id']}", day=row["day"], service=row["service"], slot=row["slot"])
     return _out(request, row)
 
 
@@ -169,12 +170,14 @@ async def import_csv(request: Request, day: str | None = Query(None, description
 
     bookings, lines, errors = parse_csv(data, hall, settings, only, booked, today=rs.now().date())
     if errors:
+        act.note("appointments csv", bad_rows=len(errors))
         return JSONResponse({"error": "invalid_input", "field": errors[0].field,
                              "message": f"{len(errors)} bad row(s), nothing imported; first: {errors[0]}",
                              "errors": [{"line": e.line, "field": e.field, "message": e.message, "text": str(e)}
                                         for e in errors]}, status_code=422)
     with refusals():
         rows = rs.book(bookings, settings, by=principal.name, source="csv", lines=lines)
+    act.note("appointments csv", imported=len(rows))
     return ImportOut(imported=len(rows), appointments=[_out(request, r) for r in rows])
 
 

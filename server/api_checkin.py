@@ -27,7 +27,6 @@ from .errors import ApiError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
-desk = requires(*TERMINAL, *STAFF)
 
 
 @router.get("/today", response_model=TodayOut,
@@ -87,6 +86,8 @@ def checkin(body: CheckinIn, request: Request,
     if got is not None:
         out.people_ahead, out.estimated_wait_s, out.windows = got.people_ahead, got.estimated_wait_s, list(got.windows)
     log.info("appointment %s checked in (%s) -> %s", row["id"], result["outcome"], row["ticket_number"])
+    act.note(f"appointment {row['id']}", outcome=result["outcome"], ticket=row["ticket_number"],
+             repeated=result["repeated"])
     return JSONResponse(out.model_dump(), status_code=200 if result["repeated"] else 201)
 
 
