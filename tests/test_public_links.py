@@ -29,10 +29,10 @@ def test_token_follows_the_ticket_through_a_transfer(hall):
     assert TOKEN_RE.match(t["token"])
     assert state(hall, t["token"]).json()["state"] == "waiting"
     while True:
-        called = hall.api("POST", "/api/v1/windows/1/call-next", token="clerk").json()["ticket"]
+        called = hall.api("POST", "/api/v1/windows/1/call-next", token="sup").json()["ticket"]
         if called["number"] == t["number"]:
             break
-        hall.api("POST", "/api/v1/windows/1/finish", token="clerk")
+        hall.api("POST", "/api/v1/windows/1/finish", token="sup")
     s = state(hall, t["token"]).json()
     assert (s["state"], s["window"], s["status_text"]) == ("called", 1, "请到 1 号窗口")
     r = hall.api("POST", "/api/v1/windows/1/transfer", token="clerk", json={"service": "medical"})
