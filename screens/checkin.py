@@ -158,13 +158,29 @@ def watch_print(ticket, outcome) -> None:
     Clock.schedule_interval(poll, 0.2)
 
 
+GREEN_TITLE = "绿色通道：请选择业务"
+
+
+def set_title(grid, text: str, colour) -> None:
+    """The grid's title line says what a swipe means; it grows to two lines rather than cut a word
+    (large type on a portrait screen)."""
+    app = App.get_running_app()
+    title = grid.title
+    title.text = text
+    title.color = theme.rgba(colour)
+    title.text_size = (title.width, None)
+    title.texture_update()
+    grid.title_min = title.texture_size[1] + app.px(8)
+    title.height = max(app.px(80), grid.title_min)
+
+
 def choose_with_card(grid, code: str) -> None:
     """A service picked after a swipe: the one-ticket rule, then the ticket (green channel preselected)."""
     card = grid.card
     desk = grid.terminal.appointments
     refusal = desk.refuse_second_ticket(card.person, code)
     if refusal:
-        grid.message.text = refusal
+        set_title(grid, refusal, theme.RED)
         return
     ticket = grid.manager.get_screen("ticket")
     ticket.issue(code, card.priority)
@@ -175,8 +191,7 @@ def choose_with_card(grid, code: str) -> None:
 
 def forget_card(grid) -> None:
     grid.card = None
-    grid.title.text = "请选择您要办理的业务"
-    grid.title.color = theme.rgba(theme.INK)
+    set_title(grid, "请选择您要办理的业务", theme.INK)
 
 
 class CardWatcher:
@@ -268,9 +283,11 @@ class CardWatcher:
         grid = sm.get_screen("grid")
         sm.current = "grid"
         grid.card = result
-        grid.title.text = "已为您选择绿色通道，请选择业务" if result.priority else "请选择您要办理的业务"
-        grid.title.color = theme.rgba(theme.GREEN if result.priority else theme.INK)
-        grid.message.text = result.message  # e.g. why the appointment did not check in
+        if result.message:  # e.g. why the appointment did not check in (too early)
+            set_title(grid, result.message, theme.RED)
+        else:
+            set_title(grid, GREEN_TITLE if result.priority else "请选择您要办理的业务",
+                      theme.GREEN if result.priority else theme.INK)
 
 
 def checkin_screens(terminal) -> list:

@@ -153,7 +153,9 @@ class GridScreen(VisitorScreen):
                                      height=app.px(theme.TARGET), bg=theme.rgba(theme.GREEN),
                                      bg_down=theme.rgba(theme.BLUE_DARK))
         self.appointment.bind(on_release=lambda *_: setattr(self.manager, "current", "checkin"))
+        self.message.bind(text=lambda _, text: self._show_appointment(not text))  # a message needs the room
         self.card = None  # a swiped ID card (screens/checkin.py): green channel preselected, one-ticket rule
+        self.title_min = 0.0
         footer = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
         footer.add_widget(self.message)
         footer.add_widget(self.appointment)
@@ -164,6 +166,13 @@ class GridScreen(VisitorScreen):
         self._refresh_event = None
         self._busy_until = 0.0
         self.bind(size=lambda *_: self._layout_columns())
+
+    def _show_appointment(self, show: bool) -> None:
+        footer = self.back.parent
+        if show and self.appointment.parent is None:
+            footer.add_widget(self.appointment, index=1)  # between the message and 返回首页
+        elif not show and self.appointment.parent is not None:
+            footer.remove_widget(self.appointment)
 
     def _layout_columns(self) -> None:
         count = max(1, len(self._card_by_code))
@@ -202,7 +211,8 @@ class GridScreen(VisitorScreen):
     def show(self, grid: Grid) -> None:
         app = App.get_running_app()
         self.paused = grid.paused
-        self.title.height = 0 if grid.paused else app.px(80)  # the banner says what matters now
+        # the banner says what matters now; a swipe's message may need two lines (screens/checkin.py)
+        self.title.height = 0 if grid.paused else max(app.px(80), self.title_min)
         self.title.opacity = 0 if grid.paused else 1
         self.banner.height = app.px(170) if grid.paused else 0
         self.banner.opacity = 1 if grid.paused else 0

@@ -96,7 +96,7 @@ def test_elderly_card_preselects_the_green_channel_and_one_ticket_rule(ui):
     reader.put(old)
     grid = h.sm.get_screen("grid")
     assert h.wait(lambda: h.sm.current == "grid" and grid.card is not None)
-    assert grid.card.priority == "elderly" and "绿色通道" in grid.title.text
+    assert grid.card.priority == "elderly" and grid.title.text == "绿色通道：请选择业务"
     h.pump()
     h.tap(grid._card_by_code["labor"])  # straight to the ticket: no green-channel question
     assert h.sm.current == "ticket"
@@ -109,7 +109,7 @@ def test_elderly_card_preselects_the_green_channel_and_one_ticket_rule(ui):
     assert h.wait(lambda: h.sm.current == "grid" and grid.card is not None)
     h.pump()
     h.tap(grid._card_by_code["labor"])
-    assert h.sm.current == "grid" and grid.message.text == f"您已取过劳动保障的号：{number}"
+    assert h.sm.current == "grid" and grid.title.text == f"您已取过劳动保障的号：{number}"
     grid._busy_until = 0  # the double-tap guard: this is a second, deliberate tap
     h.tap(grid._card_by_code["medical"])  # another service is fine
     assert h.sm.current == "ticket"
