@@ -51,6 +51,11 @@ def main(out: Path) -> None:
         sm.current = "grid"
         sm.get_screen("grid").show(terminal.grid())
         h.screenshot(out / f"grid-paused-{tag}.png")
+        sm.current = "checkin"  # 预约取号: the check-in code keypad, a code half typed
+        checkin = sm.get_screen("checkin")
+        checkin.code = "483"
+        h.screenshot(out / f"checkin-{tag}.png")
+        checkin.code = ""
         printer.state = PrinterStatus.READY
         printer.fail_next_job = "no answer after the job"
         sm.get_screen("ticket").issue("general", None)
