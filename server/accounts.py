@@ -268,8 +268,11 @@ def heartbeat(engine: sa.Engine, terminal_id: str, address: str | None, **health
 
 def list_terminals(engine: sa.Engine) -> list[dict]:
     cols = [c for c in terminals.c if c.name != "token_hash"]
+    cols += [terminal_scopes.c.mode.label("enrolled_mode"), terminal_scopes.c.window.label("enrolled_window")]
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.select(*cols).order_by(terminals.c.name))]
+        return [dict(r._mapping) for r in conn.execute(
+            sa.select(*cols).join(terminal_scopes, terminal_scopes.c.terminal_id == terminals.c.id, isouter=True)
+            .order_by(terminals.c.name))]
 
 
 def revoke_terminal(engine: sa.Engine, terminal_id: str) -> None:

@@ -145,6 +145,8 @@ class TerminalOut(BaseModel):
     crashes_10min: int | None = None
     last_error: str | None = None
     idcard: str | None = Field(None, description="the ID card reader's state (ok, unplugged, ...); null: none")
+    enrolled_mode: str | None = Field(None, description="what its token may do (mode at enrollment)")
+    enrolled_window: int | None = Field(None, description="an evaluator's window at enrollment")
 
 
 # ---------------------------------------------------------------- queue

@@ -82,6 +82,8 @@ def test_enrollment_codes_fix_the_mode_and_window(hall):
     assert r.status_code == 422 and r.json()["field"] == "window"
     r = enroll(code=code(mode="evaluator", window=3), name="e3")
     assert r.status_code == 201 and r.json()["mode"] == "evaluator" and r.json()["window"] == 3
+    listed = next(t for t in hall.api("GET", "/api/v1/terminals", token="sup").json() if t["name"] == "e3")
+    assert listed["enrolled_mode"] == "evaluator" and listed["enrolled_window"] == 3
     r = hall.api("POST", "/api/v1/terminals/enrollment-codes", token="sup", json={"mode": "dispenser", "window": 2})
     assert r.status_code == 422 and r.json()["field"] == "window"
     # the heartbeat reports health; it cannot change what the token may do
@@ -104,6 +106,21 @@ def test_only_the_issuing_terminal_or_staff_cancel_a_ticket(hall):
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     t2 = issue(hall, token="dispenser-2")
     assert hall.api("POST", f"/api/v1/tickets/{t2['id']}/cancel", token="clerk").status_code == 200
+
+
+def test_a_terminal_voids_only_its_own_tickets(hall):
+    key = uuid.uuid4().hex
+    r = hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "labor", "key": key})
+    assert r.status_code == 201
+    ticket = r.json()
+    void = {"events": [{"key": uuid.uuid4().hex, "kind": "void", "payload": {"key": key}}]}
+    r = hall.api("POST", "/api/v1/sync/batch", token="dispenser-2", json=void)
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "rejected", r.text
+    assert hall.api("GET", f"/api/v1/tickets/{ticket['id']}", token=None).json()["status"] == "waiting"
+    void["events"][0]["key"] = uuid.uuid4().hex
+    r = hall.api("POST", "/api/v1/sync/batch", token="terminal", json=void)
+    assert r.json()["results"][0]["status"] == "applied"
+    assert hall.api("GET", f"/api/v1/tickets/{ticket['id']}", token=None).json()["status"] == "cancelled"
 
 
 # ------------------------------------------------------------ window staff

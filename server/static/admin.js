@@ -159,7 +159,9 @@
     fill($("terminals-table"), table([["名称"], ["在线"], ["模式"], ["窗口"], ["打印机"], ["最近同步"], ["待发送", "num"], ["脱机号段"], ["运行"], ["版本"], ["地址"], [""]],
       list.map(t => h("tr", null, h("td", null, t.name),
         h("td", null, h("span", { class: "dot" + (t.online ? " on" : "") }), t.revoked ? "已注销" : t.online ? "在线" : `离线 (最后 ${ago(t.last_seen)})`),
-        h("td", null, t.mode || "—"), h("td", null, t.window ?? "—"),
+        h("td", { title: "注册用途（令牌权限）/ 终端上报" }, modeNames[t.enrolled_mode] || t.enrolled_mode || "—",
+          t.mode && t.mode !== t.enrolled_mode ? h("span", { class: "warn" }, ` (上报 ${modeNames[t.mode] || t.mode})`) : null),
+        h("td", null, t.enrolled_window ?? t.window ?? "—"),
         h("td", null, t.printer_state ? h("span", { class: t.printer_state === "ready" ? "" : (t.printer_state === "paper_near_end" ? "warn" : "bad") },
           printerNames[t.printer_state] || t.printer_state) : "—"),
         h("td", null, ago(t.last_sync)), h("td", { class: "num" }, t.outbox ?? "—"), h("td", null, t.series || "—"),
@@ -182,6 +184,7 @@
       toast(hall.public_url ? "已保存，终端同步后小票将打印二维码" : "已保存：不打印二维码");
     } catch (err) { toast(`${err.field ? err.field + ": " : ""}${err.message}`, true); }
   };
+  const modeNames = { dispenser: "取号机", evaluator: "评价器", inquiry: "查询机", combined: "查询取号一体机" };
   async function revoke(t) {
     if (!confirm(`注销终端 ${t.name}？它需要新的注册码才能再连接。`)) return;
     try { await api("POST", `/terminals/${t.id}/revoke`); await loadTerminals(); } catch (err) { toast(err.message, true); }
