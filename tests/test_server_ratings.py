@@ -70,7 +70,9 @@ def ticket_window(hall, ticket_id) -> int | None:
     engine = hall.db()
     try:
         with engine.connect() as conn:
-            return conn.execute(sa.text("SELECT window FROM tickets WHERE id = :id"), {"id": ticket_id}).scalar()
+            from kiosk.storage.schema import tickets
+
+            return conn.execute(sa.select(tickets.c.window).where(tickets.c.id == ticket_id)).scalar()
     finally:
         engine.dispose()
 
