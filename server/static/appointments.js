@@ -10,7 +10,8 @@
   const say = (err) => toast(`${err.field ? err.field + ": " : ""}${err.message}`, true);
 
   const settings = await api("GET", "/appointments/settings");
-  const services = (await api("GET", "/services")).filter(s => settings.services.some(x => x.service === s.code));
+  const allServices = await api("GET", "/services");  // fetched once: the settings card below uses them too
+  const services = allServices.filter(s => settings.services.some(x => x.service === s.code));
   fill($("service"), services.map(s => h("option", { value: s.code }, s.name)));
   $("day").value = Hall.today();
   if (!services.length) toast("还没有开放预约的业务：请主管在预约设置中添加", true);
@@ -103,8 +104,7 @@
   async function loadSettings() {
     if (!["supervisor", "admin"].includes(who.role)) return;
     $("settings-card").hidden = false;
-    const s = await api("GET", "/appointments/settings");
-    const all = await api("GET", "/services");
+    const s = settings, all = allServices;  // already fetched at the top (a page fetches each thing once)
     $("before").value = s.before_min; $("after").value = s.after_min; $("elderly").value = s.elderly_age;
     $("one-ticket").checked = s.one_ticket_per_person;
     const conf = Object.fromEntries(s.services.map(x => [x.service, x]));
