@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_server_support import BACKENDS, Hall, db_url_for, kiosk_cli, start_server
+from .test_server_support import BACKENDS, Hall, db_url_for, enroll_terminal, kiosk_cli, start_server
 
 
 def _fill(hall: Hall) -> None:
@@ -20,11 +20,12 @@ def _fill(hall: Hall) -> None:
     called = hall.api("POST", "/api/v1/windows/1/call-next", token="clerk").json()["ticket"]
     assert hall.api("POST", "/api/v1/windows/1/finish", token="clerk").status_code == 200
     reason = hall.api("GET", "/api/v1/rating-reasons", token="terminal").json()[0]["code"]
-    r = hall.api("POST", "/api/v1/ratings", token="terminal",
+    evaluator = enroll_terminal(hall, "eval1", "evaluator", 1)  # only window 1's evaluator rates window 1
+    r = hall.api("POST", "/api/v1/ratings", token=evaluator,
                  json={"key": uuid.uuid4().hex, "ticket": called["id"], "level": 1, "reasons": [reason],
                        "phone": "13800138000"})
     assert r.status_code == 201, r.text
-    r = hall.api("POST", "/api/v1/ratings", token="terminal", json={"key": uuid.uuid4().hex, "window": 1, "level": 5})
+    r = hall.api("POST", "/api/v1/ratings", token=evaluator, json={"key": uuid.uuid4().hex, "window": 1, "level": 5})
     assert r.status_code == 201, r.text
 
 
