@@ -48,7 +48,10 @@ async def events(request: Request, principal=Depends(identify),
     hub = request.app.state.runtime.hub
     public = principal is None
     slots = request.app.state.streams
-    address = request.client.host if request.client else "?"
+    # anonymous streams count per address; a terminal's or staff member's per token holder, so a hall
+    # whose terminals reach the server through one NAT address is not capped as one client
+    address = f"addr:{request.client.host if request.client else '?'}" if public else \
+        f"{principal.kind}:{principal.name}"
     refused = slots.take(address)
     if refused:
         raise ApiError(429, "events", refused, "too_many_streams")

@@ -6,9 +6,10 @@
   runs and before a byte of the body is read; a chunked body is counted as it
   arrives and refused (413) as soon as it passes the limit, so the server never
   holds more than the limit. The 413 has the API's error shape (field ``body``).
-- ``StreamSlots``: at most ``per_address`` open event streams from one address
-  and ``total`` in all (429 beyond), so a loop of connections cannot hold the
-  server's memory or file handles. Both come from the environment
+- ``StreamSlots``: at most ``per_address`` open event streams from one
+  anonymous address (or one terminal, one staff account) and ``total`` in all
+  (429 beyond), so a loop of connections cannot hold the server's memory or
+  file handles. Both come from the environment
   (``KIOSK_MAX_STREAMS``, ``KIOSK_MAX_STREAMS_PER_ADDRESS``) for halls that need more.
 """
 
@@ -118,7 +119,7 @@ class StreamSlots:
             if sum(self._open.values()) >= self.total:
                 return f"the server holds its maximum of {self.total} event streams; try again later"
             if self._open.get(address, 0) >= self.per_address:
-                return f"at most {self.per_address} event streams per address; close another first"
+                return f"at most {self.per_address} event streams per address (or per sign-in); close another first"
             self._open[address] = self._open.get(address, 0) + 1
         return None
 
