@@ -19,7 +19,8 @@ services, plus tickets transferred to that window):
 Issue order is ``(issued_at, seq, id)``. A ticket's **people ahead** is its
 position (0 = next) in the calling order of the open windows that serve it,
 the smallest one (the window that will reach it first); when every such
-window is paused, over all of them. ``position`` counts instead of sorting;
+window is paused, over all of them. ``position`` counts instead of sorting
+(``position_from`` takes the counts, which the store can make in SQL);
 ``order`` builds the list. The property test in tests/test_ordering.py holds
 the two to the same answer.
 """
@@ -36,13 +37,31 @@ Admits = Callable[[Ticket, float], bool]
 
 @dataclass(frozen=True)
 class Lane:
-    """Tickets for which ``admits(ticket, now)`` holds are called before the rest, in issue order."""
+    """Tickets for which ``admits(ticket, now)`` holds are called before the rest, in issue order.
+
+    ``sql(columns)``, when given, is the same test as a SQL condition over the
+    ``tickets`` columns (it must not depend on ``now``): then the store counts
+    people ahead in SQL instead of loading the day's waiting tickets.
+    """
 
     name: str
     admits: Admits
+    sql: Callable[[object], object] | None = None
 
 
-TRANSFERRED = Lane("transferred", lambda t, now: bool(t.transferred_from))
+TRANSFERRED = Lane("transferred", lambda t, now: bool(t.transferred_from), lambda c: c.transferred_from.is_not(None))
+
+
+@dataclass
+class Counts:
+    """What a window's queue holds around one ticket (that ticket left out): enough to place it."""
+
+    front_total: int = 0  # tickets in front lanes
+    front_before: int = 0  # ... of them called before this one (when it is in a front lane itself)
+    p_total: int = 0  # the rest: priority tickets (at a window that uses the priority rule)
+    p_before: int = 0  # ... issued before this one
+    n_total: int = 0  # the rest: every other ticket
+    n_before: int = 0
 
 
 def issue_key(t: Ticket) -> tuple:
@@ -121,30 +140,32 @@ class Ordering:
         key = issue_key(ticket)
         my_lane = self.lane_of(ticket, now)
         prio = self.uses_priority(window)
-        front_before = front_total = 0
-        p_total = n_total = p_before = n_before = 0
+        c = Counts()
         for t in waiting:
             if t.id == ticket.id or not serves(window, t):
                 continue
             lane = self.lane_of(t, now)
             earlier = issue_key(t) < key
             if lane is not None:
-                front_total += 1
+                c.front_total += 1
                 if my_lane is not None and (lane < my_lane or (lane == my_lane and earlier)):
-                    front_before += 1
-                continue
-            if prio and t.priority:
-                p_total += 1
-                p_before += earlier
+                    c.front_before += 1
+            elif prio and t.priority:
+                c.p_total += 1
+                c.p_before += earlier
             else:
-                n_total += 1
-                n_before += earlier
+                c.n_total += 1
+                c.n_before += earlier
+        return self.position_from(window, ticket, c, streak, my_lane)
+
+    def position_from(self, window: Window, ticket: Ticket, c: Counts, streak: int, my_lane: int | None) -> int:
+        """The ticket's index in the window's order, from the counts of its queue (``my_lane``: its lane)."""
         if my_lane is not None:
-            return front_before
-        if not prio:
-            return front_total + p_before + n_before
-        return front_total + self._rest_position(bool(ticket.priority), p_before, n_before, p_total, n_total,
-                                                 streak)
+            return c.front_before
+        if not self.uses_priority(window):
+            return c.front_total + c.p_before + c.n_before
+        return c.front_total + self._rest_position(bool(ticket.priority), c.p_before, c.n_before, c.p_total,
+                                                   c.n_total, streak)
 
     def _rest_position(self, is_prio: bool, p_before: int, n_before: int, p_total: int, n_total: int,
                        streak: int) -> int:

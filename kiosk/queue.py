@@ -65,6 +65,7 @@ class Issued:
     people_ahead: int
     estimated_wait_s: int
     windows: tuple[int, ...]
+    created: bool = True  # False: the key had already made this ticket
 
 
 Listener = Callable[[str, dict], None]
@@ -157,7 +158,7 @@ class QueueEngine:
         if key:
             existing = self.store.by_key(key)
             if existing:
-                return self._issued(existing)
+                return self._issued(existing, created=False)
         svc = self.service(service_code)
         if priority is not None:
             if not self.hall.green_channel:
@@ -185,7 +186,7 @@ class QueueEngine:
             raise QueueError(f"numbers of service '{svc.code}' are held by other tickets: {exc}",
                              "number_taken") from None
         except KeyTaken:
-            return self._issued(self.store.by_key(key))  # the same key raced in from another request
+            return self._issued(self.store.by_key(key), created=False)  # the same key raced in meanwhile
         issued = self._issued(ticket)
         self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
         return issued
@@ -197,11 +198,12 @@ class QueueEngine:
         """What the terminal header shows about the queue's source: nothing when embedded."""
         return ""
 
-    def _issued(self, ticket: Ticket) -> Issued:
+    def _issued(self, ticket: Ticket, created: bool = True) -> Issued:
         svc = self.service(ticket.service)
-        ahead = self.people_ahead(ticket)
-        return Issued(ticket, ahead, self.estimate_wait_s(svc, ahead),
-                      tuple(w.number for w in self.hall.windows_for(svc.code)))
+        with self.store.snapshot():  # the figures in one read transaction
+            ahead, paused = self._people_ahead(ticket)
+            wait = self.estimate_wait_s(svc, ahead, paused)
+        return Issued(ticket, ahead, wait, tuple(w.number for w in self.hall.windows_for(svc.code)), created)
 
     # --------------------------------------------------------------- order
     @property
@@ -215,16 +217,28 @@ class QueueEngine:
 
     def people_ahead(self, ticket: Ticket) -> int:
         """Its position in the calling order of the open windows that serve it (the smallest)."""
+        with self.store.snapshot():
+            return self._people_ahead(ticket)[0]
+
+    def _people_ahead(self, ticket: Ticket) -> tuple[int, set[int]]:
+        """(people ahead, the paused windows read on the way)."""
+        states = self.store.window_states()
+        paused = {n for n, st in states.items() if st.paused}
         if ticket.status is not TicketStatus.WAITING:
-            return 0
-        windows = self.hall.windows
-        serving = [w for w in windows if ordering_serves(w, ticket)]
+            return 0, paused
+        ordering, now = self.ordering, self.clock()
+        serving = [w for w in self.hall.windows if ordering_serves(w, ticket)]
+        streaks = {n: st.priority_streak for n, st in states.items()}
+        open_ = [w for w in serving if w.number not in paused] or serving
+        if open_ and all(lane.sql is not None for lane in ordering.lanes):
+            # counted in SQL: a busy day has thousands of waiting tickets
+            my_lane = ordering.lane_of(ticket, now)
+            counts = self.store.ahead_counts(ticket, open_, ordering, my_lane)
+            return min(ordering.position_from(w, ticket, c, streaks.get(w.number, 0), my_lane)
+                       for w, c in zip(open_, counts)), paused
         services = {s for w in serving for s in w.services} | {ticket.service}
         waiting = self.store.waiting(ticket.day, services=services, windows=[w.number for w in serving])
-        states = self.store.window_states()
-        return self.ordering.people_ahead(
-            ticket, serving, waiting, streaks={n: st.priority_streak for n, st in states.items()},
-            paused={n for n, st in states.items() if st.paused}, now=self.clock())
+        return ordering.people_ahead(ticket, serving, waiting, streaks=streaks, paused=paused, now=now), paused
 
     # --------------------------------------------------------------- windows
     def window(self, number: int) -> Window:

@@ -33,11 +33,11 @@ def issue(body: TicketIn, request: Request, act: Act = audited("ticket.issue", *
     principal = act.principal
     act.note(f"service {body.service}", priority=body.priority)
     rt = request.app.state.runtime
-    queue = rt.queue()
+    queue = rt.queue(fresh=False)  # the hall as checked within the last second: no read per ticket
     terminal = principal.name if principal.kind == "terminal" else f"staff:{principal.name}"
-    # A repeated idempotency key returns the ticket it already made, with 200 rather than 201.
-    repeated = body.key is not None and queue.store.by_key(body.key) is not None
     issued = queue.issue(body.service, body.priority, body.key, terminal)
+    # A repeated idempotency key returns the ticket it already made, with 200 rather than 201.
+    repeated = not issued.created
     out = ticket_out(queue, issued.ticket)
     out.people_ahead, out.estimated_wait_s = issued.people_ahead, issued.estimated_wait_s
     out.windows = list(issued.windows)

@@ -8,6 +8,7 @@ one the engine was built from and swaps in a rebuilt ``Hall`` when it moved.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk import paths
 from kiosk.queue import QueueEngine
-from kiosk.storage.db import open_engine
+from kiosk.storage.db import open_engine, reader
 from kiosk.storage.queue_store import QueueStore
 
 from . import hall_store
@@ -43,13 +44,26 @@ class HallRuntime:
         self.webfont = WebFonts()
         self.engine.listeners.append(self.hub.publish)
         self._lock = threading.Lock()
+        self._checked_at = 0.0
 
-    def queue(self) -> QueueEngine:
-        """The queue engine, its hall rebuilt first if someone changed it."""
-        with self.db.connect() as conn:
-            current = hall_store.version(conn, self.code)
-        if current != self.version:
-            self.reload()
+    # An edit through this process reloads at once (``reload``); one made by another process (`kiosk admin`,
+    # a second server) is seen by the next request that checks, and by issuing within this many seconds.
+    HALL_CHECK_S = 1.0
+
+    def queue(self, fresh: bool = True) -> QueueEngine:
+        """The queue engine, its hall rebuilt first if someone changed it.
+
+        ``fresh=False`` (the ticket hot path) trusts the version held in memory if it
+        was checked within ``HALL_CHECK_S``; the check is a read-only transaction
+        (no write lock).
+        """
+        now = time.monotonic()
+        if fresh or now - self._checked_at > self.HALL_CHECK_S:
+            with reader(self.db) as conn:
+                current = hall_store.version(conn, self.code)
+            self._checked_at = now
+            if current != self.version:
+                self.reload()
         return self.engine
 
     def reload(self) -> None:

@@ -23,7 +23,8 @@ from .tables import appointments
 
 AHEAD_PREFIX = "apt:"
 LATE_PREFIX = "apt-late:"
-LANE = Lane("appointment", lambda t, now: bool(t.key) and t.key.startswith(AHEAD_PREFIX))
+LANE = Lane("appointment", lambda t, now: bool(t.key) and t.key.startswith(AHEAD_PREFIX),
+            lambda c: c.key.startswith(AHEAD_PREFIX, autoescape=True))  # the same test in SQL (counting)
 
 
 @dataclass(frozen=True)

@@ -103,4 +103,7 @@ def open_engine(url: str) -> sa.Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
+    # No ping before every checkout (a round trip per transaction): a connection the database dropped
+    # fails its request once (503, "try again"), and SQLAlchemy then discards every pooled connection
+    # older than that failure, so the next requests get fresh ones.
+    return sa.create_engine(url, pool_pre_ping=False, pool_size=20, max_overflow=10, pool_recycle=3600)

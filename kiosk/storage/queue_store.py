@@ -8,13 +8,16 @@ store runs on the terminal's SQLite file and on the hall server's database.
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from kiosk.domain import Ticket, TicketStatus
+from kiosk.domain import Ticket, TicketStatus, Window
+from kiosk.ordering import Counts, Ordering
 
 from .db import reader
 from .schema import QUEUE_MIGRATIONS, TOKEN_MIGRATIONS, counters, migrate, tickets, window_states
@@ -84,13 +87,69 @@ _DURATIONS = (sa.select(_t.finished_at - _t.started_at)
               .order_by(_t.finished_at.desc()).limit(_B("limit")))
 
 
+def _ahead_statement(ordering: Ordering):
+    """The waiting queue around one ticket, in groups: one row per (service, window, priority) with
+    ``count, earlier`` and, per front lane, ``in lane, in lane and earlier``.
+
+    Grouped by plain columns in the order of ``ix_tickets_waiting``, so SQLite counts from the index
+    alone without sorting; ``QueueStore.ahead_counts`` turns the rows into each window's ``Counts``.
+    """
+    c = tickets.c
+    ia, seq, tid = _B("issued_at"), _B("seq"), _B("id")
+    earlier = sa.or_(c.issued_at < ia, sa.and_(c.issued_at == ia, c.seq < seq),
+                     sa.and_(c.issued_at == ia, c.seq == seq, c.id < tid))
+
+    def count(cond):
+        return sa.func.sum(sa.case((cond, 1), else_=0))
+
+    aggregates = [sa.func.count(), count(earlier)]
+    taken = []
+    for lane in ordering.lanes:  # a ticket belongs to the first lane that admits it
+        cond = sa.and_(lane.sql(c), *[sa.not_(t) for t in taken])
+        taken.append(lane.sql(c))
+        aggregates += [count(cond), count(sa.and_(cond, earlier))]
+    groups = (c.service, c.window, c.priority)
+    waiting = (c.hall == _B("hall"), c.day == _B("day"), c.status == TicketStatus.WAITING.value, c.id != tid)
+    services = _B("services", expanding=True)
+    by_service = sa.select(*groups, *aggregates).where(*waiting, c.service.in_(services)).group_by(*groups)
+    # tickets sent to one of the windows although its services do not include theirs
+    sent = (sa.select(*groups, *aggregates)
+            .where(*waiting, c.window.in_(_B("numbers", expanding=True)), c.service.not_in(services))
+            .group_by(*groups))
+    return sa.union_all(by_service, sent)
+
+
 class QueueStore:
     def __init__(self, engine: sa.Engine, hall_code: str):
         self.engine = engine
         self.hall = hall_code
         self._ignoring: dict[str, object] = {}
+        self._ahead: dict[tuple, object] = {}
+        self._local = threading.local()
         migrate(engine, "queue", QUEUE_MIGRATIONS)
         migrate(engine, "ticket_token", TOKEN_MIGRATIONS)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside share one read-only transaction: one connection, one BEGIN, one view."""
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with reader(self.engine) as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with reader(self.engine) as conn:
+            yield conn
 
     # ------------------------------------------------------------ issuing
     def insert_numbered(self, service: str, day: str, series: str, first: int, last: int,
@@ -204,17 +263,17 @@ class QueueStore:
         return out
 
     def generation_of(self, ticket_id: str) -> int:
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             return conn.execute(sa.select(tickets.c.generation).where(tickets.c.id == ticket_id)).scalar_one()
 
     # ------------------------------------------------------------ reading
     def by_key(self, key: str) -> Ticket | None:
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             row = conn.execute(_BY_KEY, {"key": key}).first()
         return _ticket(row) if row else None
 
     def get(self, ticket_id: str) -> Ticket | None:
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             row = conn.execute(_GET, {"id": ticket_id, "hall": self.hall}).first()
         return _ticket(row) if row else None
 
@@ -233,7 +292,7 @@ class QueueStore:
         q = q.order_by(*order)
         if limit:
             q = q.limit(limit)
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             return [_ticket(r) for r in conn.execute(q)]
 
     def waiting(self, day: str, *, services: Iterable[str] = (), windows: Iterable[int] = ()) -> list[Ticket]:
@@ -248,12 +307,52 @@ class QueueStore:
             return []
         q = sa.select(tickets).where(tickets.c.hall == self.hall, tickets.c.day == day,
                                      tickets.c.status == TicketStatus.WAITING.value, sa.or_(*where))
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             return [_ticket(r) for r in conn.execute(q)]
+
+    def ahead_counts(self, ticket: Ticket, windows: Iterable[Window], ordering: Ordering,
+                     my_lane: int | None) -> list[Counts]:
+        """``Counts`` of each window's waiting queue around ``ticket``, from one grouped SQL statement.
+
+        Needs every lane of ``ordering`` to carry its ``sql`` form (see ``kiosk.ordering.Lane``).
+        """
+        windows = tuple(windows)
+        key = tuple(lane.name for lane in ordering.lanes)
+        stmt = self._ahead.get(key)
+        if stmt is None:
+            stmt = self._ahead[key] = _ahead_statement(ordering)
+        params = dict(hall=self.hall, day=ticket.day, id=ticket.id, issued_at=ticket.issued_at, seq=ticket.seq,
+                      services=sorted({s for w in windows for s in w.services}),
+                      numbers=[w.number for w in windows])
+        with self._read() as conn:
+            groups = conn.execute(stmt, params).all()
+        out = []
+        for w in windows:
+            use_priority = ordering.uses_priority(w)
+            c = Counts()
+            for service, number, priority, total, earlier, *lanes in groups:
+                if not (number == w.number if number is not None else service in w.services):
+                    continue  # the same test as kiosk.ordering.serves
+                total, earlier = int(total), int(earlier or 0)
+                lanes = [int(v or 0) for v in lanes]
+                for i in range(0, len(lanes), 2):
+                    in_lane, in_lane_earlier = lanes[i], lanes[i + 1]
+                    c.front_total += in_lane
+                    total, earlier = total - in_lane, earlier - in_lane_earlier
+                    if my_lane is not None:
+                        c.front_before += in_lane if i // 2 < my_lane else in_lane_earlier if i // 2 == my_lane else 0
+                if use_priority and priority is not None:
+                    c.p_total += total
+                    c.p_before += earlier
+                else:
+                    c.n_total += total
+                    c.n_before += earlier
+            out.append(c)
+        return out
 
     def last_number(self, day: str, service: str, series: str = "") -> int | None:
         """The last sequence number issued for the service that day, if any."""
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             return conn.execute(_LAST, dict(hall=self.hall, day=day, service=service, series=series)).scalar()
 
     def waiting_counts(self, day: str) -> dict[str, int]:
@@ -261,12 +360,12 @@ class QueueStore:
              .where(tickets.c.hall == self.hall, tickets.c.day == day,
                     tickets.c.status == TicketStatus.WAITING.value)
              .group_by(tickets.c.service))
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             return {s: n for s, n in conn.execute(q)}
 
     def recent_durations(self, service: str, limit: int = 20) -> list[float]:
         """Service times (start to finish) of the service's latest finished tickets."""
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             return [float(d) for (d,) in conn.execute(_DURATIONS, dict(hall=self.hall, service=service, limit=limit))]
 
     # ------------------------------------------------------------ writing
@@ -300,7 +399,7 @@ class QueueStore:
         return True
 
     def window_state(self, number: int) -> WindowState:
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             row = conn.execute(_WINDOW, {"hall": self.hall, "number": number}).first()
         if row is None:
             return WindowState(number)
@@ -309,7 +408,7 @@ class QueueStore:
 
     def window_states(self) -> dict[int, WindowState]:
         """Every stored window state of the hall, in one read."""
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             rows = conn.execute(sa.select(window_states).where(window_states.c.hall == self.hall)).all()
         return {m["number"]: WindowState(m["number"], bool(m["paused"]), m["current_ticket"], m["staff"],
                                          m["priority_streak"]) for m in (r._mapping for r in rows)}
@@ -318,7 +417,7 @@ class QueueStore:
         """Numbers of the hall's paused windows, in one read (the grid asks for every service)."""
         q = sa.select(window_states.c.number).where(window_states.c.hall == self.hall,
                                                      window_states.c.paused.is_(True))
-        with reader(self.engine) as conn:
+        with self._read() as conn:
             return {n for (n,) in conn.execute(q)}
 
     def save_window_state(self, state: WindowState) -> None:

@@ -72,7 +72,25 @@ def _queue_v1(conn: sa.Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
-QUEUE_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_queue_v1]
+# Covers what placing a ticket in its windows' order reads (kiosk.ordering, QueueStore.ahead_counts):
+# the count runs from the index alone, in index order, with no table lookups.
+waiting_index = sa.Index("ix_tickets_waiting", tickets.c.hall, tickets.c.day, tickets.c.status, tickets.c.service,
+                         tickets.c.window, tickets.c.priority, tickets.c.transferred_from, tickets.c.issued_at,
+                         tickets.c.seq, tickets.c.id, tickets.c.key)
+
+
+# ... and the tickets sent to a window (a transfer to a window), found without scanning the rest.
+sent_index = sa.Index("ix_tickets_sent", tickets.c.hall, tickets.c.day, tickets.c.status, tickets.c.window,
+                      tickets.c.service, tickets.c.priority, tickets.c.transferred_from, tickets.c.issued_at,
+                      tickets.c.seq, tickets.c.id, tickets.c.key)
+
+
+def _queue_v2(conn: sa.Connection) -> None:
+    waiting_index.create(conn, checkfirst=True)
+    sent_index.create(conn, checkfirst=True)
+
+
+QUEUE_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_queue_v1, _queue_v2]
 
 
 def _token_v1(conn: sa.Connection) -> None:
