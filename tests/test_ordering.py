@@ -160,3 +160,14 @@ def test_a_transferred_priority_call_does_not_eat_the_interleave_streak(engine):
     assert expected == [moved.id, p1.id, p2.id, n1.id]
     assert [engine.people_ahead(t) for t in (moved, p1, p2, n1)] == [0, 1, 2, 3]
     assert [engine.call_next(1).id for _ in range(4)] == expected
+
+
+def test_a_lane_without_sql_is_placed_by_loading_the_queue(engine):
+    """A plugged lane with no SQL form: people ahead comes from the loaded queue, still the calling order."""
+    engine.add_lane(Lane("vip", lambda t, now: t.priority == "elderly"))  # no sql=...
+    assert engine.ordering.lanes[-1].sql is None
+    normal = engine.issue("labor").ticket
+    vip = engine.issue("labor", "elderly").ticket
+    order = [t.id for t in engine.waiting_for(1)]
+    assert order == [vip.id, normal.id]
+    assert [engine.people_ahead(t) for t in (vip, normal)] == [0, 1]

@@ -140,3 +140,15 @@ def test_cli_sync_counts_a_resent_rating_as_a_duplicate(tmp_path):
         assert len(rows) == 1 and rows[0]["level"] == 5  # stored once
     finally:
         server.stop()
+
+
+def test_a_letter_is_never_assigned_when_a_prefix_ends_in_it(hall):
+    taken = _series(hall)
+    free = next(c for c in "XYZWVUTSRQPNMLKJHGFEDCBA" if c != taken and c != "Q")  # the next letter in line
+    r = hall.api("POST", "/api/v1/services", token="sup",
+                 json={"code": "pf", "name": "测试前缀", "prefix": "B" + free, "range_start": 1, "range_end": 99})
+    assert r.status_code == 201, r.text
+    code = hall.api("POST", "/api/v1/terminals/enrollment-codes", token="sup", json={}).json()["code"]
+    token = hall.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": code, "name": "d2"}).json()["token"]
+    r = hall.api("GET", "/api/v1/sync/terminal", token=token, params={"mode": "dispenser"})
+    assert r.status_code == 200 and r.json()["series"] not in ("", taken, free), r.json()
