@@ -68,10 +68,11 @@ def build_app_class():
 
         use_kivy_settings = False  # F1 must not open Kivy's own settings panel
 
-        def __init__(self, terminal: Terminal, allow_close: bool = False, **kw):
+        def __init__(self, terminal: Terminal, allow_close: bool = False, first_run_pin: bool = False, **kw):
             super().__init__(**kw)
             self.terminal = terminal
             self.allow_close = allow_close
+            self.first_run_pin = first_run_pin  # start on the set-a-PIN screen when none is set
             self.exit_code = 0
             self.key_handler = None  # a mode that takes hardware keys (the evaluator's keypad)
             self._dim = None
@@ -89,7 +90,7 @@ def build_app_class():
             from kivy.base import ExceptionManager
 
             from screens.maintenance import MaintenanceScreen
-            from screens.settings import PinScreen, SettingsScreen
+            from screens.settings import FirstPinScreen, PinScreen, SettingsScreen
 
             from screens.kivy_fixes import finish_gl_after_each_frame
 
@@ -103,9 +104,11 @@ def build_app_class():
             for screen in self.mode_screens():
                 sm.add_widget(screen)
             for cls, name in ((PinScreen, "pin"), (SettingsScreen, "settings"),
-                              (MaintenanceScreen, "maintenance")):
+                              (MaintenanceScreen, "maintenance"), (FirstPinScreen, "firstpin")):
                 sm.add_widget(cls(self.terminal, name=name))
             sm.current = self.home
+            if self.first_run_pin and not self.terminal.settings.pin_set():
+                sm.current = "firstpin"
             self.card_watcher = None
             if self.terminal.dispenses and getattr(self.terminal, "idcard_reader", None) is not None:
                 from screens.checkin import CardWatcher
@@ -300,8 +303,8 @@ def build_app_class():
     return KioskApp
 
 
-def create_app(terminal: Terminal, allow_close: bool = False):
-    return build_app_class()(terminal, allow_close=allow_close)
+def create_app(terminal: Terminal, allow_close: bool = False, first_run_pin: bool = False):
+    return build_app_class()(terminal, allow_close=allow_close, first_run_pin=first_run_pin)
 
 
 def _record_fatal_errors(data_dir) -> None:
@@ -393,7 +396,7 @@ def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int
     log.info("starting %s terminal '%s' for %s (data: %s)", config.mode, config.name, terminal.hall_name,
              config.data_dir)
     try:
-        app = create_app(terminal, allow_close=windowed)
+        app = create_app(terminal, allow_close=windowed, first_run_pin=not windowed)
     except BaseException:
         terminal.close()
         raise

@@ -99,6 +99,36 @@ class TerminalSettings:
         log.info("settings PIN changed on the settings screen")
         return True, "管理密码已修改"
 
+    def pin_set(self) -> bool:
+        from .pin import pin_configured
+
+        return pin_configured(self.config.pin_hash)
+
+    def set_first_pin(self, pin: str) -> tuple[bool, str]:
+        """First start with no PIN: the person at the screen sets it (kiosk.pin decides what is
+        allowed). Never replaces a PIN: changing one takes `kiosk terminal set-pin` on the box."""
+        from .config_write import apply_settings
+        from .pin import hash_pin, pin_problem
+
+        if self.pin_set():
+            return False, "管理密码已设置，不能在此修改"
+        problem = pin_problem(pin)
+        if problem:
+            return False, "这个密码不能使用：" + problem.split(" / ")[-1]
+        try:
+            pin_hash = hash_pin(pin)
+        except ValueError:
+            return False, "这个密码不能使用，请换一个"
+        try:
+            new = apply_settings(self.terminal_file(), {"security.pin_hash": pin_hash},
+                                 log_dir=Path(self.config.data_dir) / "logs")
+        except (ConfigInvalid, OSError) as exc:
+            log.error("first PIN not saved: %s", exc)
+            return False, "保存失败，请联系维护人员"
+        self.config.pin_hash = new.pin_hash
+        log.warning("settings PIN set from the first-run screen")
+        return True, "管理密码已设置"
+
     # -- drafts and devices
     def draft(self) -> SettingsDraft:
         return SettingsDraft(self.config)

@@ -24,7 +24,7 @@ def offscreen_environment() -> None:
 class Harness:
     """An App attached to the offscreen window, with helpers to tap and render."""
 
-    def __init__(self, terminal, size: tuple[int, int] = (1920, 1080)):
+    def __init__(self, terminal, size: tuple[int, int] = (1920, 1080), **app_options):
         offscreen_environment()
         from kiosk.app import create_app, prepare_kivy
 
@@ -35,7 +35,7 @@ class Harness:
         EventLoop.ensure_window()
         self.window = Window
         self.window.size = size
-        self.app = create_app(terminal, allow_close=True)
+        self.app = create_app(terminal, allow_close=True, **app_options)
         from kivy.app import App
 
         App._running_app = self.app

@@ -17,6 +17,7 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
 
+from kiosk.pin import NEW_PIN_LENGTH
 from kiosk.terminal_settings import SettingsDraft
 
 from . import theme
@@ -51,7 +52,8 @@ class StaffScreen(Screen):
         paint(root, theme.PAGE)
         bar = BoxLayout(size_hint_y=None, height=app.px(110), padding=(app.px(32), 0))
         paint(bar, theme.BLUE_DARK)
-        bar.add_widget(_label(title, theme.TITLE, theme.WHITE, bold=True))
+        self.bar_title = _label(title, theme.TITLE, theme.WHITE, bold=True)
+        bar.add_widget(self.bar_title)
         root.add_widget(bar)
         self.body = BoxLayout(orientation="vertical", padding=app.px(32), spacing=app.px(theme.GAP))
         root.add_widget(self.body)
@@ -125,6 +127,52 @@ class PinScreen(StaffScreen):
             self.manager.current = "settings"
         else:
             self.message.text = result.message_zh
+
+
+class FirstPinScreen(PinScreen):
+    """First full-screen start with no PIN: set one here (twice), or go on without.
+
+    Without a PIN the settings (and their way out, 退出维护) stay closed; the rules for a
+    PIN are the core's (kiosk.pin through TerminalSettings.set_first_pin).
+    """
+
+    INTRO = (f"本机尚未设置管理密码。请输入{NEW_PIN_LENGTH}位数字的新密码后按“确定”，"
+             "或按“返回”以后在本机运行 kiosk terminal set-pin。")
+
+    def __init__(self, terminal, **kw):
+        super().__init__(terminal, **kw)
+        self.bar_title.text = "首次使用 · 设置管理密码"
+        self.message.height = App.get_running_app().px(150)  # the intro takes two lines
+        self.first = ""
+
+    def on_pre_enter(self, *args):
+        self.clear()
+        self.first = ""
+        self.message.text = self.INTRO
+
+    def submit(self) -> None:
+        pin = self.entered
+        self.clear()
+        if not self.first:
+            self.first = pin
+            self.message.text = "请再输入一次新密码"
+            return
+        first, self.first = self.first, ""
+        if pin != first:
+            self.message.text = "两次输入不一致，请重新输入新密码"
+            return
+        self.message.text = "正在保存…"
+
+        def work():  # argon2 takes most of a second
+            self._saved(*self.terminal.settings.set_first_pin(pin))
+
+        threading.Thread(target=work, daemon=True).start()
+
+    @mainthread
+    def _saved(self, ok: bool, message: str) -> None:
+        self.message.text = message
+        if ok:
+            self.manager.current = "settings"
 
 
 class Choice(BoxLayout):

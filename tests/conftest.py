@@ -97,8 +97,8 @@ def harness_factory():
 
     made = []
 
-    def attach(terminal, size=(1920, 1080)):
-        h = Harness(terminal, size)
+    def attach(terminal, size=(1920, 1080), **app_options):
+        h = Harness(terminal, size, **app_options)
         made.append(h)
         return h
 

@@ -128,9 +128,13 @@ def test_terminal_fills_the_output_under_cage(runner):
            "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1",
            "KIOSK_DATA_DIR": str(run / "data"), "KIVY_HOME": str(run / "kivy"), "PYTHONPATH": str(src),
            "NOTIFY_SOCKET": str(notify)}
+    as_user = [*prefix, "env", "-i", *[f"{k}={v}" for k, v in env.items()]]
+    terminal_file = run / "terminal.toml"  # a set-up box: with a PIN, so it starts on the attract screen
+    r = subprocess.run([*as_user, python, "-m", "kiosk", "terminal", "set-pin", "--config", str(terminal_file)],
+                       input="482913\n", capture_output=True, text=True, timeout=120, cwd=work)
+    assert r.returncode == 0, r.stderr
     log = open(work / "cage.log", "wb")
-    cage = subprocess.Popen([*prefix, "env", "-i", *[f"{k}={v}" for k, v in env.items()],
-                             "cage", "-d", "--", python, "-m", "kiosk", "run"],
+    cage = subprocess.Popen([*as_user, "cage", "-d", "--", python, "-m", "kiosk", "run", "--config", str(terminal_file)],
                             stdout=log, stderr=subprocess.STDOUT, cwd=work)
 
     def tail() -> str:

@@ -183,3 +183,72 @@ def test_enroll_from_the_settings_screen(staff_ui, tmp_path, monkeypatch):
         assert load_terminal(tmp_path / "terminal.toml").server_token == saved.server_token
     finally:
         server.stop()
+
+
+@pytest.fixture
+def first_start(tmp_path, terminal_factory, harness_factory):
+    """A full-screen start (first_run_pin) of a terminal whose file has no PIN yet."""
+
+    def make(pin_hash="", size=(1920, 1080)):
+        from kiosk.config_write import apply_settings, ensure_terminal_file
+
+        term = terminal_factory()
+        path = tmp_path / "terminal.toml"
+        ensure_terminal_file(path)
+        apply_settings(path, {"terminal.data_dir": str(term.config.data_dir), "security.pin_hash": pin_hash},
+                       log_dir=tmp_path / "logs")
+        term.config.source = path
+        term.config.pin_hash = pin_hash
+        return harness_factory(term, size, first_run_pin=True), path
+
+    return make
+
+
+def type_on(h, screen_name: str, pin: str) -> None:
+    pad = h.sm.get_screen(screen_name)
+    keys = {b.text: b for b in pad.keys.children}
+    for digit in pin:
+        h.tap(keys[digit])
+    h.tap(keys["确定"])
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)], ids=["landscape", "portrait"])
+def test_first_start_without_a_pin_asks_for_one_and_opens_settings(first_start, tmp_path, size):
+    from argon2 import PasswordHasher
+
+    h, path = first_start(size=size)
+    assert h.sm.current == "firstpin"
+    screen = h.sm.get_screen("firstpin")
+    assert "kiosk terminal set-pin" in screen.message.text
+    h.screenshot(tmp_path / f"firstpin-{size[0]}x{size[1]}.png")
+    type_on(h, "firstpin", "482913")
+    assert "再输入一次" in screen.message.text and load_terminal(path).pin_hash == ""
+    type_on(h, "firstpin", "482913")
+    assert h.wait(lambda: h.sm.current == "settings", timeout=10)
+    stored = load_terminal(path).pin_hash
+    assert PasswordHasher().verify(stored, "482913")
+    assert h.app.terminal.settings.verify_pin("482913").ok  # the running terminal uses it at once
+
+
+def test_first_pin_typed_differently_twice_is_not_saved(first_start):
+    h, path = first_start()
+    type_on(h, "firstpin", "482913")
+    type_on(h, "firstpin", "482914")
+    assert "不一致" in h.sm.get_screen("firstpin").message.text
+    assert h.sm.current == "firstpin" and load_terminal(path).pin_hash == ""
+
+
+def test_first_pin_the_core_refuses_is_not_saved(first_start):
+    h, path = first_start()
+    type_on(h, "firstpin", "12")
+    type_on(h, "firstpin", "12")
+    assert h.wait(lambda: "不能使用" in h.sm.get_screen("firstpin").message.text, timeout=10)
+    assert h.sm.current == "firstpin" and load_terminal(path).pin_hash == ""
+
+
+def test_a_terminal_with_a_pin_starts_at_home_and_cannot_be_reset_from_the_screen(first_start):
+    h, path = first_start(pin_hash=hash_pin("246813"))
+    assert h.sm.current == "attract"
+    ok, message = h.app.terminal.settings.set_first_pin("482913")
+    assert not ok and "已设置" in message
+    assert h.app.terminal.settings.verify_pin("246813").ok
