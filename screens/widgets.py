@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -109,18 +110,22 @@ class IdleTimer:
 
     The last ``warn`` seconds are announced through ``on_tick(seconds_left)``
     (0 clears the warning), so a visitor is never sent home without notice.
-    Any touch restarts it; it only runs while started.
+    Any touch restarts it; it only runs while started. Time is read from
+    ``IdleTimer.now`` (monotonic seconds), which tests replace with a fake clock;
+    Kivy's clock only decides how often it is looked at.
     """
+
+    now = staticmethod(time.monotonic)
 
     def __init__(self, timeout: float, warn: float, on_timeout, on_tick):
         self.timeout, self.warn = timeout, warn
         self.on_timeout, self.on_tick = on_timeout, on_tick
-        self._left = timeout
+        self._deadline = 0.0
         self._event = None
 
     def start(self) -> None:
         self.stop()
-        self._left = self.timeout
+        self._deadline = self.now() + self.timeout
         self._event = Clock.schedule_interval(self._step, 0.25)
 
     def stop(self) -> None:
@@ -131,13 +136,13 @@ class IdleTimer:
 
     def poke(self) -> None:
         if self._event is not None:
-            self._left = self.timeout
+            self._deadline = self.now() + self.timeout
             self.on_tick(0)
 
-    def _step(self, dt: float) -> None:
-        self._left -= dt
-        if self._left <= 0:
+    def _step(self, _dt: float) -> None:
+        left = self._deadline - self.now()
+        if left <= 0:
             self.stop()
             self.on_timeout()
-        elif self._left <= self.warn:
-            self.on_tick(int(self._left) + 1)
+        elif left <= self.warn:
+            self.on_tick(int(left) + 1)

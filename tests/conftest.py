@@ -49,6 +49,17 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
+def idle_clock(monkeypatch) -> FakeClock:
+    """The screens' idle timeouts read this clock (screens.widgets.IdleTimer.now): tests advance it,
+    so a slow frame on a loaded machine never sends a visitor home early."""
+    from screens.widgets import IdleTimer
+
+    fake = FakeClock(0.0)
+    monkeypatch.setattr(IdleTimer, "now", staticmethod(fake))
+    return fake
+
+
+@pytest.fixture
 def sample_hall():
     from kiosk.config import load_hall
     from kiosk.paths import SAMPLE_HALL

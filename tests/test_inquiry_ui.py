@@ -189,28 +189,33 @@ def test_read_aloud_only_with_a_speech_engine(ui):
     assert voice.spoken and voice.spoken[-1].startswith("最低生活保障申请") and "户口簿" in voice.spoken[-1]
 
 
-def test_idle_timeout_is_announced_then_returns_home(ui):
-    h = ui(inquiry_idle_s=4, warn_before_s=3)  # margins for slow frames on a busy machine
+def test_idle_timeout_is_announced_then_returns_home(ui, idle_clock):
+    h = ui(inquiry_idle_s=60, warn_before_s=10)
     open_dibao(h)
     guide_screen = screen(h, "guide")
-    assert h.wait(lambda: "秒后返回首页" in guide_screen.countdown.text, timeout=6)
+    idle_clock.advance(45)
+    h.wait(lambda: False, timeout=0.5)
+    assert h.sm.current == "guide" and guide_screen.countdown.text == ""
+    idle_clock.advance(7)  # 8 s left: "9 秒" counts the second under way
+    assert h.wait(lambda: "9 秒后返回首页" in guide_screen.countdown.text, timeout=5)
     assert h.sm.current == "guide"
-    assert h.wait(lambda: h.sm.current == "inquiry", timeout=6)
+    idle_clock.advance(8)
+    assert h.wait(lambda: h.sm.current == "inquiry", timeout=5)
     assert screen(h, "inquiry").idle.timeout == 0  # home does not time out to itself
 
 
-def test_typing_postpones_the_timeout(ui):
-    import time
-
-    h = ui(inquiry_idle_s=3, warn_before_s=1)  # margins for slow frames on a busy machine
+def test_typing_postpones_the_timeout(ui, idle_clock):
+    h = ui(inquiry_idle_s=60, warn_before_s=10)
     screen(h, "inquiry").open_search()
     h.pump()
-    end = time.monotonic() + 5.0
-    while time.monotonic() < end:  # a visitor still typing is never sent home
+    for _ in range(5):  # a visitor still typing is never sent home
+        idle_clock.advance(55)
+        h.wait(lambda: False, timeout=0.3)
+        assert h.sm.current == "search"
         type_keys(h, "A")
         h.tap(screen(h, "search").keys["删除"])
-        assert h.sm.current == "search"
-    assert h.wait(lambda: h.sm.current == "inquiry", timeout=6)
+    idle_clock.advance(60)
+    assert h.wait(lambda: h.sm.current == "inquiry", timeout=5)
 
 
 def test_pager_scrolls_the_guide(ui):
