@@ -25,9 +25,12 @@ def hall():
     return load_hall(paths.SAMPLE_HALL)
 
 
+PUBLIC = "http://192.168.1.10:8080"  # the hall's public address (hall.public_url)
+
+
 def slip(catalogue, hall, guide_id="dibao-shenqing", width=80):
     guide = catalogue.guide(guide_id)
-    return guide, notice_slip(guide, hall, width_mm=width, qr_data=catalogue.guide_url(guide), printed_at=AT)
+    return guide, notice_slip(guide, hall, width_mm=width, qr_data=catalogue.guide_url(guide, PUBLIC), printed_at=AT)
 
 
 def flat(text: str) -> str:
@@ -49,7 +52,7 @@ def test_slip_says_everything_once(catalogue, hall):
         assert phrase in body, phrase
     assert all(flat(note) in body for note in guide.notes)
     qrs = [b for b in doc.blocks if isinstance(b, QR)]
-    assert [q.data for q in qrs] == ["http://hall.local/guides/dibao-shenqing"]
+    assert [q.data for q in qrs] == ["http://192.168.1.10:8080/g/dibao-shenqing"]
     assert isinstance(doc.blocks[-1], Cut)
     assert any(isinstance(b, Rule) for b in doc.blocks)
 
@@ -84,11 +87,11 @@ def test_escpos_bytes_decode_back(catalogue, hall):
     data = escpos.render(doc, escpos.RenderOptions(paper_width_mm=58))
     for phrase in ("一次性告知单", "最低生活保障申请", "□1.户口簿", "原件及复印件 1份", "（社会救助）", "不收费"):
         assert phrase.encode("gb18030") in data, phrase
-    assert b"?" not in data.replace(b"http://hall.local/guides/dibao-shenqing", b"")
+    assert b"?" not in data.replace(b"http://192.168.1.10:8080/g/dibao-shenqing", b"")
     # GS ( k, function 180 (cn 49, fn 80): store the QR data; then the partial cut ends the job
     store = data.index(b"\x1d(k")
     while data[store + 5:store + 7] != b"1P":
         store = data.index(b"\x1d(k", store + 1)
     length = data[store + 3] + 256 * data[store + 4] - 3
-    assert data[store + 8:store + 8 + length] == b"http://hall.local/guides/dibao-shenqing"
+    assert data[store + 8:store + 8 + length] == b"http://192.168.1.10:8080/g/dibao-shenqing"
     assert data.rstrip(b"\n").endswith(b"\x1dVB\x00")
