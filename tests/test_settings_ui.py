@@ -95,12 +95,16 @@ def test_pin_change_on_the_settings_screen_refuses_weak_pins(staff_ui, tmp_path)
     before = path.read_text(encoding="utf-8")
     for new, again, words in (("123456", "123456", "连续"), ("000000", "000000", "重复"), ("2468", "2468", "6位"),
                               ("121212", "121212", "重复"), ("480319", "480318", "不一致")):
+        screen.message.text = ""
         screen.new_pin.text, screen.new_pin_again.text = new, again
         h.tap(change)
+        assert h.wait(lambda: screen.message.text, timeout=5)  # shown on the next frame
         assert words in screen.message.text, (new, screen.message.text)
         assert path.read_text(encoding="utf-8") == before  # nothing written
+    screen.message.text = ""
     screen.new_pin.text = screen.new_pin_again.text = "730251"
     h.tap(change)
+    assert h.wait(lambda: screen.message.text, timeout=10)
     assert screen.message.text == "管理密码已修改" and screen.new_pin.text == ""
     stored = load_terminal(path).pin_hash
     assert stored.startswith("$argon2id$") and stored not in before
