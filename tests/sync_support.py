@@ -58,7 +58,7 @@ class RestartableServer:
                     if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                         self.hall.process = proc
                         return
-                except requests.ConnectionError:
+                except requests.RequestException:  # refused, or a slow first answer on a loaded machine
                     pass
                 time.sleep(0.05)
             if proc.poll() is None:
