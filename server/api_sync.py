@@ -260,8 +260,11 @@ def _check_ticket(ev: SyncEvent, queue, today: str, mine: str, terminal: str):
 def _apply_tickets(queue, principal: Principal, items: list) -> dict[str, EventResult]:
     """Through the queue store, in one transaction: applied, duplicate (key seen) or rejected (number taken)."""
     out = {}
+    numbers = {}
+    for t, _ in items:
+        numbers.setdefault(t.key, t.number)  # the same key twice: the first one counts
     for key, (status, field, error) in queue.store.insert_offline(items).items():
-        number = next(t.number for t, _ in items if t.key == key)
+        number = numbers[key]
         if status == "rejected":
             log.error("offline ticket %s from terminal %s: %s", number, principal.name, error)
             out[key] = EventResult(key=key, status="rejected", field=field, error=error, number=number)
