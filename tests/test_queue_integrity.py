@@ -3,6 +3,7 @@ who called a ticket written with the call."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from kiosk.domain import Ticket
@@ -72,3 +73,45 @@ def test_the_staff_stamp_is_written_with_the_call(engine):
     with reader(engine.store.engine) as conn:
         assert conn.execute(sa.select(tickets.c.staff).where(tickets.c.id == n.id)).scalar() == "lisi"
     assert engine.store.window_state(1).staff == "lisi"
+
+
+@pytest.mark.postgres
+def test_postgres_counter_row_made_by_another_transaction_mid_issue_is_not_sold_out(tmp_path):
+    """PostgreSQL, READ COMMITTED: the day's counter row committed by another issuer between this one's
+    UPDATE (which cannot see it) and its next read must not read as 'numbers used up'."""
+    import threading
+
+    from sqlalchemy import event
+
+    from kiosk.storage.db import open_engine
+    from kiosk.storage.queue_store import QueueStore
+
+    from .test_server_support import fresh_pg_database, require_pg
+
+    url, drop = fresh_pg_database(require_pg())
+    db_a, db_b = open_engine(url), open_engine(url)
+    try:
+        QueueStore(db_a, "h")
+        store = QueueStore(db_b, "h")
+        other = db_a.connect()
+        tx = other.begin()
+        other.execute(counters.insert().values(hall="h", day="2026-11-23", service="labor", series="", last=0))
+        fired = []
+
+        @event.listens_for(db_b, "after_cursor_execute")
+        def _after(conn, cursor, statement, params, context, executemany):
+            if statement.startswith("UPDATE counters") and not fired:
+                fired.append(True)
+                tx.commit()  # the other issuer commits its new counter row right now
+
+        def build(seq):
+            return Ticket(id=f"{seq:032x}", number=f"A{seq:03d}", service="labor", day="2026-11-23", seq=seq,
+                          issued_at=1.0)
+
+        ticket = store.insert_numbered("labor", "2026-11-23", "", 1, 999, None, build)
+        assert fired and ticket.number == "A001"
+        other.close()
+    finally:
+        db_a.dispose()
+        db_b.dispose()
+        drop()

@@ -172,10 +172,14 @@ class QueueStore:
             for _ in range(MAX_SKIPS + 1):
                 seq = conn.execute(_COUNTER_NEXT, bound).scalar()
                 if seq is None:
-                    if conn.execute(_COUNTER_EXISTS, bound).first() is not None:
+                    last_now = conn.execute(_COUNTER_EXISTS, bound).scalar()
+                    if last_now is None:
+                        conn.execute(self._insert_ignore(counters).values(
+                            hall=self.hall, day=day, service=service, series=series, last=first - 1))
+                    elif last_now >= bound["limit"]:
                         raise NumbersExhausted(service)
-                    conn.execute(self._insert_ignore(counters).values(
-                        hall=self.hall, day=day, service=service, series=series, last=first - 1))
+                    # else the day's counter row was created by another transaction after this UPDATE
+                    # began (PostgreSQL, READ COMMITTED: the UPDATE did not see it): update it now
                     continue
                 ticket = build(seq)
                 values = dict(hall=self.hall, series=series, **_values(ticket))
