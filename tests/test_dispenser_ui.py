@@ -144,6 +144,38 @@ def test_touch_postpones_the_timeout(ui, idle_clock):
     assert h.wait(lambda: h.sm.current == "attract", timeout=5)
 
 
+def test_printer_out_of_paper_pauses_without_consuming_and_recovers(ui):
+    printer = FakePrinter(PrinterStatus.PAPER_OUT)
+    h = ui(printer)
+    h.sm.current = "grid"
+    h.pump()
+    grid = h.sm.get_screen("grid")
+    assert grid.paused and "暂停取号" in grid.banner_title.text and "缺纸" in grid.banner_reason.text
+    h.tap(card(h, "family"))
+    assert h.sm.current == "grid" and tickets(h) == []
+    printer.state = PrinterStatus.READY
+    grid.refresh_async()
+    assert h.wait(lambda: not grid.paused)
+    h.tap(card(h, "family"))
+    assert h.sm.current == "ticket" and [t.number for t in tickets(h)] == ["C001"]
+
+
+def test_printer_failing_after_issue_keeps_ticket_and_offers_reprint(ui):
+    printer = FakePrinter()
+    printer.fail_next_job = "printer stopped answering after the job"
+    h = ui(printer)
+    h.sm.current = "grid"
+    h.pump()
+    h.tap(card(h, "family"))
+    screen = h.sm.get_screen("ticket")
+    assert h.wait(lambda: screen.outcome.print_state == "failed")
+    assert screen.reprint.parent is not None and "打印失败" in screen.print_state.text
+    assert [(t.number, t.status) for t in tickets(h)] == [("C001", TicketStatus.WAITING)]
+    h.tap(screen.reprint)
+    assert h.wait(lambda: screen.outcome.print_state == "printed")
+    assert len(printer.printed) == 1 and screen.reprint.parent is None
+
+
 def test_escape_and_close_do_not_leave(ui, terminal_factory):
     h = ui()
     app = h.app
