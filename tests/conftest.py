@@ -116,3 +116,23 @@ def harness_factory():
     yield attach
     for h in made:
         h.close()
+
+
+# `pytest -m "not slow"`: the quick subset a developer runs often. Slow: whatever drives Kivy
+# (ui), Chromium (browser) or PostgreSQL (postgres), starts real hall servers (the modules that use
+# tests/test_server_support.py), or runs other whole processes, fuzzing or load.
+SLOW_MODULES = {"test_server_fuzz", "test_server_concurrency", "test_durability", "test_cage", "test_stop_signals",
+                "test_display", "test_sync_offline", "test_sync_ui", "test_evaluator_server", "test_guides_cli",
+                "test_config_cli", "test_terminal_cli", "test_printer_cli", "test_admin_import_guides",
+                "test_page_weight", "test_phone_pages", "test_checkin_ui", "test_server_cli", "test_ordering",
+                "test_ticket_qr", "test_public_links", "test_server_security", "test_sync_events"}
+SLOW_TESTS = {"test_sigkill_during_writes_leaves_old_or_new_file", "test_codes_are_six_digits_and_unique_per_day"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module
+        uses_servers = any("test_server_support" in str(getattr(v, "__module__", "")) for v in vars(module).values())
+        if (uses_servers or module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES or item.originalname in SLOW_TESTS
+                or any(item.get_closest_marker(m) for m in ("ui", "browser", "postgres"))):
+            item.add_marker(pytest.mark.slow)
