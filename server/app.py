@@ -55,6 +55,10 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         rt.queue()  # reads the database
         return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__}
 
+    @app.get("/livez", tags=["health"], summary="Liveness only: touches no database (the benchmarks' floor)")
+    def livez() -> dict:
+        return {"ok": True}
+
     for module in (api_auth, api_audit, api_terminals, api_queue, api_windows, api_admin, api_events, api_ratings,
                    api_sync, api_checkin, api_appointments, pages, public):
         app.include_router(module.router)

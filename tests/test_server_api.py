@@ -43,6 +43,7 @@ def drain(hall, service):
 
 def test_health_and_openapi(hall):
     assert hall.api("GET", "/healthz", token=None).json()["ok"] is True
+    assert hall.api("GET", "/livez", token=None).json() == {"ok": True}
     doc = hall.api("GET", "/openapi.json", token=None).json()
     paths = doc["paths"]
     for route in ("/api/v1/terminals/enroll", "/api/v1/auth/login", "/api/v1/services", "/api/v1/windows",
