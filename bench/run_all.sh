@@ -26,6 +26,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$OUT" ] || { [ $QUICK = 1 ] && OUT=bench/results-quick.json || OUT=bench/results.json; }
 
+STARTED_UTC=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-run-all.XXXXXX")
 export PYTHONPATH=$ROOT SDL_VIDEODRIVER=offscreen KIVY_HOME=$WORK/kivy-home KIVY_NO_ARGS=1
 mkdir -p "$KIVY_HOME" "$WORK/lines"
@@ -72,12 +73,13 @@ run server_issue   "$PY" bench/server_issue.py "${SERVER[@]}"
 run sync_drain     "$PY" bench/sync_drain.py "${SYNC[@]}"
 run pages          "$PY" bench/pages.py
 
-"$PY" - "$WORK/lines" "$OUT" "$QUICK" <<'PYEOF' || FAILED=1
+"$PY" - "$WORK/lines" "$OUT" "$QUICK" "$STARTED_UTC" <<'PYEOF' || FAILED=1
 import json, sys, time
 from pathlib import Path
 
 lines, out, quick = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "1"
-result = {"run": {"quick": quick, "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+result = {"run": {"quick": quick, "started_utc": sys.argv[4],
+                  "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                   "note": "--quick: small sizes, not figures to quote" if quick else "full size"}}
 for rc_file in sorted(lines.glob("*.rc")):
     name = rc_file.stem
