@@ -229,16 +229,19 @@ class QueueEngine:
         ordering, now = self.ordering, self.clock()
         serving = [w for w in self.hall.windows if ordering_serves(w, ticket)]
         streaks = {n: st.priority_streak for n, st in states.items()}
+        lane_streaks = {n: st.lane_streak for n, st in states.items()}
         open_ = [w for w in serving if w.number not in paused] or serving
         if open_ and all(lane.sql is not None for lane in ordering.lanes):
             # counted in SQL: a busy day has thousands of waiting tickets
             my_lane = ordering.lane_of(ticket, now)
             counts = self.store.ahead_counts(ticket, open_, ordering, my_lane)
-            return min(ordering.position_from(w, ticket, c, streaks.get(w.number, 0), my_lane)
+            return min(ordering.position_from(w, ticket, c, streaks.get(w.number, 0), my_lane,
+                                              lane_streaks.get(w.number, 0))
                        for w, c in zip(open_, counts)), paused
         services = {s for w in serving for s in w.services} | {ticket.service}
         waiting = self.store.waiting(ticket.day, services=services, windows=[w.number for w in serving])
-        return ordering.people_ahead(ticket, serving, waiting, streaks=streaks, paused=paused, now=now), paused
+        return ordering.people_ahead(ticket, serving, waiting, streaks=streaks, paused=paused, now=now,
+                                     lane_streaks=lane_streaks), paused
 
     # --------------------------------------------------------------- windows
     def window(self, number: int) -> Window:
@@ -251,7 +254,8 @@ class QueueEngine:
         """The window's waiting list in the order it will call them."""
         w = self.window(number)
         waiting = self.store.waiting(self.today(), services=w.services, windows=[number])
-        return self.ordering.order(w, waiting, self.store.window_state(number).priority_streak, self.clock())
+        state = self.store.window_state(number)
+        return self.ordering.order(w, waiting, state.priority_streak, self.clock(), state.lane_streak)
 
     def current(self, number: int) -> Ticket | None:
         state = self.store.window_state(number)
@@ -305,13 +309,18 @@ class QueueEngine:
                          call_count=ticket.call_count + 1)
         expected = [TicketStatus.WAITING] + ([TicketStatus.NO_SHOW] if allow_no_show else [])
         claimed = replace(state, current_ticket=called.id, staff=staff or state.staff)
-        if self.ordering.lane_of(ticket, now) is None:  # front lanes (transfers...) are outside the rule
+        ordering = self.ordering
+        lane = ordering.lane_of(ticket, now)
+        if lane is None:  # front lanes (transfers, appointments) are outside the green-channel rule
             claimed.priority_streak = state.priority_streak + 1 if called.priority else 0
+            claimed.lane_streak = 0  # one of the rest: an interleaved lane's run ends
+        elif lane == ordering.mixed:
+            claimed.lane_streak = state.lane_streak + 1  # (a strict lane's call leaves it as it is)
         # the ticket, who called it and the window's state change together or not at all
         if not self.store.claim(called, expected, claimed, staff):
             return None
-        state.current_ticket, state.staff, state.priority_streak = (claimed.current_ticket, claimed.staff,
-                                                                    claimed.priority_streak)
+        state.current_ticket, state.staff, state.priority_streak, state.lane_streak = (
+            claimed.current_ticket, claimed.staff, claimed.priority_streak, claimed.lane_streak)
         self._emit("ticket_called", ticket=called.to_dict(), window=number)
         return called
 

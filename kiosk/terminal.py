@@ -446,10 +446,12 @@ def build_terminal(config: TerminalConfig, *, printer: Printer | None = None, vo
         printer = open_printer(config.printer, data_dir)
     if voice is None:
         voice = open_voice(config.voice_enabled, config.voice_volume)
-    from .appointments.checkin import LANE
+    from .appointments.checkin import lane
 
-    (backend if isinstance(backend, QueueEngine) else backend.local).add_lane(LANE)  # called before walk-ins
     terminal = Terminal(config, hall, backend, printer, voice, clock=clock)
+    # on-time appointments are called ahead of walk-ins; the hall's rule (strict / interleave) from the desk
+    apt_lane, _ = lane(lambda: terminal.appointments.settings(fresh=False))
+    (backend if isinstance(backend, QueueEngine) else backend.local).add_lane(apt_lane)
     if config.idcard_port and terminal.dispenses:
         from devices.idcard.serial_reader import SerialIdReader
 

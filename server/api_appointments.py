@@ -39,7 +39,11 @@ MAX_RANGE_DAYS = 366
 
 
 def store(request: Request) -> AppointmentStore:
-    state = request.app.state
+    return store_for(request.app.state)
+
+
+def store_for(state) -> AppointmentStore:
+    """The hall's appointment store (``app.state``), made on first use."""
     rt = state.runtime
     found = getattr(state, "appointment_store", None)
     if found is None:
@@ -89,6 +93,7 @@ def put_settings(body: SettingsIO, request: Request,
     hall = request.app.state.runtime.queue().hall
     with refusals():
         saved = store(request).save_settings(AppointmentSettings.from_dict(body.model_dump()), hall)
+    request.app.state.forget_appointment_rule()  # the calling order follows the new mode at once
     return SettingsIO(**saved.to_dict())
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from kiosk import __version__
-from kiosk.appointments.checkin import LANE as APPOINTMENT_LANE
+from kiosk.appointments.checkin import lane as appointment_lane
 
 from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_events, api_queue, api_ratings,
                api_sync, api_terminals, api_windows, errors, pages, public)
@@ -31,7 +31,6 @@ and must send `X-CSRF-Token` on writes. Errors have one shape:
 
 def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     runtime = HallRuntime(db_url, hall_file)
-    runtime.engine.add_lane(APPOINTMENT_LANE)  # on-time appointments are called before walk-ins
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -45,6 +44,10 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     app = FastAPI(title="Hall kiosk server / 便民服务中心大厅服务器", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)  # the docs UIs load from a CDN
     app.state.runtime = runtime
+    # on-time appointments are called before walk-ins, or interleaved with them (the hall's setting)
+    apt_lane, app.state.forget_appointment_rule = appointment_lane(
+        lambda: api_appointments.store_for(app.state).settings())
+    runtime.engine.add_lane(apt_lane)
     app.state.tokens = TokenCache()
     app.state.streams = StreamSlots()
     errors.install(app)

@@ -22,8 +22,9 @@ class SettingsIO(Strict):
     before_min: int = Field(15, ge=0, le=240, description="check-in opens this long before the slot starts")
     after_min: int = Field(15, ge=0, le=240, description="after this long past the start a check-in is late")
     mode: Literal["strict", "interleave"] = Field("strict", description="strict: on-time appointments are called "
-                                                  "before every walk-in; interleave is refused (not built yet)")
-    max_in_a_row: int = Field(2, ge=1, le=20, description="reserved for interleave")
+                                                  "before every walk-in; interleave: at most max_in_a_row "
+                                                  "appointment calls in a row at a window, then a walk-in")
+    max_in_a_row: int = Field(2, ge=1, le=20, description="interleave: appointment calls in a row before a walk-in")
     elderly_age: int = Field(65, ge=1, le=120, description="a swiped card at this age preselects the green channel")
     one_ticket_per_person: bool = Field(False, description="one waiting ticket per person and service (by ID card)")
     services: list[ServiceSlotsIO] = Field(default_factory=list, max_length=100,

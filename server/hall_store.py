@@ -40,6 +40,9 @@ def prepare(engine: sa.Engine) -> None:
     from kiosk.storage.schema import TOKEN_MIGRATIONS
 
     migrate(engine, "ticket_token", TOKEN_MIGRATIONS)
+    from kiosk.storage.schema import LANE_STREAK_MIGRATIONS
+
+    migrate(engine, "lane_streak", LANE_STREAK_MIGRATIONS)
     migrate(engine, "server", SERVER_MIGRATIONS)
     from . import sync_store  # terminal sync: series letters, applied keys, guide content
 

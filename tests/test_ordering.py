@@ -6,6 +6,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,17 @@ from .conftest import FakeClock
 
 SERVICES = ("labor", "medical", "family")
 GROUPS = ("elderly", "disabled")
+
+APT = "apt:"
+
+
+def apt_lane(k: int | None) -> Lane:
+    """Appointments: strict (k None) or interleaved with the rest, at most k in a row."""
+    return Lane("appointment", lambda t, now: bool(t.key) and t.key.startswith(APT),
+                lambda c: c.key.startswith(APT, autoescape=True), in_a_row=lambda: k)
+
+
+apt_modes = st.one_of(st.none(), st.integers(1, 3))  # None: strict; N: interleaved, N in a row
 
 rules = st.one_of(st.just(PriorityRule("none", 2)), st.just(PriorityRule("strict", 2)),
                   st.builds(PriorityRule, st.just("interleave"), st.integers(0, 3)))
@@ -44,30 +56,51 @@ def queues(draw):
             seq=draw(st.integers(1, 5)), issued_at=float(draw(st.integers(0, 6))),
             priority=draw(st.one_of(st.none(), st.sampled_from(GROUPS))),
             window=draw(st.sampled_from(numbers)) if transferred and draw(st.booleans()) else None,
-            transferred_from="f" * 32 if transferred else None))
+            transferred_from="f" * 32 if transferred else None,
+            key=f"{APT}{i}" if draw(st.integers(0, 3)) == 0 else None))
     streaks = {n: draw(st.integers(0, 3)) for n in numbers}
+    lane_streaks = {n: draw(st.integers(0, 4)) for n in numbers}
     paused = set(draw(st.lists(st.sampled_from(numbers), max_size=len(numbers), unique=True)))
-    return windows, tickets, streaks, paused, draw(rules)
+    return windows, tickets, streaks, paused, draw(rules), draw(apt_modes), lane_streaks
 
 
 @settings(max_examples=400, deadline=None)
 @given(queues())
 def test_position_counts_what_order_lists(q):
-    windows, tickets, streaks, paused, rule = q
-    ordering = Ordering(rule)
+    windows, tickets, streaks, paused, rule, apt_k, lane_streaks = q
+    ordering = Ordering(rule).with_lane(apt_lane(apt_k))
     for w in windows:
-        order = ordering.order(w, tickets, streaks[w.number])
+        order = ordering.order(w, tickets, streaks[w.number], lane_streak=lane_streaks[w.number])
         assert [t.id for t in order] == [t.id for t in sorted(order, key=lambda t: 0)]  # a list, no repeats
         assert {t.id for t in order} == {t.id for t in tickets if serves(w, t)}
         for i, t in enumerate(order):
-            assert ordering.position(w, t, tickets, streaks[w.number]) == i
+            assert ordering.position(w, t, tickets, streaks[w.number], lane_streak=lane_streaks[w.number]) == i
     for t in tickets:
         serving = [w for w in windows if serves(w, t)]
         open_ = [w for w in serving if w.number not in paused] or serving
         if not open_:
             continue
-        expected = min(ordering.order(w, tickets, streaks[w.number]).index(t) for w in open_)
-        assert ordering.people_ahead(t, windows, tickets, streaks, paused) == expected
+        expected = min(ordering.order(w, tickets, streaks[w.number], lane_streak=lane_streaks[w.number]).index(t)
+                       for w in open_)
+        assert ordering.people_ahead(t, windows, tickets, streaks, paused, lane_streaks=lane_streaks) == expected
+
+
+def test_interleaved_appointments_by_hand():
+    """At most 2 appointments in a row, then a walk-in; transfers still first; the window's streak counts."""
+    w = Window(1, "1号窗口", ("labor",))
+    mk = lambda i, **kw: Ticket(f"{i:032x}", f"A{i:03d}", "labor", "2026-11-23", i, float(i), **kw)  # noqa: E731
+    ts = [mk(1), mk(2), mk(3, key="apt:3"), mk(4, key="apt:4"), mk(5, key="apt:5"), mk(6, transferred_from="f" * 32)]
+    strict = Ordering().with_lane(apt_lane(None))
+    assert [t.number for t in strict.order(w, ts)] == ["A006", "A003", "A004", "A005", "A001", "A002"]
+    mixed = Ordering().with_lane(apt_lane(2))
+    assert [t.number for t in mixed.order(w, ts)] == ["A006", "A003", "A004", "A001", "A005", "A002"]
+    assert [t.number for t in mixed.order(w, ts, lane_streak=1)] == ["A006", "A003", "A001", "A004", "A005",
+                                                                      "A002"]
+    assert [t.number for t in mixed.order(w, ts, lane_streak=2)] == ["A006", "A001", "A003", "A004", "A002",
+                                                                      "A005"]
+    assert [mixed.people_ahead(t, [w], ts) for t in ts] == [3, 5, 1, 2, 4, 0]
+    with pytest.raises(ValueError, match="last lane"):
+        mixed.with_lane(Lane("vip", lambda t, now: False), after="appointment")  # after the interleaved lane: refused
 
 
 def test_interleave_order_by_hand():
@@ -96,14 +129,16 @@ def test_a_plugged_lane_goes_after_transfers_and_counts_in_people_ahead():
 
 actions = st.lists(st.one_of(
     st.tuples(st.just("issue"), st.sampled_from(SERVICES), st.one_of(st.none(), st.sampled_from(GROUPS))),
+    st.tuples(st.just("appointment"), st.sampled_from(SERVICES)),
     st.tuples(st.just("call"), st.integers(1, 4)),
     st.tuples(st.just("transfer"), st.integers(1, 4), st.integers(1, 4)),
 ), min_size=1, max_size=30)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(windows=halls_windows(), rule=rules, steps=actions, pause=st.lists(st.integers(1, 4), max_size=2))
-def test_engine_people_ahead_is_the_calling_position(sample_hall, windows, rule, steps, pause):
+@given(windows=halls_windows(), rule=rules, steps=actions, pause=st.lists(st.integers(1, 4), max_size=2),
+       apt_k=apt_modes)
+def test_engine_people_ahead_is_the_calling_position(sample_hall, windows, rule, steps, pause, apt_k):
     from kiosk.queue import QueueEngine, QueueError
     from kiosk.storage.db import open_engine, sqlite_url
     from kiosk.storage.queue_store import QueueStore
@@ -113,12 +148,15 @@ def test_engine_people_ahead_is_the_calling_position(sample_hall, windows, rule,
     with tempfile.TemporaryDirectory() as tmp:
         db = open_engine(sqlite_url(Path(tmp) / "q.db"))
         engine = QueueEngine(hall, QueueStore(db, hall.code), clock=clock)
+        engine.add_lane(apt_lane(apt_k))  # appointments: strict or interleaved (the window's streak is kept)
         numbers = [w.number for w in windows]
         for step in steps:
             clock.advance(7)
             try:
                 if step[0] == "issue":
                     engine.issue(step[1], step[2])
+                elif step[0] == "appointment":
+                    engine.issue(step[1], key=f"{APT}{clock()}")
                 elif step[0] == "call" and step[1] in numbers:
                     engine.call_next(step[1])
                 elif step[0] == "transfer" and step[1] in numbers and step[2] in numbers and step[1] != step[2]:

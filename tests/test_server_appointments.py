@@ -58,8 +58,8 @@ def test_settings_roundtrip_and_validation(hall):
     bad = hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "services": [{"service": "nope"}]})
     assert bad.status_code == 422 and bad.json()["field"] == "services.0.service"
     assert hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "mode": "fast"}).json()["field"] == "mode"
-    interleave = hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "mode": "interleave"})
-    assert interleave.status_code == 422 and "not available" in interleave.json()["message"]
+    bad = hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "mode": "interleave", "max_in_a_row": 0})
+    assert bad.status_code == 422 and bad.json()["field"] == "max_in_a_row"
     assert hall.api("PUT", BASE + "/settings", token="clerk", json=SETTINGS).status_code == 403
     assert hall.api("GET", BASE + "/settings", token="clerk").json() == got  # refusals changed nothing
 
@@ -294,6 +294,35 @@ def test_check_in_by_code_is_called_before_walk_ins(hall):
                        json={"key": "ci-3", "person_key": person_key(today["secret"], id_number("11010519491231002"))})
     assert missing.status_code == 404 and missing.json()["message"] == "没有找到您今天的预约"
     assert hall.api("GET", BASE + "/today", token="clerk").status_code == 403
+
+
+def test_interleaved_appointments_alternate_with_walk_ins(hall):
+    """mode interleave, max_in_a_row 1: appointment, walk-in, appointment...; people ahead says so."""
+    slot, day = _current_slot()
+    if slot.startswith("23:5"):
+        pytest.skip("too close to midnight for a same-day slot")
+    r = hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "mode": "interleave", "max_in_a_row": 1})
+    assert r.status_code == 200 and r.json()["mode"] == "interleave", r.text
+    try:
+        call = lambda: hall.api("POST", "/api/v1/windows/5/call-next", token="sup").json()["ticket"]  # noqa: E731
+        while call() is not None:  # window 5 empty (earlier tests left tickets)
+            pass
+        walk = lambda: hall.api("POST", "/api/v1/tickets", token="terminal",  # noqa: E731
+                                json={"service": "allday"}).json()["number"]
+        walk()
+        assert call()["number"]  # a walk-in called last: the window's appointment streak is 0
+        w1, w2 = walk(), walk()
+        got = []
+        for i in range(3):
+            a = book(hall, slot, service="allday", day=day, name=f"交替{i}").json()
+            c = hall.api("POST", BASE + "/checkin", token="terminal", json={"key": f"il-{i}", "code": a["code"]})
+            assert c.status_code == 201 and c.json()["outcome"] == "on_time", c.text
+            got.append(c.json())
+        assert [g["people_ahead"] for g in got] == [0, 2, 4]  # A1 W1 A2 W2 A3
+        a1, a2, a3 = (g["ticket_number"] for g in got)
+        assert [call()["number"] for _ in range(5)] == [a1, w1, a2, w2, a3]
+    finally:
+        assert hall.api("PUT", BASE + "/settings", token="sup", json=SETTINGS).status_code == 200
 
 
 def test_check_in_refusals(hall):

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from kiosk.domain import Hall, Service
 
-MODES = ("strict",)  # "interleave" (like the green channel) is not built: the front lane calls strictly
+MODES = ("strict", "interleave")  # call-ahead rule: before every walk-in, or max_in_a_row then one walk-in
 DEFAULT_HOURS = ((time(9, 0), time(12, 0)), (time(14, 0), time(17, 0)))
 _SLOT = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
@@ -31,8 +31,9 @@ class ServiceSlots:
 @dataclass(frozen=True)
 class AppointmentSettings:
     """Per hall. ``before_min``/``after_min``: the window around the slot's start in which a check-in
-    is called ahead; later is a normal ticket. ``mode``: strict (appointments before every walk-in); an
-    interleaved mode (``max_in_a_row`` appointment calls, then a walk-in) is refused until it is built."""
+    is called ahead; later is a normal ticket. ``mode``: strict (appointments before every walk-in) or
+    interleave (at most ``max_in_a_row`` appointment calls in a row at a window, then a walk-in: like the
+    green channel; see ``kiosk.ordering``)."""
 
     before_min: int = 15
     after_min: int = 15
@@ -41,6 +42,11 @@ class AppointmentSettings:
     elderly_age: int = 65  # a swiped card at or above this age preselects the green channel
     one_ticket_per_person: bool = False  # one waiting ticket per person and service (by card)
     services: tuple[ServiceSlots, ...] = field(default_factory=tuple)
+
+    @property
+    def in_a_row(self) -> int | None:
+        """The appointment lane's ``Lane.in_a_row``: N when interleaved, None when strict."""
+        return self.max_in_a_row if self.mode == "interleave" else None
 
     def slots_of(self, service: str) -> ServiceSlots | None:
         return next((s for s in self.services if s.service == service), None)
@@ -66,9 +72,6 @@ class AppointmentSettings:
             raise AppointmentError("before_min", "0-240 minutes")
         if not 0 <= self.after_min <= 240:
             raise AppointmentError("after_min", "0-240 minutes")
-        if self.mode == "interleave":
-            raise AppointmentError("mode", "interleave is not available yet: on-time appointments are called "
-                                           "strictly before walk-ins (mode strict)")
         if self.mode not in MODES:
             raise AppointmentError("mode", f"one of {', '.join(MODES)}")
         if not 1 <= self.max_in_a_row <= 20:

@@ -20,7 +20,7 @@ from kiosk.domain import Ticket, TicketStatus, Window
 from kiosk.ordering import Counts, Ordering
 
 from .db import reader
-from .schema import QUEUE_MIGRATIONS, TOKEN_MIGRATIONS, counters, migrate, tickets, window_states
+from .schema import LANE_STREAK_MIGRATIONS, QUEUE_MIGRATIONS, TOKEN_MIGRATIONS, counters, migrate, tickets, window_states
 
 
 class NumbersExhausted(Exception):
@@ -46,6 +46,7 @@ class WindowState:
     current_ticket: str | None = None
     staff: str | None = None
     priority_streak: int = 0
+    lane_streak: int = 0  # calls of the interleaved front lane in a row (kiosk.ordering)
 
 
 _TICKET_FIELDS = ("id", "number", "service", "day", "seq", "issued_at", "status", "priority", "window",
@@ -128,6 +129,7 @@ class QueueStore:
         self._local = threading.local()
         migrate(engine, "queue", QUEUE_MIGRATIONS)
         migrate(engine, "ticket_token", TOKEN_MIGRATIONS)
+        migrate(engine, "lane_streak", LANE_STREAK_MIGRATIONS)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -341,8 +343,12 @@ class QueueStore:
                 lanes = [int(v or 0) for v in lanes]
                 for i in range(0, len(lanes), 2):
                     in_lane, in_lane_earlier = lanes[i], lanes[i + 1]
-                    c.front_total += in_lane
                     total, earlier = total - in_lane, earlier - in_lane_earlier
+                    if i // 2 == ordering.mixed:  # the interleaved lane
+                        c.mixed_total += in_lane
+                        c.mixed_before += in_lane_earlier
+                        continue
+                    c.front_total += in_lane
                     if my_lane is not None:
                         c.front_before += in_lane if i // 2 < my_lane else in_lane_earlier if i // 2 == my_lane else 0
                 if use_priority and priority is not None:
@@ -408,14 +414,15 @@ class QueueStore:
         if row is None:
             return WindowState(number)
         m = row._mapping
-        return WindowState(number, bool(m["paused"]), m["current_ticket"], m["staff"], m["priority_streak"])
+        return WindowState(number, bool(m["paused"]), m["current_ticket"], m["staff"], m["priority_streak"],
+                           m["lane_streak"])
 
     def window_states(self) -> dict[int, WindowState]:
         """Every stored window state of the hall, in one read."""
         with self._read() as conn:
             rows = conn.execute(sa.select(window_states).where(window_states.c.hall == self.hall)).all()
         return {m["number"]: WindowState(m["number"], bool(m["paused"]), m["current_ticket"], m["staff"],
-                                         m["priority_streak"]) for m in (r._mapping for r in rows)}
+                                         m["priority_streak"], m["lane_streak"]) for m in (r._mapping for r in rows)}
 
     def paused_windows(self) -> set[int]:
         """Numbers of the hall's paused windows, in one read (the grid asks for every service)."""
@@ -430,7 +437,7 @@ class QueueStore:
 
     def _save_window_state(self, conn: sa.Connection, state: WindowState) -> None:
         values = dict(paused=state.paused, current_ticket=state.current_ticket, staff=state.staff,
-                      priority_streak=state.priority_streak)
+                      priority_streak=state.priority_streak, lane_streak=state.lane_streak)
         updated = conn.execute(window_states.update()
                                .where(window_states.c.hall == self.hall, window_states.c.number == state.number)
                                .values(**values)).rowcount

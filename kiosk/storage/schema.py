@@ -64,6 +64,7 @@ window_states = sa.Table(
     sa.Column("current_ticket", sa.String(32)),
     sa.Column("staff", sa.String(64)),
     sa.Column("priority_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lane_streak", sa.Integer, nullable=False, server_default="0"),  # component "lane_streak"
 )
 
 
@@ -102,6 +103,15 @@ def _token_v1(conn: sa.Connection) -> None:
 
 # Its own component, so it numbers independently of the queue's steps.
 TOKEN_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_token_v1]
+
+
+def _lane_streak_v1(conn: sa.Connection) -> None:
+    """A window's calls of the interleaved front lane in a row (appointments interleaved with walk-ins)."""
+    if "lane_streak" not in {c["name"] for c in sa.inspect(conn).get_columns("window_states")}:
+        conn.execute(sa.text("ALTER TABLE window_states ADD COLUMN lane_streak INTEGER NOT NULL DEFAULT 0"))
+
+
+LANE_STREAK_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_lane_streak_v1]
 
 
 def migrate(engine: sa.Engine, component: str, steps: list[Callable[[sa.Connection], None]]) -> int:
