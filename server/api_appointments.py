@@ -128,7 +128,7 @@ def create(body: AppointmentIn, request: Request, act: Act = audited("appointmen
     settings = rs.settings()
     with refusals():
         booking = clean_booking(hall, settings, body.service, body.day, body.slot, body.name, body.phone,
-                                body.id_number, body.ref, today=rs.now().date())
+                                body.id_number, body.ref, now=rs.now())
         row = rs.book([booking], settings, by=principal.name)[0]
     act.note(f"appointment {row['id']}", day=row["day"], service=row["service"], slot=row["slot"])
     return _out(request, row)

@@ -78,6 +78,25 @@ def test_bad_bookings_name_the_field(store, sample_hall):
     with pytest.raises(AppointmentError) as past:
         clean_booking(sample_hall, SETTINGS, "labor", MONDAY, "10:00-10:30", name="王", today=date(2026, 11, 24))
     assert past.value.field == "day"
+    at = datetime.combine(MONDAY, time(10, 30), tzinfo=TZ)  # the 10:00-10:30 slot has just ended
+    with pytest.raises(AppointmentError) as ended:
+        clean_booking(sample_hall, SETTINGS, "labor", MONDAY, "10:00-10:30", name="王", now=at)
+    assert ended.value.field == "slot" and "ended" in str(ended.value)
+    assert clean_booking(sample_hall, SETTINGS, "labor", MONDAY, "10:30-11:00", name="王", now=at).slot.label \
+        == "10:30-11:00"  # the slot running now can still be booked
+    with pytest.raises(AppointmentError) as yesterday:
+        clean_booking(sample_hall, SETTINGS, "labor", MONDAY, "15:00-15:30", name="王",
+                      now=datetime.combine(date(2026, 11, 24), time(9, 0), tzinfo=TZ))
+    assert yesterday.value.field == "day"
+
+
+def test_move_refuses_a_slot_that_has_ended(store, sample_hall, clock):
+    a = book(store, sample_hall, "15:00-15:30")
+    clock.now = local_ts(2026, 11, 23, 11, 0)  # Monday 11:00: the 10:00-10:30 slot is over
+    with pytest.raises(AppointmentError) as exc:
+        store.move(a["id"], sample_hall, None, "10:00-10:30", None)
+    assert exc.value.field == "slot"
+    assert store.get(a["id"])["slot"] == "15:00-15:30"
 
 
 def test_privacy_name_masked_id_hashed(store, sample_hall):

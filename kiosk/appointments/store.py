@@ -39,8 +39,12 @@ class Booking:
 
 def clean_booking(hall: Hall, settings: AppointmentSettings, service: str, day: str | date, slot: str,
                   name: str = "", phone: str = "", id_number: str = "", ref: str = "",
-                  today: date | None = None) -> Booking:
-    """Check every field; raise AppointmentError naming the first bad one (``today``: refuse past days)."""
+                  today: date | None = None, now: datetime | None = None) -> Booking:
+    """Check every field; raise AppointmentError naming the first bad one (``today``: refuse past days;
+    ``now``, the hall's local time: refuse past days and a slot of today that has already ended; a CSV
+    import of a day's list passes only ``today``, so today's earlier slots still come in)."""
+    if now is not None:
+        today = now.date() if today is None else today
     svc = hall.service((service or "").strip())
     if svc is None:
         raise AppointmentError("service", f"unknown service '{service}'")
@@ -56,6 +60,8 @@ def clean_booking(hall: Hall, settings: AppointmentSettings, service: str, day: 
     if not offered:
         why = "takes no appointments" if settings.slots_of(svc.code) is None else "is closed that day"
         raise AppointmentError("day" if settings.slots_of(svc.code) else "service", f"{svc.name} {why}")
+    if now is not None and day == now.date() and the_slot.end <= now.time().replace(tzinfo=None):
+        raise AppointmentError("slot", f"{the_slot.label} has already ended today (now {now:%H:%M})")
     if the_slot not in offered:
         raise AppointmentError("slot", f"{the_slot.label} is not a slot of {svc.name} "
                                        f"(slots: {', '.join(s.label for s in offered[:4])} ...)")
@@ -200,7 +206,7 @@ class AppointmentStore:
                                                409)
                     b = clean_booking(hall, settings, service or old["service"], day or old["day"],
                                       slot or f"{old['slot_start']}-{old['slot_end']}", name="-",
-                                      today=self.now().date())
+                                      now=self.now())
                     same_day = b.day.isoformat() == old["day"]
                     conn.execute(appointments.update().where(appointments.c.id == appointment_id)
                                  .values(status="cancelled"))  # frees its place for the capacity check

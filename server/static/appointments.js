@@ -114,7 +114,7 @@
         h("td", null, h("input", { type: "checkbox", class: "open", checked: Boolean(conf[svc.code]), "aria-label": svc.name + " 开放预约" })),
         h("td", null, h("input", { type: "number", class: "minutes narrow", min: 5, max: 240, value: conf[svc.code] ? conf[svc.code].slot_minutes : 30 })),
         h("td", null, h("input", { type: "number", class: "capacity narrow", min: 1, max: 500, value: conf[svc.code] ? conf[svc.code].capacity : 4 })))))));
-    s.mode_keep = s.mode; s.max_keep = s.max_in_a_row;
+    $("mode").value = s.mode; $("max-in-a-row").value = s.max_in_a_row;
     $("settings").onsubmit = async (e) => {
       e.preventDefault();
       const services = [...document.querySelectorAll("#service-slots tr[data-service]")]
@@ -123,7 +123,7 @@
                       capacity: Number(tr.querySelector(".capacity").value) }));
       try {
         await api("PUT", "/appointments/settings", { before_min: Number($("before").value), after_min: Number($("after").value),
-          mode: s.mode_keep, max_in_a_row: s.max_keep, elderly_age: Number($("elderly").value),
+          mode: $("mode").value, max_in_a_row: Number($("max-in-a-row").value), elderly_age: Number($("elderly").value),
           one_ticket_per_person: $("one-ticket").checked, services });
         toast("预约设置已保存");
         location.reload();
