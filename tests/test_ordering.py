@@ -209,3 +209,30 @@ def test_a_lane_without_sql_is_placed_by_loading_the_queue(engine):
     order = [t.id for t in engine.waiting_for(1)]
     assert order == [vip.id, normal.id]
     assert [engine.people_ahead(t) for t in (vip, normal)] == [0, 1]
+
+
+def test_an_older_database_gets_the_lane_streak_column(tmp_path, sample_hall):
+    """A queue database from before interleaved lanes: opening it adds window_states.lane_streak."""
+    import sqlalchemy as sa
+
+    from kiosk.queue import QueueEngine
+    from kiosk.storage.db import open_engine, sqlite_url
+    from kiosk.storage.queue_store import QueueStore
+    from kiosk.storage.schema import counters, schema_versions, tickets, window_states
+
+    db = open_engine(sqlite_url(tmp_path / "old.db"))
+    ddl = str(sa.schema.CreateTable(window_states).compile(dialect=db.dialect))
+    old = "\n".join(line for line in ddl.splitlines() if not line.strip().startswith("lane_streak "))
+    with db.begin() as conn:
+        conn.exec_driver_sql(old)
+        for table in (tickets, counters, schema_versions):
+            table.create(conn)
+        conn.execute(schema_versions.insert().values(component="queue", version=1))
+        assert "lane_streak" not in {c["name"] for c in sa.inspect(conn).get_columns("window_states")}
+    engine = QueueEngine(sample_hall, QueueStore(db, sample_hall.code), clock=FakeClock())
+    engine.add_lane(apt_lane(1))
+    walk_in = engine.issue("labor").ticket
+    apt = [engine.issue("labor", key=f"{APT}{i}").ticket for i in range(2)]
+    assert [engine.call_next(1).id for _ in range(3)] == [apt[0].id, walk_in.id, apt[1].id]
+    assert engine.store.window_state(1).lane_streak == 1
+    db.dispose()
