@@ -111,6 +111,13 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def descendants(pid: int) -> list[int]:
+    out = []
+    for child in children(pid):
+        out += [child, *descendants(child)]
+    return out
+
+
 def test_terminal_fills_the_output_under_cage(runner):
     from PIL import Image
 
@@ -170,14 +177,18 @@ def test_terminal_fills_the_output_under_cage(runner):
         assert black == 0, f"{black} black pixels on the bottom, left and right edges ({shot})"
         grid = [image.getpixel((x, y)) for x in range(0, w, 16) for y in range(0, h, 16)]
         assert sum(1 for p in grid if max(p) < 24) / len(grid) < 0.02, "a black area in the picture"
-        app = children(cage.pid)
-        app = [c for p in app for c in ([p] + children(p))]
-        pids = [p for p in app if "kiosk" in Path(f"/proc/{p}/cmdline").read_text(errors="replace")]
+        pids = [p for p in descendants(cage.pid)
+                if Path(f"/proc/{p}/cmdline").read_text(errors="replace").startswith(python)]
         assert pids, "the app is not running under cage"
         os.kill(pids[-1], 15)
         cage.wait(timeout=30)  # cage leaves with its app
     finally:
-        if cage.poll() is None:
+        if cage.poll() is None:  # cage (under runuser), the app and Xwayland: none may outlive the test
+            for pid in reversed(descendants(cage.pid)):
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
             cage.kill()
             cage.wait()
         sd.close()
