@@ -224,7 +224,7 @@ class Terminal:
     def issue(self, service_code: str, priority: str | None = None, *,
               on_printed: Callable[[TicketOutcome], None] | None = None,
               wait_for_print: bool = False, key: str | None = None,
-              offline_key: str | None = None) -> TicketOutcome:
+              offline_key: str | None = None, person: str | None = None) -> TicketOutcome:
         """Check the printer, issue a number, then print it on a worker thread.
 
         A printer that cannot print refuses before a number is consumed. A job
@@ -239,6 +239,8 @@ class Terminal:
                 extra = {"key": key} if key else {}
                 if offline_key:  # an appointment's ticket made offline (only the sync backend has offline)
                     extra["offline_key"] = offline_key
+                if person and not isinstance(self.backend, QueueEngine):  # the server keeps one ticket per person
+                    extra["person"] = person
                 issued = self.backend.issue(service_code, priority=priority, terminal=self.config.name, **extra)
             except ServiceUnavailable as exc:
                 raise VisitorError(str(exc)) from exc  # already in the visitor's words

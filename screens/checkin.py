@@ -183,7 +183,7 @@ def choose_with_card(grid, code: str) -> None:
         set_title(grid, refusal, theme.RED)
         return
     ticket = grid.manager.get_screen("ticket")
-    ticket.issue(code, card.priority)
+    ticket.issue(code, card.priority, card.person)  # the server checks the rule too (other dispensers)
     if grid.manager.current == "ticket" and ticket.outcome is not None:
         desk.remember(card.person, code, ticket.outcome)
         forget_card(grid)

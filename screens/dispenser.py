@@ -344,10 +344,10 @@ class TicketScreen(VisitorScreen):
         self.buttons.add_widget(self.done)
         self.buttons.add_widget(Label())
 
-    def issue(self, code: str, priority: str | None) -> None:
+    def issue(self, code: str, priority: str | None, person: str | None = None) -> None:
         grid = self.manager.get_screen("grid")
         try:
-            outcome = self.terminal.issue(code, priority, on_printed=self._printed)
+            outcome = self.terminal.issue(code, priority, on_printed=self._printed, person=person)
         except VisitorError as exc:
             grid.message.text = str(exc)
             self.manager.current = "grid"

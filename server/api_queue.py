@@ -27,7 +27,8 @@ def services(request: Request, principal=Depends(requires(*READERS))) -> list[Se
 
 
 @router.post("/tickets", response_model=TicketOut, status_code=201, summary="Issue a ticket",
-             responses={409: {"description": "the service is closed or sold out; nothing was consumed"},
+             responses={409: {"description": "the service is closed or sold out, or (one_ticket_per_person) this "
+                                             "card already holds a waiting ticket for it; nothing was consumed"},
                         422: {"description": "unknown service or priority group"}})
 def issue(body: TicketIn, request: Request, act: Act = audited("ticket.issue", *READERS)) -> JSONResponse:
     principal = act.principal
@@ -35,13 +36,35 @@ def issue(body: TicketIn, request: Request, act: Act = audited("ticket.issue", *
     rt = request.app.state.runtime
     queue = rt.queue(fresh=False)  # the hall as checked within the last second: no read per ticket
     terminal = principal.name if principal.kind == "terminal" else f"staff:{principal.name}"
-    issued = queue.issue(body.service, body.priority, body.key, terminal)
+    if body.person_key:
+        issued = _issue_once_per_person(request, queue, body, terminal)
+    else:
+        issued = queue.issue(body.service, body.priority, body.key, terminal)
     # A repeated idempotency key returns the ticket it already made, with 200 rather than 201.
     repeated = not issued.created
     out = ticket_out(queue, issued.ticket)
     out.people_ahead, out.estimated_wait_s = issued.people_ahead, issued.estimated_wait_s
     out.windows = list(issued.windows)
     return JSONResponse(out.model_dump(), status_code=200 if repeated else 201)
+
+
+def _issue_once_per_person(request: Request, queue, body: TicketIn, terminal: str):
+    """The hall's one-ticket-per-person rule across dispensers (``server.person_tickets``)."""
+    from . import api_appointments, person_tickets
+
+    if not api_appointments.store_for(request.app.state).settings().one_ticket_per_person:
+        return queue.issue(body.service, body.priority, body.key, terminal)
+    db, hall, day = queue.store.engine, queue.store.hall, queue.today()
+    with person_tickets.LOCK:
+        had = person_tickets.held(db, hall, day, body.person_key, body.service)
+        old = queue.store.get(had[0]) if had else None
+        if old is not None and old.status in person_tickets.OPEN and not (body.key and old.key == body.key):
+            svc = queue.hall.service(body.service)
+            raise ApiError(409, "person_key", f"您已取过{svc.name if svc else body.service}的号：{old.number}",
+                           "one_ticket_per_person")
+        issued = queue.issue(body.service, body.priority, body.key, terminal)
+        person_tickets.remember(db, hall, day, body.person_key, body.service, issued.ticket.id, issued.ticket.number)
+    return issued
 
 
 @router.get("/tickets", response_model=TicketList, summary="A day's tickets (today by default), in issue order")

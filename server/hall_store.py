@@ -50,6 +50,9 @@ def prepare(engine: sa.Engine) -> None:
     from . import security_schema  # terminal scopes, audit log, sign-in throttle
 
     security_schema.prepare(engine)
+    from . import person_tickets  # one waiting ticket per person (keyed hash) and service
+
+    person_tickets.prepare(engine)
 
 
 # ------------------------------------------------------------------ codec

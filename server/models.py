@@ -175,6 +175,10 @@ class TicketIn(Strict):
     priority: Code | None = Field(None, description="green-channel group code, e.g. elderly")
     key: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")] | None = \
         Field(None, description="idempotency key: the same key returns the same ticket")
+    person_key: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = \
+        Field(None, description="keyed hash of a swiped ID card (never the number): with the appointment "
+                                "setting one_ticket_per_person, a second waiting ticket for the same service "
+                                "is refused (409)")
 
 
 class TicketOut(BaseModel):

@@ -121,3 +121,28 @@ def test_today_is_kept_in_the_background_for_an_outage(server, tmp_path):
                         == "checked_in", timeout=30)
     finally:
         term.close()
+
+
+def test_a_second_dispenser_refuses_a_second_ticket_for_the_same_card(server, tmp_path):
+    """one_ticket_per_person across dispensers: the card's keyed hash goes with the ticket request and the
+    server refuses the second one, with the message the visitor sees at a single dispenser."""
+    from kiosk.terminal import VisitorError
+
+    r = server.hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "one_ticket_per_person": True})
+    assert r.status_code == 200
+    card = parse_text(sample_text("王小明", "19500101", id_number("33010219500101123")), PHOTO)
+    t1 = build(enrolled_terminal(server, tmp_path, "t1"), background=False)
+    t2 = build(enrolled_terminal(server, tmp_path, "t2"), background=False)
+    try:
+        person = t1.appointments.key_of(card)
+        assert person == t2.appointments.key_of(card) and card.id_number not in person
+        first = t1.issue("allday", person=person, wait_for_print=True)
+        assert t2.appointments.refuse_second_ticket(person, "allday") is None  # t2 has no record of it ...
+        with pytest.raises(VisitorError) as refused:  # ... the server has
+            t2.issue("allday", person=person, wait_for_print=True)
+        assert str(refused.value) == f"您已取过全天业务的号：{first.number}"
+        day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        assert [t["number"] for t in server.tickets(day)] == [first.number]  # the refusal consumed nothing
+    finally:
+        t1.close()
+        t2.close()

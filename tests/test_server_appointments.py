@@ -357,6 +357,39 @@ def test_interleaved_appointments_alternate_with_walk_ins(hall):
         assert hall.api("PUT", BASE + "/settings", token="sup", json=SETTINGS).status_code == 200
 
 
+def test_server_keeps_one_waiting_ticket_per_person(hall):
+    """one_ticket_per_person: a second ticket for the same card (keyed hash) and service is refused by the
+    server whichever dispenser asks; another service, another card, or once the first is called and done: fine."""
+    from kiosk.idcard import person_key
+
+    secret = hall.api("GET", BASE + "/today", token="terminal").json()["secret"]
+    me, other = (person_key(secret, id_number(n)) for n in ("33010219500101123", "11010519491231002"))
+    issue = lambda person, service="allday", key=None: hall.api(  # noqa: E731
+        "POST", "/api/v1/tickets", token="terminal",
+        json={"service": service, "person_key": person, **({"key": key} if key else {})})
+    assert issue(me).status_code == 201 and issue(me).status_code == 201  # the rule is off: not kept
+    r = hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "one_ticket_per_person": True})
+    assert r.status_code == 200
+    try:
+        while hall.api("POST", "/api/v1/windows/5/call-next", token="sup").json()["ticket"] is not None:
+            pass  # window 5 empty
+        first = issue(me, key="p-1")
+        assert first.status_code == 201, first.text
+        number = first.json()["number"]
+        second = issue(me)
+        assert second.status_code == 409 and second.json()["field"] == "person_key"
+        assert second.json()["message"] == f"您已取过全天业务的号：{number}"
+        assert issue(me, key="p-1").json()["id"] == first.json()["id"]  # a retry of the first is no second ticket
+        assert issue(other).status_code == 201
+        assert issue("ABC").status_code == 422  # not a keyed hash
+        hall.api("POST", "/api/v1/windows/5/call-next", token="sup")  # the first is called ...
+        assert issue(me).status_code == 409  # ... still open at the window
+        hall.api("POST", "/api/v1/windows/5/call-next", token="sup")  # done; the other card's is called
+        assert issue(me).status_code == 201
+    finally:
+        assert hall.api("PUT", BASE + "/settings", token="sup", json=SETTINGS).status_code == 200
+
+
 def test_check_in_refusals(hall):
     r = hall.api("POST", BASE + "/checkin", token="terminal", json={"key": "x1", "code": "000000"})
     assert r.status_code == 404 and "签到码" in r.json()["message"]

@@ -364,13 +364,14 @@ class RemoteBackend:
 
     # ------------------------------------------------------------ issuing
     def issue(self, service_code: str, priority: str | None = None, key: str | None = None,
-              terminal: str | None = None, offline_key: str | None = None) -> Issued:
+              terminal: str | None = None, offline_key: str | None = None, person: str | None = None) -> Issued:
         """``offline_key``: the key an offline ticket gets instead of a random one (an appointment's
-        ticket, which the appointment lane recognises by its key)."""
+        ticket, which the appointment lane recognises by its key). ``person``: a swiped card's keyed
+        hash, so the server keeps the hall's one-ticket-per-person rule across dispensers."""
         if self.online is not False:
             key = key or uuid.uuid4().hex
             try:
-                return self._issue_online(service_code, priority, key)
+                return self._issue_online(service_code, priority, key, person)
             except Unreachable as exc:
                 self._went_offline(exc)
                 if exc.maybe_applied:
@@ -385,12 +386,13 @@ class RemoteBackend:
         log.warning("no answer for ticket request %s (%s); it will be voided on the server", key, why)
         self.outbox.put("void", {"key": key}, f"void-{key}"[:64])
 
-    def _issue_online(self, service_code: str, priority: str | None, key: str) -> Issued:
+    def _issue_online(self, service_code: str, priority: str | None, key: str, person: str | None = None) -> Issued:
         t = self.issue_timeout
+        body = {"service": service_code, "priority": priority, "key": key}
+        if person:
+            body["person_key"] = person
         try:
-            r = self.client.request("POST", "/api/v1/tickets", json_body={"service": service_code,
-                                                                          "priority": priority, "key": key},
-                                    timeout=(min(1.0, t), t))
+            r = self.client.request("POST", "/api/v1/tickets", json_body=body, timeout=(min(1.0, t), t))
         except Refused as exc:
             if exc.status == 409:
                 raise ServiceUnavailable(exc.message or "暂停办理", exc.code) from None
