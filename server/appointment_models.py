@@ -38,6 +38,7 @@ class SlotOut(BaseModel):
     capacity: int
     booked: int
     free: int
+    ended: bool = Field(False, description="the slot is over (a booking into it is refused)")
 
 
 class AppointmentIn(Strict):

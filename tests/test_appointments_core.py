@@ -90,6 +90,13 @@ def test_bad_bookings_name_the_field(store, sample_hall):
     assert yesterday.value.field == "day"
 
 
+def test_slots_say_which_have_ended(store, sample_hall, clock):
+    clock.now = local_ts(2026, 11, 23, 10, 30)  # Monday 10:30
+    ended = {s["slot"]: s["ended"] for s in store.slots(sample_hall, "labor", MONDAY)}
+    assert ended["10:00-10:30"] and not ended["10:30-11:00"] and not ended["17:00-17:30"]
+    assert not any(s["ended"] for s in store.slots(sample_hall, "labor", date(2026, 11, 24)))
+
+
 def test_move_refuses_a_slot_that_has_ended(store, sample_hall, clock):
     a = book(store, sample_hall, "15:00-15:30")
     clock.now = local_ts(2026, 11, 23, 11, 0)  # Monday 11:00: the 10:00-10:30 slot is over

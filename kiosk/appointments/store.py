@@ -136,9 +136,11 @@ class AppointmentStore:
         conf = settings.slots_of(service)
         with reader(self.engine) as conn:
             counts = self.booked_counts(conn, day, service)
+        now = self.now()
         return [{"slot": s.label, "start": f"{s.start:%H:%M}", "end": f"{s.end:%H:%M}", "capacity": conf.capacity,
                  "booked": counts.get(f"{s.start:%H:%M}", 0),
-                 "free": max(0, conf.capacity - counts.get(f"{s.start:%H:%M}", 0))}
+                 "free": max(0, conf.capacity - counts.get(f"{s.start:%H:%M}", 0)),
+                 "ended": day < now.date() or (day == now.date() and s.end <= now.time().replace(tzinfo=None))}
                 for s in slots_for(hall, svc, settings, day)]
 
     def book(self, bookings: list[Booking], settings: AppointmentSettings, by: str = "", source: str = "staff",

@@ -20,7 +20,8 @@
     if (!$("service").value) return;
     try {
       const slots = await api("GET", `/appointments/slots?service=${encodeURIComponent($("service").value)}&day=${$("day").value}`);
-      fill($("slot"), slots.map(s => h("option", { value: s.slot, disabled: s.free === 0 }, `${s.slot}（余 ${s.free}/${s.capacity}）`)));
+      fill($("slot"), slots.map(s => h("option", { value: s.slot, disabled: s.free === 0 || s.ended },
+        s.ended ? `${s.slot}（已过）` : `${s.slot}（余 ${s.free}/${s.capacity}）`)));
       $("slots-hint").textContent = slots.length ? "" : "该日不开放预约";
     } catch (err) { fill($("slot")); say(err); }
   }
