@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 
 class Voice(Protocol):
     available: bool
+    speaking: bool  # still reading: a visitor listening is a visitor acting (timeouts wait)
 
     def say(self, text: str) -> None:
         """Start speaking and return at once; a newer phrase cuts an older one off."""
@@ -21,6 +22,7 @@ class Voice(Protocol):
 
 class NullVoice:
     available = False
+    speaking = False
 
     def say(self, text: str) -> None:
         pass
@@ -34,6 +36,7 @@ class FakeVoice:
 
     def __init__(self) -> None:
         self.spoken: list[str] = []
+        self.speaking = False  # tests set it to stand for a long reading
 
     def say(self, text: str) -> None:
         self.spoken.append(text)
@@ -49,6 +52,10 @@ class EspeakVoice:
         self.executable = executable
         self.amplitude = max(0, min(200, volume * 2))  # espeak-ng -a runs 0-200
         self._current: subprocess.Popen | None = None
+
+    @property
+    def speaking(self) -> bool:
+        return self._current is not None and self._current.poll() is None
 
     def stop(self) -> None:
         """Cut off what is being read, e.g. when the visitor leaves the page."""

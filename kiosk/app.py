@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
 
 from . import paths
 from .config import TerminalConfig
@@ -79,6 +78,8 @@ def build_app_class():
             self._idle_s = 0.0
             self.title = f"{terminal.hall_name} 自助取号"
             self.text_scale = 1.5 if terminal.config.font_scale == "large" else 1.0
+            self.visitor_large = None  # a visitor's own 长辈模式 / 高对比度 choice; None: the staff default
+            self.visitor_contrast = None
 
         def px(self, value: float) -> float:
             return value * self.scale
@@ -119,6 +120,9 @@ def build_app_class():
             self.crash_handler = CrashHandler(self)
             ExceptionManager.add_handler(self.crash_handler)
             Window.bind(on_touch_down=self._wake)
+            # any touch, down, move or up, is a visitor acting: it holds every timeout
+            Window.bind(on_touch_down=self.note_activity, on_touch_move=self.note_activity,
+                        on_touch_up=self.note_activity)
             Clock.schedule_interval(self._idle_tick, 1)
             if os.environ.get("KIOSK_EXIT_AFTER_FIRST_FRAME"):  # bench/cold_start.py measures this
                 Window.bind(on_flip=self._first_frame)
@@ -205,7 +209,7 @@ def build_app_class():
             self.scale = min(size) / 1080.0
 
         def _tick(self, _dt) -> None:
-            now = datetime.now()
+            now = self.terminal.now()  # the hall's time zone, whatever the machine's
             for screen in self.sm.screens:
                 if hasattr(screen, "tick_clock"):
                     screen.tick_clock(now)
@@ -247,10 +251,73 @@ def build_app_class():
                     Rectangle(size=Window.size)
                 Window.add_widget(self._dim)
 
+        # -------------------------------------------------- the visitor's session
+        def note_activity(self, *_args) -> None:
+            screen = self.sm.current_screen if self.sm else None
+            timer = getattr(screen, "idle", None)
+            if timer is not None:
+                timer.poke()
+            session = getattr(self, "evaluator_session", None)
+            if session is not None:
+                session.keep_alive()
+
+        def visitor_style_changed(self) -> bool:
+            return self.visitor_large is not None or self.visitor_contrast is not None
+
+        def toggle_visitor_style(self, key: str) -> None:
+            """长辈模式 (large type) or 高对比度 from a visitor's button, for this visitor only."""
+            from screens import theme
+
+            if key == "large":
+                self.visitor_large = not (self.text_scale > 1)
+            else:
+                self.visitor_contrast = not theme.high_contrast
+            Clock.schedule_once(lambda dt: self._apply_style(), 0)  # not while the tap is dispatched
+
+        def end_visitor_session(self) -> None:
+            """Back to the terminal's own type size and colours for the next visitor."""
+            if self.visitor_style_changed():
+                self.visitor_large = self.visitor_contrast = None
+                self._apply_style()
+
+        def _apply_style(self) -> None:
+            from screens import theme
+
+            config = self.terminal.config
+            large = config.font_scale == "large" if self.visitor_large is None else self.visitor_large
+            contrast = bool(self.visitor_contrast)
+            if (self.text_scale > 1) == large and theme.high_contrast == contrast:
+                return
+            self.text_scale = 1.5 if large else 1.0
+            theme.use_palette(contrast)
+            self.rebuild_screens()
+
+        def rebuild_screens(self) -> None:
+            """Build the mode's screens again: sizes and colours are fixed when a widget is made."""
+            staff = {"pin", "settings", "maintenance"}
+            current = self.sm.current
+            for screen in list(self.sm.screens):
+                if screen.name in staff:
+                    continue
+                timer = getattr(screen, "idle", None)
+                if timer is not None:
+                    timer.stop()
+                if screen.name == current:
+                    screen.dispatch("on_leave")
+                self.sm.remove_widget(screen)
+            for screen in self.mode_screens():
+                self.sm.add_widget(screen)
+            self.sm.current = current if self.sm.has_screen(current) else self.home
+            self._tick(0)
+
         def apply_live_settings(self) -> None:
             """After a save: font scale and timeouts take effect without a restart."""
             config = self.terminal.config
-            self.text_scale = 1.5 if config.font_scale == "large" else 1.0
+            self.visitor_large = self.visitor_contrast = None
+            large = config.font_scale == "large"
+            if (self.text_scale > 1) != large:
+                self.text_scale = 1.5 if large else 1.0
+                self.rebuild_screens()
             for screen in self.sm.screens:
                 timer = getattr(screen, "idle", None)
                 timeout = {"grid": config.timeouts.idle_s, "priority": config.timeouts.idle_s,

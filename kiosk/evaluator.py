@@ -1,7 +1,9 @@
 """The evaluator's flow as a small state machine, without Kivy.
 
 idle -> rating (a ticket finished at this window, or a walk-in touch) -> for a bad
-level: reasons -> phone (optional) -> thanks -> idle. No answer before the
+level: reasons (提交 stores it: a bad rating takes 3 taps) -> thanks -> idle. From
+the reasons a visitor may open the phone pad (optional); its 确定 stores the rating
+with the number, 返回 goes back to the reasons. No answer before the
 deadline is stored as *unrated*. One rating per ticket; a second press within a
 second of the first is ignored. The screens only show ``state`` and forward
 presses; tests drive this class directly with a fake clock.
@@ -108,11 +110,24 @@ class EvaluatorSession:
         self._touch()
 
     def reasons_done(self) -> bool:
+        """提交 on the reasons screen: store the bad rating (it needs at least one reason)."""
+        if self.state != "reasons" or not self.prompt.reasons:
+            return False
+        self._store()
+        return True
+
+    def want_phone(self) -> bool:
+        """留下电话 on the reasons screen: open the phone pad (the reasons stay chosen)."""
         if self.state != "reasons" or not self.prompt.reasons:
             return False  # a bad rating needs at least one reason
         self.state = "phone"
         self._touch()
         return True
+
+    def keep_alive(self) -> None:
+        """A touch anywhere: the visitor is still here, the deadline moves on."""
+        if self.state in ("rating", "reasons", "phone"):
+            self._touch()
 
     def type_phone(self, digit: str) -> None:
         if self.state == "phone" and digit.isdigit() and len(self.prompt.phone) < 11:
@@ -128,11 +143,15 @@ class EvaluatorSession:
         return bool(PHONE_RE.fullmatch(self.prompt.phone)) if self.prompt else False
 
     def phone_done(self, skip: bool = False) -> bool:
+        """确定 stores the rating with a valid number; ``skip`` (返回) goes back to the reasons."""
         if self.state != "phone":
             return False
         if skip:
             self.prompt.phone = ""
-        elif not self.phone_valid():
+            self.state = "reasons"
+            self._touch()
+            return True
+        if not self.phone_valid():
             return False
         self._store()
         return True

@@ -44,6 +44,7 @@ class Grid:
     buttons: tuple[ServiceButton, ...]
     paused: bool  # the printer cannot print: no service can be taken
     pause_reason: str  # for staff, e.g. "缺纸 / paper out"
+    visitor_reason: str = ""  # the same in the visitor's words only, e.g. "缺纸"
 
 
 @dataclass
@@ -58,6 +59,7 @@ class TicketOutcome:
     print_state: str = "printing"  # printing | printed | failed | none
     print_error: str = ""
     phone_url: str | None = None  # the page the ticket's QR opens; None without a public address
+    priority_label: str = ""  # "绿色通道 · 65岁以上老人" for a green-channel ticket, else ""
 
 
 class VisitorError(Exception):
@@ -185,6 +187,13 @@ class Terminal:
     def priority_groups(self) -> tuple[PriorityGroup, ...]:
         return self.hall.priority_groups if self.hall.green_channel else ()
 
+    def now(self):
+        """The hall's wall clock (every clock a person sees uses the hall's time zone)."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        return datetime.fromtimestamp(self.clock(), ZoneInfo(self.hall.timezone))
+
     def status_marker(self) -> str:
         try:
             return self.backend.status_marker()
@@ -213,7 +222,8 @@ class Terminal:
         status = self.printer_status() if status is None else status
         paused = not status.can_print
         buttons = tuple(self._button(s) for s in self.backend.services())
-        return Grid(buttons, paused, f"{status.label_zh} / {status.label_en}" if paused else "")
+        return Grid(buttons, paused, f"{status.label_zh} / {status.label_en}" if paused else "",
+                    status.label_zh if paused else "")
 
     def _button(self, state: ServiceState) -> ServiceButton:
         svc = state.service
@@ -249,10 +259,19 @@ class Terminal:
                 raise VisitorError("暂时无法取号，请联系工作人员") from exc
         outcome = self._outcome(issued)
         log.info("issued %s (%s) ahead=%d", outcome.number, service_code, outcome.people_ahead)
-        self.voice.say(f"您的号码是 {spoken_number(outcome.number)}，"
-                       f"前面还有 {outcome.people_ahead} 人，请留意叫号")
+        self.say_ticket(outcome)
         self._start_print(outcome, issued, on_printed, wait_for_print)
         return outcome
+
+    def say_ticket(self, outcome: TicketOutcome) -> None:
+        """Read the ticket aloud: number, window, people ahead (the 再听一遍 button repeats it)."""
+        self.voice.say(ticket_speech(outcome))
+
+    def priority_label(self, code: str | None) -> str:
+        if not code:
+            return ""
+        group = next((g for g in self.hall.priority_groups if g.code == code), None)
+        return f"绿色通道 · {group.name}" if group else "绿色通道"
 
     def _outcome(self, issued: Issued) -> TicketOutcome:
         svc = self.hall.service(issued.ticket.service)
@@ -261,7 +280,8 @@ class Terminal:
         return TicketOutcome(issued.ticket.id, issued.ticket.number, svc.name if svc else issued.ticket.service,
                              issued.windows, issued.people_ahead, issued.estimated_wait_s,
                              issued.ticket.issued_at,
-                             phone_url=ticket_url(self.hall.public_url, issued.ticket.token))
+                             phone_url=ticket_url(self.hall.public_url, issued.ticket.token),
+                             priority_label=self.priority_label(getattr(issued.ticket, "priority", None)))
 
     def reprint(self, outcome: TicketOutcome, on_printed: Callable[[TicketOutcome], None] | None = None,
                 wait_for_print: bool = False) -> None:
@@ -294,7 +314,8 @@ class Terminal:
 
         doc = ticket_document(self.hall.name, issued.ticket, outcome.service_name, outcome.people_ahead,
                               list(outcome.windows), paper_width_mm=self.config.printer.paper_width_mm,
-                              qr_data=ticket_url(self.hall.public_url, issued.ticket.token))
+                              qr_data=ticket_url(self.hall.public_url, issued.ticket.token),
+                              timezone=self.hall.timezone, priority_label=outcome.priority_label or None)
         error = self.print_now(doc, outcome.number)
         outcome.print_state, outcome.print_error = ("failed", error) if error else ("printed", "")
 
@@ -392,7 +413,7 @@ class Terminal:
 
     def _warn(self, message: str) -> None:
         log.warning(message)
-        self.warnings.append(f"{time.strftime('%H:%M:%S')} {message}")
+        self.warnings.append(f"{self.now():%H:%M:%S} {message}")
         del self.warnings[:-50]
 
     def close(self) -> None:
@@ -409,6 +430,13 @@ class Terminal:
         for db in {id(e): e for e in (getattr(store, "engine", None), getattr(self.backend, "db", None))
                    if e is not None}.values():
             db.dispose()
+
+
+def ticket_speech(outcome: TicketOutcome) -> str:
+    windows = "、".join(str(w) for w in outcome.windows)
+    where = f"请到 {windows} 号窗口办理，" if windows else ""
+    return (f"您的号码是 {spoken_number(outcome.number)}，{where}"
+            f"前面还有 {outcome.people_ahead} 人，请留意叫号")
 
 
 def spoken_number(number: str) -> str:

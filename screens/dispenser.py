@@ -7,6 +7,7 @@ status query, printing) runs off the UI thread.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import datetime
@@ -19,11 +20,13 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
 
 from kiosk.terminal import PAUSED_MESSAGE, Grid, TicketOutcome, VisitorError, wait_text
 
 from . import theme
-from .widgets import BigButton, CountdownLabel, Header, IdleTimer, Panel, ServiceCard, icon_path, paint
+from .widgets import (WARNING_SPEECH, BigButton, Header, IdleTimer, Panel, ServiceCard, WarningOverlay, icon_path,
+                      measure, paint)
 
 WEEKDAYS = "一二三四五六日"
 
@@ -32,18 +35,27 @@ def date_text(now: datetime) -> str:
     return f"{now.year}年{now.month}月{now.day}日 星期{WEEKDAYS[now.weekday()]}"
 
 
-def label(text: str = "", size: float = theme.TEXT, colour=theme.INK, bold: bool = False, **kw) -> Label:
+def label(text: str = "", size: float = theme.TEXT, colour=None, bold: bool = False, **kw) -> Label:
+    """A visitor label. With ``size_hint_y=None`` it is a line of the page: it wraps at its
+    width and grows with its text (``height`` is its least height); else its text fills its box."""
     app = App.get_running_app()
-    lbl = Label(text=text, font_size=app.tx(size), color=theme.rgba(colour), bold=bold,
-                halign=kw.pop("halign", "center"), valign=kw.pop("valign", "middle"), **kw)
-    lbl.bind(size=lambda w, s: setattr(w, "text_size", s))
+    grows = kw.get("size_hint_y", 1) is None
+    lbl = Label(text=text, font_size=app.tx(size), color=theme.rgba(theme.INK if colour is None else colour),
+                bold=bold, halign=kw.pop("halign", "center"), valign=kw.pop("valign", "middle"), **kw)
+    if grows:
+        floor = lbl.height
+        lbl.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
+                 texture_size=lambda w, s: setattr(w, "height", max(floor, s[1])))
+    else:
+        lbl.bind(size=lambda w, s: setattr(w, "text_size", s))
     return lbl
 
 
 class VisitorScreen(Screen):
-    """A screen with the hall header, a body and an idle countdown at the bottom."""
+    """A screen with the hall header and a body; a warning over it before it times out."""
 
-    idle_timeout = 0.0  # seconds without a touch before going home; 0: never
+    idle_timeout = 0.0  # seconds without activity before going home; 0: never
+    warning_text = "{} 秒后返回首页"
 
     def __init__(self, terminal, **kw):
         super().__init__(**kw)
@@ -54,20 +66,23 @@ class VisitorScreen(Screen):
         self.header = Header(title=terminal.hall_name)
         self.header.bind(on_long_press=lambda *_: self.open_settings())
         self.body = BoxLayout(orientation="vertical", padding=app.px(32), spacing=app.px(theme.GAP))
-        self.countdown = CountdownLabel()
         root.add_widget(self.header)
         root.add_widget(self.body)
-        root.add_widget(self.countdown)
         self.add_widget(root)
+        self.overlay = WarningOverlay(self)
+        self.overlay.bind(on_continue=lambda *_: self.idle.poke())
+        self.countdown = self.overlay  # its ``text`` is the warning
         self.idle = IdleTimer(self.idle_timeout, terminal.config.timeouts.warn_before_s,
-                              self.go_home, self._show_countdown)
+                              self.timed_out, self._show_countdown, on_warn=self._say_warning,
+                              busy=lambda: bool(getattr(terminal.voice, "speaking", False)))
+        self.bind(size=lambda *_: self.tick_clock(terminal.now()))
 
     def _show_countdown(self, seconds: int) -> None:
-        self.countdown.text = f"{seconds} 秒后返回首页，触摸屏幕可继续" if seconds else ""
+        self.overlay.text = self.warning_text.format(seconds) if seconds else ""
 
-    def on_touch_down(self, touch):
-        self.idle.poke()
-        return super().on_touch_down(touch)
+    def _say_warning(self) -> None:
+        if self.terminal.voice.available:
+            self.terminal.voice.say(WARNING_SPEECH)
 
     def on_enter(self, *args):
         if self.idle.timeout:
@@ -75,6 +90,12 @@ class VisitorScreen(Screen):
 
     def on_leave(self, *args):
         self.idle.stop()
+
+    def timed_out(self) -> None:
+        """Nobody is here any more: the next visitor gets the terminal's own settings."""
+        app = App.get_running_app()
+        self.go_home()
+        app.end_visitor_session()
 
     def go_home(self) -> None:
         self.manager.current = App.get_running_app().home
@@ -89,8 +110,24 @@ class VisitorScreen(Screen):
         self.header.clock_text = f"{now:%H:%M}" if portrait else f"{date_text(now)}  {now:%H:%M}"
 
 
+def style_buttons(screen) -> BoxLayout:
+    """长辈模式 and 高对比度: the visitor's own choice, until the session ends."""
+    app = App.get_running_app()
+    height = max(app.px(theme.TARGET), app.tx(theme.TEXT) * 2.7)
+    row = BoxLayout(size_hint_y=None, height=height, spacing=app.px(theme.GAP))
+    for text, key, on in (("长辈模式（大字）", "large", app.text_scale > 1), ("高对比度", "contrast", theme.high_contrast)):
+        b = BigButton(text=("✓ " if on else "") + text, font_size=app.tx(theme.TEXT),
+                      bg=theme.rgba(theme.BLUE if on else theme.WHITE), bg_down=theme.rgba(theme.BLUE_DARK),
+                      ink=theme.rgba(theme.WHITE if on else theme.BLUE), outlined=not on)
+        b.style_key = key
+        b.bind(on_release=lambda b: app.toggle_visitor_style(b.style_key))
+        row.add_widget(b)
+    return row
+
+
 class AttractScreen(VisitorScreen):
     def __init__(self, terminal, **kw):
+        self.idle_timeout = terminal.config.timeouts.idle_s  # runs only while a visitor's style is on
         super().__init__(terminal, **kw)
         app = App.get_running_app()
         self.body.padding = app.px(48)
@@ -99,21 +136,30 @@ class AttractScreen(VisitorScreen):
         self.date = label("", 48, theme.INK_SOFT, size_hint_y=None, height=app.px(70))
         self.time = label("", 150, theme.INK, bold=True, size_hint_y=None, height=app.px(180))
         touch = BigButton(text="请触摸屏幕取号", font_size=app.tx(72), size_hint=(None, None),
-                          width=app.px(900), height=app.px(200), pos_hint={"center_x": .5})
+                          width=app.px(900), height=max(app.px(200), app.tx(72) * 1.6), pos_hint={"center_x": .5})
         touch.bind(on_release=lambda *_: self.start())
         self.touch_button = touch
         hint = BoxLayout(size_hint_y=None, height=app.px(120), spacing=app.px(16))
-        hint.add_widget(Label())
         hint.add_widget(Image(source=icon_path("touch"), size_hint=(None, None),
-                              size=(app.px(96), app.px(96)), fit_mode="contain"))
-        hint.add_widget(label("轻触任意位置开始 · 老年人、残疾人等可优先办理", theme.TEXT, theme.INK_SOFT,
-                              size_hint_x=None, width=app.px(1000)))
-        hint.add_widget(Label())
-        for w in (Label(), self.hall, self.date, self.time, touch, hint, Label()):
+                              size=(app.px(96), app.px(96)), fit_mode="contain", pos_hint={"center_y": .5}))
+        self.hint = label("轻触任意位置开始 · 老年人、残疾人等可优先办理", theme.TEXT, theme.INK_SOFT,
+                          size_hint_y=None, height=app.px(96), pos_hint={"center_y": .5})
+        self.hint.bind(height=lambda w, v: setattr(hint, "height", max(app.px(120), v)))
+        hint.add_widget(self.hint)
+        self.styles = style_buttons(self)
+        for w in (Label(), self.hall, self.date, self.time, touch, hint, Label(), self.styles):
             self.body.add_widget(w)
+
+    def on_enter(self, *args):
+        if App.get_running_app().visitor_style_changed():
+            super().on_enter(*args)
 
     def on_touch_up(self, touch):
         # the whole screen is the button: elderly visitors tap wherever they look
+        if any(b.collide_point(*b.to_widget(*touch.pos)) for b in self.styles.children):
+            return super().on_touch_up(touch)
+        if self.overlay.parent is not None:
+            return super().on_touch_up(touch)
         if self.collide_point(*touch.pos) and touch.grab_current is None:
             self.start()
             return True
@@ -130,6 +176,9 @@ class AttractScreen(VisitorScreen):
 
 
 class GridScreen(VisitorScreen):
+    """The services as cards. Columns follow the orientation and the type size; cards are as tall
+    as their words need, and when they do not all fit the grid pages (上一页 / 下一页)."""
+
     paused = BooleanProperty(False)
 
     def __init__(self, terminal, **kw):
@@ -137,47 +186,122 @@ class GridScreen(VisitorScreen):
         super().__init__(terminal, **kw)
         app = App.get_running_app()
         self.title = label("请选择您要办理的业务", theme.TITLE, theme.INK, bold=True,
-                           size_hint_y=None, height=app.px(80))
+                           size_hint_y=None, height=0)
         self.banner = Panel(bg=theme.rgba(theme.RED), size_hint_y=None, height=0, opacity=0,
-                            orientation="vertical", padding=app.px(16))
-        self.banner_title = label("", 56, theme.WHITE, bold=True)
-        self.banner_reason = label("", theme.TEXT_SMALL, theme.WHITE)
+                            orientation="vertical", padding=app.px(16), spacing=app.px(8))
+        self.banner_title = label("", 56, theme.WHITE, bold=True, size_hint_y=None, height=0)
+        self.banner_reason = label("", theme.TEXT_SMALL, theme.WHITE, size_hint_y=None, height=0)
         self.banner.add_widget(self.banner_title)
         self.banner.add_widget(self.banner_reason)
-        self.cards = GridLayout(spacing=app.px(theme.GAP))
+        self.banner.bind(minimum_height=lambda *_: self._size_banner())
+        self.message = label("", theme.TEXT, theme.RED, bold=True, size_hint_y=None, height=0)
+        self.cards = GridLayout(spacing=app.px(theme.GAP), row_force_default=True)
         self.back = BigButton(text="返回首页", size_hint=(None, None), width=app.px(360),
-                              height=app.px(theme.TARGET), pos_hint={"right": 1})
+                              height=app.px(theme.TARGET))
         self.back.bind(on_release=lambda *_: self.go_home())
-        self.message = label("", theme.TEXT, theme.RED, bold=True)
+        light = dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE), ink=theme.rgba(theme.BLUE),
+                     outlined=True, size_hint=(None, None), height=app.px(theme.TARGET),
+                     width=max(app.px(260), app.tx(theme.BUTTON_TEXT) * 3 + app.px(48)))
+        self.prev_page = BigButton(text="上一页", **light)
+        self.next_page = BigButton(text="下一页", **light)
+        self.prev_page.bind(on_release=lambda *_: self.turn(-1))
+        self.next_page.bind(on_release=lambda *_: self.turn(+1))
         self.appointment = BigButton(text="预约取号", size_hint=(None, None), width=app.px(360),
                                      height=app.px(theme.TARGET), bg=theme.rgba(theme.GREEN),
                                      bg_down=theme.rgba(theme.BLUE_DARK))
         self.appointment.bind(on_release=lambda *_: setattr(self.manager, "current", "checkin"))
-        self.message.bind(text=lambda _, text: self._show_appointment(not text))  # a message needs the room
         self.card = None  # a swiped ID card (screens/checkin.py): green channel preselected, one-ticket rule
         self.title_min = 0.0
+        # the pages get their own row (empty when the cards fit): beside 返回首页 and 预约取号 in large
+        # type on a portrait screen they would not fit
+        self.pager = BoxLayout(size_hint_y=None, height=0, spacing=app.px(theme.GAP))
+        for w in (self.prev_page, Widget(), self.next_page):
+            self.pager.add_widget(w)
         footer = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
-        footer.add_widget(self.message)
-        footer.add_widget(self.appointment)
-        footer.add_widget(self.back)
-        for w in (self.title, self.banner, self.cards, footer):
+        for w in (self.back, Widget(), self.appointment):
+            footer.add_widget(w)
+        for w in (self.title, self.banner, self.message, self.cards, self.pager, footer):
             self.body.add_widget(w)
         self._card_by_code: dict[str, ServiceCard] = {}
         self._refresh_event = None
         self._busy_until = 0.0
-        self.bind(size=lambda *_: self._layout_columns())
+        self.page = 0
+        self.pages = 1
+        self._measured: dict = {}
+        self._arrange_trigger = Clock.create_trigger(lambda dt: self._arrange())
+        self.cards.bind(size=lambda *_: self._arrange_trigger())
+        self.bind(size=lambda *_: self._arrange_trigger())
 
-    def _show_appointment(self, show: bool) -> None:
-        footer = self.back.parent
-        if show and self.appointment.parent is None:
-            footer.add_widget(self.appointment, index=1)  # between the message and 返回首页
-        elif not show and self.appointment.parent is not None:
-            footer.remove_widget(self.appointment)
+    def _size_banner(self) -> None:
+        self.banner.height = self.banner.minimum_height if self.paused else 0
 
-    def _layout_columns(self) -> None:
-        count = max(1, len(self._card_by_code))
-        portrait = self.height > self.width
-        self.cards.cols = 2 if portrait else (4 if count > 12 else 3)
+    def _columns(self) -> int:
+        large = App.get_running_app().text_scale > 1
+        if self.height > self.width:
+            return 1 if large else 2
+        return 2 if large else (4 if len(self._card_by_code) > 12 else 3)
+
+    def _text_height(self, text: str, size: float, bold: bool, width: float) -> float:
+        key = (text, size, bold, round(width))
+        if key not in self._measured:
+            self._measured[key] = measure(text, size, bold, width)[1] if text else 0
+        return self._measured[key]
+
+    def _card_height(self, width: float) -> float:
+        """The height the tallest card's words need at this card width."""
+        app = App.get_running_app()
+        words = width - app.px(48) - min(app.px(112), app.px(theme.TARGET) * .7 * 1.34) - app.px(20)
+        need = max((self._text_height(c.name, app.tx(48), True, words)
+                    + self._text_height(c.detail, app.tx(theme.TEXT_SMALL), False, words)
+                    for c in self._card_by_code.values()), default=0)
+        return max(app.px(theme.TARGET), need + app.px(36))  # the card pads 16 px above and below
+
+    def _arrange(self) -> None:
+        app = App.get_running_app()
+        codes = list(self._card_by_code)
+        if not codes or self.cards.height <= 1:
+            return
+        cols = self._columns()
+        gap = app.px(theme.GAP)
+        card_w = (self.cards.width - gap * (cols - 1)) / cols
+        need = self._card_height(card_w)
+        room = self.cards.height
+        rows_fit = max(1, int((room + gap) // (need + gap)))
+        per_page = rows_fit * cols
+        self.pages = max(1, math.ceil(len(codes) / per_page))
+        self.page = min(self.page, self.pages - 1)
+        shown = codes[self.page * per_page:(self.page + 1) * per_page]
+        rows = rows_fit if self.pages > 1 else math.ceil(len(codes) / cols)
+        self.cards.cols = cols
+        self.cards.row_default_height = max(need, (room - gap * (rows - 1)) / rows) if rows <= rows_fit else need
+        current = [c.code for c in reversed(self.cards.children)]
+        if current != shown:
+            self.cards.clear_widgets()
+            for code in shown:
+                self.cards.add_widget(self._card_by_code[code])
+        paged = self.pages > 1
+        self.pager.height = app.px(theme.TARGET) if paged else 0
+        self.pager.opacity = 1 if paged else 0
+        for b in (self.prev_page, self.next_page):
+            b.disabled = not paged
+        if paged:
+            self.prev_page.disabled = self.page == 0
+            self.next_page.disabled = self.page >= self.pages - 1
+        self._show_title()
+
+    def _show_title(self) -> None:
+        if self.paused:
+            self.title.text = ""  # the banner says what matters now
+        elif self.card is not None:
+            return  # a swipe's message (screens/checkin.py set_title)
+        elif self.pages > 1:
+            self.title.text = f"请选择您要办理的业务 （第{self.page + 1}/{self.pages}页）"  # breaks at the space
+        else:
+            self.title.text = "请选择您要办理的业务"
+
+    def turn(self, step: int) -> None:
+        self.page = max(0, min(self.pages - 1, self.page + step))
+        self._arrange()
 
     # -- data
     def on_pre_enter(self, *args):
@@ -209,34 +333,37 @@ class GridScreen(VisitorScreen):
         self.show(grid)
 
     def show(self, grid: Grid) -> None:
-        app = App.get_running_app()
         self.paused = grid.paused
-        # the banner says what matters now; a swipe's message may need two lines (screens/checkin.py)
-        self.title.height = 0 if grid.paused else max(app.px(80), self.title_min)
-        self.title.opacity = 0 if grid.paused else 1
-        self.banner.height = app.px(170) if grid.paused else 0
+        self._show_title()
         self.banner.opacity = 1 if grid.paused else 0
-        self.banner_title.text = "暂停取号，请联系工作人员" if grid.paused else ""
-        self.banner_reason.text = f"原因 / reason: {grid.pause_reason}" if grid.paused else ""
-        if set(self._card_by_code) != {b.code for b in grid.buttons}:
+        self.banner_title.text = PAUSED_MESSAGE if grid.paused else ""
+        reason = grid.visitor_reason or grid.pause_reason.split(" / ")[0]
+        self.banner_reason.text = f"原因：{reason}" if grid.paused and reason else ""
+        self._size_banner()
+        changed = set(self._card_by_code) != {b.code for b in grid.buttons}
+        if changed:
             self.cards.clear_widgets()
             self._card_by_code.clear()
+            self.page = 0
             for b in grid.buttons:
                 card = ServiceCard(code=b.code, icon_source=icon_path(b.icon))
                 card.bind(on_release=self._on_card)
-                self.cards.add_widget(card)
                 self._card_by_code[b.code] = card
-            self._layout_columns()
         for b in grid.buttons:
             card = self._card_by_code[b.code]
+            before = (card.name, card.detail)
             card.name = b.name
             card.enabled = b.enabled and not grid.paused
             if grid.paused:
                 card.detail = "暂停取号"
             elif b.enabled:
-                card.detail = f"等候 {b.waiting} 人 · {b.wait_text}"
+                # a line may break between the count and the wait, never inside either
+                card.detail = f"等候\u00a0{b.waiting}\u00a0人 · {b.wait_text}"
             else:
                 card.detail = b.reason
+            changed = changed or before != (card.name, card.detail)
+        if changed:
+            self._arrange()
 
     # -- taps
     def _on_card(self, card: ServiceCard) -> None:
@@ -269,24 +396,29 @@ class PriorityScreen(VisitorScreen):
                                    size_hint_y=None, height=app.px(90)))
         self.body.add_widget(label("符合以下条件的群众可优先叫号，请如实选择；工作人员将核验相关证件",
                                    theme.TEXT, theme.INK_SOFT, size_hint_y=None, height=app.px(70)))
-        groups = GridLayout(spacing=app.px(theme.GAP), cols=2)
+        self.groups = GridLayout(spacing=app.px(theme.GAP), cols=2)
         for g in terminal.priority_groups:
             card = ServiceCard(code=g.code, name=g.name, detail="优先办理", icon_source=icon_path(g.icon))
             card.bind(on_release=lambda c: self._pick(c.code))
-            groups.add_widget(card)
-        self.body.add_widget(groups)
-        normal = BigButton(text="不需要，普通取号", size_hint_y=None, height=app.px(150),
+            self.groups.add_widget(card)
+        self.body.add_widget(self.groups)
+        normal = BigButton(text="不需要，普通取号", size_hint_y=None, height=max(app.px(150), app.tx(52) * 1.5),
                            font_size=app.tx(52))
         normal.bind(on_release=lambda *_: self._pick(None))
-        back = BigButton(text="返回", size_hint=(None, None), width=app.px(300), height=app.px(theme.TARGET),
-                         bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE), ink=theme.rgba(theme.BLUE))
+        back = BigButton(text="返回", size_hint=(None, None), width=app.px(300), height=normal.height,
+                         bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE), ink=theme.rgba(theme.BLUE),
+                         outlined=True)
         back.bind(on_release=lambda *_: setattr(self.manager, "current", "grid"))
-        footer = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
+        footer = BoxLayout(size_hint_y=None, height=normal.height, spacing=app.px(theme.GAP))
         footer.add_widget(back)
-        footer.add_widget(Label())
-        self.body.add_widget(normal)
+        footer.add_widget(normal)
         self.body.add_widget(footer)
         self._busy_until = 0.0
+        self.bind(size=lambda *_: self._arrange())
+
+    def _arrange(self) -> None:
+        large = App.get_running_app().text_scale > 1
+        self.groups.cols = 1 if large and self.height > self.width else 2
 
     def _pick(self, group: str | None) -> None:
         if time.monotonic() < self._busy_until:
@@ -296,53 +428,100 @@ class PriorityScreen(VisitorScreen):
 
 
 class TicketScreen(VisitorScreen):
+    """The number, as large as the room left by the words; then what to do and where.
+
+    Landscape: the number on the left, the words on the right. Portrait: one column.
+    """
+
     outcome = ObjectProperty(None, allownone=True)
 
     def __init__(self, terminal, **kw):
         self.idle_timeout = terminal.config.timeouts.ticket_screen_s
         super().__init__(terminal, **kw)
         app = App.get_running_app()
-        self.caption = label("您的号码", 44, theme.INK_SOFT, size_hint_y=None, height=app.px(60))
+        line = dict(size_hint_y=None, height=0)
+        self.caption = label("您的号码", 44, theme.INK_SOFT, **line)
         self.number = Label(text="", color=theme.rgba(theme.BLUE), bold=True, size_hint_y=None,
                             halign="center", valign="middle")
-        self.service = label("", 60, theme.INK, bold=True, size_hint_y=None, height=app.px(80))
-        self.ahead = label("", 44, theme.INK, size_hint_y=None, height=app.px(64), markup=True)
-        self.windows = label("", theme.TEXT, theme.INK_SOFT, size_hint_y=None, height=app.px(56))
-        self.print_state = label("", theme.TEXT, theme.INK, bold=True, size_hint_y=None, height=app.px(56))
-        self.reprint = BigButton(text="重新打印", size_hint=(None, None), width=app.px(360),
-                                 height=app.px(theme.TARGET), bg=theme.rgba(theme.RED),
-                                 bg_down=theme.rgba(theme.RED))
+        self.service = label("", 60, theme.INK, bold=True, **line)
+        self.priority = label("", 44, theme.GREEN, bold=True, **line)
+        self.ahead = label("", 44, theme.INK, markup=True, **line)
+        self.windows = label("", theme.TEXT, theme.INK, **line)
+        self.print_state = label("", theme.TEXT, theme.INK, bold=True, **line)
+        button = dict(size_hint=(None, None), height=app.px(theme.TARGET))
+        self.again = BigButton(text="再听一遍", width=max(app.px(300), app.tx(theme.BUTTON_TEXT) * 4 + app.px(48)),
+                               bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE),
+                               ink=theme.rgba(theme.BLUE), outlined=True, **button)
+        self.again.bind(on_release=lambda *_: self.say_again())
+        self.reprint = BigButton(text="重新打印", width=max(app.px(300), app.tx(theme.BUTTON_TEXT) * 4 + app.px(48)),
+                                 bg=theme.rgba(theme.RED), bg_down=theme.rgba(theme.RED), **button)
         self.reprint.bind(on_release=lambda *_: self.do_reprint())
-        self.done = BigButton(text="完成", size_hint=(None, None), width=app.px(360),
-                              height=app.px(theme.TARGET))
-        self.done.bind(on_release=lambda *_: self.go_home())
+        self.done = BigButton(text="完成", width=max(app.px(300), app.tx(theme.BUTTON_TEXT) * 2 + app.px(48)),
+                              **button)
+        self.done.bind(on_release=lambda *_: self.finish())
         self.buttons = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
+        self.number_box = BoxLayout(orientation="vertical", spacing=app.px(theme.GAP))
+        self.words_box = BoxLayout(orientation="vertical", spacing=app.px(theme.GAP))
+        self.split = BoxLayout(spacing=app.px(48))
         self._set_buttons(reprint=False)
-        for w in (Label(), self.caption, self.number, self.service, self.ahead, self.windows,
-                  self.print_state, self.buttons, Label()):
-            self.body.add_widget(w)
-        self.bind(size=lambda *_: self._size_number())
+        self.body.add_widget(self.split)
+        self.body.add_widget(self.buttons)
+        self._portrait = None
+        self._size_trigger = Clock.create_trigger(lambda dt: self._size_number())
+        for w in (self.caption, self.service, self.priority, self.ahead, self.windows, self.print_state):
+            w.bind(height=lambda *_: self._size_trigger())
+        self.bind(size=lambda *_: self._arrange())
+
+    def _arrange(self) -> None:
+        portrait = self.height > self.width
+        if portrait != self._portrait:
+            self._portrait = portrait
+            for box in (self.split, self.number_box, self.words_box):
+                box.clear_widgets()
+            self.split.orientation = "vertical" if portrait else "horizontal"
+            words = (self.service, self.priority, self.ahead, self.windows, self.print_state)
+            if portrait:
+                for w in (Widget(), self.caption, self.number, *words, Widget()):
+                    self.number_box.add_widget(w)
+                self.split.add_widget(self.number_box)
+            else:
+                for w in (Widget(), self.caption, self.number, Widget()):
+                    self.number_box.add_widget(w)
+                for w in (Widget(), *words, Widget()):
+                    self.words_box.add_widget(w)
+                self.split.add_widget(self.number_box)
+                self.split.add_widget(self.words_box)
+                self.number_box.size_hint_x, self.words_box.size_hint_x = 0.42, 0.58
+        self._size_number()
 
     def _size_number(self) -> None:
-        """The number takes at least a quarter of the screen's height, and never wraps.
-
-        On a portrait screen the width limits the glyphs; the band stays a quarter high.
-        """
-        usable = self.width - App.get_running_app().px(80)
-        self.number.font_size = self.height * 0.27
+        """The number gets the room the words leave (at most 27% of the screen's height), and never wraps."""
+        app = App.get_running_app()
+        portrait = self.height > self.width
+        gap = app.px(theme.GAP)
+        others = [self.caption] + ([self.service, self.priority, self.ahead, self.windows, self.print_state]
+                                   if portrait else [])
+        shown = [w for w in others if w.height > 0]
+        room = (self.height - self.header.height - 2 * app.px(32) - self.buttons.height - gap
+                - sum(w.height for w in shown) - gap * (len(shown) + 1))
+        width = (self.width - app.px(64)) * (1 if portrait else 0.42) - app.px(16)
+        size = max(app.px(80), min(self.height * 0.27, room / 1.25))
+        self.number.font_size = size
         self.number.texture_update()
-        if self.number.texture_size[0] > usable > 0:
-            self.number.font_size *= usable / self.number.texture_size[0]
+        if self.number.texture_size[0] > width > 0:
+            self.number.font_size = size * width / self.number.texture_size[0]
             self.number.texture_update()
-        self.number.height = max(self.number.texture_size[1], self.height * 0.25)
+        self.number.height = self.number.texture_size[1]
 
     def _set_buttons(self, reprint: bool) -> None:
         self.buttons.clear_widgets()
-        self.buttons.add_widget(Label())
+        self.buttons.add_widget(Widget())
+        if self.terminal.voice.available:
+            self.buttons.add_widget(self.again)
         if reprint:
             self.buttons.add_widget(self.reprint)
         self.buttons.add_widget(self.done)
-        self.buttons.add_widget(Label())
+        self.buttons.add_widget(Widget())
 
     def issue(self, code: str, priority: str | None, person: str | None = None) -> None:
         grid = self.manager.get_screen("grid")
@@ -359,15 +538,17 @@ class TicketScreen(VisitorScreen):
 
     def show(self, outcome: TicketOutcome) -> None:
         self.outcome = outcome
-        self._size_number()
+        self.caption.text = "您的号码"
         self.number.text = outcome.number
         self.service.text = outcome.service_name
+        self.priority.text = outcome.priority_label
         ahead = "[b]前面还有 {} 人[/b]".format(outcome.people_ahead)
         wait = f"预计等待 {wait_text(outcome.estimated_wait_s)}"
         self.ahead.text = f"{ahead}  ·  {wait}"
         windows = "、".join(str(w) for w in outcome.windows)
         self.windows.text = f"请到 {windows} 号窗口办理 · 请留意叫号" if windows else "请留意叫号"
         self._show_print_state(outcome)
+        self._size_number()
 
     def _show_print_state(self, outcome: TicketOutcome) -> None:
         texts = {"printing": ("正在打印小票…", theme.INK),
@@ -384,6 +565,15 @@ class TicketScreen(VisitorScreen):
         if self.outcome is outcome:
             self._show_print_state(outcome)
 
+    def say_again(self) -> None:
+        if self.outcome is not None:
+            self.idle.poke()
+            self.terminal.say_ticket(self.outcome)
+
+    def finish(self) -> None:
+        self.go_home()
+        App.get_running_app().end_visitor_session()
+
     def do_reprint(self) -> None:
         if self.outcome is None:
             return
@@ -391,4 +581,3 @@ class TicketScreen(VisitorScreen):
         self._show_print_state(self.outcome)
         self.terminal.reprint(self.outcome, on_printed=self._printed)
         self._show_print_state(self.outcome)
-

@@ -7,6 +7,8 @@ and are hopped onto the UI thread here.
 
 from __future__ import annotations
 
+import math
+
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.uix.boxlayout import BoxLayout
@@ -19,7 +21,9 @@ from kiosk.ratings import LEVELS
 
 from . import theme
 from .dispenser import VisitorScreen, label
-from .widgets import BigButton, Panel, icon_path
+from kivy.uix.widget import Widget
+
+from .widgets import MIN_WARN_S, WARNING_SPEECH, BigButton, Panel, fit_font, icon_path
 
 # colour and face per level; white text on each is at least 7:1 (tests/test_theme.py)
 LEVEL_STYLE = {
@@ -39,6 +43,8 @@ class EvaluatorScreen(VisitorScreen):
     def __init__(self, terminal, session: EvaluatorSession, **kw):
         super().__init__(terminal, **kw)
         self.session = session
+        # a touch anywhere moves the deadline on (the App's activity hook); so does 继续使用
+        self.overlay.bind(on_continue=lambda *_: session.keep_alive())
 
     def sync(self) -> None:
         """Show the screen that matches the session's state."""
@@ -56,12 +62,6 @@ class EvaluatorScreen(VisitorScreen):
     def arrange(self, portrait: bool) -> None:
         """Lay out for a portrait or landscape screen."""
 
-    def on_touch_down(self, touch):
-        # a visitor still choosing reasons or typing a number is never timed out mid-way
-        session = self.session
-        if session.state in ("rating", "reasons", "phone"):
-            session.deadline = max(session.deadline, session.clock() + min(session.timeout_s, 15))
-        return super().on_touch_down(touch)
 
 
 class IdleScreen(EvaluatorScreen):
@@ -70,8 +70,8 @@ class IdleScreen(EvaluatorScreen):
         app = App.get_running_app()
         self.window_label = label("", 110, theme.BLUE, bold=True, size_hint_y=None, height=app.px(150))
         self.window_name = label("", 56, theme.INK, bold=True, size_hint_y=None, height=app.px(80))
-        staff = BoxLayout(size_hint=(None, None), size=(app.px(900), app.px(220)), spacing=app.px(32),
-                          pos_hint={"center_x": .5})
+        staff = BoxLayout(size_hint=(.9, None), size_hint_max_x=app.px(900), height=max(app.px(220), app.tx(52) * 3),
+                          spacing=app.px(32), pos_hint={"center_x": .5})
         self.photo = Image(source=icon_path("id"), size_hint=(None, None), size=(app.px(180), app.px(220)),
                            fit_mode="contain")
         who = BoxLayout(orientation="vertical")
@@ -82,8 +82,9 @@ class IdleScreen(EvaluatorScreen):
         staff.add_widget(self.photo)
         staff.add_widget(who)
         self.services = label("", theme.TEXT, theme.INK_SOFT, size_hint_y=None, height=app.px(110))
-        self.walk_in = BigButton(text="请对本窗口服务进行评价", font_size=app.tx(48), size_hint=(None, None),
-                                 width=app.px(820), height=app.px(150), pos_hint={"center_x": .5})
+        self.walk_in = BigButton(text="请对本窗口服务进行评价", font_size=app.tx(48), size_hint=(.9, None),
+                                 size_hint_max_x=max(app.px(820), app.tx(48) * 11 + app.px(60)),
+                                 height=max(app.px(150), app.tx(48) * 1.6), pos_hint={"center_x": .5})
         self.walk_in.bind(on_release=lambda *_: self.start_walk_in())
         for w in (Label(), self.window_label, self.window_name, staff, self.services, self.walk_in, Label()):
             self.body.add_widget(w)
@@ -109,7 +110,7 @@ class RateScreen(EvaluatorScreen):
     def __init__(self, terminal, session, **kw):
         super().__init__(terminal, session, **kw)
         app = App.get_running_app()
-        self.title = label("", 60, theme.INK, bold=True, size_hint_y=None, height=app.px(100))
+        self.title = label("", 60, theme.INK, bold=True, size_hint_y=None, height=app.px(80))
         self.hint = label("请点击您的评价 · 评价结果窗口人员不可见", theme.TEXT,
                           theme.INK_SOFT, size_hint_y=None, height=app.px(64))
         self.choices = GridLayout(rows=1, spacing=app.px(theme.GAP))
@@ -122,6 +123,7 @@ class RateScreen(EvaluatorScreen):
             button = BigButton(text=LEVELS[level], font_size=app.tx(48), bg=theme.rgba(colour),
                                bg_down=theme.rgba(colour), size_hint_y=None, height=app.px(130),
                                pos_hint={"center_y": .5})
+            button.bind(width=self._fit_level)
             button.level = level
             button.bind(on_release=lambda b: self.press(b.level))
             choice.add_widget(button)
@@ -131,6 +133,12 @@ class RateScreen(EvaluatorScreen):
             self.choices.add_widget(choice)
         for w in (self.title, self.hint, self.choices):
             self.body.add_widget(w)
+
+    @staticmethod
+    def _fit_level(button, width) -> None:
+        """A level's words on one line: smaller type in a narrow column, never below the visitor minimum."""
+        app = App.get_running_app()
+        button.font_size = fit_font(button.text, width - app.px(32), app.tx(48), app.tx(theme.TEXT_SMALL), bold=True)
 
     def _panel_touch(self, panel, touch) -> bool:
         # the whole coloured column is the target, face included
@@ -156,36 +164,48 @@ class RateScreen(EvaluatorScreen):
 
 
 class ReasonsScreen(EvaluatorScreen):
+    """Reasons for a bad rating, then 提交 (the third tap); a phone number is optional."""
+
     def __init__(self, terminal, session, **kw):
         super().__init__(terminal, session, **kw)
         app = App.get_running_app()
-        self.body.add_widget(label("请选择不满意的原因（可多选）", 56, theme.INK, bold=True,
-                                   size_hint_y=None, height=app.px(90)))
+        self.body.add_widget(label("请选择不满意的原因（可多选），再点“提交”", 52, theme.INK, bold=True,
+                                   size_hint_y=None, height=app.px(80)))
         self.grid = GridLayout(cols=2, spacing=app.px(theme.GAP))
         self.toggles = {}
         for code, name in terminal.hall.rating_reasons:
-            toggle = BigButton(text=name, font_size=app.tx(44))
+            toggle = BigButton(text=name, font_size=app.tx(44), outlined=True)
             toggle.code = code
             toggle.bind(on_release=lambda b: self.toggle(b.code))
             self.toggles[code] = toggle
             self.grid.add_widget(toggle)
         self.body.add_widget(self.grid)
-        self.message = label("", theme.TEXT, theme.RED, size_hint_y=None, height=app.px(60))
+        self.message = label("", theme.TEXT, theme.RED, bold=True, size_hint_y=None, height=0)
         self.body.add_widget(self.message)
-        self.next = BigButton(text="下一步", font_size=app.tx(52), size_hint=(None, None), width=app.px(500),
-                              height=app.px(140), pos_hint={"center_x": .5})
+        height = max(app.px(140), app.tx(52) * 1.6)
+        self.phone = BigButton(text="留下电话（可选）", font_size=app.tx(theme.BUTTON_TEXT), size_hint_y=None,
+                               height=height, bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE),
+                               ink=theme.rgba(theme.BLUE), outlined=True)
+        self.phone.bind(on_release=lambda *_: self.open_phone())
+        self.next = BigButton(text="提交", font_size=app.tx(52), size_hint_y=None, height=height)
         self.next.bind(on_release=lambda *_: self.done())
-        self.body.add_widget(self.next)
+        row = BoxLayout(size_hint_y=None, height=height, spacing=app.px(theme.GAP))
+        row.add_widget(self.phone)
+        row.add_widget(self.next)
+        self.body.add_widget(row)
 
     def refresh(self) -> None:
-        chosen = set(self.session.prompt.reasons) if self.session.prompt else set()
+        prompt = self.session.prompt
+        chosen = set(prompt.reasons) if prompt else set()
         for code, toggle in self.toggles.items():
             on = code in chosen
-            toggle.bg = theme.rgba(theme.RED if on else theme.WHITE)
-            toggle.bg_down = theme.rgba(theme.RED)
+            toggle.bg = theme.rgba(theme.BLUE if on else theme.WHITE)
+            toggle.bg_down = theme.rgba(theme.BLUE_DARK)
             toggle.ink = theme.rgba(theme.WHITE if on else theme.INK)
             name = dict(self.terminal.hall.rating_reasons)[code]
             toggle.text = f"✓ {name}" if on else name  # a tick, so colour is not the only signal
+        phone = prompt.phone if prompt else ""
+        self.phone.text = f"电话：{phone}" if phone else "留下电话（可选）"
         self.message.text = ""
 
     def arrange(self, portrait: bool) -> None:
@@ -201,23 +221,31 @@ class ReasonsScreen(EvaluatorScreen):
         else:
             self.message.text = "请至少选择一项原因"
 
+    def open_phone(self) -> None:
+        if self.session.want_phone():
+            self.sync()
+        else:
+            self.message.text = "请先选择不满意的原因"
+
 
 class PhoneScreen(EvaluatorScreen):
     def __init__(self, terminal, session, **kw):
         super().__init__(terminal, session, **kw)
         app = App.get_running_app()
-        self.body.add_widget(label("留下手机号码，我们将回访您（可跳过）", 52, theme.INK, bold=True,
+        self.body.add_widget(label("留下手机号码，我们将回访您", 52, theme.INK, bold=True,
                                    size_hint_y=None, height=app.px(80)))
         self.split = BoxLayout(spacing=app.px(48))
         left = BoxLayout(orientation="vertical", spacing=app.px(theme.GAP))
-        self.number = label("", 80, theme.BLUE, bold=True)
-        self.message = label("", theme.TEXT, theme.RED, size_hint_y=None, height=app.px(56))
-        confirm = self._key("确定", self.confirm, font=52)
-        confirm.size_hint_y, confirm.height = None, app.px(140)
-        skip = BigButton(text="跳过，不留电话", font_size=app.tx(44), size_hint_y=None, height=app.px(140),
-                         bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE), ink=theme.rgba(theme.BLUE))
+        self.number = label("", 80, theme.BLUE, bold=True, size_hint_y=None, height=app.px(120))
+        self.message = label("", theme.TEXT, theme.RED, bold=True, size_hint_y=None, height=0)
+        height = max(app.px(140), app.tx(52) * 1.6)
+        confirm = self._key("确定提交", self.confirm, font=52)
+        confirm.size_hint_y, confirm.height = None, height
+        skip = BigButton(text="返回，不留电话", font_size=app.tx(44), size_hint_y=None, height=height,
+                         bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE), ink=theme.rgba(theme.BLUE),
+                         outlined=True)
         skip.bind(on_release=lambda *_: self.skip())
-        for w in (self.number, self.message, confirm, skip):
+        for w in (Widget(), self.number, self.message, confirm, skip, Widget()):
             left.add_widget(w)
         pad = GridLayout(cols=3, spacing=app.px(theme.GAP))
         for key in "123456789":
@@ -257,7 +285,7 @@ class PhoneScreen(EvaluatorScreen):
         if self.session.phone_done():
             self.sync()
         else:
-            self.message.text = "请输入11位手机号码，或点“跳过”"
+            self.message.text = "请输入11位手机号码，或点“返回”"
 
     def skip(self) -> None:
         if self.session.phone_done(skip=True):
@@ -270,7 +298,7 @@ class ThanksScreen(EvaluatorScreen):
         app = App.get_running_app()
         self.body.add_widget(Label())
         self.body.add_widget(label("感谢您的评价！", 110, theme.GREEN, bold=True, size_hint_y=None,
-                                   height=app.px(160)))
+                                   height=app.px(140)))
         self.detail = label("", 48, theme.INK, size_hint_y=None, height=app.px(80))
         self.body.add_widget(self.detail)
         self.body.add_widget(Label())
@@ -284,39 +312,58 @@ class ThanksScreen(EvaluatorScreen):
 
 
 def evaluator_screens(terminal) -> list:
-    """The evaluator's screens; the first, "evaluator", is its home."""
+    """The evaluator's screens; the first, "evaluator", is its home.
+
+    The session and its wiring (queue events, keypad, the deadline clock) are made
+    once per App; screens built again (长辈模式, a new font size) reuse them.
+    """
     app = App.get_running_app()
-    session = EvaluatorSession(terminal.config.window, terminal.submit_rating,
-                               timeout_s=terminal.config.timeouts.rating_s)
+    session = getattr(app, "evaluator_session", None)
+    first = session is None
+    if first:
+        session = EvaluatorSession(terminal.config.window, terminal.submit_rating,
+                                   timeout_s=terminal.config.timeouts.rating_s)
     screens = [IdleScreen(terminal, session, name="evaluator"), RateScreen(terminal, session, name="rate"),
                ReasonsScreen(terminal, session, name="reasons"), PhoneScreen(terminal, session, name="phone"),
                ThanksScreen(terminal, session, name="thanks")]
-    home = screens[0]
+    if not first:
+        return screens
+
+    def home():
+        return app.sm.get_screen("evaluator")
 
     def follow(_dt) -> None:
+        if app.sm is None or not app.sm.has_screen("evaluator"):
+            return
         before = session.state
         session.tick()
         if session.state != before:
-            home.sync()
-        # announce the timeout before an unanswered prompt goes back to the idle screen
+            home().sync()
+            if session.state == "idle":
+                app.end_visitor_session()
+        # announce the timeout (at least 10 s) before an unanswered prompt goes back to the idle screen
         left = session.deadline - session.clock()
-        warn = terminal.config.timeouts.warn_before_s
-        screen = home.manager.current_screen
+        warn = max(MIN_WARN_S, terminal.config.timeouts.warn_before_s)
+        screen = app.sm.current_screen
+        overlay = getattr(screen, "overlay", None)
         if session.state in ("rating", "reasons", "phone") and 0 < left <= warn:
-            screen.countdown.text = f"{int(left) + 1} 秒后返回，触摸屏幕可继续"
-        elif getattr(screen, "countdown", None) is not None and screen.countdown.text:
-            screen.countdown.text = ""
+            if overlay is not None and not overlay.text and terminal.voice.available:
+                terminal.voice.say(WARNING_SPEECH)
+            if overlay is not None:
+                overlay.text = f"{math.ceil(left)} 秒后返回首页"
+        elif overlay is not None and overlay.text:
+            overlay.text = ""
 
     @mainthread
     def on_event(kind: str, data: dict) -> None:
         ticket = data.get("ticket") or {}
         if kind == "ticket_finished" and data.get("window") == terminal.config.window and ticket.get("id"):
             if session.ticket_finished(ticket["id"], ticket.get("number"), ticket.get("service")):
-                home.sync()
+                home().sync()
 
     def on_key(codepoint: str) -> bool:
         if session.key(codepoint):
-            home.sync()
+            home().sync()
             return True
         return False
 

@@ -40,8 +40,15 @@ from .widgets import BigButton, Panel, icon_path
 Builder.load_file(str(Path(__file__).with_name("inquiry.kv")))
 
 HOME = "inquiry"
-BLUE_HEX = theme.hex_colour(theme.BLUE)
-SOFT_HEX = theme.hex_colour(theme.INK_SOFT)
+
+
+def blue_hex() -> str:  # follows the palette (high contrast)
+    return theme.hex_colour(theme.BLUE)
+
+
+def soft_hex() -> str:
+    return theme.hex_colour(theme.INK_SOFT)
+
 
 # The keyboards. Landscape: QWERTY with 120-px keys and 24-px gaps (10 keys = 1416 px).
 # Portrait (1016 px between the margins) cannot hold 10 such keys in a row, so it uses
@@ -117,7 +124,7 @@ def highlighted(name: str, span: tuple[int, int] | None) -> str:
     if not span:
         return wrappable(name)
     start, end = span
-    return (wrappable(name[:start]) + f"[b][color={BLUE_HEX}][u]" + wrappable(name[start:end])
+    return (wrappable(name[:start]) + f"[b][color={blue_hex()}][u]" + wrappable(name[start:end])
             + "[/u][/color][/b]" + wrappable(name[end:]))
 
 
@@ -312,7 +319,8 @@ class InquiryScreen(VisitorScreen):
     is_home = False
 
     def __init__(self, terminal, **kw):
-        self.idle_timeout = 0.0 if self.is_home else terminal.config.timeouts.inquiry_idle_s
+        # the home times out only while a visitor's 长辈模式 / 高对比度 is on (see on_enter)
+        self.idle_timeout = terminal.config.timeouts.inquiry_idle_s
         super().__init__(terminal, **kw)
         self.portrait: bool | None = None
         self.bind(size=self._size_changed)
@@ -389,7 +397,10 @@ class InquiryHome(InquiryScreen):
             block.add_widget(title)
             block.add_widget(grid)
             block.bind(minimum_height=block.setter("height"))
-        for w in (self.top_row, cat_block, hot_block):
+        from .dispenser import style_buttons
+
+        self.styles = style_buttons(self)
+        for w in (self.top_row, self.styles, cat_block, hot_block):
             self.content.add_widget(w)
         self.tiles: dict[str, TileButton] = {}
         self.hot_buttons: list[RowButton] = []
@@ -397,6 +408,10 @@ class InquiryHome(InquiryScreen):
         self.scroll.bind(size=lambda *_: self._fit())
         self.fill()
         self._size_changed()  # laid out before first shown (taps may come first)
+
+    def on_enter(self, *args):
+        if App.get_running_app().visitor_style_changed():
+            super().on_enter(*args)
 
     def open_search(self) -> None:
         self.manager.get_screen("search").clear()
@@ -465,7 +480,7 @@ class InquiryHome(InquiryScreen):
         cat_rows = math.ceil(len(self.tiles) / max(1, self.cat_grid.cols))
         hot_rows = math.ceil(len(self.hot_buttons) / max(1, self.hot_grid.cols))
         title = self.cat_title.height + px(8)
-        fixed = self.top_row.height + 2 * gap + 2 * title + gap * (max(0, cat_rows - 1) + max(0, hot_rows - 1))
+        fixed = self.top_row.height + self.styles.height + 3 * gap + 2 * title + gap * (max(0, cat_rows - 1) + max(0, hot_rows - 1))
         min_cat = max(px(150), tx(44) * 1.3 + px(90))
         min_hot = max(px(theme.TARGET), tx(theme.TEXT) * 1.15 * 2 + px(28))
         free = self.scroll.height - fixed
@@ -605,7 +620,7 @@ class GuideScreen(InquiryScreen):
         self.icon.source = icon_path(category.icon if category else "general")
         # the meta is one run: it moves to the next line whole rather than splitting
         meta = escape_markup(f"{guide.case_type}\u00a0·\u00a0{window_text(self.terminal, guide.window)}")
-        self.title.text = (f"{wrappable(guide.name)}　　[b][/b][size={round(tx(theme.TEXT))}][color={SOFT_HEX}]"
+        self.title.text = (f"{wrappable(guide.name)}　　[b][/b][size={round(tx(theme.TEXT))}][color={soft_hex()}]"
                            f"{meta}[/color][/size]")
         self._set_status("", theme.INK)
         self.print_button.disabled = False
@@ -628,9 +643,9 @@ class GuideScreen(InquiryScreen):
         materials = [para(f"共 {len(g.materials)} 项，请带齐后到{g.window}号窗口办理", theme.TEXT_SMALL,
                           theme.INK_SOFT)]
         for m in g.materials:
-            text = f"[b]{wrappable(m.name)}[/b]　[color={BLUE_HEX}]{escape_markup(m.form)} {m.count}份[/color]"
+            text = f"[b]{wrappable(m.name)}[/b]　[color={blue_hex()}]{escape_markup(m.form)} {m.count}份[/color]"
             if m.notes:
-                text += f"\n[color={SOFT_HEX}]{wrappable(m.notes)}[/color]"
+                text += f"\n[color={soft_hex()}]{wrappable(m.notes)}[/color]"
             materials.append(self._marked(TickBox(size=(tx(40), tx(40))), text))
         steps = [self._marked(StepNumber(text=str(n), font_size=tx(32), size=(tx(50), tx(50))), wrappable(s))
                  for n, s in enumerate(g.steps, 1)]
@@ -841,8 +856,8 @@ class SearchScreen(InquiryScreen):
             self.field_label.color = theme.rgba(theme.INK_SOFT)
             self.field_label.font_size = tx(theme.TEXT)
         self.hint.text = ("输入事项名称的拼音首字母或全拼即可，例如：\n"
-                          f"“低保申请”输入 [b][color={BLUE_HEX}]DBSQ[/color][/b]，"
-                          f"“养老保险”输入 [b][color={BLUE_HEX}]YLBX[/color][/b]")
+                          f"“低保申请”输入 [b][color={blue_hex()}]DBSQ[/color][/b]，"
+                          f"“养老保险”输入 [b][color={blue_hex()}]YLBX[/color][/b]")
         self.show_results()
 
     def show_results(self) -> None:
@@ -877,7 +892,7 @@ class SearchScreen(InquiryScreen):
     @staticmethod
     def _why(hit) -> str:
         if hit.keyword:
-            return f"关键词：[b][color={BLUE_HEX}]{escape_markup(hit.keyword)}[/color][/b]"
+            return f"关键词：[b][color={blue_hex()}]{escape_markup(hit.keyword)}[/color][/b]"
         if hit.kind == "body":
             return "指南内容中提到"
         return ""

@@ -21,7 +21,7 @@ from kiosk.pin import NEW_PIN_LENGTH
 from kiosk.terminal_settings import SettingsDraft
 
 from . import theme
-from .widgets import BigButton, IdleTimer, paint
+from .widgets import BigButton, IdleTimer, WarningOverlay, paint
 
 
 def _label(text="", size=theme.TEXT_SMALL, colour=theme.INK, bold=False, **kw) -> Label:
@@ -58,8 +58,12 @@ class StaffScreen(Screen):
         self.body = BoxLayout(orientation="vertical", padding=app.px(32), spacing=app.px(theme.GAP))
         root.add_widget(self.body)
         self.add_widget(root)
-        # staff may walk away with the pad open: never leave settings open for the next visitor
-        self.idle = IdleTimer(120, 0, self.leave, lambda s: None)
+        # staff may walk away with the pad open: never leave settings open for the next visitor,
+        # but warn first (15 s, with 继续使用) so nobody loses what they were typing
+        self.overlay = WarningOverlay(self)
+        self.overlay.bind(on_continue=lambda *_: self.idle.poke())
+        self.idle = IdleTimer(120, 15, self.leave,
+                              lambda s: setattr(self.overlay, "text", f"{s} 秒后退出设置" if s else ""))
 
     def on_touch_down(self, touch):
         self.idle.poke()

@@ -32,6 +32,26 @@ GAP = 24  # minimum gap between targets
 LARGE_SCALE = 1.5  # the large-type mode: 32 px text becomes 48 px
 
 
+# The high-contrast choice a visitor can make (PRODUCT.md 5): light ink on black, every pair
+# at least 10:1. The names keep their roles: WHITE is the card and button-label colour,
+# BLUE the primary (header, buttons, ticket number), INK the text on cards.
+NORMAL_PALETTE = dict(BLUE=BLUE, BLUE_DARK=BLUE_DARK, WHITE=WHITE, PAGE=PAGE, INK=INK, INK_SOFT=INK_SOFT,
+                      DISABLED_BG=DISABLED_BG, DISABLED_INK=DISABLED_INK, GREEN=GREEN, RED=RED,
+                      AMBER_BG=AMBER_BG, AMBER_INK=AMBER_INK)
+CONTRAST_PALETTE = dict(BLUE=(255, 221, 0), BLUE_DARK=(230, 190, 0), WHITE=(0, 0, 0), PAGE=(0, 0, 0),
+                        INK=(255, 255, 255), INK_SOFT=(255, 255, 255), DISABLED_BG=(40, 40, 40),
+                        DISABLED_INK=(210, 210, 210), GREEN=(120, 255, 120), RED=(255, 150, 150),
+                        AMBER_BG=(255, 221, 0), AMBER_INK=(0, 0, 0))
+high_contrast = False
+
+
+def use_palette(contrast_mode: bool) -> None:
+    """Switch the colours for widgets built from now on (the app rebuilds its screens)."""
+    global high_contrast
+    high_contrast = contrast_mode
+    globals().update(CONTRAST_PALETTE if contrast_mode else NORMAL_PALETTE)
+
+
 def rgba(colour: tuple[int, int, int], alpha: float = 1.0) -> tuple[float, float, float, float]:
     return (colour[0] / 255, colour[1] / 255, colour[2] / 255, alpha)
 

@@ -40,7 +40,7 @@ def test_tap_through_attract_grid_priority_ticket(ui):
     assert h.sm.current == "attract"
     h.tap(h.sm.get_screen("attract").touch_button)
     assert h.sm.current == "grid"
-    assert card(h, "general").detail == "等候 0 人 · 无需等待"
+    assert card(h, "general").detail.replace("\xa0", " ") == "等候 0 人 · 无需等待"
     h.tap(card(h, "general"))  # window 9 serves the green channel: the choice comes next
     assert h.sm.current == "priority"
     normal = next(w for w in h.sm.get_screen("priority").walk() if getattr(w, "text", "") == "不需要，普通取号")

@@ -57,15 +57,27 @@ def test_second_press_within_a_second_is_ignored_and_one_rating_per_ticket(sessi
     assert rec.stored == [("B001", 4, (), "")]
 
 
+def test_bad_rating_in_three_presses_level_reason_submit(session):
+    s, rec, clock = session
+    s.ticket_finished("t9", "B009")
+    assert s.choose(2) and s.state == "reasons"
+    s.toggle_reason("slow")
+    assert s.reasons_done() and s.state == "thanks"  # 提交: stored, no phone step in between
+    assert rec.stored == [("B009", 2, ("slow",), "")]
+
+
 def test_bad_rating_needs_a_reason_then_optional_phone(session):
     s, rec, clock = session
     s.ticket_finished("t2", "B002")
     assert s.choose(1) and s.state == "reasons"
-    assert not s.reasons_done()  # no reason chosen yet
+    assert not s.reasons_done() and not s.want_phone()  # no reason chosen yet
     s.toggle_reason("slow")
     s.toggle_reason("attitude")
     s.toggle_reason("slow")  # changed their mind
-    assert s.reasons_done() and s.state == "phone"
+    assert s.want_phone() and s.state == "phone"
+    assert s.phone_done(skip=True) and s.state == "reasons"  # 返回: back, nothing stored
+    assert rec.stored == []
+    assert s.want_phone()
     for d in "1234567890":
         s.type_phone(d)
     assert not s.phone_done()  # 10 digits starting 12: not a mobile number
@@ -82,7 +94,7 @@ def test_timeout_while_typing_phone_keeps_level_and_reasons(session):
     s.ticket_finished("t3", "B003")
     s.choose(2)
     s.toggle_reason("fees")
-    s.reasons_done()
+    s.want_phone()
     s.type_phone("1")
     clock.advance(31)
     s.tick()
@@ -137,14 +149,35 @@ def test_finishing_a_ticket_prompts_and_a_bad_rating_is_stored(evaluator_ui, tmp
     assert reasons.message.text == "请至少选择一项原因"
     h.tap(reasons.toggles["not-told-once"])
     assert reasons.toggles["not-told-once"].text.startswith("✓")
-    h.tap(reasons.next)
-    assert h.sm.current == "phone"
-    skip = next(w for w in h.sm.get_screen("phone").walk() if getattr(w, "text", "") == "跳过，不留电话")
-    h.tap(skip)
+    h.tap(reasons.next)  # 提交: level, reason, submit = 3 taps
     assert h.sm.current == "thanks"
     stored = term.local_ratings().list()
     assert [(r.ticket_number, r.level, r.reasons, r.window, r.service) for r in stored] == \
         [("B001", 2, ("not-told-once",), 2, "medical")]
+
+
+@pytest.mark.ui
+def test_phone_is_an_optional_button_on_the_reasons_screen(evaluator_ui):
+    h = evaluator_ui()
+    session = h.app.evaluator_session
+    session.ticket_finished("t-phone", "A005", "labor")
+    h.sm.get_screen("evaluator").sync()
+    h.pump(3)
+    h.tap(h.sm.get_screen("rate").buttons[1])
+    assert h.sm.current == "reasons"
+    reasons = h.sm.get_screen("reasons")
+    h.tap(reasons.toggles["slow"])
+    h.tap(reasons.phone)
+    assert h.sm.current == "phone"
+    phone = h.sm.get_screen("phone")
+    keys = {w.text: w for w in phone.pad.children if getattr(w, "text", "")}
+    for digit in "13912345678":
+        h.tap(keys[digit])
+    confirm = next(w for w in phone.walk() if getattr(w, "text", "") == "确定提交")
+    h.tap(confirm)
+    assert h.sm.current == "thanks"
+    stored = h.app.terminal.local_ratings().list()
+    assert [(r.level, r.reasons, r.phone) for r in stored] == [(1, ("slow",), "13912345678")]
 
 
 @pytest.mark.ui
@@ -182,8 +215,9 @@ def test_evaluator_screens_render_big(evaluator_ui, tmp_path, size):
     shots = {}
     session.ticket_finished("x", "A009", "labor")
     for name, step in (("rate", None), ("reasons", lambda: session.choose(1)),
-                       ("phone", lambda: (session.toggle_reason("slow"), session.reasons_done())),
-                       ("thanks", lambda: session.phone_done(skip=True))):
+                       ("phone", lambda: (session.toggle_reason("slow"), session.want_phone())),
+                       ("reasons", lambda: session.phone_done(skip=True)),
+                       ("thanks", lambda: session.reasons_done())):
         if step:
             h.app.evaluator_session._last_press = -1e9
             step()

@@ -1,0 +1,238 @@
+"""Layout audit of a live screen: what a visitor would see cut, shortened, crowded or faint.
+
+``audit_screen(screen, tag)`` walks the widget tree of a shown screen and
+returns findings (one line each; an empty list is a pass):
+
+- ``cut``: a text whose rendered size exceeds its box (clipped lines, spilling
+  out of its label, its button or card, or the window);
+- ``shortened``: a text Kivy shortened with "…";
+- ``overlap``: two texts drawn over each other;
+- ``target``: a touch target under 120 px, or closer than 24 px to the next;
+- ``contrast``: text contrast under the threshold, measured from the rendered
+  pixels inside the text's box (the most common colour is the background,
+  the most common clearly different colour the ink).
+
+Texts and targets inside a scrolling list are checked where the list shows
+them; the rest of the list is reached by scrolling. An overlay that covers the
+screen (the timeout warning) hides what is under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kivy.core.text import Label as CoreLabel
+from kivy.core.text.markup import MarkupLabel
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
+
+from . import theme
+
+MIN_TARGET = theme.TARGET
+MIN_GAP = theme.GAP
+TOLERANCE = 1.5  # px: rounding in layouts and texture sizes
+
+
+@dataclass
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    @property
+    def top(self) -> float:
+        return self.y + self.h
+
+    def inside(self, other: "Rect", tol: float = TOLERANCE) -> bool:
+        return (self.x >= other.x - tol and self.y >= other.y - tol and self.right <= other.right + tol
+                and self.top <= other.top + tol)
+
+    def intersect(self, other: "Rect") -> "Rect | None":
+        x, y = max(self.x, other.x), max(self.y, other.y)
+        r, t = min(self.right, other.right), min(self.top, other.top)
+        return Rect(x, y, r - x, t - y) if r > x and t > y else None
+
+    def distance(self, other: "Rect") -> float:
+        dx = max(0.0, max(self.x, other.x) - min(self.right, other.right))
+        dy = max(0.0, max(self.y, other.y) - min(self.top, other.top))
+        return (dx * dx + dy * dy) ** 0.5
+
+
+def window_rect(widget) -> Rect:
+    x, y = widget.to_window(widget.x, widget.y)
+    return Rect(x, y, widget.width, widget.height)
+
+
+def text_rect(label: Label) -> Rect:
+    """Where Kivy draws a label's texture: centred on the widget."""
+    cx, cy = label.to_window(*label.center)
+    w, h = label.texture_size
+    return Rect(cx - w / 2, cy - h / 2, w, h)
+
+
+def _ancestors(widget, stop):
+    w = widget.parent
+    while w is not None and w is not stop:
+        yield w
+        if w.parent is w:  # the Window is its own parent
+            return
+        w = w.parent
+
+
+def _shown(widget, screen) -> bool:
+    if widget.opacity <= 0.01 or widget.width <= 0.5 or widget.height <= 0.5:
+        return False
+    return all(a.opacity > 0.01 for a in _ancestors(widget, screen))
+
+
+def _clip(widget, screen, window: Rect) -> tuple[Rect, bool]:
+    """The visible area for a widget: the window, cut by scrolling lists; True if inside a list."""
+    clip, scrolled = window, False
+    for a in _ancestors(widget, screen):
+        if isinstance(a, ScrollView):
+            scrolled = True
+            clip = clip.intersect(window_rect(a)) or Rect(0, 0, 0, 0)
+    return clip, scrolled
+
+
+def _box(widget, screen):
+    """The nearest drawn box a text must stay inside: a button, card, panel or bar."""
+    from .widgets import Header, Panel
+
+    for a in _ancestors(widget, screen):
+        if isinstance(a, (ButtonBehavior, Panel, Header)) or getattr(a, "audit_box", False):
+            return a
+    return None
+
+
+def natural_size(label: Label) -> tuple[float, float]:
+    """The size the label's text needs at its wrapping width, unshortened and unclipped."""
+    core = label._label
+    options = dict(core.options)
+    uw = label.text_size[0]
+    options.update(text_size=(uw, None), shorten=False, max_lines=0)
+    options.pop("text", None)
+    cls = MarkupLabel if isinstance(core, MarkupLabel) else CoreLabel
+    probe = cls(text=label.text, **options)
+    probe.refresh()
+    return probe.texture.size if probe.texture else (0, 0)
+
+
+def _is_shortened(label: Label) -> bool:
+    if not label.shorten:
+        return False
+    label.texture_update()
+    return bool(getattr(label._label, "is_shortened", False))
+
+
+def _ink_contrast(pixels, rect: Rect, image_h: int) -> float | None:
+    """Contrast of the text in ``rect`` of the screen's picture, from its pixels."""
+    box = (int(rect.x + 1), int(image_h - rect.top + 1), int(rect.right - 1), int(image_h - rect.y - 1))
+    if box[2] - box[0] < 4 or box[3] - box[1] < 4:
+        return None
+    crop = pixels.crop(box)
+    colours = crop.getcolors(maxcolors=crop.width * crop.height + 1)
+    if not colours or len(colours) < 2:
+        return None
+    colours.sort(reverse=True)
+    bg = colours[0][1][:3]
+    far = [(n, c[:3]) for n, c in colours[1:] if _distance(c[:3], bg) > 0]
+    if not far:
+        return None
+    reach = max(_distance(c, bg) for _n, c in far if _n >= 2) if any(n >= 2 for n, _c in far) else 0
+    candidates = [(n, c) for n, c in far if _distance(c, bg) >= 0.6 * reach and n >= 2]
+    if not candidates:
+        return None
+    ink = max(candidates)[1]
+    return theme.contrast(ink, bg)
+
+
+def _distance(a, b) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5
+
+
+def _name(widget) -> str:
+    text = getattr(widget, "text", "") or getattr(widget, "name", "") or getattr(widget, "code", "")
+    return " ".join(str(text).split())[:40] or type(widget).__name__
+
+
+def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0) -> list[str]:
+    """Findings for the screen as it is shown now; ``picture`` is its PIL image (for contrast)."""
+    from kivy.core.window import Window
+
+    window = Rect(0, 0, *Window.size)
+    overlay = getattr(screen, "overlay", None)
+    top = overlay if overlay is not None and overlay.parent is not None and overlay.opacity > 0 else screen
+    findings: list[str] = []
+    texts: list[tuple[Label, Rect]] = []
+    targets: list[tuple[object, Rect]] = []
+    for w in top.walk(restrict=True):
+        if not _shown(w, screen):
+            continue
+        clip, scrolled = _clip(w, screen, window)
+        if isinstance(w, ButtonBehavior) and not getattr(w, "audit_ignore", False):
+            rect = window_rect(w)
+            if rect.intersect(clip):
+                targets.append((w, rect))
+        if not isinstance(w, Label) or not w.text.strip():
+            continue
+        w.texture_update()
+        rect = text_rect(w)
+        if scrolled and not rect.inside(clip):
+            continue  # scrolled out of view, or partly: the visitor scrolls to it
+        what = f"{tag}: '{_name(w)}'"
+        if _is_shortened(w):
+            findings.append(f"{what}: shortened with …")
+        need_w, need_h = natural_size(w)
+        avail_w = w.text_size[0] if w.text_size[0] else w.width
+        avail_h = w.text_size[1] if w.text_size[1] else w.height
+        if need_h > min(avail_h, w.height) + TOLERANCE or need_w > min(avail_w, w.width) + TOLERANCE:
+            findings.append(f"{what}: cut: needs {need_w:.0f}x{need_h:.0f}, box {w.width:.0f}x{w.height:.0f}")
+        box = _box(w, screen)
+        if box is not None and not rect.inside(window_rect(box)):
+            findings.append(f"{what}: cut: spills out of its {type(box).__name__} '{_name(box)}'")
+        if not rect.inside(clip):
+            findings.append(f"{what}: cut: outside the visible area")
+        texts.append((w, rect))
+        if picture is not None:
+            shown = rect.intersect(clip)
+            inner = shown.intersect(window_rect(w)) if shown else None
+            ratio = _ink_contrast(picture, inner, picture.size[1]) if inner else None
+            if ratio is not None and ratio < min_contrast:
+                findings.append(f"{what}: contrast {ratio:.2f}:1 < {min_contrast}:1")
+    for i, (a, ra) in enumerate(texts):
+        for b, rb in texts[i + 1:]:
+            if a in b.walk() or b in a.walk():
+                continue
+            both = ra.intersect(rb)
+            if both and both.w > TOLERANCE and both.h > TOLERANCE:
+                findings.append(f"{tag}: '{_name(a)}' overlaps '{_name(b)}'")
+    for i, (a, ra) in enumerate(targets):
+        if ra.w < MIN_TARGET - 0.5 or ra.h < MIN_TARGET - 0.5:
+            findings.append(f"{tag}: target '{_name(a)}' is {ra.w:.0f}x{ra.h:.0f} (< {MIN_TARGET})")
+        for b, rb in targets[i + 1:]:
+            if _related(a, b):
+                continue
+            gap = ra.distance(rb)
+            if gap < MIN_GAP - 0.5:
+                findings.append(f"{tag}: targets '{_name(a)}' and '{_name(b)}' {gap:.0f} px apart (< {MIN_GAP})")
+    return findings
+
+
+def _related(a, b) -> bool:
+    return any(x is b for x in _ancestors(a, None)) or any(x is a for x in _ancestors(b, None))
+
+
+def picture_of(screen):
+    """The screen as drawn (PIL RGB image; the texture's first row is the top)."""
+    from PIL import Image
+
+    img = screen.export_as_image()
+    tex = img.texture
+    return Image.frombytes("RGBA", tex.size, bytes(tex.pixels)).convert("RGB")
