@@ -1,0 +1,239 @@
+"""The layout audit (PRODUCT.md section 5): every visitor screen and state, both orientations,
+normal type, large type (长辈模式) and high contrast, with zero findings.
+
+Each mode gets one App; the styles are switched the way a visitor switches them (the
+screens are built again) and the orientations by resizing the window. The checks live in
+``screens/audit.py``: text cut, spilling or shortened with "…", texts overlapping,
+touch targets under 120 px or closer than 24 px, and contrast measured from the pixels.
+
+The pictures are kept as artefacts in ``$KIOSK_AUDIT_DIR`` (default: a pytest temp dir).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from devices.printer import FakePrinter, PrinterStatus
+
+from .conftest import FakeClock, local_ts
+
+pytestmark = [pytest.mark.ui, pytest.mark.slow]
+
+SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920)}
+STYLES = {"normal": (False, False), "large": (True, False), "contrast": (False, True)}
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory) -> Path:
+    where = os.environ.get("KIOSK_AUDIT_DIR")
+    path = Path(where) if where else tmp_path_factory.mktemp("layout-audit")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Auditor:
+    def __init__(self, h, mode: str, out: Path):
+        self.h, self.mode, self.out = h, mode, out
+        self.findings: list[str] = []
+        self.count = 0
+
+    def style(self, name: str) -> None:
+        from screens import theme
+
+        app = self.h.app
+        app.visitor_large, app.visitor_contrast = STYLES[name]
+        app._apply_style()
+        self.h.pump(2)
+        assert (app.text_scale > 1) == STYLES[name][0] and theme.high_contrast == STYLES[name][1]
+        self.style_name = name
+
+    def check(self, state: str, orientation: str) -> None:
+        from screens.audit import audit_screen, picture_of
+
+        h = self.h
+        h.pump(3)
+        screen = h.sm.current_screen
+        picture = picture_of(screen)
+        tag = f"{self.mode}-{self.style_name}-{orientation}-{state}"
+        picture.save(self.out / f"{tag}.png")
+        least = 10.0 if self.style_name == "contrast" else 7.0
+        self.findings += audit_screen(screen, tag, picture, min_contrast=least)
+        self.count += 1
+
+
+def make_harness(terminal_factory, harness_factory, mode: str, clock: FakeClock, printer=None, window: int = 0):
+    term = terminal_factory(printer=printer or FakePrinter())
+    term.config.mode = mode
+    if window:
+        term.config.window = window
+    return harness_factory(term, SIZES["landscape"])
+
+
+def report(auditor: Auditor) -> None:
+    assert auditor.count > 0
+    print(f"\n{auditor.count} screens audited; pictures in {auditor.out}")
+    assert not auditor.findings, f"{len(auditor.findings)} findings:\n" + "\n".join(auditor.findings)
+
+
+def test_dispenser_screens_hold_their_text(terminal_factory, harness_factory, clock, out_dir):
+    clock.now = local_ts(2026, 11, 23, 10, 0)
+    printer = FakePrinter()
+    h = make_harness(terminal_factory, harness_factory, "dispenser", clock, printer)
+    term = h.app.terminal
+    for _ in range(3):
+        term.backend.issue("labor")
+    a = Auditor(h, "dispenser", out_dir)
+    sm = h.sm
+    for style in STYLES:
+        a.style(style)
+        for orientation, size in SIZES.items():
+            h.resize(size)
+            sm.current = "attract"
+            a.check("attract", orientation)
+            sm.current = "grid"
+            grid = sm.get_screen("grid")
+            grid.show(term.grid())
+            a.check("grid", orientation)
+            if grid.pages > 1:
+                grid.turn(+1)
+                a.check("grid-page2", orientation)
+                grid.turn(-1)
+            grid._show_countdown(12)
+            a.check("grid-warning", orientation)
+            grid._show_countdown(0)
+            clock.now = local_ts(2026, 11, 23, 12, 30)  # lunch: every service closed, with its hours
+            grid.show(term.grid())
+            a.check("grid-closed", orientation)
+            clock.now = local_ts(2026, 11, 23, 10, 0)
+            printer.state = PrinterStatus.PAPER_OUT
+            grid.show(term.grid())
+            a.check("grid-paused", orientation)
+            printer.state = PrinterStatus.READY
+            grid.message.text = "该业务今日号源已满，请明天再来或咨询工作人员"
+            grid.show(term.grid())
+            a.check("grid-message", orientation)
+            grid.message.text = ""
+            sm.get_screen("priority").service_code = "general"
+            sm.current = "priority"
+            a.check("priority", orientation)
+            ticket = sm.get_screen("ticket")
+            ticket.issue("general", "elderly")
+            assert h.wait(lambda: ticket.outcome.print_state == "printed")
+            a.check("ticket-green-channel", orientation)
+            printer.fail_next_job = "no answer after the job"
+            ticket.issue("labor", None)
+            assert h.wait(lambda: ticket.outcome.print_state == "failed")
+            a.check("ticket-print-failed", orientation)
+    report(a)
+
+
+def test_capped_service_says_so_without_cutting(terminal_factory, harness_factory, clock, out_dir):
+    clock.now = local_ts(2026, 11, 23, 10, 0)
+    h = make_harness(terminal_factory, harness_factory, "dispenser", clock)
+    term = h.app.terminal
+    cap = term.hall.service("legal").daily_cap
+    for _ in range(cap):
+        term.backend.issue("legal")
+    a = Auditor(h, "dispenser-capped", out_dir)
+    for style in ("normal", "large"):
+        a.style(style)
+        for orientation, size in SIZES.items():
+            h.resize(size)
+            h.sm.current = "grid"
+            grid = h.sm.get_screen("grid")
+            grid.show(term.grid())
+            assert not grid._card_by_code["legal"].enabled
+            a.check("grid-capped", orientation)
+    report(a)
+
+
+def test_evaluator_screens_hold_their_text(terminal_factory, harness_factory, clock, out_dir):
+    h = make_harness(terminal_factory, harness_factory, "evaluator", clock, window=2)
+    session = h.app.evaluator_session
+    a = Auditor(h, "evaluator", out_dir)
+    sm = h.sm
+    for style in STYLES:
+        a.style(style)
+        for orientation, size in SIZES.items():
+            h.resize(size)
+            session.state, session.prompt = "idle", None
+            sm.get_screen("evaluator").sync()
+            a.check("idle", orientation)
+            session.ticket_finished(f"t-{style}-{orientation}", "A017", "labor")
+            sm.get_screen("evaluator").sync()
+            a.check("rate", orientation)
+            session._last_press = -1e9
+            session.choose(1)
+            session.toggle_reason("not-told-once")
+            sm.get_screen("evaluator").sync()
+            a.check("reasons", orientation)
+            sm.current_screen.overlay.text = "12 秒后返回首页"
+            a.check("reasons-warning", orientation)
+            sm.current_screen.overlay.text = ""
+            session.want_phone()
+            for d in "1391234":
+                session.type_phone(d)
+            sm.get_screen("evaluator").sync()
+            a.check("phone", orientation)
+            session.phone_done(skip=True)
+            session.reasons_done()
+            sm.get_screen("evaluator").sync()
+            a.check("thanks", orientation)
+    report(a)
+
+
+def test_inquiry_screens_hold_their_text(terminal_factory, harness_factory, clock, out_dir):
+    clock.now = local_ts(2026, 11, 23, 10, 0)
+    h = make_harness(terminal_factory, harness_factory, "combined", clock)
+    from screens import theme
+
+    term = h.app.terminal
+    catalogue = term.guides
+    longest = max(catalogue.guides(), key=lambda g: len(g.materials) + len(g.steps) + len(g.conditions)
+                  + len(g.notes))
+    a = Auditor(h, "inquiry", out_dir)
+    sm = h.sm
+    for style in STYLES:
+        a.style(style)
+        for orientation, size in SIZES.items():
+            h.resize(size)
+            sm.current = "inquiry"
+            a.check("home", orientation)
+            first = catalogue.categories()[0]
+            sm.get_screen("category").show(first.code)
+            sm.current = "category"
+            a.check("category", orientation)
+            guide = sm.get_screen("guide")
+            guide.show(longest, "inquiry")
+            sm.current = "guide"
+            a.check("guide-long", orientation)
+            guide.print_button.disabled = True
+            guide._set_status("正在打印告知单，请稍候…", theme.INK)
+            a.check("guide-printing", orientation)
+            guide.print_button.disabled = False
+            search = sm.get_screen("search")
+            search.clear()
+            sm.current = "search"
+            a.check("search-hot", orientation)
+            for key in "DB":
+                search.press(key)
+            a.check("search-results", orientation)
+            search.clear()
+            for key in "ZZZQ":
+                search.press(key)
+            a.check("search-none", orientation)
+            sm.current = "policies"
+            a.check("policies", orientation)
+            policies = catalogue.policies()
+            if policies:
+                sm.get_screen("policy").show(policies[0])
+                sm.current = "policy"
+                a.check("policy", orientation)
+            sm.get_screen("priority").service_code = "general"
+            sm.current = "grid"
+            sm.get_screen("grid").show(term.grid())
+            a.check("grid", orientation)
+    report(a)
