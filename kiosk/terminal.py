@@ -347,7 +347,7 @@ class Terminal:
             if on_done:
                 on_done(status.label_zh)
             return
-        doc = notice_slip(guide, self.hall, width_mm=self.config.printer.paper_width_mm,
+        doc = notice_slip(guide, self.hall, width_mm=self.config.printer.paper_width_mm, printed_at=self.now(),
                           qr_data=self.guides.guide_url(guide, self.hall.public_url))
 
         def job() -> None:

@@ -158,8 +158,11 @@ def _distance(a, b) -> float:
 
 
 def _name(widget) -> str:
+    import re
+
     text = getattr(widget, "text", "") or getattr(widget, "name", "") or getattr(widget, "code", "")
-    return " ".join(str(text).split())[:40] or type(widget).__name__
+    text = re.sub(r"\[/?[a-z]+(=[^\]]*)?\]", "", str(text))  # markup tags are not what a visitor reads
+    return " ".join(text.split())[:40] or type(widget).__name__
 
 
 def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0) -> list[str]:
@@ -178,8 +181,9 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
         clip, scrolled = _clip(w, screen, window)
         if isinstance(w, ButtonBehavior) and not getattr(w, "audit_ignore", False):
             rect = window_rect(w)
-            if rect.intersect(clip):
-                targets.append((w, rect))
+            shown = rect.intersect(clip)
+            if shown:  # its size is the whole target; its distance to others is what shows
+                targets.append((w, rect, shown))
         if not isinstance(w, Label) or not w.text.strip():
             continue
         w.texture_update()
@@ -213,10 +217,10 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
             both = ra.intersect(rb)
             if both and both.w > TOLERANCE and both.h > TOLERANCE:
                 findings.append(f"{tag}: '{_name(a)}' overlaps '{_name(b)}'")
-    for i, (a, ra) in enumerate(targets):
-        if ra.w < MIN_TARGET - 0.5 or ra.h < MIN_TARGET - 0.5:
-            findings.append(f"{tag}: target '{_name(a)}' is {ra.w:.0f}x{ra.h:.0f} (< {MIN_TARGET})")
-        for b, rb in targets[i + 1:]:
+    for i, (a, full, ra) in enumerate(targets):
+        if full.w < MIN_TARGET - 0.5 or full.h < MIN_TARGET - 0.5:
+            findings.append(f"{tag}: target '{_name(a)}' is {full.w:.0f}x{full.h:.0f} (< {MIN_TARGET})")
+        for b, _full, rb in targets[i + 1:]:
             if _related(a, b):
                 continue
             gap = ra.distance(rb)

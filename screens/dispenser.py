@@ -116,7 +116,9 @@ def style_buttons(screen) -> BoxLayout:
     height = max(app.px(theme.TARGET), app.tx(theme.TEXT) * 2.7)
     row = BoxLayout(size_hint_y=None, height=height, spacing=app.px(theme.GAP))
     for text, key, on in (("长辈模式（大字）", "large", app.text_scale > 1), ("高对比度", "contrast", theme.high_contrast)):
-        b = BigButton(text=("✓ " if on else "") + text, font_size=app.tx(theme.TEXT),
+        if on:  # a tick, so colour is not the only signal; short enough for one line in large type
+            text = "✓ " + text.split("（")[0]
+        b = BigButton(text=text, font_size=app.tx(theme.TEXT),
                       bg=theme.rgba(theme.BLUE if on else theme.WHITE), bg_down=theme.rgba(theme.BLUE_DARK),
                       ink=theme.rgba(theme.WHITE if on else theme.BLUE), outlined=not on)
         b.style_key = key
@@ -132,9 +134,11 @@ class AttractScreen(VisitorScreen):
         app = App.get_running_app()
         self.body.padding = app.px(48)
         self.body.spacing = app.px(32)
-        self.hall = label(terminal.hall_name, 76, theme.BLUE, bold=True, size_hint_y=None, height=app.px(110))
-        self.date = label("", 48, theme.INK_SOFT, size_hint_y=None, height=app.px(70))
-        self.time = label("", 150, theme.INK, bold=True, size_hint_y=None, height=app.px(180))
+        # the hall's name and the clock are display type, far above any minimum: they do not grow
+        self.hall = label(terminal.hall_name, 76 / app.text_scale, theme.BLUE, bold=True, size_hint_y=None,
+                          height=app.px(90))
+        self.date = label("", 48, theme.INK_SOFT, size_hint_y=None, height=0)
+        self.time = label("", 150 / app.text_scale, theme.INK, bold=True, size_hint_y=None, height=app.px(180))
         touch = BigButton(text="请触摸屏幕取号", font_size=app.tx(72), size_hint=(None, None),
                           width=app.px(900), height=max(app.px(200), app.tx(72) * 1.6), pos_hint={"center_x": .5})
         touch.bind(on_release=lambda *_: self.start())
@@ -149,6 +153,18 @@ class AttractScreen(VisitorScreen):
         self.styles = style_buttons(self)
         for w in (Label(), self.hall, self.date, self.time, touch, hint, Label(), self.styles):
             self.body.add_widget(w)
+
+        self.bind(size=lambda *_: self._arrange())
+
+    def _compact(self) -> bool:
+        """Large type on a landscape screen: the header already shows the date; no room for it twice."""
+        return App.get_running_app().text_scale > 1 and self.width > self.height
+
+    def _arrange(self) -> None:
+        app = App.get_running_app()
+        compact = self._compact()
+        self.body.padding = app.px(32 if compact else 48)
+        self.body.spacing = app.px(16 if compact else 32)
 
     def on_enter(self, *args):
         if App.get_running_app().visitor_style_changed():
@@ -171,7 +187,7 @@ class AttractScreen(VisitorScreen):
 
     def tick_clock(self, now: datetime) -> None:
         super().tick_clock(now)
-        self.date.text = date_text(now)
+        self.date.text = "" if self._compact() else date_text(now)
         self.time.text = f"{now:%H:%M}"
 
 
@@ -484,6 +500,7 @@ class TicketScreen(VisitorScreen):
                 for w in (Widget(), self.caption, self.number, *words, Widget()):
                     self.number_box.add_widget(w)
                 self.split.add_widget(self.number_box)
+                self.number_box.size_hint_x = 1
             else:
                 for w in (Widget(), self.caption, self.number, Widget()):
                     self.number_box.add_widget(w)

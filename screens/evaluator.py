@@ -33,6 +33,8 @@ LEVEL_STYLE = {
     2: ((140, 56, 0), "unsatisfied"),
     1: ((160, 0, 0), "very_unsatisfied"),
 }
+# high contrast: darker shades, white text at least 10:1
+LEVEL_CONTRAST = {5: (0, 60, 0), 4: (0, 64, 58), 3: (7, 52, 107), 2: (100, 40, 0), 1: (120, 0, 0)}
 STATE_SCREENS = {"idle": "evaluator", "rating": "rate", "reasons": "reasons", "phone": "phone",
                  "thanks": "thanks"}
 
@@ -117,11 +119,13 @@ class RateScreen(EvaluatorScreen):
         self.buttons = {}
         for level in sorted(LEVELS, reverse=True):
             colour, face = LEVEL_STYLE[level]
+            if theme.high_contrast:
+                colour = LEVEL_CONTRAST[level]
             choice = Panel(orientation="vertical", bg=theme.rgba(colour), padding=app.px(16),
                            spacing=app.px(8))
             choice.add_widget(Image(source=icon_path(face), fit_mode="contain"))
             button = BigButton(text=LEVELS[level], font_size=app.tx(48), bg=theme.rgba(colour),
-                               bg_down=theme.rgba(colour), size_hint_y=None, height=app.px(130),
+                               bg_down=theme.rgba(colour), ink=(1, 1, 1, 1), size_hint_y=None, height=app.px(130),
                                pos_hint={"center_y": .5})
             button.bind(width=self._fit_level)
             button.level = level

@@ -35,7 +35,7 @@ from kivy.utils import escape_markup
 
 from . import theme
 from .dispenser import VisitorScreen
-from .widgets import BigButton, Panel, icon_path
+from .widgets import BigButton, Panel, fit_font, icon_path
 
 Builder.load_file(str(Path(__file__).with_name("inquiry.kv")))
 
@@ -72,12 +72,13 @@ def tx(value: float) -> float:
     return App.get_running_app().tx(value)
 
 
-def para(text: str = "", size: float = theme.TEXT, colour=theme.INK, bold: bool = False,
+def para(text: str = "", size: float = theme.TEXT, colour=None, bold: bool = False,
          markup: bool = False, halign: str = "left", **kw) -> Label:
     """A wrapping paragraph whose height follows its text (for scrolling pages).
 
     Plain ``text`` is made ``wrappable``; with ``markup`` the caller does that.
     """
+    colour = theme.INK if colour is None else colour  # the palette of the moment (high contrast)
     lbl = Label(text=text if markup else wrappable(text), font_size=tx(size), color=theme.rgba(colour),
                 bold=bold, markup=True,
                 halign=halign, valign="top", size_hint_y=None, line_height=kw.pop("line_height", 1.3), **kw)
@@ -86,9 +87,10 @@ def para(text: str = "", size: float = theme.TEXT, colour=theme.INK, bold: bool 
     return lbl
 
 
-def line(text: str = "", size: float = theme.TEXT, colour=theme.INK, bold: bool = False, height: float = 0,
+def line(text: str = "", size: float = theme.TEXT, colour=None, bold: bool = False, height: float = 0,
          **kw) -> Label:
     """A one-line label of fixed height, shortened with an ellipsis if it is too long."""
+    colour = theme.INK if colour is None else colour
     lbl = Label(text=text, font_size=tx(size), color=theme.rgba(colour), bold=bold,
                 halign=kw.pop("halign", "left"), valign="middle", shorten=True, shorten_from="right",
                 size_hint_y=None, height=height or tx(size) * 1.45, **kw)
@@ -183,6 +185,11 @@ class IconButton(ButtonBehavior, BoxLayout):
 
     def __init__(self, light: bool = False, **kw):
         kw.setdefault("font_size", tx(theme.BUTTON_TEXT))
+        kw.setdefault("bg", theme.rgba(theme.BLUE))  # the palette of the moment (high contrast)
+        kw.setdefault("bg_down", theme.rgba(theme.BLUE_DARK))
+        kw.setdefault("ink", theme.rgba(theme.WHITE))
+        self.disabled_bg = theme.rgba(theme.DISABLED_BG)
+        self.disabled_ink = theme.rgba(theme.DISABLED_INK)
         if light:
             kw.update(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.BLUE, .12),
                       ink=theme.rgba(theme.BLUE), outlined=True)
@@ -210,8 +217,6 @@ class IconButton(ButtonBehavior, BoxLayout):
         self.ids.icon.size = (icon, icon)
         self.ids.label.width = max(1, min(natural, room - icon))
 
-    def on_disabled(self, _instance, value: bool) -> None:
-        self.opacity = 0.5 if value else 1
 
 
 class KeyButton(BigButton):
@@ -251,21 +256,20 @@ class Pager(BoxLayout):
 
     def __init__(self, scroll: ScrollView, vertical: bool = True, **kw):
         gap = px(theme.GAP)
-        two_lines = tx(44) * 1.2 + tx(theme.TEXT) * 1.2 + px(16)  # the arrow over the words
-        if vertical:
-            kw.update(orientation="vertical", size_hint_x=None, width=max(px(150), tx(theme.TEXT) * 3 + px(36)))
+        if vertical:  # the arrow beside the words: one line, so two buttons fit a short column
+            kw.update(orientation="vertical", size_hint_x=None, width=max(px(150), tx(theme.TEXT) * 4.2 + px(36)))
         else:
-            kw.update(orientation="horizontal", size_hint_y=None, height=max(px(theme.TARGET), two_lines))
+            kw.update(orientation="horizontal", size_hint_y=None, height=px(theme.TARGET))
         super().__init__(spacing=gap, **kw)
         self.vertical = vertical
         self.full = self.width if vertical else self.height
         self.scroll = scroll
         colours = dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.BLUE, .2), ink=theme.rgba(theme.BLUE),
-                       disabled_color=theme.rgba(theme.BLUE), markup=True, font_size=tx(theme.TEXT))
-        arrow = "[size={}]{{}}[/size]".format(round(tx(44)))
-        up, down = f"{arrow.format('▲')}\n上一页", f"{arrow.format('▼')}\n下一页"
+                       markup=True, font_size=tx(theme.TEXT))
+        # a row under a narrow list (landscape search) has room for the words, not the arrows too
+        up, down = ("▲ 上一页", "▼ 下一页") if vertical else ("上一页", "下一页")
         if vertical:
-            colours.update(size_hint_min_y=max(px(theme.TARGET), two_lines), size_hint_max_y=px(240))
+            colours.update(size_hint_min_y=px(theme.TARGET), size_hint_max_y=px(240))
         self.up = KeyButton(text=up, **colours)
         self.down = KeyButton(text=down, **colours)
         self.up.bind(on_release=lambda *_: self.page(+1))
@@ -754,6 +758,7 @@ class SearchScreen(InquiryScreen):
         self.field_label = Label(font_size=tx(56), color=theme.rgba(theme.INK), halign="left", valign="middle",
                                  shorten=True, shorten_from="left", bold=True)
         self.field_label.bind(size=lambda w, s: setattr(w, "text_size", s))
+        self.field_label.bind(width=self._fit_field)
         self.field.add_widget(self.field_label)
         self.home_button = nav_button("返回首页", "home", lambda: self.go(HOME), width=px(360))
         self.keyboard = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(theme.GAP))
@@ -846,15 +851,22 @@ class SearchScreen(InquiryScreen):
             self.query += key.lower()
         self.update()
 
+    def _fit_field(self, *_args) -> None:
+        """The letters (or the prompt) on one line of the field: smaller type before any "…"."""
+        width = self.field_label.width
+        if width > 1:
+            big = tx(56) if self.query else tx(theme.TEXT)
+            self.field_label.font_size = fit_font(self.field_label.text, width - px(4), big, tx(theme.TEXT_SMALL),
+                                                  bold=True)
+
     def update(self) -> None:
         if self.query:
             self.field_label.text = self.query.upper()
             self.field_label.color = theme.rgba(theme.INK)
-            self.field_label.font_size = tx(56)
         else:
             self.field_label.text = "请点按下方字母键输入"
             self.field_label.color = theme.rgba(theme.INK_SOFT)
-            self.field_label.font_size = tx(theme.TEXT)
+        self._fit_field()
         self.hint.text = ("输入事项名称的拼音首字母或全拼即可，例如：\n"
                           f"“低保申请”输入 [b][color={blue_hex()}]DBSQ[/color][/b]，"
                           f"“养老保险”输入 [b][color={blue_hex()}]YLBX[/color][/b]")

@@ -39,8 +39,8 @@ NORMAL_PALETTE = dict(BLUE=BLUE, BLUE_DARK=BLUE_DARK, WHITE=WHITE, PAGE=PAGE, IN
                       DISABLED_BG=DISABLED_BG, DISABLED_INK=DISABLED_INK, GREEN=GREEN, RED=RED,
                       AMBER_BG=AMBER_BG, AMBER_INK=AMBER_INK)
 CONTRAST_PALETTE = dict(BLUE=(255, 221, 0), BLUE_DARK=(230, 190, 0), WHITE=(0, 0, 0), PAGE=(0, 0, 0),
-                        INK=(255, 255, 255), INK_SOFT=(255, 255, 255), DISABLED_BG=(40, 40, 40),
-                        DISABLED_INK=(210, 210, 210), GREEN=(120, 255, 120), RED=(255, 150, 150),
+                        INK=(255, 255, 255), INK_SOFT=(255, 255, 255), DISABLED_BG=(30, 30, 30),
+                        DISABLED_INK=(225, 225, 225), GREEN=(120, 255, 120), RED=(255, 150, 150),
                         AMBER_BG=(255, 221, 0), AMBER_INK=(0, 0, 0))
 high_contrast = False
 

@@ -138,7 +138,7 @@ def display(request: Request) -> DisplayOut:
         per_window.append(call(current) if current and current.status in
                           (TicketStatus.CALLED, TicketStatus.SERVING) else None)
     counts = queue.store.waiting_counts(queue.today())
-    return DisplayOut(hall=hall.name, now=queue.clock(), windows=per_window,
+    return DisplayOut(hall=hall.name, timezone=hall.timezone, now=queue.clock(), windows=per_window,
                       window_numbers=[w.number for w in hall.windows], window_names=[w.name for w in hall.windows],
                       recent=[call(t) for t in called[:5]],
                       waiting=[{"code": s.code, "name": s.name, "prefix": s.prefix, "waiting": counts.get(s.code, 0)}

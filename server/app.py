@@ -55,8 +55,9 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     @app.get("/healthz", tags=["health"], summary="Liveness and database check")
     def healthz(request: Request) -> dict:
         rt = request.app.state.runtime
-        rt.queue()  # reads the database
-        return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__}
+        queue = rt.queue()  # reads the database
+        return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__,
+                "timezone": queue.hall.timezone}  # the pages show every clock in the hall's zone
 
     @app.get("/livez", tags=["health"], summary="Liveness only: touches no database (the benchmarks' floor)")
     def livez() -> dict:

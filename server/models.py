@@ -342,6 +342,7 @@ class DisplayCall(BaseModel):
 
 class DisplayOut(BaseModel):
     hall: str
+    timezone: str = Field("", description="the hall's IANA time zone: the TV's clock uses it")
     now: float
     windows: list[DisplayCall | None] = Field(description="per window in hall order: its current call")
     window_numbers: list[int]

@@ -51,10 +51,13 @@ class Auditor:
         self.style_name = name
 
     def check(self, state: str, orientation: str) -> None:
+        from screens import theme
         from screens.audit import audit_screen, picture_of
 
         h = self.h
         h.pump(3)
+        large, contrast = STYLES[self.style_name]  # still the style this picture is filed under
+        assert (h.app.text_scale > 1) == large and theme.high_contrast == contrast, (self.style_name, state)
         screen = h.sm.current_screen
         picture = picture_of(screen)
         tag = f"{self.mode}-{self.style_name}-{orientation}-{state}"
@@ -156,10 +159,10 @@ def test_evaluator_screens_hold_their_text(terminal_factory, harness_factory, cl
     a = Auditor(h, "evaluator", out_dir)
     sm = h.sm
     for style in STYLES:
-        a.style(style)
         for orientation, size in SIZES.items():
             h.resize(size)
             session.state, session.prompt = "idle", None
+            a.style(style)  # a finished rating ends the visitor's session (and style): choose it again
             sm.get_screen("evaluator").sync()
             a.check("idle", orientation)
             session.ticket_finished(f"t-{style}-{orientation}", "A017", "labor")

@@ -46,7 +46,10 @@ def notice_slip(guide: Guide, hall: Hall | None = None, *, width_mm: int = 80, q
     ``qr_data`` is what the QR code holds (see GuideCatalogue.guide_url); no QR when empty.
     """
     columns = columns_for(width_mm)
-    printed_at = printed_at or datetime.now()
+    if printed_at is None:  # the hall's wall clock, not the machine's zone
+        from zoneinfo import ZoneInfo
+
+        printed_at = datetime.now(ZoneInfo(hall.timezone)) if hall is not None else datetime.now()
     doc = Document(title=f"{TITLE} {guide.name}")
     doc.add(Text(TITLE, align="center", width=2, height=2, bold=True))
     if hall is not None:

@@ -70,9 +70,15 @@ const Hall = (() => {
 
   function fill(el, ...children) { el.replaceChildren(...children.flat().filter(c => c !== null && c !== undefined)); }
 
+  // Every clock a person sees uses the hall's time zone, not the browser machine's.
+  let zone;
+  function setZone(tz) { if (tz) zone = tz; }
+  function timeZone() { return zone; }
+  fetch("/healthz").then(r => r.ok ? r.json() : {}).then(j => setZone(j.timezone)).catch(() => {});
+
   function clock(ts) {
     const d = ts ? new Date(ts * 1000) : new Date();
-    return d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false });
+    return d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: zone });
   }
 
   function minutes(seconds) {
@@ -82,8 +88,9 @@ const Hall = (() => {
   }
 
   function today() {
-    const d = new Date();
-    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+    // en-CA formats as YYYY-MM-DD
+    return new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: zone })
+      .format(new Date());
   }
 
   // The event stream, reconnecting by itself (EventSource does) and reporting its state.
@@ -124,5 +131,5 @@ const Hall = (() => {
     location.href = "/login";
   }
 
-  return { api, upload, me, h, fill, clock, minutes, today, events, debounce, toast, logout };
+  return { api, upload, me, h, fill, clock, minutes, today, events, debounce, toast, logout, setZone, timeZone };
 })();

@@ -8,14 +8,15 @@
 
   // ------------------------------------------------------------------ clock
   function tick() {
-    const d = new Date();
-    $("date").textContent = d.toLocaleDateString("zh-CN", { month: "long", day: "numeric", weekday: "long" });
-    $("clock").textContent = d.toLocaleTimeString("zh-CN", { hour12: false });
+    const d = new Date(), timeZone = Hall.timeZone();  // the hall's zone, whatever the TV box is set to
+    $("date").textContent = d.toLocaleDateString("zh-CN", { month: "long", day: "numeric", weekday: "long", timeZone });
+    $("clock").textContent = d.toLocaleTimeString("zh-CN", { hour12: false, timeZone });
   }
   tick(); setInterval(tick, 1000);
 
   // ---------------------------------------------------------------- render
   function render(d) {
+    Hall.setZone(d.timezone);
     $("hall").textContent = d.hall;
     document.title = "叫号显示屏 · " + d.hall;
     d.window_numbers.forEach((n, i) => { state.windowNames[n] = d.window_names[i]; });
