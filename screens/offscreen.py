@@ -102,6 +102,9 @@ class Harness:
         for event in Clock.get_events():
             event.cancel()
         App._running_app = None
+        from screens import theme
+
+        theme.use_palette(False)  # a visitor's high contrast must not outlive this App
         # kv rules reach the App through a proxy that keeps the first App until on_stop;
         # forget it, or the next harness sizes kv widgets with this app's text scale
         from kivy.lang.parser import global_idmap

@@ -179,7 +179,25 @@ class WarningOverlay(BoxLayout):
         if self.text and self.parent is None:
             self.screen.add_widget(self)
         elif not self.text and self.parent is not None:
+            # after this touch is handled: the touch that ends the warning must not reach what is under it
+            Clock.schedule_once(lambda dt: self._hide(), 0)
+
+    def _hide(self) -> None:
+        if not self.text and self.parent is not None:
             self.parent.remove_widget(self)
+
+    def on_touch_down(self, touch):
+        super().on_touch_down(touch)
+        touch.ud["warning"] = True
+        return True  # a touch on the warning only continues; nothing under it is pressed
+
+    def on_touch_move(self, touch):
+        super().on_touch_move(touch)
+        return True
+
+    def on_touch_up(self, touch):
+        super().on_touch_up(touch)
+        return True
 
     def press_continue(self) -> None:
         self.text = ""
