@@ -116,18 +116,18 @@ def test_closed_service_is_disabled_with_reason(ui, clock):
 
 
 def test_ticket_screen_announces_then_returns_to_attract(ui, idle_clock):
-    h = ui(ticket_screen_s=15, warn_before_s=5)
+    h = ui(ticket_screen_s=30, warn_before_s=5)  # the warning lasts at least 10 s whatever is set
     h.sm.current = "grid"
     h.pump()
     h.tap(card(h, "family"))
     screen = h.sm.get_screen("ticket")
-    idle_clock.advance(9)
+    idle_clock.advance(19)
     h.wait(lambda: False, timeout=0.5)  # the timer looks at the clock 4 times a second
     assert h.sm.current == "ticket" and screen.countdown.text == ""
-    idle_clock.advance(2)  # 4 s left: "5 秒" counts the second under way
-    assert h.wait(lambda: "5 秒后返回首页" in screen.countdown.text, timeout=5)
+    idle_clock.advance(2)  # 9 s left: "10 秒" counts the second under way
+    assert h.wait(lambda: "10 秒后返回首页" in screen.countdown.text, timeout=5)
     assert h.sm.current == "ticket"
-    idle_clock.advance(4)
+    idle_clock.advance(10)
     assert h.wait(lambda: h.sm.current == "attract", timeout=5)
 
 
