@@ -122,6 +122,9 @@ def test_dispenser_screens_hold_their_text(terminal_factory, harness_factory, cl
             sm.get_screen("priority").service_code = "general"
             sm.current = "priority"
             a.check("priority", orientation)
+            if sm.has_screen("checkin"):  # 预约取号: the 6-digit keypad
+                sm.current = "checkin"
+                a.check("checkin", orientation)
             ticket = sm.get_screen("ticket")
             ticket.issue("general", "elderly")
             assert h.wait(lambda: ticket.outcome.print_state == "printed")
