@@ -42,7 +42,8 @@ def drain(hall, service):
 # ------------------------------------------------------------------ basics
 
 def test_health_and_openapi(hall):
-    assert hall.api("GET", "/healthz", token=None).json()["ok"] is True
+    health = hall.api("GET", "/healthz", token=None).json()
+    assert health["ok"] is True and health["timezone"] == "Asia/Shanghai"  # the pages' clocks use it
     assert hall.api("GET", "/livez", token=None).json() == {"ok": True}
     doc = hall.api("GET", "/openapi.json", token=None).json()
     paths = doc["paths"]
@@ -406,6 +407,7 @@ def test_display_snapshot(hall):
     slot = d["windows"][d["window_numbers"].index(4)]
     assert slot["number"] == t["number"] and d["recent"][0]["number"] == t["number"]
     assert len(d["recent"]) <= 5
+    assert d["timezone"] == "Asia/Shanghai"  # the TV's clock shows the hall's time
     hall.api("POST", "/api/v1/windows/4/finish", token="sup")
 
 
