@@ -230,13 +230,13 @@ class GridScreen(VisitorScreen):
         self.title_min = 0.0
         # the pages get their own row (empty when the cards fit): beside 返回首页 and 预约取号 in large
         # type on a portrait screen they would not fit
-        self.pager = BoxLayout(size_hint_y=None, height=0, spacing=app.px(theme.GAP))
+        self.pager = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
         for w in (self.prev_page, Widget(), self.next_page):
             self.pager.add_widget(w)
         footer = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
         for w in (self.back, Widget(), self.appointment):
             footer.add_widget(w)
-        for w in (self.title, self.banner, self.message, self.cards, self.pager, footer):
+        for w in (self.title, self.banner, self.message, self.cards, footer):
             self.body.add_widget(w)
         self._card_by_code: dict[str, ServiceCard] = {}
         self._refresh_event = None
@@ -296,8 +296,10 @@ class GridScreen(VisitorScreen):
             for code in shown:
                 self.cards.add_widget(self._card_by_code[code])
         paged = self.pages > 1
-        self.pager.height = app.px(theme.TARGET) if paged else 0
-        self.pager.opacity = 1 if paged else 0
+        if paged and self.pager.parent is None:  # its row only while there are pages (it costs a gap)
+            self.body.add_widget(self.pager, index=1)
+        elif not paged and self.pager.parent is not None:
+            self.body.remove_widget(self.pager)
         for b in (self.prev_page, self.next_page):
             b.disabled = not paged
         if paged:
