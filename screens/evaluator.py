@@ -186,7 +186,7 @@ class ReasonsScreen(EvaluatorScreen):
         self.body.add_widget(self.grid)
         self.message = label("", theme.TEXT, theme.RED, bold=True, size_hint_y=None, height=0)
         self.body.add_widget(self.message)
-        height = max(app.px(140), app.tx(52) * 1.6)
+        height = max(app.px(140), app.tx(52) * 1.6, app.tx(theme.BUTTON_TEXT) * 2.5)  # two lines fit when narrow
         self.phone = BigButton(text="留下电话（可选）", font_size=app.tx(theme.BUTTON_TEXT), size_hint_y=None,
                                height=height, bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE),
                                ink=theme.rgba(theme.BLUE), outlined=True)
