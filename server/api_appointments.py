@@ -13,8 +13,9 @@ import contextlib
 import threading
 from datetime import date as Date
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from kiosk.appointments import AppointmentError, AppointmentSettings
@@ -32,6 +33,8 @@ from .auth import STAFF, SUPERVISORS, requires
 from .errors import ApiError
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
+# ids are uuid4 hex; anything else (a NUL byte included) is a 422, never a database error
+AppointmentId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 staff = requires(*STAFF)
 supervisor = requires(*SUPERVISORS)
 _lock = threading.Lock()
@@ -187,7 +190,7 @@ async def import_csv(request: Request, day: str | None = Query(None, description
 
 
 @router.get("/{appointment_id}", response_model=AppointmentOut, summary="One appointment")
-def get_one(appointment_id: str, request: Request, principal: Principal = Depends(staff)) -> AppointmentOut:
+def get_one(appointment_id: AppointmentId, request: Request, principal: Principal = Depends(staff)) -> AppointmentOut:
     with refusals():
         return _out(request, store(request).get(appointment_id))
 
@@ -196,7 +199,7 @@ def get_one(appointment_id: str, request: Request, principal: Principal = Depend
               summary="Move a booking to another slot, day or service (a new day gets a new code)",
               responses={404: {"description": "unknown appointment"},
                          409: {"description": "the new slot is full, or the booking is cancelled or checked in"}})
-def move(appointment_id: str, body: MoveIn, request: Request,
+def move(appointment_id: AppointmentId, body: MoveIn, request: Request,
          act: Act = audited("appointment.move", *STAFF)) -> AppointmentOut:
     principal = act.principal
     act.note(f"appointment {appointment_id}", **body.model_dump())
@@ -208,7 +211,7 @@ def move(appointment_id: str, body: MoveIn, request: Request,
 
 @router.post("/{appointment_id}/cancel", response_model=AppointmentOut, summary="Cancel a booking (frees its place)",
              responses={404: {"description": "unknown appointment"}, 409: {"description": "already checked in"}})
-def cancel(appointment_id: str, request: Request,
+def cancel(appointment_id: AppointmentId, request: Request,
            act: Act = audited("appointment.cancel", *STAFF)) -> AppointmentOut:
     act.note(f"appointment {appointment_id}")
     with refusals():

@@ -105,7 +105,17 @@ def test_move_and_cancel(hall):
     cancelled = hall.api("POST", f"{BASE}/{a['id']}/cancel", token="clerk")
     assert cancelled.json()["status"] == "cancelled"
     assert hall.api("PATCH", f"{BASE}/{a['id']}", token="clerk", json={"slot": "15:00-15:30"}).status_code == 409
-    assert hall.api("POST", f"{BASE}/nope/cancel", token="clerk").status_code == 404
+    assert hall.api("POST", f"{BASE}/{'0' * 32}/cancel", token="clerk").status_code == 404
+
+
+@pytest.mark.parametrize("bad_id", ["nope", "%00", "0" * 31 + "%00"])
+def test_malformed_appointment_ids_are_422_naming_the_id(hall, bad_id):
+    # a NUL byte once reached PostgreSQL (through the audit note) and came back as a 500
+    for method, path, body in [("GET", f"{BASE}/{bad_id}", None), ("PATCH", f"{BASE}/{bad_id}", {}),
+                               ("POST", f"{BASE}/{bad_id}/cancel", None)]:
+        r = hall.api(method, path, token="clerk", json=body)
+        assert r.status_code == 422, (method, path, r.text)
+        assert r.json()["field"] == "appointment_id", r.text
 
 
 def test_a_slot_that_has_ended_today_cannot_be_booked_or_moved_into(hall):
