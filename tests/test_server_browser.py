@@ -140,3 +140,20 @@ def test_staff_calls_and_display_shows_it(browser, hall):
     assert not problems, problems
     for ctx in (display_ctx, console_ctx, admin_ctx):
         ctx.close()
+
+
+def test_display_clock_uses_the_halls_zone_in_a_utc_browser(browser, hall):
+    """One clock: a TV box set to UTC still shows the hall's time (Asia/Shanghai)."""
+    import time as _time
+
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN", timezone_id="UTC",
+                              bypass_csp=True)
+    page = ctx.new_page()
+    page.goto(hall.url + "/display")
+    page.wait_for_selector(".tv-win")
+    hall_hour = _time.strftime("%H", _time.gmtime(_time.time() + 8 * 3600))
+    utc_hour = _time.strftime("%H", _time.gmtime())
+    page.wait_for_function(f"document.getElementById('clock').textContent.startsWith('{hall_hour}:')",
+                           timeout=5000)
+    assert not page.inner_text("#clock").startswith(f"{utc_hour}:")  # 8 hours apart, never equal
+    ctx.close()
