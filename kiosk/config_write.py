@@ -17,13 +17,15 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from . import paths
 from .atomic import write_atomic
-from .config import TERMINAL_SPEC, ConfigError, ConfigInvalid, TerminalConfig, check_file, load_terminal
+from .config import (TERMINAL_SPEC, ConfigError, ConfigInvalid, TerminalConfig, check_file, load_hall,
+                     load_terminal)
 
 SECRETS = frozenset({"server.token", "security.pin_hash"})
 SETTINGS_LOG = "settings.log"
@@ -102,7 +104,7 @@ def apply_settings(path: Path, changes: dict[str, object], *, log_dir: Path) -> 
             _write_checked(path, new_text.encode("utf-8"))
         after = load_terminal(path)
     if done:
-        _log_changes(Path(log_dir), path, done)
+        _log_changes(Path(log_dir), path, done, _hall_zone(after))
     return after
 
 
@@ -182,9 +184,18 @@ def _shown(name: str, value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _log_changes(log_dir: Path, path: Path, done: list[tuple[str, object, object]]) -> None:
-    """One line per change: time, field, old and new value (secrets masked)."""
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+def _hall_zone(config: TerminalConfig) -> ZoneInfo:
+    """The hall's time zone (from the terminal's hall file), for stamps staff read."""
+    try:
+        return ZoneInfo(load_hall(config.hall_file).timezone)
+    except Exception:  # an unreadable hall file must not stop a setting from being logged
+        return ZoneInfo("Asia/Shanghai")
+
+
+def _log_changes(log_dir: Path, path: Path, done: list[tuple[str, object, object]],
+                 zone: ZoneInfo | None = None) -> None:
+    """One line per change: time (in the hall's zone), field, old and new value (secrets masked)."""
+    stamp = datetime.now(zone or ZoneInfo("Asia/Shanghai")).isoformat(timespec="seconds")
     lines = [f"{stamp} {name}: {_shown(name, old)} -> {_shown(name, new)} ({path})\n"
              for name, old, new in done]
     for line in lines:

@@ -171,7 +171,8 @@ class TerminalSettings:
         except Exception as exc:
             return False, f"无法打开打印机：{exc}"
         try:
-            printer.print_document(test_page_document(settings))
+            page = test_page_document(settings, self.terminal.hall.timezone, self.terminal.clock())
+            printer.print_document(page)
             return True, "测试页已打印"
         except PrintError as exc:
             return False, f"测试页打印失败：{exc}"

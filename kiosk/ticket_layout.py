@@ -67,8 +67,13 @@ def sample_ticket(paper_width_mm: int = 80, hall_name: str = "青石镇便民服
                            qr_data="http://192.168.1.10:8080/q/AAAcKZ3xq0Vb9fE2mTq4nLx8")
 
 
-def test_page_document(settings: PrinterSettings) -> Document:
-    """`kiosk printer test`: what an installer needs to see on paper to trust the settings."""
+def test_page_document(settings: PrinterSettings, timezone: str = "Asia/Shanghai",
+                       now: float | None = None) -> Document:
+    """`kiosk printer test`: what an installer needs to see on paper to trust the settings.
+
+    The time is the hall's (``timezone``), like the tickets, not the machine's.
+    """
+    printed = datetime.fromtimestamp(time.time() if now is None else now, zoneinfo.ZoneInfo(timezone))
     columns = columns_for(settings.paper_width_mm)
     ruler = "".join(str(i % 10) for i in range(1, columns + 1))
     where = settings.port or settings.host or settings.kind
@@ -77,7 +82,7 @@ def test_page_document(settings: PrinterSettings) -> Document:
     doc.add(Rule())
     doc.add(Text(f"端口 port: {where}  {settings.baud} bps"))
     doc.add(Text(f"纸宽 paper: {settings.paper_width_mm} mm  编码 encoding: {settings.encoding.upper()}"))
-    doc.add(Text(f"时间 time: {time.strftime('%Y-%m-%d %H:%M:%S')}"))
+    doc.add(Text(f"时间 time: {printed:%Y-%m-%d %H:%M:%S}"))
     doc.add(Text(ruler))
     doc.add(Text("中文：便民服务中心，请留意叫号。"))
     doc.add(Text("标点：，。、；：！？（）《》“”…—"))

@@ -54,3 +54,56 @@ def test_header_ticket_slip_and_staff_warnings_agree_on_a_utc_machine(utc_machin
 
     term._warn("打印纸将用尽")
     assert term.warnings[-1].startswith("15:23:")
+
+
+def test_settings_screen_test_page_shows_the_hall_time_on_a_utc_machine(utc_machine, terminal_factory, clock):
+    from kiosk.terminal_settings import SettingsDraft
+
+    clock.now = local_ts(2026, 11, 23, 15, 23, 5)  # 07:23 UTC
+    printer = FakePrinter()
+    term = terminal_factory(printer=printer)
+    ok, text = term.settings.test_print(SettingsDraft(term.config))
+    assert ok, text
+    assert "时间 time: 2026-11-23 15:23:05" in texts(printer.printed[-1])
+
+
+def _hall_hours_around(run) -> tuple[set[str], object]:
+    """Hall (UTC+8) hours just before and after ``run`` (a run may straddle an hour)."""
+    before = time.strftime("%H", time.gmtime(time.time() + 8 * 3600))
+    result = run()
+    after = time.strftime("%H", time.gmtime(time.time() + 8 * 3600))
+    return {before, after}, result
+
+
+def test_cli_printer_test_page_shows_the_hall_time_on_a_utc_machine(tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    from .escpos_decode import decode
+    from .printer_fakes import PtyPrinter
+    from .conftest import ROOT
+
+    env = dict(os.environ, TZ="UTC", KIOSK_CONFIG=str(tmp_path / "none.toml"))  # the sample hall's zone
+    with PtyPrinter("ready") as fake:
+        hours, result = _hall_hours_around(lambda: subprocess.run(
+            [sys.executable, "-m", "kiosk", "printer", "test", "--port", fake.port_name],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60))
+        assert result.returncode == 0, result.stderr
+        page = decode(fake.jobs_bytes()).text()
+    shown = re.search(r"时间 time: \d{4}-\d\d-\d\d (\d\d):\d\d:\d\d", page)
+    assert shown, page
+    assert shown.group(1) in hours
+
+
+def test_settings_change_log_is_stamped_in_the_hall_zone_on_a_utc_machine(utc_machine, tmp_path):
+    from kiosk.config_write import SETTINGS_LOG, apply_settings
+    from kiosk.paths import SAMPLE_TERMINAL
+
+    path = tmp_path / "terminal.toml"
+    path.write_text(SAMPLE_TERMINAL.read_text(encoding="utf-8"), encoding="utf-8")
+    hours, _ = _hall_hours_around(lambda: apply_settings(path, {"voice.volume": 55}, log_dir=tmp_path / "logs"))
+    line = (tmp_path / "logs" / SETTINGS_LOG).read_text(encoding="utf-8").splitlines()[-1]
+    stamp = line.split(" ", 1)[0]
+    assert stamp.endswith("+08:00"), line
+    assert stamp[11:13] in hours, line

@@ -73,6 +73,18 @@ def show_status(args) -> int:
     return 0 if reading.status.can_print else 1
 
 
+def _hall_timezone() -> str:
+    """The hall's time zone from this terminal's file (the sample hall's without one)."""
+    from kiosk.config import load_hall, load_terminal
+    from kiosk.config_write import default_terminal_file
+
+    try:
+        path = default_terminal_file()
+        return load_hall(load_terminal(path if path.exists() else None).hall_file).timezone
+    except Exception:  # a broken terminal file must not stop an installer's test print
+        return "Asia/Shanghai"
+
+
 def print_test_page(args) -> int:
     from devices.printer import PrintError
     from kiosk.cli import CliError
@@ -85,7 +97,7 @@ def print_test_page(args) -> int:
     settings = _settings(args, paper_width_mm=int(args.width), encoding=args.encoding)
     printer = _open(settings)
     try:
-        printer.print_document(test_page_document(settings))
+        printer.print_document(test_page_document(settings, _hall_timezone()))
         reading = printer.last
     except PrintError as exc:
         raise CliError(f"test print failed / 测试打印失败: {exc}") from None
