@@ -108,6 +108,7 @@ def test_elderly_card_preselects_the_green_channel_and_one_ticket_rule(ui):
     reader.put(old)
     assert h.wait(lambda: h.sm.current == "grid" and grid.card is not None)
     h.pump()
+    grid._busy_until = 0  # the double-tap guard (1 s) would swallow a tap this soon after the first ticket
     h.tap(grid._card_by_code["labor"])
     assert h.sm.current == "grid" and grid.title.text == f"您已取过劳动保障的号：{number}"
     grid._busy_until = 0  # the double-tap guard: this is a second, deliberate tap

@@ -37,7 +37,7 @@ def test_console_finish_prompts_evaluator_and_bad_rating_reaches_followups(tmp_p
         assert h.sm.current == "reasons"
         reasons = h.sm.get_screen("reasons")
         h.tap(reasons.toggles["slow"])
-        h.tap(reasons.next)
+        h.tap(reasons.phone)  # the phone number is an optional button beside 提交
         assert h.sm.current == "phone"
         phone = h.sm.get_screen("phone")
         for digit in "13800138000":
