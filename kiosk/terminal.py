@@ -120,6 +120,15 @@ class Terminal:
         return self._settings
 
     @property
+    def help(self):
+        """呼叫工作人员 (kiosk/help.py)."""
+        from .help import HelpCall
+
+        if getattr(self, "_help", None) is None:
+            self._help = HelpCall(self.backend, self.clock)
+        return self._help
+
+    @property
     def guides(self):
         """The guide catalogue (loaded on first use: only inquiry screens need it)."""
         if getattr(self, "_guides", None) is None:

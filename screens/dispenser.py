@@ -111,9 +111,14 @@ class VisitorScreen(Screen):
 
 
 def style_buttons(screen) -> BoxLayout:
-    """长辈模式 and 高对比度: the visitor's own choice, until the session ends."""
+    """长辈模式 and 高对比度: the visitor's own choice, until the session ends; under them
+    呼叫工作人员 (screens/helpdesk.py)."""
+    from .helpdesk import help_button
+
     app = App.get_running_app()
     height = max(app.px(theme.TARGET), app.tx(theme.TEXT) * 2.7)
+    block = BoxLayout(orientation="vertical", size_hint_y=None, height=2 * height + app.px(theme.GAP),
+                      spacing=app.px(theme.GAP))
     row = BoxLayout(size_hint_y=None, height=height, spacing=app.px(theme.GAP))
     for text, key, on in (("长辈模式（大字）", "large", app.text_scale > 1), ("高对比度", "contrast", theme.high_contrast)):
         if on:  # a tick, so colour is not the only signal; short enough for one line in large type
@@ -124,7 +129,24 @@ def style_buttons(screen) -> BoxLayout:
         b.style_key = key
         b.bind(on_release=lambda b: app.toggle_visitor_style(b.style_key))
         row.add_widget(b)
-    return row
+    block.add_widget(row)
+    screen.style_row = row
+    helper = screen.help_button = help_button(screen.terminal, height)
+
+    def place(*_args) -> None:
+        """Landscape: one row of three; portrait: 呼叫工作人员 on a row of its own, full width."""
+        own_row = screen.height > screen.width
+        if helper.parent is not None and (helper.parent is block) == own_row:
+            return
+        if helper.parent is not None:
+            helper.parent.remove_widget(helper)
+        (block if own_row else row).add_widget(helper, index=0)
+        helper.size_hint_y = None if own_row else 1
+        block.height = 2 * height + app.px(theme.GAP) if own_row else height
+
+    place()
+    screen.bind(size=place)
+    return block
 
 
 class AttractScreen(VisitorScreen):

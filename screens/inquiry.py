@@ -404,6 +404,7 @@ class InquiryHome(InquiryScreen):
         from .dispenser import style_buttons
 
         self.styles = style_buttons(self)
+        self.styles.bind(height=lambda *_: self._fit())  # 呼叫工作人员 takes a row of its own in portrait
         for w in (self.top_row, self.styles, cat_block, hot_block):
             self.content.add_widget(w)
         self.tiles: dict[str, TileButton] = {}

@@ -4,6 +4,7 @@ Run once by a developer (`apt-get install fonts-noto-color-emoji`); the PNGs are
 committed in assets/icons so terminals need no emoji font.
 """
 
+import sys
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -17,14 +18,18 @@ ICONS = {
     "speak": "🔊", "home": "🏠", "back": "⬅️", "rating": "⭐", "welfare": "🧧", "housing": "🏘️",
     "very_satisfied": "😄", "satisfied": "🙂", "basic": "😐", "unsatisfied": "🙁", "very_unsatisfied": "😠",
     "touch": "👆", "warning": "⚠️", "settings": "⚙️", "id": "🆔", "clock": "🕘",
+    "help": "🙋",
 }
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Render the named icons (all of them without names)."""
     out = Path(__file__).resolve().parent.parent / "assets" / "icons"
     out.mkdir(parents=True, exist_ok=True)
     font = ImageFont.truetype(FONT, 109, layout_engine=ImageFont.Layout.BASIC)
     for name, glyph in ICONS.items():
+        if names and name not in names:
+            continue
         img = Image.new("RGBA", (136, 128), (0, 0, 0, 0))
         ImageDraw.Draw(img).text((0, 0), glyph, font=font, embedded_color=True)
         img = img.crop(img.getbbox())
@@ -35,4 +40,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -42,7 +42,8 @@ class _Lease:
                              "description": "events: ticket_issued, ticket_called, ticket_started, ticket_finished, "
                                             "ticket_no_show, ticket_transferred, ticket_cancelled, window_paused, "
                                             "window_resumed, config_changed, rating_recorded (window only: never the level, "
-                                            "ticket or phone), followup_changed; data is JSON"}})
+                                            "ticket or phone), followup_changed; signed-in streams only: "
+                                            "help_requested, help_dismissed (呼叫工作人员); data is JSON"}})
 async def events(request: Request, principal=Depends(identify),
                  last_event_id: str | None = Header(None, max_length=20)) -> StreamingResponse:
     hub = request.app.state.runtime.hub

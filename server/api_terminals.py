@@ -7,9 +7,10 @@ import time
 from fastapi import APIRouter, Depends, Path, Request
 
 from . import accounts, sync_store
-from .audit import Act, audited
-from .auth import SUPERVISORS, TERMINAL, requires
-from .models import EnrollIn, EnrollmentCodeIn, EnrollmentCodeOut, EnrollOut, HeartbeatIn, HeartbeatOut, TerminalOut
+from .audit import Act, address_of, audited, record
+from .auth import STAFF, SUPERVISORS, TERMINAL, requires
+from .models import (EnrollIn, EnrollmentCodeIn, EnrollmentCodeOut, EnrollOut, HeartbeatIn, HeartbeatOut, HelpOut,
+                     TerminalOut)
 
 router = APIRouter(prefix="/api/v1/terminals", tags=["terminals"])
 
@@ -38,6 +39,36 @@ def heartbeat(body: HeartbeatIn, request: Request, principal=Depends(requires(*T
     sync_store.save_health(rt.db, principal.name, extra)
     rt.queue()  # picks up a hall change, so hall_version below is current
     return HeartbeatOut(ok=True, server_time=time.time(), token_expires_at=expires, hall_version=rt.version)
+
+
+@router.post("/help", response_model=HelpOut, status_code=201,
+             summary="呼叫工作人员: a visitor at this terminal asks for help (staff see it live)")
+def ask_for_help(request: Request, principal=Depends(requires(*TERMINAL))) -> HelpOut:
+    """Terminals only. A press within a minute of the last is the same request (no new alert).
+    Staff streams get ``help_requested``; the audit log keeps the request."""
+    rt = request.app.state.runtime
+    asked, new = request.app.state.help.ask(principal.name, principal.display_name or principal.name,
+                                            principal.mode, principal.window)
+    if new:
+        record(rt.db, principal.name, principal.kind, principal.role, "terminal.help",
+               f"terminal {principal.display_name or principal.name}", address=address_of(request), status=201)
+        rt.hub.publish("help_requested", {"help": asked})
+    return HelpOut(**asked, repeated=not new)
+
+
+@router.get("/help", response_model=list[HelpOut], summary="Open help requests, oldest first")
+def open_help(request: Request, principal=Depends(requires(*STAFF))) -> list[HelpOut]:
+    return [HelpOut(**r) for r in request.app.state.help.open_requests()]
+
+
+@router.post("/help/{request_id}/dismiss", status_code=204, summary="A staff member has seen to a help request")
+def dismiss_help(request: Request, request_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
+                 act: Act = audited("terminal.help_dismiss", *STAFF)) -> None:
+    done = request.app.state.help.dismiss(request_id)
+    act.note(f"terminal {done['terminal'] if done else '(already dismissed)'}", request=request_id)
+    if done:
+        request.app.state.runtime.hub.publish("help_dismissed", {"help": done, "by": act.principal.display_name
+                                                                 or act.principal.name})
 
 
 @router.get("", response_model=list[TerminalOut], summary="Terminals and their health")

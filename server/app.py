@@ -16,6 +16,7 @@ from kiosk.appointments.checkin import lane as appointment_lane
 from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_events, api_queue, api_ratings,
                api_sync, api_terminals, api_windows, errors, pages, public)
 from .auth import TokenCache
+from .help_requests import HelpDesk
 from .limits import BodyLimit, StreamSlots
 from .runtime import HallRuntime
 
@@ -49,6 +50,7 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         lambda: api_appointments.store_for(app.state).settings())
     runtime.engine.add_lane(apt_lane)
     app.state.tokens = TokenCache()
+    app.state.help = HelpDesk()
     app.state.streams = StreamSlots()
     errors.install(app)
 

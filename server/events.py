@@ -18,6 +18,8 @@ from dataclasses import dataclass
 # What a display or an anonymous client may see of a ticket: no ids, keys, terminals or
 # green-channel group (that a visitor is elderly or disabled is theirs, not the hall TV's).
 PUBLIC_TICKET_FIELDS = ("number", "service", "status", "window", "called_at", "call_count")
+# Events for signed-in streams only (staff pages, terminals): never on the hall TV's anonymous stream.
+PRIVATE_KINDS = frozenset({"help_requested", "help_dismissed"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class Event:
     at: float
 
     def frame(self, public: bool) -> str:
+        """The SSE frame; '' for an event an anonymous stream must not see."""
+        if public and self.kind in PRIVATE_KINDS:
+            return ""
         data = self.data
         if public and "ticket" in data:
             data = dict(data, ticket={k: data["ticket"].get(k) for k in PUBLIC_TICKET_FIELDS})

@@ -111,6 +111,17 @@ class HeartbeatOut(BaseModel):
     hall_version: int
 
 
+class HelpOut(BaseModel):
+    """A visitor's 呼叫工作人员 from a terminal, open until staff dismiss it."""
+    id: str
+    terminal_id: str
+    terminal: str = Field(description="the terminal's name, e.g. 1号取号机")
+    mode: str
+    window: int | None
+    at: float = Field(description="when it was asked (epoch seconds)")
+    repeated: bool = Field(False, description="a press within a minute of the last: no new alert")
+
+
 class EnrollmentCodeIn(Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PLAIN)] | None = None
     mode: TerminalMode | None = Field(None, description="the code enrolls only a terminal of this mode")

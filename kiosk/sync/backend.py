@@ -187,6 +187,17 @@ class RemoteBackend:
     def status_marker(self) -> str:
         return OFFLINE_MARKER if self.online is False else ""
 
+    # ------------------------------------------------------------ 呼叫工作人员
+    def request_help(self) -> dict:
+        """Tell the hall's staff a visitor here asks for help; ServerError when it did not get there."""
+        try:
+            answer = parse_json(self.client.request("POST", "/api/v1/terminals/help"))
+        except Unreachable as exc:
+            self._went_offline(exc)
+            raise
+        self._came_online()
+        return answer
+
     # ------------------------------------------------------------ evaluator
     @property
     def store(self):

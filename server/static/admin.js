@@ -214,6 +214,7 @@
   window.addEventListener("hashchange", show);
   await show();
   const later = Hall.debounce(() => { const t = current(); if (t === "stats" || t === "services" || t === "windows") loaders[t]().catch(() => {}); }, 1500);
+  Hall.helpDesk();
   Hall.events(later, (up) => { $("link").textContent = up ? "实时" : "连接中断"; $("link").className = "link-state" + (up ? "" : " down"); });
   setInterval(() => { if (current() === "terminals") loadTerminals().catch(() => {}); }, 15000);
 })();

@@ -74,7 +74,7 @@ const Hall = (() => {
   let zone;
   function setZone(tz) { if (tz) zone = tz; }
   function timeZone() { return zone; }
-  fetch("/healthz").then(r => r.ok ? r.json() : {}).then(j => setZone(j.timezone)).catch(() => {});
+  const zoneKnown = fetch("/healthz").then(r => r.ok ? r.json() : {}).then(j => setZone(j.timezone)).catch(() => {});
 
   function clock(ts) {
     const d = ts ? new Date(ts * 1000) : new Date();
@@ -98,17 +98,51 @@ const Hall = (() => {
     const kinds = ["ticket_issued", "ticket_called", "ticket_started", "ticket_finished", "ticket_no_show",
                    "ticket_transferred", "ticket_cancelled", "window_paused", "window_resumed", "config_changed",
                    "rating_recorded", "followup_changed"];
+    const helpKinds = ["help_requested", "help_dismissed"];  // staff pages only: see helpDesk()
     // onState(up, again): again is true when the stream comes back after a cut (time to catch up);
     // the first open needs no refetch, the page has just loaded its data.
     let source, cut = false;
     function open() {
       source = new EventSource("/api/v1/events");
-      source.onopen = () => onState && onState(true, cut);
+      source.onopen = () => { if (cut && help.box) loadHelp(); if (onState) onState(true, cut); };
       source.onerror = () => { cut = true; if (onState) onState(false, true); };
       for (const k of kinds) source.addEventListener(k, e => onEvent(k, JSON.parse(e.data)));
+      for (const k of helpKinds) source.addEventListener(k, e => onHelp(k, JSON.parse(e.data)));
     }
     open();
     return () => source.close();
+  }
+
+  // 呼叫工作人员: a banner per open help request at the top of a staff page, live from the event
+  // stream, with the time in the hall's zone; 已处理 dismisses it for every staff member.
+  const help = { box: null, open: new Map() };
+  function helpDesk() {
+    help.box = h("div", { id: "help-alerts", class: "help-alerts", role: "alert", "aria-live": "assertive" });
+    const bar = document.querySelector("header.bar");
+    if (bar) bar.after(help.box); else document.body.prepend(help.box);
+    return loadHelp();
+  }
+  async function loadHelp() {
+    try {
+      const list = await api("GET", "/terminals/help");
+      help.open = new Map(list.map(r => [r.id, r]));
+    } catch (err) { return; }  // the next event or reconnect tries again
+    await drawHelp();
+  }
+  async function drawHelp() {
+    await zoneKnown;
+    fill(help.box, [...help.open.values()].map(r => h("div", { class: "help-alert", "data-id": r.id },
+      h("strong", {}, `${r.terminal} 请求协助`), h("span", { class: "help-time" }, clock(r.at)),
+      h("button", { type: "button", onclick: () => dismissHelp(r.id) }, "已处理"))));
+  }
+  async function dismissHelp(id) {
+    try { await api("POST", `/terminals/help/${id}/dismiss`); help.open.delete(id); drawHelp(); }
+    catch (err) { toast(err.message, true); }
+  }
+  function onHelp(kind, data) {
+    if (!help.box) return;
+    if (kind === "help_requested") help.open.set(data.help.id, data.help); else help.open.delete(data.help.id);
+    drawHelp();
   }
 
   // Run fn at most once per `ms`, trailing: many events in a burst cause one refresh.
@@ -131,5 +165,6 @@ const Hall = (() => {
     location.href = "/login";
   }
 
-  return { api, upload, me, h, fill, clock, minutes, today, events, debounce, toast, logout, setZone, timeZone };
+  return { api, upload, me, h, fill, clock, minutes, today, events, helpDesk, debounce, toast, logout, setZone,
+           timeZone };
 })();

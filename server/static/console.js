@@ -109,6 +109,7 @@
   await loadHall();
   await refresh();
   const later = Hall.debounce(refresh, 250);
+  Hall.helpDesk();
   Hall.events((kind) => { if (kind === "config_changed") loadHall().then(refresh); else later(); }, (up, again) => {
     $("link").textContent = up ? "已连接" : "连接中断，正在重连…";
     $("link").className = "link-state" + (up ? "" : " down");
