@@ -73,13 +73,13 @@ def test_large_type_and_contrast_are_the_visitors_until_the_session_ends(ui):
 
     h = ui()
     attract = h.sm.get_screen("attract")
-    large = next(b for b in attract.style_row.children if b.style_key == "large")
+    large = next(b for b in attract.style_row.children if getattr(b, "style_key", "") == "large")
     h.tap(large)
     h.pump(2)
     assert h.app.text_scale == 1.5 and h.sm.current == "attract"  # the tap did not start the flow
     attract = h.sm.get_screen("attract")
     assert attract.touch_button.font_size == pytest.approx(72 * 1.5)
-    contrast = next(b for b in attract.style_row.children if b.style_key == "contrast")
+    contrast = next(b for b in attract.style_row.children if getattr(b, "style_key", "") == "contrast")
     h.tap(contrast)
     h.pump(2)
     assert theme.high_contrast
