@@ -53,7 +53,8 @@ class CheckinPad(BoxLayout):
             b = BigButton(text=key, font_size=app.tx(theme.BUTTON_TEXT if special else 72),
                           bg=theme.rgba(theme.GREEN if key == SUBMIT else (theme.WHITE if key == DELETE else theme.BLUE)),
                           bg_down=theme.rgba(theme.BLUE_DARK if key != DELETE else theme.PAGE),
-                          ink=theme.rgba(theme.BLUE if key == DELETE else theme.WHITE))
+                          ink=theme.rgba(theme.BLUE if key == DELETE else theme.WHITE),
+                          outlined=key == DELETE)  # a white key on the pale page needs its edge drawn
             b.bind(on_release=lambda btn, k=key: self.dispatch("on_key", k))
             self.ids.keypad.add_widget(b)
             self.key_buttons[key] = b

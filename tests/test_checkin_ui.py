@@ -163,3 +163,39 @@ def test_render_checkin_screen(ui, large):
         assert gap >= h.app.px(24) - 1
         assert Path(path).stat().st_size > 10_000
         screen.press("删除"), screen.press("删除"), screen.press("删除")
+
+
+@pytest.mark.parametrize("contrast_mode", [False, True], ids=["normal", "contrast"])
+def test_light_keys_show_their_edge(ui, contrast_mode):
+    """删除 and 返回 are light buttons on a light page: the edge drawn around them is what shows the
+    target, so it must stand out from the page (3:1, WCAG 1.4.11), measured from the rendered pixels."""
+    from screens import theme
+    from screens.audit import picture_of
+
+    h = ui(size=(1080, 1920))
+    if contrast_mode:
+        h.app.toggle_visitor_style("contrast")
+        h.pump(2)
+    h.sm.current = "checkin"
+    h.pump(3)
+    screen = h.sm.get_screen("checkin")
+    picture = picture_of(screen)
+    page = picture.getpixel((2, picture.height - 2))
+    for button in (screen.pad.key_buttons["删除"], screen.pad.ids.back):
+        x, y = button.to_window(button.x, button.y)
+        mid = picture.height - int(y + button.height / 2)
+        edge = [picture.getpixel((int(x + dx), mid)) for dx in range(0, int(h.app.px(6)) + 2)]
+        best = max(theme.contrast(p, page) for p in edge)
+        assert best >= 3.0, (button.text, page, edge)
+
+
+def test_keypad_type_grows_with_the_visitors_large_type(ui):
+    """Guard (already true when checked): 长辈模式 chosen by a visitor enlarges the keypad's type 1.5x."""
+    h = ui(size=(1080, 1920))
+    normal = {k: b.font_size for k, b in h.sm.get_screen("checkin").pad.key_buttons.items()}
+    normal_back = h.sm.get_screen("checkin").pad.ids.back.font_size
+    h.app.toggle_visitor_style("large")
+    h.pump(2)
+    pad = h.sm.get_screen("checkin").pad
+    assert {k: b.font_size for k, b in pad.key_buttons.items()} == {k: v * 1.5 for k, v in normal.items()}
+    assert pad.ids.back.font_size == normal_back * 1.5
