@@ -184,9 +184,9 @@ class AttractScreen(VisitorScreen):
 
     def _arrange(self) -> None:
         app = App.get_running_app()
-        compact = self._compact()
-        self.body.padding = app.px(32 if compact else 48)
-        self.body.spacing = app.px(16 if compact else 32)
+        tight = self.width > self.height  # landscape: 950 px under the header hold eight rows only tightly
+        self.body.padding = app.px(32 if tight else 48)
+        self.body.spacing = app.px(16 if tight else 32)
 
     def on_enter(self, *args):
         if App.get_running_app().visitor_style_changed():

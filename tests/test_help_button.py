@@ -76,3 +76,26 @@ def test_linked_terminal_tells_the_staff_once_a_minute(tmp_path):
         if h is not None:
             h.close()
         server.stop()
+
+
+@pytest.mark.parametrize("style", ["normal", "large", "contrast"])
+def test_attract_keeps_every_line_between_header_and_bottom(terminal_factory, harness_factory, style):
+    """The hall's name, date, clock, 请触摸屏幕取号, the hint and the style/help buttons all sit below
+    the header and inside the window in landscape (the audit's text check does not see text that a
+    sibling draws over)."""
+    from kivy.uix.label import Label
+
+    h = harness_factory(terminal_factory())
+    if style != "normal":
+        h.app.toggle_visitor_style(style)
+        h.pump(2)
+    for size in ((1920, 1080), (1080, 1920)):
+        h.resize(size)
+        h.pump(3)
+        attract = h.sm.get_screen("attract")
+        header_bottom = attract.header.to_window(attract.header.x, attract.header.y)[1]
+        for w in attract.body.walk(restrict=True):
+            if w is attract.body or (isinstance(w, Label) and not w.text.strip()):
+                continue
+            x, y = w.to_window(w.x, w.y)
+            assert y >= -1 and y + w.height <= header_bottom + 1, (style, size, getattr(w, "text", w), y, w.height)
