@@ -18,6 +18,7 @@ import serial
 
 from kiosk.idcard import IdCard, IdCardError, parse_text
 
+from ..serial_errors import first_line, open_reason
 from . import sam
 
 BAUDS = (9600, 19200, 38400, 57600, 115200)
@@ -87,7 +88,7 @@ class SerialIdReader:
                 self._port = serial.Serial(self.port_name, self.baud, timeout=0.05, write_timeout=1.0,
                                            exclusive=True)
             except (serial.SerialException, ValueError, OSError) as exc:
-                raise IdCardError(_open_reason(self.port_name, exc), "unplugged") from None
+                raise IdCardError(open_reason(self.port_name, exc, unplugged_hint="reader unplugged? 读卡器未连接"), "unplugged") from None
         return self._port
 
     def _send(self, frame: bytes) -> None:
@@ -97,7 +98,7 @@ class SerialIdReader:
             port.write(frame)
         except (serial.SerialException, OSError, termios.error) as exc:
             self.close()
-            raise IdCardError(f"{self.port_name}: reader gone ({_short(exc)})", "unplugged") from None
+            raise IdCardError(f"{self.port_name}: reader gone ({first_line(exc)})", "unplugged") from None
 
     def _receive(self) -> tuple[int, bytes]:
         """Skip bytes until the preamble, then read the length and the frame, all within timeout_s."""
@@ -134,7 +135,7 @@ class SerialIdReader:
                 chunk = port.read(n - len(out))
             except (serial.SerialException, OSError, termios.error) as exc:
                 self.close()
-                raise IdCardError(f"{self.port_name}: reader gone ({_short(exc)})", "unplugged") from None
+                raise IdCardError(f"{self.port_name}: reader gone ({first_line(exc)})", "unplugged") from None
             out += chunk
         return bytes(out)
 
@@ -144,19 +145,3 @@ class SerialIdReader:
                 time.sleep(0.05)
                 self._port.reset_input_buffer()
 
-
-def _short(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-def _open_reason(port: str, exc: BaseException) -> str:
-    text = str(exc)
-    if "No such file" in text:
-        return f"{port} does not exist (reader unplugged? 读卡器未连接)"
-    if "Permission denied" in text:
-        return f"no permission to open {port} (add the user to the 'dialout' group)"
-    if "Inappropriate ioctl" in text or "Is a directory" in text:
-        return f"{port} is not a serial port"
-    if "lock" in text.lower() or "Resource temporarily unavailable" in text:
-        return f"{port} is in use by another program"
-    return f"cannot open {port}: {_short(exc)}"

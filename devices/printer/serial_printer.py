@@ -9,6 +9,8 @@ import serial
 
 from kiosk.config import BAUDS, PrinterSettings
 
+from ..serial_errors import open_reason
+
 from .escpos import RenderOptions
 from .link_printer import LinkPrinter, LinkTimeout
 
@@ -31,7 +33,7 @@ class SerialLink:
         except ValueError as exc:  # pyserial's word for a setting the port refuses
             raise OSError(f"cannot open {self.name}: {exc}") from None
         except serial.SerialException as exc:
-            raise OSError(_open_reason(self.name, exc)) from None
+            raise OSError(open_reason(self.name, exc, unplugged_hint="unplugged? see `kiosk printer ports`")) from None
 
     def close(self) -> None:
         port, self._port = self._port, None
@@ -83,19 +85,6 @@ def _vanished_as_oserror():
         yield
     except termios.error as exc:
         raise OSError(f"port gone: {exc.args[-1] if exc.args else exc}") from None
-
-
-def _open_reason(port: str, exc: serial.SerialException) -> str:
-    text = str(exc)
-    if "No such file" in text:
-        return f"{port} does not exist (unplugged? see `kiosk printer ports`)"
-    if "Permission denied" in text:
-        return f"no permission to open {port} (add the user to the 'dialout' group)"
-    if "Inappropriate ioctl" in text or "Is a directory" in text:
-        return f"{port} is not a serial port"
-    if "lock" in text.lower() or "Resource temporarily unavailable" in text:
-        return f"{port} is in use by another program"
-    return f"cannot open {port}: {text}"
 
 
 class SerialPrinter(LinkPrinter):
