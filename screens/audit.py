@@ -6,6 +6,8 @@ returns findings (one line each; an empty list is a pass):
 - ``cut``: a text whose rendered size exceeds its box (clipped lines, spilling
   out of its label, its button or card, or the window);
 - ``shortened``: a text Kivy shortened with "…";
+- ``break``: a wrapped line that starts with closing punctuation or ends with
+  opening punctuation (the Chinese line-breaking rule, 避头尾), e.g. "（可选" / "）";
 - ``overlap``: two texts drawn over each other;
 - ``target``: a touch target under 120 px, or closer than 24 px to the next;
 - ``contrast``: text contrast under the threshold, measured from the rendered
@@ -124,6 +126,22 @@ def natural_size(label: Label) -> tuple[float, float]:
     return probe.texture.size if probe.texture else (0, 0)
 
 
+NO_LINE_START = "）)，,。、：:；;！!？?”’》】」』"
+NO_LINE_END = "（(“‘《【「『"
+
+
+def bad_break(label: Label) -> str | None:
+    """The punctuation a wrapped line of ``label`` wrongly starts or ends with, if any (call after texture_update)."""
+    lines = ["".join(word.text for word in line.words).strip()
+             for line in getattr(label._label, "_cached_lines", None) or []]
+    for before, after in zip(lines, lines[1:]):
+        if after and after[0] in NO_LINE_START:
+            return after[0]
+        if before and before[-1] in NO_LINE_END:
+            return before[-1]
+    return None
+
+
 def _is_shortened(label: Label) -> bool:
     if not label.shorten:
         return False
@@ -193,6 +211,8 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
         what = f"{tag}: '{_name(w)}'"
         if _is_shortened(w):
             findings.append(f"{what}: shortened with …")
+        if (mark := bad_break(w)) is not None:
+            findings.append(f"{what}: break: a line starts or ends with '{mark}'")
         need_w, need_h = natural_size(w)
         avail_w = w.text_size[0] if w.text_size[0] else w.width
         avail_h = w.text_size[1] if w.text_size[1] else w.height

@@ -167,14 +167,18 @@ class RateScreen(EvaluatorScreen):
             self.sync()
 
 
+TITLE_ONE_LINE = "请选择不满意的原因（可多选），再点“提交”"
+TITLE_TWO_LINES = "请选择不满意的原因\n可多选，选好后点“提交”"
+
+
 class ReasonsScreen(EvaluatorScreen):
     """Reasons for a bad rating, then 提交 (the third tap); a phone number is optional."""
 
     def __init__(self, terminal, session, **kw):
         super().__init__(terminal, session, **kw)
         app = App.get_running_app()
-        self.body.add_widget(label("请选择不满意的原因（可多选），再点“提交”", 52, theme.INK, bold=True,
-                                   size_hint_y=None, height=app.px(80)))
+        self.title = label(TITLE_ONE_LINE, 52, theme.INK, bold=True, size_hint_y=None, height=app.px(80))
+        self.body.add_widget(self.title)
         self.grid = GridLayout(cols=2, spacing=app.px(theme.GAP))
         self.toggles = {}
         for code, name in terminal.hall.rating_reasons:
@@ -186,8 +190,8 @@ class ReasonsScreen(EvaluatorScreen):
         self.body.add_widget(self.grid)
         self.message = label("", theme.TEXT, theme.RED, bold=True, size_hint_y=None, height=0)
         self.body.add_widget(self.message)
-        height = max(app.px(140), app.tx(52) * 1.6, app.tx(theme.BUTTON_TEXT) * 2.5)  # two lines fit when narrow
-        self.phone = BigButton(text="留下电话（可选）", font_size=app.tx(theme.BUTTON_TEXT), size_hint_y=None,
+        height = max(app.px(140), app.tx(52) * 1.6, app.tx(theme.BUTTON_TEXT) * 2.5)  # the phone button's two lines fit
+        self.phone = BigButton(text="留下电话\n（可选）", font_size=app.tx(theme.BUTTON_TEXT), size_hint_y=None,
                                height=height, bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE),
                                ink=theme.rgba(theme.BLUE), outlined=True)
         self.phone.bind(on_release=lambda *_: self.open_phone())
@@ -209,11 +213,13 @@ class ReasonsScreen(EvaluatorScreen):
             name = dict(self.terminal.hall.rating_reasons)[code]
             toggle.text = f"✓ {name}" if on else name  # a tick, so colour is not the only signal
         phone = prompt.phone if prompt else ""
-        self.phone.text = f"电话：{phone}" if phone else "留下电话（可选）"
+        self.phone.text = f"电话：{phone}" if phone else "留下电话\n（可选）"
         self.message.text = ""
 
     def arrange(self, portrait: bool) -> None:
         self.grid.cols = 1 if portrait else 2
+        # a narrow screen gets the break where a reader expects it, never before "）"
+        self.title.text = TITLE_TWO_LINES if portrait else TITLE_ONE_LINE
 
     def toggle(self, code: str) -> None:
         self.session.toggle_reason(code)
@@ -301,7 +307,7 @@ class ThanksScreen(EvaluatorScreen):
         super().__init__(terminal, session, **kw)
         app = App.get_running_app()
         self.body.add_widget(Label())
-        self.body.add_widget(label("感谢您的评价！", 110, theme.GREEN, bold=True, size_hint_y=None,
+        self.body.add_widget(label("感谢您的评价", 110, theme.GREEN, bold=True, size_hint_y=None,
                                    height=app.px(140)))
         self.detail = label("", 48, theme.INK, size_hint_y=None, height=app.px(80))
         self.body.add_widget(self.detail)
