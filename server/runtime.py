@@ -20,7 +20,7 @@ from kiosk.queue import QueueEngine
 from kiosk.storage.db import open_engine, reader
 from kiosk.storage.queue_store import QueueStore
 
-from . import hall_store
+from . import hall_store, staff_profile
 from .events import EventHub
 
 
@@ -28,6 +28,7 @@ class HallRuntime:
     def __init__(self, db_url: str, hall_file: Path | str | None = None):
         self.db = open_engine(db_url)
         hall_store.prepare(self.db)
+        staff_profile.prepare(self.db)  # staff photos (server/api_staff.py)
         self.seeded = hall_store.seed(self.db, hall_file or paths.SAMPLE_HALL)
         with self.db.connect() as conn:
             self.code = hall_store.hall_code(conn)
