@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .ratings import BAD_LEVELS, LEVELS, PHONE_RE
+from .ratings.model import BAD_LEVELS, LEVELS, PHONE_RE
 
 DOUBLE_PRESS_S = 1.0
 # USB keypads type digits; by default key 1 is the leftmost choice (非常满意), as printed on keypads

@@ -373,7 +373,8 @@ class Terminal:
     def submit_rating(self, prompt) -> None:
         """Store a finished evaluator prompt: through the hall-server backend's outbox when
         it has one, else in this terminal's own database. Level None is an unrated visit."""
-        from .ratings import make_rating
+        from .ratings.followup import record_rating
+        from .ratings.model import make_rating
 
         rating = make_rating(self.hall, key=prompt.key, level=prompt.level, window=self.config.window,
                              reasons=prompt.reasons, phone=prompt.phone or None, ticket_id=prompt.ticket_id,
@@ -383,12 +384,12 @@ class Terminal:
         if remote is not None:
             remote(rating)
         else:
-            self.local_ratings().add(rating)
+            record_rating(self.local_ratings(), self.hall, rating)  # a bad rating opens its follow-up here too
         log.info("rating %s for %s at window %d", rating.level_name, rating.ticket_number or "walk-in",
                  rating.window)
 
     def local_ratings(self):
-        from .ratings import RatingStore
+        from .ratings.store import RatingStore
 
         if getattr(self, "_ratings", None) is None:
             self._ratings = RatingStore(self.backend.store.engine, self.hall.code, self.hall.timezone)

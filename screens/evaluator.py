@@ -17,7 +17,7 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 
 from kiosk.evaluator import EvaluatorSession
-from kiosk.ratings import LEVELS
+from kiosk.ratings.model import LEVELS
 
 from . import theme
 from .dispenser import VisitorScreen, label

@@ -34,7 +34,6 @@ Ratings, statistics and follow-ups are for supervisors and admins only.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import date as Date
 from typing import Annotated
@@ -44,8 +43,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from kiosk.domain import Hall, TicketStatus
-from kiosk.ratings import (BAD_LEVELS, FOLLOWUP_STATE_NAMES, FollowUp, Rating, RatingError, RatingStore,
-                           add_working_days, make_rating)
+from kiosk.ratings.followup import record_rating
+from kiosk.ratings.model import FOLLOWUP_STATE_NAMES, FollowUp, Rating, RatingError, make_rating
+from kiosk.ratings.store import RatingStore
 from kiosk.storage.db import reader
 from kiosk.storage.schema import tickets
 
@@ -67,26 +67,12 @@ RATERS = (*TERMINAL, *SUPERVISORS)
 FUTURE_SLACK_S = 300  # a terminal clock a little ahead is fine; further ahead, the server's time is used
 MAX_RANGE_DAYS = 3660
 
-_lock = threading.Lock()
-
 
 def store(request: Request) -> RatingStore:
-    """The hall's rating store, made (and its tables migrated) on first use."""
-    state = request.app.state
-    rt = state.runtime
-    hall = rt.queue().hall
-    found = getattr(state, "rating_store", None)
-    if found is None:
-        with _lock:
-            found = getattr(state, "rating_store", None)
-            if found is None:
-                found = RatingStore(rt.db, rt.code, hall.timezone)
-                state.rating_store = found
-    if found.tz.key != hall.timezone:
-        from zoneinfo import ZoneInfo
-
-        found.tz = ZoneInfo(hall.timezone)
-    return found
+    """The hall's rating store (made and migrated when the server starts: ``server/runtime.py``)."""
+    rt = request.app.state.runtime
+    rt.queue()  # a hall edited by another process: its timezone reaches the store
+    return rt.ratings
 
 
 def _refused(exc: RatingError) -> ApiError:
@@ -182,10 +168,7 @@ def add_rating(body: RatingIn, request: Request, act: Act = audited("rating.add"
     except RatingError as exc:
         raise _refused(exc) from None
     _own_window(principal, window, "ticket" if body.ticket is not None else "window")
-    due = None
-    if rating.level in BAD_LEVELS:
-        due = add_working_days(rs.local_day(rating.created_at), rs.followup_days(), hall)
-    stored, created = rs.add(rating, followup_due=due)
+    stored, created = record_rating(rs, hall, rating)  # a new bad rating opens its follow-up (core rule)
     if created:
         # window only: who sees this stream (window staff, the hall TV) must not learn the level
         rt.hub.publish("rating_recorded", {"window": stored.window})

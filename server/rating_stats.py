@@ -12,7 +12,9 @@ from collections import Counter
 from datetime import date, datetime, timedelta, tzinfo
 
 from kiosk.domain import Hall
-from kiosk.ratings import LEVELS, RatingStore, empty_stats
+from kiosk.ratings.model import LEVELS
+from kiosk.ratings.stats import empty_stats
+from kiosk.ratings.store import RatingStore
 
 from .rating_models import RatingOut, RatingStatsOut, RatingStatsRow
 

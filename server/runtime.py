@@ -43,6 +43,10 @@ class HallRuntime:
         self.engine = QueueEngine(hall, QueueStore(self.db, hall.code),
                                   token_maker=lambda day: make_token(self.link_key, day))
         self.webfont = WebFonts()
+        # the rating tables are migrated here, at startup, never on a request's path
+        from kiosk.ratings.store import RatingStore
+
+        self.ratings = RatingStore(self.db, self.code, hall.timezone)
         self.engine.listeners.append(self.hub.publish)
         self._lock = threading.Lock()
         self._checked_at = 0.0
@@ -74,6 +78,7 @@ class HallRuntime:
             if version == self.version:
                 return
             self.engine.tz = ZoneInfo(hall.timezone)
+            self.ratings.tz = self.engine.tz
             self.engine.hall = hall  # one attribute swap: a request in flight sees the old or the new hall
             self.version = version
         self.hub.publish("config_changed", {"version": version})

@@ -118,6 +118,25 @@ def test_next_ticket_while_prompting_stores_previous_as_unrated(session):
 
 # ------------------------------------------------------------------- screens
 
+def test_an_evaluator_without_server_opens_the_follow_up_of_a_bad_rating(terminal_factory):
+    """The embedded path (``Terminal.local_ratings``) applies the same follow-up rule as the server."""
+    from kiosk.evaluator import Prompt
+    from kiosk.ratings.workdays import add_working_days
+
+    term = terminal_factory()
+    term.config.mode, term.config.window = "evaluator", 2
+    term.submit_rating(Prompt(key="k-bad", ticket_id=None, ticket_number=None, service=None, level=1,
+                              reasons=["not-told-once"]))
+    term.submit_rating(Prompt(key="k-good", ticket_id=None, ticket_number=None, service=None, level=5))
+    term.submit_rating(Prompt(key="k-bad", ticket_id=None, ticket_number=None, service=None, level=1,
+                              reasons=["not-told-once"]))  # the same visit again: no second case
+    store = term.local_ratings()
+    cases = store.followups()
+    assert [(c.rating.key, c.rating.level, c.state) for c in cases] == [("k-bad", 1, "open")]
+    rated_on = store.local_day(cases[0].rating.created_at)
+    assert cases[0].due_date == add_working_days(rated_on, store.followup_days(), term.hall) > rated_on
+
+
 @pytest.fixture
 def evaluator_ui(terminal_factory, harness_factory):
     def make(size=(1920, 1080)):

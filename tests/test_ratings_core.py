@@ -9,8 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from kiosk.domain import Hall, Window
-from kiosk.ratings import (BAD_LEVELS, DEFAULT_FOLLOWUP_DAYS, LEVELS, RATING_MIGRATIONS, Rating, RatingError,
-                           RatingStore, add_working_days, make_rating, validate_rating)
+from kiosk.ratings.followup import record_rating
+from kiosk.ratings.model import (BAD_LEVELS, DEFAULT_FOLLOWUP_DAYS, LEVELS, Rating, RatingError, make_rating,
+                                 validate_rating)
+from kiosk.ratings.store import RatingStore
+from kiosk.ratings.tables import RATING_MIGRATIONS
+from kiosk.ratings.workdays import add_working_days
 from kiosk.storage.db import open_engine
 from kiosk.storage.schema import schema_versions
 
@@ -250,7 +254,7 @@ def test_a_bad_rating_opens_a_follow_up(store, engine):
     bad, _ = store.add(rating("bad", 1, phone="13800138000"), followup_due=due)
     store.add(rating("good", 5), followup_due=due)  # good and unrated ratings open nothing
     store.add(rating("none", None), followup_due=due)
-    store.add(rating("bad-embedded", 2))  # no due date given (the terminal alone): no case
+    store.add(rating("bad-no-due", 2))  # the store opens a case only with a due date (record_rating decides it)
     cases = store.followups(today=date(2026, 3, 2))
     assert len(cases) == 1
     case = cases[0]
@@ -258,6 +262,21 @@ def test_a_bad_rating_opens_a_follow_up(store, engine):
     assert store.followup_for(bad.id).id == case.id
     assert store.followup_ids([bad.id, "nope"]) == {bad.id: case.id}
     store.add(rating("bad", 1), followup_due=due)  # the repeat opens no second case
+    assert count(engine, "rating_followups") == 1
+
+
+def test_record_rating_applies_the_follow_up_rule(store, engine):
+    """The one rule (server and embedded evaluator): a new bad rating opens a case due N working days later."""
+    store.set_followup_days(3)
+    fri = ts(2026, 2, 27)  # Friday; Sat 2026-02-28 is a 调休 working day, so 3 working days end on Tue 03-03
+    bad, created = record_rating(store, HALL, rating("bad", 1, at=fri))
+    assert created
+    (case,) = store.followups(today=date(2026, 2, 27))
+    assert case.rating == bad and case.state == "open" and case.due_date == date(2026, 3, 3)
+    for key, level in (("good", 5), ("fair", 3), ("none", None)):
+        assert record_rating(store, HALL, rating(key, level, at=fri))[1]
+    again, created = record_rating(store, HALL, rating("bad", 2, at=fri))  # a repeated key: nothing new
+    assert again == bad and not created
     assert count(engine, "rating_followups") == 1
 
 

@@ -232,7 +232,7 @@ def test_junk_bodies_are_4xx(hall, raw):
 
 
 def test_offline_times_are_kept_and_a_clock_ahead_is_not_trusted(hall):
-    from kiosk.ratings import api_body, make_rating
+    from kiosk.ratings.model import api_body, make_rating
     from kiosk.config import load_hall
 
     local = load_hall(Path(hall.log).parent / "hall.toml")  # the terminal's copy of the hall
@@ -399,7 +399,7 @@ def test_bad_rating_opens_a_follow_up_and_its_lifecycle(hall):
     assert case["rating"]["id"] == rating["id"] and case["rating"]["phone"] == "13912345678"
     assert case["rating"]["reason_names"] == ["未一次性告知/多次跑"]
     assert case["state"] == "open" and case["overdue"] is False
-    from kiosk.ratings import add_working_days
+    from kiosk.ratings.workdays import add_working_days
     from kiosk.domain import Hall
 
     day = date.fromisoformat(rating["day"])

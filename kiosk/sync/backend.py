@@ -206,7 +206,7 @@ class RemoteBackend:
 
     def submit_rating(self, rating) -> None:
         """A rating made here goes to the outbox (durable at once) and on to ``POST /api/v1/ratings``."""
-        from kiosk.ratings import api_body
+        from kiosk.ratings.model import api_body
 
         self.outbox.put("rating", api_body(rating), rating.key)
 
