@@ -102,10 +102,10 @@ def main(total: int) -> None:
 
     from devices.voice import NullVoice
     from kiosk.config import load_terminal
-    from kiosk.terminal import build_terminal
+    from wiring.terminal import open_terminal
 
     config = load_terminal(None)
-    terminal = build_terminal(config, voice=NullVoice())  # the shipped preview printer
+    terminal = open_terminal(config, voice=NullVoice())  # the shipped preview printer
     h = Harness(terminal, SIZE)
     grid = h.sm.get_screen("grid")
     ticket = h.sm.get_screen("ticket")

@@ -1,23 +1,15 @@
-"""Speech for visitors: espeak-ng's Mandarin voice where it is installed, else silence."""
+"""Speech for visitors (the core's ``kiosk.ports.Voice``): espeak-ng's Mandarin voice where it is
+installed, else silence."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import subprocess
-from typing import Protocol
+
+from kiosk.ports import Voice
 
 log = logging.getLogger(__name__)
-
-
-class Voice(Protocol):
-    available: bool
-    speaking: bool  # still reading: a visitor listening is a visitor acting (timeouts wait)
-
-    def say(self, text: str) -> None:
-        """Start speaking and return at once; a newer phrase cuts an older one off."""
-
-    def stop(self) -> None: ...
 
 
 class NullVoice:

@@ -12,7 +12,7 @@ import os
 
 from . import paths
 from .config import TerminalConfig
-from .terminal import Terminal, build_terminal
+from .terminal import Terminal
 
 log = logging.getLogger(__name__)
 
@@ -459,7 +459,9 @@ def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int
             log.info("display: %s %dx%d%s", output.driver, output.width, output.height,
                      " (Xwayland)" if output.under_wayland else "")
     prepare_kivy(windowed, size, output)
-    terminal = build_terminal(config)
+    from wiring.terminal import open_terminal
+
+    terminal = open_terminal(config)
     log.info("starting %s terminal '%s' for %s (data: %s)", config.mode, config.name, terminal.hall_name,
              config.data_dir)
     try:

@@ -1,7 +1,7 @@
 """The second-generation resident ID card (二代身份证) as the core sees it.
 
 The reader itself lives in ``devices/idcard/``; the core defines what a read
-returns (``IdCard``), how a reader behaves (``IdCardReader``), how data is
+returns (``IdCard``; how a reader behaves is the ``IdCardReader`` port in ``kiosk/ports.py``), how data is
 shown (masked) and the keyed hash that is the only form of an ID number that
 may be stored or sent anywhere (``person_key``).
 
@@ -19,7 +19,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Protocol
 
 # Layout of the 256-byte text block (UCS-2LE, padded with spaces), as the SAM returns it.
 TEXT_FIELDS = (("name", 30), ("sex", 2), ("nation", 4), ("birth", 16), ("address", 70),
@@ -61,15 +60,6 @@ class IdCard:
     @property
     def masked_id(self) -> str:
         return mask_id(self.id_number)
-
-
-class IdCardReader(Protocol):
-    def read(self) -> IdCard | None:
-        """One attempt: the card on the reader, or None when there is none (or it was read already and
-        not taken away). Raises IdCardError when the reader is gone, silent or answers nonsense; the
-        next call tries again (and reopens the port)."""
-
-    def close(self) -> None: ...
 
 
 def check_digit(first17: str) -> str:

@@ -1,7 +1,8 @@
 """The terminal facade: the one object the screens, the CLI and the tests drive.
 
 It owns the queue backend (embedded engine today, a hall-server client when one
-is configured), the printer and the voice. Screens only read the plain values
+is configured), the printer and the voice: the ports of ``kiosk/ports.py``, handed in
+by the wiring layer (``wiring/terminal.py``), never opened here. Screens only read the plain values
 it returns and forward taps; nothing here knows about Kivy. Work that may
 block (printing, speech) runs on worker threads and reports through callbacks,
 which the screens hop back onto their UI thread.
@@ -16,11 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
-from devices.printer import Printer, PrinterStatus, PrintError
-from devices.voice import Voice
-
-from .config import TerminalConfig
+from .config import PrinterSettings, TerminalConfig
 from .domain import Hall, PriorityGroup
+from .ports import IdCardReader, Printer, PrinterFactory, PrinterStatus, PrintError, Voice
 from .queue import Issued, QueueEngine, QueueError, ServiceState, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -92,15 +91,17 @@ class QueueBackend(Protocol):
 
 class Terminal:
     def __init__(self, config: TerminalConfig, hall: Hall, backend: QueueBackend, printer: Printer,
-                 voice: Voice, clock: Callable[[], float] = time.time):
+                 voice: Voice, clock: Callable[[], float] = time.time,
+                 printer_factory: PrinterFactory | None = None):
         self.config = config
         self.hall = hall
         self.backend = backend
         self.printer = printer
         self.voice = voice
         self.clock = clock
+        self.printer_factory = printer_factory  # opens other printers (settings: test, swap); None: cannot
         self.warnings: list[str] = []  # for staff: paper near end and the like
-        self.idcard_reader = None  # an IdCardReader when the dispenser has one ([idcard] port)
+        self.idcard_reader: IdCardReader | None = None  # when the dispenser has one ([idcard] port)
         self.idcard_state = "ok"  # the reader's last state (ok, unplugged, no_answer, ...), for the heartbeat
         self.crash_loop = False  # set by the App's crash handler; reported in the health
         self._last_status = PrinterStatus.READY
@@ -342,6 +343,21 @@ class Terminal:
                 return "打印机暂时无法使用"
         return ""
 
+    def open_printer(self, settings: PrinterSettings) -> Printer:
+        """A new printer for ``settings`` (not yet the terminal's): through the factory the wiring gave."""
+        if self.printer_factory is None:
+            raise PrintError("this terminal was built without a printer factory")
+        return self.printer_factory(settings, Path(self.config.data_dir))
+
+    def replace_printer(self, settings: PrinterSettings) -> None:
+        """Print on a printer built from ``settings`` from now on; the old one is closed once no job
+        is on its wire. If the new one cannot be opened, the old one stays (and this raises)."""
+        new = self.open_printer(settings)
+        with self._print_lock:
+            old, self.printer = self.printer, new
+            self.config.printer = settings
+        old.close()
+
     @property
     def has_printer(self) -> bool:
         """False when the terminal is configured without one (nothing would come out)."""
@@ -454,16 +470,18 @@ def spoken_number(number: str) -> str:
     return " ".join(number)
 
 
-def build_terminal(config: TerminalConfig, *, printer: Printer | None = None, voice: Voice | None = None,
+def build_terminal(config: TerminalConfig, *, printer: Printer, voice: Voice,
+                   idcard_reader: IdCardReader | None = None, printer_factory: PrinterFactory | None = None,
                    clock: Callable[[], float] = time.time, background: bool = True) -> Terminal:
-    """Wire a terminal from its config: hall, queue, printer and voice.
+    """Assemble a terminal from its config and the devices the caller opened (the wiring layer,
+    ``wiring/terminal.py::open_terminal``, opens the ones the terminal file names; tests pass fakes).
 
     The queue is the hall server's when ``config.server_url`` is set (with an
     offline series and an outbox; ``background`` starts its sync, event and
     heartbeat threads), else the embedded engine on the terminal's SQLite file.
+    The ID-card reader is kept only by a terminal that dispenses.
     """
-    from devices.voice import open_voice
-
+    from .appointments.checkin import lane
     from .config import load_hall
     from .storage.db import open_engine, sqlite_url
     from .storage.queue_store import QueueStore
@@ -480,22 +498,15 @@ def build_terminal(config: TerminalConfig, *, printer: Printer | None = None, vo
     else:
         backend = QueueEngine(hall, QueueStore(open_engine(sqlite_url(data_dir / "queue.db")), hall.code),
                               clock=clock)
-    if printer is None:
-        from devices.printer import open_printer
-
-        printer = open_printer(config.printer, data_dir)
-    if voice is None:
-        voice = open_voice(config.voice_enabled, config.voice_volume)
-    from .appointments.checkin import lane
-
-    terminal = Terminal(config, hall, backend, printer, voice, clock=clock)
+    terminal = Terminal(config, hall, backend, printer, voice, clock=clock, printer_factory=printer_factory)
     # on-time appointments are called ahead of walk-ins; the hall's rule (strict / interleave) from the desk
     apt_lane, _ = lane(lambda: terminal.appointments.settings(fresh=False))
     (backend if isinstance(backend, QueueEngine) else backend.local).add_lane(apt_lane)
-    if config.idcard_port and terminal.dispenses:
-        from devices.idcard.serial_reader import SerialIdReader
-
-        terminal.idcard_reader = SerialIdReader(config.idcard_port, config.idcard_baud)  # opened on first read
+    if idcard_reader is not None:
+        if terminal.dispenses:
+            terminal.idcard_reader = idcard_reader  # opened on first read
+        else:
+            idcard_reader.close()
     if config.server_url:
         backend.attach(terminal)
         if background:

@@ -144,9 +144,7 @@ class TerminalSettings:
         settings = draft.printer_settings(self.config.printer)
         if asdict(settings) == asdict(self.config.printer):
             return self.terminal.printer, False
-        from devices.printer import open_printer
-
-        return open_printer(settings, Path(self.config.data_dir)), True
+        return self.terminal.open_printer(settings), True
 
     def printer_status_text(self, draft: SettingsDraft) -> str:
         try:
@@ -161,8 +159,7 @@ class TerminalSettings:
                 printer.close()
 
     def test_print(self, draft: SettingsDraft) -> tuple[bool, str]:
-        from devices.printer import PrintError
-
+        from .ports import PrintError
         from .ticket_layout import test_page_document
 
         settings = draft.printer_settings(self.config.printer)
@@ -219,10 +216,10 @@ class TerminalSettings:
         """Take over what can change while running: printer, timeouts, font, voice."""
         old = self.config
         if asdict(new.printer) != asdict(old.printer):
-            from devices.printer import open_printer
-
-            self.terminal.printer.close()
-            self.terminal.printer = open_printer(new.printer, Path(old.data_dir))
+            try:
+                self.terminal.replace_printer(new.printer)
+            except Exception as exc:  # saved, but the running printer stays until a restart
+                log.error("new printer settings not taken over: %s", exc)
         old.printer = new.printer
         old.timeouts = new.timeouts
         old.font_scale = new.font_scale

@@ -10,11 +10,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "ARCHITECTURE.md"
-TOPS = ("kiosk", "devices", "screens", "server", "assets", "config", "tests", "bench", "deploy", "scripts", "docs")
-CODE = ("kiosk", "devices", "screens", "server")
+TOPS = ("kiosk", "devices", "screens", "server", "wiring", "assets", "config", "tests", "bench", "deploy", "scripts", "docs")
+CODE = ("kiosk", "devices", "screens", "server", "wiring")
 # package -> packages (and kivy) it must not import; kiosk/app.py alone may import Kivy
-FORBIDDEN = {"kiosk": {"devices", "screens", "server", "kivy"}, "devices": {"screens", "server", "kivy"},
-             "screens": {"devices", "server"}, "server": {"devices", "screens", "kivy"}}
+FORBIDDEN = {"kiosk": {"devices", "screens", "server", "wiring", "kivy"},
+             "devices": {"screens", "server", "wiring", "kivy"}, "screens": {"devices", "server", "wiring"},
+             "server": {"devices", "screens", "wiring", "kivy"}, "wiring": set()}
 TICK = re.compile(r"`([^`]+)`")
 
 

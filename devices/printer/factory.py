@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.config import PrinterSettings
+from kiosk.ports import Printer
 
-from .base import Printer
 from .escpos import RenderOptions
 from .preview import NullPrinter, PreviewPrinter
 

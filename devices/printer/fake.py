@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from kiosk.document import Document
-
-from .base import PrintError, PrinterStatus
+from kiosk.ports import PrintError, PrinterStatus
 
 
 class FakePrinter:

@@ -15,9 +15,9 @@ import time
 from typing import Protocol
 
 from kiosk.document import Document
+from kiosk.ports import PrinterStatus, PrintError
 
 from . import realtime
-from .base import PrinterStatus, PrintError
 from .escpos import RenderOptions, render
 from .realtime import StatusReading
 

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from kiosk.document import Document
+from kiosk.ports import PrinterStatus, PrintError
 
-from .base import PrinterStatus, PrintError
 from .escpos import RenderOptions, render
 from .png import save_png
 

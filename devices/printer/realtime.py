@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import PrinterStatus
+from kiosk.ports import PrinterStatus
 
 DLE_EOT = b"\x10\x04"
 QUERY = DLE_EOT + b"\x01" + DLE_EOT + b"\x02" + DLE_EOT + b"\x04"  # printer, offline cause, paper roll

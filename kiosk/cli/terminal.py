@@ -161,11 +161,11 @@ def _terminal(args, background: bool = False):
     """The terminal facade exactly as the app builds it (no background threads for one command)."""
     from kiosk.cli import CliError
     from kiosk.config import ConfigInvalid
-    from kiosk.terminal import build_terminal
+    from wiring.terminal import open_terminal
 
     config = _load(terminal_file(args))
     try:
-        return build_terminal(config, voice=_Silent(), background=background)
+        return open_terminal(config, voice=_Silent(), background=background)
     except ConfigInvalid as exc:
         raise CliError(str(exc.errors[0])) from None
     except OSError as exc:
