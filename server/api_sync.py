@@ -30,9 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from kiosk import paths
 from kiosk.domain import Ticket, TicketStatus
-from kiosk.sync.guidefiles import folder_to_files, validate_files
-from kiosk.sync.hallcodec import hall_to_dict
-from kiosk.sync.overrides import ALLOWED, check_overrides
+from kiosk.wire.guidefiles import folder_to_files, validate_files
+from kiosk.wire.hallcodec import hall_to_dict
+from kiosk.wire.overrides import ALLOWED, check_overrides
 
 from . import sync_store
 from .accounts import Principal

@@ -89,7 +89,7 @@ _content_lock = threading.Lock()
 
 def guide_content(rt):
     """The validated guide content terminals pull (parsed once per digest)."""
-    from kiosk.sync.guidefiles import validate_files
+    from kiosk.wire.guidefiles import validate_files
 
     digest, files = rt.guide_files()
     with _content_lock:

@@ -143,3 +143,12 @@ def test_the_import_scan_sees_late_and_submodule_imports(tmp_path):
 def test_readme_and_contracts_link_here():
     assert "(docs/ARCHITECTURE.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(ARCHITECTURE.md)" in (ROOT / "docs" / "CONTRACTS.md").read_text(encoding="utf-8")
+
+
+def test_the_server_imports_nothing_from_the_terminals_sync_client():
+    """Wire formats both sides use live in kiosk/wire/; the server never reaches into kiosk/sync/."""
+    server_files = sorted((ROOT / "server").rglob("*.py"))
+    assert any("kiosk.wire.guidefiles" in imported_modules(p) for p in server_files), "the scan found no wire import"
+    found = sorted((p.relative_to(ROOT).as_posix(), mod) for p in server_files for mod in imported_modules(p)
+                   if mod == "kiosk.sync" or mod.startswith("kiosk.sync."))
+    assert not found, f"server modules import the terminal's sync client: {found}"

@@ -227,7 +227,7 @@ def test_offline_ticket_page_says_syncing_until_the_ticket_arrives(browser, hall
 
 
 def test_guide_page_shows_what_the_terminal_shows(browser, hall):
-    from kiosk.sync.guidefiles import validate_files
+    from kiosk.wire.guidefiles import validate_files
 
     body = hall.api("GET", "/api/v1/sync/guides", token="terminal").json()  # what terminals pull
     content, errors = validate_files(body["files"], None)

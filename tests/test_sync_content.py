@@ -17,8 +17,8 @@ import pytest
 from kiosk.config import load_hall, load_terminal
 from kiosk.paths import SAMPLE_GUIDES, SAMPLE_HALL
 from kiosk.sync import RemoteBackend, Unreachable
-from kiosk.sync.guidefiles import folder_to_files, validate_files
-from kiosk.sync.hallcodec import hall_to_dict
+from kiosk.wire.guidefiles import folder_to_files, validate_files
+from kiosk.wire.hallcodec import hall_to_dict
 
 
 class FakeHall:

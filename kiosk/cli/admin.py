@@ -194,7 +194,7 @@ def _add_service(args) -> int:
 def _import_guides(args) -> int:
     """A supervisor's folder of guides becomes the content every terminal pulls next."""
     from kiosk.cli import CliError
-    from kiosk.sync.guidefiles import folder_to_files, validate_files
+    from kiosk.wire.guidefiles import folder_to_files, validate_files
     from server import hall_store, sync_store
 
     if not args.folder.is_dir():

@@ -122,7 +122,7 @@ class RemoteBackend:
         self.outbox.on_put = self._wake_sync.set
         overrides = self.content.cached_terminal().get("settings")
         if overrides:
-            from .overrides import apply_overrides
+            from ..wire.overrides import apply_overrides
 
             apply_overrides(config, overrides)
         self.reconcile()

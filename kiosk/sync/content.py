@@ -24,9 +24,9 @@ from kiosk.atomic import write_atomic
 from kiosk.config import ConfigInvalid, hall_from_dict
 from kiosk.domain import Hall
 
+from ..wire.guidefiles import BadFiles, check_paths, write_files
+from ..wire.overrides import apply_overrides, check_overrides
 from .client import BadAnswer, Refused, ServerError, Unreachable, parse_json
-from .guidefiles import BadFiles, check_paths, write_files
-from .overrides import apply_overrides, check_overrides
 
 if TYPE_CHECKING:
     from .backend import RemoteBackend
