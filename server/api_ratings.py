@@ -49,6 +49,7 @@ from kiosk.ratings.store import RatingStore
 from kiosk.storage.db import reader
 from kiosk.storage.schema import tickets
 
+from . import daily_reports
 from .accounts import Principal
 from .audit import Act, audited
 from .auth import STAFF, SUPERVISORS, TERMINAL, requires
@@ -172,6 +173,8 @@ def add_rating(body: RatingIn, request: Request, act: Act = audited("rating.add"
     if created:
         # window only: who sees this stream (window staff, the hall TV) must not learn the level
         rt.hub.publish("rating_recorded", {"window": stored.window})
+        # a rating of a day whose 日报 is already frozen makes a numbered correction
+        daily_reports.note_late(rt.db, hall, {rs.local_day(stored.created_at).isoformat(): 1}, "rating(s)")
     followup = rs.followup_for(stored.id) if stored.bad else None
     out = rating_out(stored, hall, names, rs, followup.id if followup else None)
     return JSONResponse(out.model_dump(), status_code=201 if created else 200)

@@ -34,7 +34,7 @@ from kiosk.wire.guidefiles import folder_to_files, validate_files
 from kiosk.wire.hallcodec import hall_to_dict
 from kiosk.wire.overrides import ALLOWED, check_overrides
 
-from . import sync_store
+from . import daily_reports, sync_store
 from .accounts import Principal
 from .audit import Act, audited
 from .auth import SUPERVISORS, TERMINAL, requires
@@ -317,6 +317,11 @@ def batch(body: BatchIn, request: Request, principal: Principal = Depends(requir
         results.update(_apply_tickets(queue, principal, items))
         applied = [t for t, _ in items if results[t.key].status == "applied"]
         if applied:
+            late: dict[str, int] = {}
+            for t in applied:
+                late[t.day] = late.get(t.day, 0) + 1
+            # offline tickets of a day whose 日报 is already frozen make a numbered correction
+            daily_reports.note_late(rt.db, queue.hall, late, "offline ticket(s)")
             last = max(applied, key=lambda t: t.issued_at)
             ticket = {k: getattr(last, k) for k in ("id", "number", "service", "day", "seq", "issued_at", "priority")}
             ticket.update(status="waiting", terminal=principal.name)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from kiosk.domain import TicketStatus
 from kiosk.storage.schema import tickets
 
+from . import pause_log
 from .audit import Act, audited
 from .auth import STAFF, TERMINAL, requires
 from .models import ActionOut, CallNumberIn, TransferIn, WindowCounts, WindowOut, WindowQueueOut
@@ -111,11 +112,15 @@ def transfer(number: Number, body: TransferIn, request: Request, act: Act = cons
 
 @router.post("/{number}/pause", response_model=ActionOut, summary="暂停: stop calling at this window")
 def pause(number: Number, request: Request, act: Act = console("pause")) -> ActionOut:
-    request.app.state.runtime.queue().set_paused(number, True)
+    rt = request.app.state.runtime
+    rt.queue().set_paused(number, True)
+    pause_log.paused(rt.db, rt.code, number, act.principal.name)  # the staff's time paused (reports)
     return _done(request, number, None)
 
 
 @router.post("/{number}/resume", response_model=ActionOut, summary="Resume calling at this window")
 def resume(number: Number, request: Request, act: Act = console("resume")) -> ActionOut:
-    request.app.state.runtime.queue().set_paused(number, False)
+    rt = request.app.state.runtime
+    rt.queue().set_paused(number, False)
+    pause_log.resumed(rt.db, rt.code, number)
     return _done(request, number, None)

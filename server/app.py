@@ -14,8 +14,9 @@ from kiosk import __version__
 from kiosk.appointments.checkin import lane as appointment_lane
 
 from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_events, api_queue, api_ratings,
-               api_staff, api_sync, api_terminals, api_windows, errors, pages, public)
+               api_reports, api_staff, api_sync, api_terminals, api_windows, errors, pages, public)
 from .auth import TokenCache
+from .daily_reports import DailyFreezer
 from .help_requests import HelpDesk
 from .limits import BodyLimit, StreamSlots
 from .runtime import HallRuntime
@@ -39,7 +40,10 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
             runtime.refresh_webfont()  # cut the pages' font now (background), not on the first page load
         except Exception:
             logging.getLogger(__name__).exception("web font not prepared")
+        freezer = DailyFreezer(runtime.db, lambda: [runtime.queue().hall])  # 日报 at closing time
+        freezer.start()
         yield
+        freezer.stop()
         runtime.close()
 
     app = FastAPI(title="Hall kiosk server / 便民服务中心大厅服务器", version=__version__, description=DESCRIPTION,
@@ -66,7 +70,7 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         return {"ok": True}
 
     for module in (api_auth, api_audit, api_terminals, api_queue, api_windows, api_admin, api_events, api_ratings,
-                   api_staff, api_sync, api_checkin, api_appointments, pages, public):
+                   api_staff, api_sync, api_checkin, api_appointments, api_reports, pages, public):
         app.include_router(module.router)
     app.include_router(public.api)
     app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)

@@ -53,6 +53,12 @@ def prepare(engine: sa.Engine) -> None:
     from . import person_tickets  # one waiting ticket per person (keyed hash) and service
 
     person_tickets.prepare(engine)
+    from . import daily_reports, pause_log  # the reports: pauses of windows, frozen daily reports
+    from kiosk.ratings import RATING_MIGRATIONS  # the reports read the ratings from the start
+
+    migrate(engine, "ratings", RATING_MIGRATIONS)
+    pause_log.prepare(engine)
+    daily_reports.prepare(engine)
 
 
 # ------------------------------------------------------------------ codec
