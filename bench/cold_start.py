@@ -64,7 +64,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from kiosk.paths import FONT_PATH
 
-    kiosk = [sys.executable, "-m", "kiosk.cli", "run", "--windowed", "--size", f"{SIZE[0]}x{SIZE[1]}"]
+    kiosk = [sys.executable, "-m", "kiosk", "run", "--windowed", "--size", f"{SIZE[0]}x{SIZE[1]}"]
     bare_file = Path(tempfile.mkdtemp()) / "bare_app.py"  # Kivy's App wants a source file
     bare_file.write_text(BARE)
     bare = [sys.executable, str(bare_file), str(SIZE[0]), str(SIZE[1]), str(FONT_PATH)]

@@ -26,7 +26,7 @@ class Harness:
 
     def __init__(self, terminal, size: tuple[int, int] = (1920, 1080), **app_options):
         offscreen_environment()
-        from kiosk.app import create_app, prepare_kivy
+        from wiring.app import create_app, prepare_kivy
 
         prepare_kivy(windowed=True, size=size)
         from kivy.base import EventLoop

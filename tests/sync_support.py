@@ -16,7 +16,7 @@ import requests
 
 from .test_server_support import PY, ROOT, Hall, env, start_server
 
-TERMINAL_CLI = [PY, "-m", "kiosk.cli", "terminal"]
+TERMINAL_CLI = [PY, "-m", "kiosk", "terminal"]
 
 
 class RestartableServer:

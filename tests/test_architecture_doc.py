@@ -8,14 +8,12 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from tests import import_graph
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "ARCHITECTURE.md"
 TOPS = ("kiosk", "devices", "screens", "server", "wiring", "assets", "config", "tests", "bench", "deploy", "scripts", "docs")
-CODE = ("kiosk", "devices", "screens", "server", "wiring")
-# package -> packages (and kivy) it must not import; kiosk/app.py alone may import Kivy
-FORBIDDEN = {"kiosk": {"devices", "screens", "server", "wiring", "kivy"},
-             "devices": {"screens", "server", "wiring", "kivy"}, "screens": {"devices", "server", "wiring"},
-             "server": {"devices", "screens", "wiring", "kivy"}, "wiring": set()}
+CODE = import_graph.PACKAGES  # what may import what: tests/import_graph.py::ALLOWED
 TICK = re.compile(r"`([^`]+)`")
 
 
@@ -81,29 +79,8 @@ def test_every_bare_class_or_constant_named_exists():
     assert not missing, f"docs/ARCHITECTURE.md names classes or constants that are gone: {missing}"
 
 
-def imported_modules(path: Path) -> set[str]:
-    out = set()
-    for node in ast.walk(tree(path)):
-        if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            base = node.module
-            for a in node.names:
-                sub = ROOT / Path(*f"{base}.{a.name}".split("."))
-                out.add(f"{base}.{a.name}" if sub.with_suffix(".py").exists() or sub.is_dir() else base)
-    return out
-
-
 def layering_breaks() -> set[tuple[str, str]]:
-    found = set()
-    for path in code_files():
-        rel = path.relative_to(ROOT).as_posix()
-        package = rel.split("/")[0]
-        for mod in imported_modules(path):
-            top = mod.split(".")[0]
-            if top in FORBIDDEN[package] and not (top == "kivy" and rel == "kiosk/app.py"):
-                found.add((rel, "kivy" if top == "kivy" else mod))
-    return found
+    return import_graph.layering_breaks(ROOT)
 
 
 def listed_deviations() -> set[tuple[str, str]]:
@@ -137,7 +114,7 @@ def test_the_import_scan_sees_late_and_submodule_imports(tmp_path):
     src = tmp_path / "sample.py"
     src.write_text("from devices.printer import Printer\nfrom server import main\nimport kivy.app\n"
                    "def f():\n    from screens.dispenser import GridScreen\n", encoding="utf-8")
-    assert imported_modules(src) == {"devices.printer", "server.main", "kivy.app", "screens.dispenser"}
+    assert import_graph.imported_modules(src, ROOT) == {"devices.printer", "server.main", "kivy.app", "screens.dispenser"}
 
 
 def test_readme_and_contracts_link_here():

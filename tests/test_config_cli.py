@@ -15,7 +15,7 @@ HALL_OK = SAMPLE_HALL.read_text(encoding="utf-8")
 
 
 def check(*files) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "check", *map(str, files)],
+    return subprocess.run([sys.executable, "-m", "kiosk", "config", "check", *map(str, files)],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
 
 
@@ -96,13 +96,13 @@ def test_missing_file_and_unknown_section(tmp_path):
 
 
 def test_unbuilt_commands_exit_2():
-    from kiosk.cli import GROUPS
+    from wiring.cli import GROUPS
 
     unbuilt = []
     for group in GROUPS:
         if "not built yet" in (group.__doc__ or ""):
             unbuilt.append(group.__name__.rsplit(".", 1)[-1])
     for name in unbuilt:
-        result = subprocess.run([sys.executable, "-m", "kiosk.cli", name], capture_output=True, text=True,
+        result = subprocess.run([sys.executable, "-m", "kiosk", name], capture_output=True, text=True,
                                 cwd=ROOT, timeout=60)
         assert result.returncode == 2 and "not built yet" in result.stderr

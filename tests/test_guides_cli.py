@@ -19,7 +19,7 @@ ERROR_LINE = re.compile(r"^.+:\d+: [\w.\[\]-]+: .+$")
 
 
 def kiosk(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    code = "import sys; from kiosk.cli import main; sys.exit(main())"
+    code = "import sys; from wiring.cli import main; sys.exit(main())"
     return subprocess.run([sys.executable, "-c", code, "guides", *args], capture_output=True,
                           text=True, timeout=120, cwd=cwd)
 

@@ -92,16 +92,16 @@ services = ["spare"]
 
 PASSWORD = "correct horse 42"
 
-# Runs `kiosk ...` through kiosk.cli.main. Command groups other people have not
+# Runs `kiosk ...` through wiring.cli.main. Command groups other people have not
 # landed yet are stubbed, only while they are missing.
 CLI_SHIM = """
 import importlib.util, sys, types
 for name in ("run", "config", "guides", "printer", "terminal", "ticket", "serve", "admin"):
-    if importlib.util.find_spec("kiosk.cli." + name) is None:
-        m = types.ModuleType("kiosk.cli." + name)
+    if importlib.util.find_spec("wiring.cli." + name) is None:
+        m = types.ModuleType("wiring.cli." + name)
         m.register = lambda sub: None
         sys.modules[m.__name__] = m
-from kiosk.cli import main
+from wiring.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -5,7 +5,7 @@ console presses Ctrl+C. Both processes are real: the terminal on Kivy's offscree
 full-screen mode, ready once it sends systemd's READY=1 to our socket; the server with an event
 stream held open. A cleanly closed SQLite database has checkpointed and removed its -wal file;
 a process that had to be killed leaves it behind. The 3 s promise itself comes from the
-terminal's own deadline (kiosk.app.STOP_GRACE_S); the time measured here is only printed,
+terminal's own deadline (wiring.app.STOP_GRACE_S); the time measured here is only printed,
 the machine may be loaded.
 """
 
@@ -21,7 +21,7 @@ import time
 import pytest
 import requests
 
-from kiosk.app import STOP_GRACE_S
+from wiring.app import STOP_GRACE_S
 
 from .conftest import ROOT
 from .test_server_support import free_port

@@ -28,7 +28,7 @@ def env(tmp_path):
 
 
 def set_pin(env, stdin: str, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", "terminal", "set-pin", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "kiosk", "terminal", "set-pin", *map(str, args)],
                           input=stdin, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
@@ -120,6 +120,6 @@ def test_default_file_is_in_the_users_config_folder(tmp_path, env):
 
 
 def test_terminal_needs_an_action(env):
-    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "terminal"], env=env, cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "kiosk", "terminal"], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "set-pin" in result.stderr

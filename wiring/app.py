@@ -1,4 +1,4 @@
-"""The Kivy App: the one module in ``kiosk`` that imports Kivy.
+"""The Kivy App: composes the screens of a terminal's mode around its ``Terminal``.
 
 ``prepare_kivy`` must run before Kivy is imported anywhere: it sets the
 environment and config that decide the window (full screen, no exit on
@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 
-from . import paths
-from .config import TerminalConfig
-from .terminal import Terminal
+from kiosk import paths
+from kiosk.config import TerminalConfig
+from kiosk.terminal import Terminal
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def prepare_kivy(windowed: bool, size: tuple[int, int] | None, output=None) -> N
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns argv
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     # SDL would turn SIGTERM/SIGINT into a window-close request, which a kiosk refuses;
-    # kiosk.app.StopOnSignals handles them instead.
+    # wiring.app.StopOnSignals handles them instead.
     os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     from kivy.config import Config
 
@@ -42,7 +42,7 @@ def prepare_kivy(windowed: bool, size: tuple[int, int] | None, output=None) -> N
         Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "show_cursor", "0")
         if output is not None:
-            from .display import full_screen_window
+            from kiosk.display import full_screen_window
 
             for key, value in full_screen_window(output).items():
                 Config.set("graphics", key, value)
@@ -138,7 +138,7 @@ def build_app_class():
             The pings come from the Kivy clock, so a frozen UI stops them and systemd
             restarts the app (WatchdogSec in deploy/kiosk-terminal.service).
             """
-            from . import watchdog
+            from kiosk import watchdog
 
             watchdog.ready(f"{self.terminal.config.mode} ready")
             interval = watchdog.watchdog_interval_s()
@@ -354,7 +354,7 @@ def build_app_class():
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 return ExceptionManager.RAISE  # leaving is not a crash to recover from
 
-            from .crash import CrashLog
+            from kiosk.crash import CrashLog
 
             text = "".join(traceback.format_exception(exc))
             log.error("unexpected error in the app:\n%s", text)
@@ -383,7 +383,7 @@ def _record_fatal_errors(data_dir) -> None:
     def hook(kind, value, tb):
         import traceback
 
-        from .crash import CrashLog
+        from kiosk.crash import CrashLog
 
         text = "".join(traceback.format_exception(kind, value, tb))
         log.critical("fatal error:\n%s", text)
@@ -420,7 +420,7 @@ class StopOnSignals:
         import signal
         import threading
 
-        from . import watchdog
+        from kiosk import watchdog
 
         first = self.received is None
         self.received = signum
@@ -443,7 +443,7 @@ class StopOnSignals:
 
 
 def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int] | None = None) -> int:
-    from .logs import setup_logging
+    from kiosk.logs import setup_logging
 
     stopper = StopOnSignals()
     stopper.install()
@@ -451,10 +451,10 @@ def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int
     _record_fatal_errors(config.data_dir)
     output = None
     if os.environ.get("SDL_VIDEODRIVER") != "offscreen":
-        from .display import probe_output
+        from kiosk.display import probe_output
 
         os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
-        output = probe_output()  # NoDisplay: no screen at all (kiosk.cli.run says so)
+        output = probe_output()  # NoDisplay: no screen at all (wiring.cli.run says so)
         if output is not None:
             log.info("display: %s %dx%d%s", output.driver, output.width, output.height,
                      " (Xwayland)" if output.under_wayland else "")

@@ -13,7 +13,7 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from server.main import serve
 
     try:

@@ -77,7 +77,7 @@ def register(sub) -> None:
 
 def _db(args):
     from kiosk import paths
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.storage.db import open_engine
     from server import hall_store
     from server.main import default_db_url
@@ -101,7 +101,7 @@ def _db(args):
 
 
 def _read_password(args) -> str:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
 
     if args.password_stdin:
         line = sys.stdin.readline()
@@ -115,7 +115,7 @@ def _read_password(args) -> str:
 
 
 def _add_user(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from server import accounts
 
     if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", args.name):
@@ -135,7 +135,7 @@ def _add_user(args) -> int:
 def _enrollment_code(args) -> int:
     from server import accounts
 
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
 
     engine = _db(args)
     try:
@@ -149,7 +149,7 @@ def _enrollment_code(args) -> int:
 
 
 def _add_service(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.config import CODE_RE, PREFIX_RE, _parse_hours
     from kiosk.domain import Service
     from server import hall_store
@@ -193,7 +193,7 @@ def _add_service(args) -> int:
 
 def _import_guides(args) -> int:
     """A supervisor's folder of guides becomes the content every terminal pulls next."""
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.wire.guidefiles import folder_to_files, validate_files
     from server import hall_store, sync_store
 
@@ -216,7 +216,7 @@ def _import_guides(args) -> int:
 
 
 def _backup(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from server import backup
     from server.main import default_db_url
 
@@ -234,7 +234,7 @@ def _backup(args) -> int:
 
 
 def _restore(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from server import backup
     from server.main import default_db_url
 

@@ -19,7 +19,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.config import ConfigInvalid, load_terminal
 
     from kiosk.config_write import default_terminal_file
@@ -42,7 +42,7 @@ def run(args) -> int:
             size = (w, h)
         except ValueError:
             raise CliError(f"--size must look like 1920x1080, not '{args.size}'") from None
-    from kiosk.app import run_app
+    from wiring.app import run_app
     from kiosk.display import NoDisplay
 
     try:

@@ -76,7 +76,7 @@ def terminal_file(args) -> Path:
 
 def _load(path: Path):
     """The terminal config at ``path``, or a CliError naming the first broken field."""
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.config import ConfigInvalid, load_terminal
 
     try:
@@ -93,7 +93,7 @@ def _read_pin() -> str:
         first = getpass.getpass("new settings PIN (6 digits) / 新管理密码: ")
         again = getpass.getpass("again / 再输一次: ")
         if first != again:
-            from kiosk.cli import CliError
+            from wiring.cli import CliError
 
             raise CliError("the two PINs differ; nothing changed / 两次输入不一致")
         return first
@@ -101,7 +101,7 @@ def _read_pin() -> str:
 
 
 def set_pin_action(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.config import ConfigInvalid
     from kiosk.config_write import apply_settings, ensure_terminal_file
     from kiosk.pin import PinGuard, hash_pin, pin_problem
@@ -136,7 +136,7 @@ def set_pin_action(args) -> int:
 # ---------------------------------------------------------------------- enroll
 
 def enroll_action(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.config_write import ensure_terminal_file
     from kiosk.sync import EnrollError, enroll
 
@@ -159,7 +159,7 @@ def enroll_action(args) -> int:
 
 def _terminal(args, background: bool = False):
     """The terminal facade exactly as the app builds it (no background threads for one command)."""
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.config import ConfigInvalid
     from wiring.terminal import open_terminal
 
@@ -185,7 +185,7 @@ class _Silent:
 # ----------------------------------------------------------------------- issue
 
 def issue_action(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.terminal import VisitorError
 
     term = _terminal(args)
@@ -264,7 +264,7 @@ def status_action(args) -> int:
 # ------------------------------------------------------------------------ sync
 
 def sync_action(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.sync import ServerError
 
     config = _load(terminal_file(args))

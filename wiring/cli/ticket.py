@@ -20,7 +20,7 @@ def register(sub) -> None:
 def render_sample(args) -> int:
     from devices.printer.escpos import RenderOptions, render
     from devices.printer.png import save_png
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.ticket_layout import sample_ticket
 
     if args.width not in ("58", "80"):

@@ -18,7 +18,7 @@ def register(sub) -> None:
 
 def read_card(args) -> int:
     from devices.idcard.serial_reader import BAUDS, SerialIdReader
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.idcard import IdCardError
 
     if not args.port:

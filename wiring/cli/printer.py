@@ -32,7 +32,7 @@ def _port_options(p) -> None:
 
 def _settings(args, **extra):
     """PrinterSettings from the options, or a one-line CliError naming the bad option."""
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.config import BAUDS, PrinterSettings
 
     if not args.port:
@@ -87,7 +87,7 @@ def _hall_timezone() -> str:
 
 def print_test_page(args) -> int:
     from devices.printer import PrintError
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.ticket_layout import test_page_document
 
     if args.width not in ("58", "80"):

@@ -45,7 +45,7 @@ def _content_options(p) -> None:
 
 def _hall(path: str | None):
     from kiosk import paths
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.config import ConfigInvalid, load_hall
 
     try:
@@ -55,7 +55,7 @@ def _hall(path: str | None):
 
 
 def _catalogue(folder: str | None):
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.config import ConfigInvalid
     from kiosk.guides import GuideCatalogue
 
@@ -81,7 +81,7 @@ def check_folder(args) -> int:
 
 
 def list_guides(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
 
     catalogue = _catalogue(args.folder)
     if args.category and catalogue.category(args.category) is None:
@@ -115,7 +115,7 @@ def search_guides(args) -> int:
 
 
 def render_slip(args) -> int:
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from kiosk.guides import notice_slip
 
     catalogue = _catalogue(args.folder)
