@@ -44,8 +44,10 @@ from fastapi.responses import JSONResponse, Response
 
 from kiosk.domain import Hall, TicketStatus
 from kiosk.ratings.followup import record_rating
-from kiosk.ratings.model import FOLLOWUP_STATE_NAMES, FollowUp, Rating, RatingError, make_rating
+from kiosk.ratings.model import CLOSED_STATES, FOLLOWUP_STATE_NAMES, FollowUp, Rating, RatingError, make_rating
 from kiosk.ratings.store import RatingStore
+from kiosk.ratings.tables import followups as followup_table
+from kiosk.ratings.verification import VERDICT_NAMES, Verdict, verdicts, verify
 from kiosk.storage.db import reader
 from kiosk.storage.schema import tickets
 
@@ -55,8 +57,8 @@ from .audit import Act, audited
 from .auth import STAFF, SUPERVISORS, TERMINAL, requires
 from .errors import ApiError
 from .models import Day
-from .rating_models import (CallbackIn, FollowUpOut, RatingIn, RatingOut,
-                            RatingSettingsIn, RatingSettingsOut, RatingStatsOut, ReasonOut, RectifyIn)
+from .rating_models import (CallbackIn, FollowUpOut, RatingIn, RatingOut, RatingSettingsIn, RatingSettingsOut,
+                            RatingStatsOut, ReasonOut, RectifyIn, VerificationOut, VerifyIn)
 from .rating_stats import rating_stats, stats_csv
 from .api_staff import duty_staff
 from .api_staff import staff_names as _names
@@ -227,8 +229,29 @@ def list_ratings(request: Request, date_from: FromQ = None, date_to: ToQ = None,
     _filters(request, window, service)
     hall, names = rt.queue().hall, _names(rt.db)
     found = rs.list(start, end, window=window, staff=staff, service=service, bad_only=bad, limit=limit)
-    followups = rs.followup_ids(r.id for r in found if r.bad)
-    return [rating_out(r, hall, names, rs, followups.get(r.id)) for r in found]
+    bad_ids = [r.id for r in found if r.bad]
+    cases, judged, today = _cases(rt.db, bad_ids), verdicts(rt.db, bad_ids), rs.today()
+    out = []
+    for r in found:
+        o = rating_out(r, hall, names, rs, cases[r.id][0] if r.id in cases else None)
+        if r.id in cases:
+            _, o.followup_state, due = cases[r.id]
+            o.overdue = o.followup_state not in CLOSED_STATES and today > due
+        o.verdict = judged[r.id].verdict if r.id in judged else None
+        out.append(o)
+    return out
+
+
+def _cases(engine: sa.Engine, rating_ids: list[str]) -> dict[str, tuple[str, str, Date]]:
+    """{rating id: (follow-up id, state, due date)}"""
+    out = {}
+    with reader(engine) as conn:
+        for i in range(0, len(rating_ids), 500):
+            for r in conn.execute(sa.select(followup_table.c.rating_id, followup_table.c.id, followup_table.c.state,
+                                            followup_table.c.due_date)
+                                  .where(followup_table.c.rating_id.in_(rating_ids[i:i + 500]))):
+                out[r.rating_id] = (r.id, r.state, Date.fromisoformat(r.due_date))
+    return out
 
 
 @router.get("/stats/ratings", response_model=RatingStatsOut, tags=["stats"],
@@ -260,27 +283,39 @@ def stats_ratings_csv(request: Request, date_from: FromQ = None, date_to: ToQ = 
 
 # --------------------------------------------------------------- follow-ups
 
-def followup_out(f: FollowUp, hall: Hall, names: dict, rs: RatingStore, today: Date) -> FollowUpOut:
-    return FollowUpOut(id=f.id, state=f.state, state_name=FOLLOWUP_STATE_NAMES[f.state],
+def _verification(v: Verdict | None) -> VerificationOut | None:
+    return None if v is None else VerificationOut(verdict=v.verdict, verdict_name=VERDICT_NAMES[v.verdict],
+                                                  reason=v.reason, by=v.by, at=v.at)
+
+
+def followup_out(f: FollowUp, hall: Hall, names: dict, rs: RatingStore, today: Date,
+                 verdict: Verdict | None = None) -> FollowUpOut:
+    rating = rating_out(f.rating, hall, names, rs, f.id)
+    rating.followup_state, rating.overdue = f.state, f.overdue(today)
+    rating.verdict = verdict.verdict if verdict else None
+    return FollowUpOut(verification=_verification(verdict), id=f.id, state=f.state, state_name=FOLLOWUP_STATE_NAMES[f.state],
                        due_date=f.due_date.isoformat(), overdue=f.overdue(today),
                        days_left=(f.due_date - today).days, created_at=f.created_at, rectified_at=f.rectified_at,
                        rectified_by=f.rectified_by, rectify_note=f.rectify_note, called_back_at=f.called_back_at,
                        called_back_by=f.called_back_by, callback_note=f.callback_note,
-                       callback_satisfied=f.callback_satisfied, rating=rating_out(f.rating, hall, names, rs, f.id))
+                       callback_satisfied=f.callback_satisfied, rating=rating)
 
 
 @router.get("/followups", response_model=list[FollowUpOut], tags=["followups"],
             summary="整改/回访 cases of bad ratings, earliest due first (supervisors)")
 def list_followups(request: Request,
-                   state: Annotated[str | None, Query(pattern=r"^(open|rectified|called_back)$")] = None,
-                   overdue: Annotated[bool | None, Query(description="past the due date and not called back")] = None,
+                   state: Annotated[str | None, Query(pattern=r"^(open|rectified|called_back|rejected)$")] = None,
+                   overdue: Annotated[bool | None, Query(description="past the due date and not closed (called "
+                                                                     "back, or rejected on 核实)")] = None,
                    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                    principal=Depends(supervisor)) -> list[FollowUpOut]:
     rt = request.app.state.runtime
     rs = store(request)
     today = rs.today()
     hall, names = rt.queue().hall, _names(rt.db)
-    return [followup_out(f, hall, names, rs, today) for f in rs.followups(state, overdue, today, limit)]
+    cases = rs.followups(state, overdue, today, limit)
+    judged = verdicts(rt.db, [f.rating_id for f in cases])
+    return [followup_out(f, hall, names, rs, today, judged.get(f.rating_id)) for f in cases]
 
 
 FollowUpId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
@@ -294,7 +329,12 @@ def _step(request: Request, action, *args, **kw) -> FollowUpOut:
     except RatingError as exc:
         raise _refused(exc) from None
     rt.hub.publish("followup_changed", {})
-    return followup_out(f, rt.queue().hall, _names(rt.db), rs, rs.today())
+    return followup_out(f, rt.queue().hall, _names(rt.db), rs, rs.today(), verdicts(rt.db, [f.rating_id]).get(f.rating_id))
+
+
+def _verify(rs: RatingStore, followup_id: str, verdict: str, reason: str, who: str) -> FollowUp:
+    verify(rs.engine, rs.hall, followup_id, verdict, reason, who)
+    return rs.followup(followup_id)
 
 
 @router.post("/followups/{followup_id}/rectify", response_model=FollowUpOut, tags=["followups"],
@@ -311,6 +351,15 @@ def callback(followup_id: FollowUpId, body: CallbackIn, request: Request,
              act: Act = audited("followup.callback", *SUPERVISORS)) -> FollowUpOut:
     act.note(f"followup {followup_id}", note=body.note, satisfied=body.satisfied)
     return _step(request, RatingStore.call_back, followup_id, body.note, act.principal.name, body.satisfied)
+
+
+@router.post("/followups/{followup_id}/verify", response_model=FollowUpOut, tags=["followups"],
+             summary="核实: confirm or reject the bad rating, with the reason (once, while open or rectified; "
+                     "409 otherwise). A rejected one is kept, leaves 满意率, and its case closes")
+def verify_followup(followup_id: FollowUpId, body: VerifyIn, request: Request,
+                    act: Act = audited("followup.verify", *SUPERVISORS)) -> FollowUpOut:
+    act.note(f"followup {followup_id}", verdict=body.verdict, reason=body.reason)
+    return _step(request, _verify, followup_id, body.verdict, body.reason, act.principal.name)
 
 
 @router.get("/rating-settings", response_model=RatingSettingsOut, tags=["followups"],

@@ -13,8 +13,9 @@ from fastapi.staticfiles import StaticFiles
 from kiosk import __version__
 from kiosk.appointments.checkin import lane as appointment_lane
 
-from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_events, api_queue, api_ratings,
-               api_reports, api_staff, api_sync, api_terminals, api_windows, errors, pages, public)
+from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_events, api_queue,
+               api_rating_export, api_ratings, api_reports, api_staff, api_sync, api_terminals, api_windows, errors,
+               pages, public)
 from .auth import TokenCache
 from .daily_reports import DailyFreezer
 from .help_requests import HelpDesk
@@ -69,8 +70,9 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     def livez() -> dict:
         return {"ok": True}
 
-    for module in (api_auth, api_audit, api_terminals, api_queue, api_windows, api_admin, api_events, api_ratings,
-                   api_staff, api_sync, api_checkin, api_appointments, api_reports, pages, public):
+    for module in (api_auth, api_audit, api_terminals, api_queue, api_windows, api_admin, api_events,
+                   api_rating_export, api_ratings, api_staff, api_sync, api_checkin, api_appointments, api_reports,
+                   pages, public):
         app.include_router(module.router)
     app.include_router(public.api)
     app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)

@@ -19,9 +19,11 @@ Definitions (also in the API documentation and on the page):
 - per window / per staff member: the tickets that window or person called.
 - ratings: ``levels`` {5..1}, ``rated`` (levels 1-5), ``unrated`` (no answer before the timeout).
   评议率 ``rating_rate`` = rated / served. 满意率 ``satisfaction_rate`` = (非常满意 + 满意 + 基本满意)
-  / rated, the national 好差评 definition; unrated visits are in neither.
+  / rated, the national 好差评 definition; unrated visits are in neither, nor are bad ratings rejected on
+  核实 (``kiosk/ratings/verification.py``).
 - follow-ups of bad ratings by state (open 待整改, rectified 已整改, called_back 已回访, any state
-  added later), and ``overdue``: not called back and past its due day as of ``today``.
+  added later: rejected 核实不属实), and ``overdue``: not closed (called back or rejected) and past its due
+  day as of ``today``.
 - paused_s (暂停时长): time the window was paused (``server/pause_log.py``), clipped to the period;
   per window and per staff member who pressed 暂停.
 """
@@ -33,7 +35,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from kiosk.ratings.model import CLOSED_STATES
 from kiosk.ratings.tables import followups, ratings
+from kiosk.ratings.verification import counted
 from kiosk.storage.schema import tickets
 
 from .pause_log import window_pauses
@@ -113,7 +117,8 @@ def _rating_counts(conn, halls, start, end, dim) -> dict:
     keys = _key_columns(dim, R)
     q = sa.select(*keys, *[_sum(R.c.level == int(lv)).label(f"l{lv}") for lv in LEVEL_KEYS],
                   _sum(R.c.level.is_(None)).label("unrated")
-                  ).where(R.c.hall.in_(halls), R.c.day >= start.isoformat(), R.c.day <= end.isoformat())
+                  ).where(R.c.hall.in_(halls), R.c.day >= start.isoformat(), R.c.day <= end.isoformat(),
+                          counted(R.c.id))  # a bad rating rejected on 核实 is kept but left out of every figure
     if keys:
         q = q.group_by(*keys)
     out = {}
@@ -126,7 +131,7 @@ def _rating_counts(conn, halls, start, end, dim) -> dict:
 
 def _followup_counts(conn, halls, start, end, dim, today: date) -> dict:
     keys = _key_columns(dim, R)
-    overdue = sa.and_(F.c.state != "called_back", F.c.due_date < today.isoformat())
+    overdue = sa.and_(F.c.state.not_in(CLOSED_STATES), F.c.due_date < today.isoformat())
     q = (sa.select(*keys, F.c.state, sa.func.count().label("n"), _sum(overdue).label("overdue"))
          .select_from(F.join(R, R.c.id == F.c.rating_id))
          .where(R.c.hall.in_(halls), R.c.day >= start.isoformat(), R.c.day <= end.isoformat())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -57,6 +57,9 @@ class RatingOut(BaseModel):
     created_at: float
     day: str
     followup_id: str | None = None
+    followup_state: str | None = Field(None, description="its follow-up's state (bad ratings in lists)")
+    overdue: bool = Field(False, description="its follow-up is past the due date and not closed")
+    verdict: str | None = Field(None, description="核实: confirmed | rejected (a rejected one leaves 满意率)")
 
 
 class RatingStatsRow(BaseModel):
@@ -83,11 +86,28 @@ class RatingStatsOut(BaseModel):
     satisfied: int
     bad: int
     satisfaction_rate: float | None
+    rejected: int = Field(0, description="bad ratings rejected on 核实: kept, but left out of every figure here")
+    note: str = Field("", description="满意率 = (非常满意+满意+基本满意) / rated, the national definition; what was "
+                                      "left out")
     by_day: list[RatingStatsRow]
     by_window: list[RatingStatsRow]
     by_staff: list[RatingStatsRow]
     by_service: list[RatingStatsRow]
     reasons: list[dict] = Field(description="bad-rating reasons with their counts, most frequent first")
+
+
+class VerificationOut(BaseModel):
+    verdict: str = Field(description="confirmed (核实属实) | rejected (核实不属实)")
+    verdict_name: str
+    reason: str
+    by: str | None
+    at: float
+
+
+class VerifyIn(Strict):
+    verdict: Literal["confirmed", "rejected"] = Field(
+        description="confirmed: the bad rating stands; rejected: untrue, it leaves 满意率 and the case closes")
+    reason: Note = Field(description="what was checked and found")
 
 
 class FollowUpOut(BaseModel):
@@ -105,6 +125,7 @@ class FollowUpOut(BaseModel):
     called_back_by: str | None
     callback_note: str | None
     callback_satisfied: bool | None
+    verification: VerificationOut | None = Field(None, description="核实: the supervisor's verdict, if given")
     rating: RatingOut
 
 

@@ -32,6 +32,13 @@ def _row(key, name: str, s: dict) -> RatingStatsRow:
                           satisfaction_rate=_rate(s["satisfaction_rate"]))
 
 
+def satisfaction_note(rejected: int) -> str:
+    note = "满意率 = (非常满意+满意+基本满意) / 已评价，未评价不计入"
+    if rejected:
+        note += f"；经核实不属实的差评 {rejected} 条不计入（保留在评价明细中）"
+    return note
+
+
 def rating_stats(rs: RatingStore, hall: Hall, names: dict, start: date, end: date, window: int | None = None,
                  staff: str | None = None, service: str | None = None) -> RatingStatsOut:
     f = dict(window=window, staff=staff, service=service)
@@ -70,7 +77,8 @@ def rating_stats(rs: RatingStore, hall: Hall, names: dict, start: date, end: dat
                           service=service, levels={str(k): v for k, v in total["levels"].items()},
                           level_names={str(k): v for k, v in LEVELS.items()}, total=total["total"],
                           unrated=total["unrated"], satisfied=total["satisfied"], bad=total["bad"],
-                          satisfaction_rate=_rate(total["satisfaction_rate"]), by_day=by_day, by_window=by_window,
+                          satisfaction_rate=_rate(total["satisfaction_rate"]), rejected=total.get("rejected", 0),
+                          note=satisfaction_note(total.get("rejected", 0)), by_day=by_day, by_window=by_window,
                           by_staff=by_staff, by_service=by_service, reasons=reasons)
 
 

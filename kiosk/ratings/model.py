@@ -26,8 +26,11 @@ MAX_REASONS = 20
 MAX_NOTE = 1000
 
 DEFAULT_FOLLOWUP_DAYS = 15  # working days from the rating's day to the follow-up's due date
-FOLLOWUP_STATES = ("open", "rectified", "called_back")  # 待整改 -> 已整改 -> 已回访
-FOLLOWUP_STATE_NAMES = {"open": "待整改", "rectified": "已整改待回访", "called_back": "已回访"}
+# 待整改 -> 已整改 -> 已回访; or closed at 核实 when a supervisor finds the bad rating untrue (verification.py)
+FOLLOWUP_STATES = ("open", "rectified", "called_back", "rejected")
+FOLLOWUP_STATE_NAMES = {"open": "待整改", "rectified": "已整改待回访", "called_back": "已回访",
+                        "rejected": "核实不属实"}
+CLOSED_STATES = ("called_back", "rejected")
 
 
 class RatingError(ValueError):
@@ -77,7 +80,7 @@ class Rating:
 class FollowUp:
     id: str
     rating_id: str
-    state: str  # open | rectified | called_back
+    state: str  # open | rectified | called_back | rejected
     due_date: date
     created_at: float
     rectified_at: float | None = None
@@ -90,8 +93,8 @@ class FollowUp:
     rating: Rating | None = None
 
     def overdue(self, today: date) -> bool:
-        """Not closed (called back) and the due day has passed."""
-        return self.state != "called_back" and today > self.due_date
+        """Not closed (called back, or rejected on 核实) and the due day has passed."""
+        return self.state not in CLOSED_STATES and today > self.due_date
 
 
 # ------------------------------------------------------------- validation

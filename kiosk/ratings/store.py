@@ -22,9 +22,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..storage.db import reader
 from ..storage.schema import migrate
-from .model import (BAD_LEVELS, DEFAULT_FOLLOWUP_DAYS, FOLLOWUP_STATE_NAMES, FOLLOWUP_STATES, MAX_NOTE, FollowUp,
+from .model import (BAD_LEVELS, CLOSED_STATES, DEFAULT_FOLLOWUP_DAYS, FOLLOWUP_STATE_NAMES, FOLLOWUP_STATES, MAX_NOTE, FollowUp,
                     Rating, RatingError)
 from .stats import stats_from_counts
+from .verification import counted, rejected_only
+from .verification import prepare as prepare_verification
 from .tables import (DIMENSIONS, RATING_FIELDS, RATING_MIGRATIONS, followup_from_row, followups, rating_from_row,
                      rating_settings, ratings)
 
@@ -53,6 +55,7 @@ class RatingStore:
         self.hall = hall_code
         self.tz = ZoneInfo(timezone)
         migrate(engine, "ratings", RATING_MIGRATIONS)
+        prepare_verification(engine)
 
     def local_day(self, ts: float) -> date:
         return datetime.fromtimestamp(ts, self.tz).date()
@@ -143,11 +146,16 @@ class RatingStore:
               staff: str | None = None, service: str | None = None) -> dict:
         """Counts per level (``levels`` {1..5: n}), ``unrated``, ``total`` (rated only), ``satisfied``,
         ``bad`` and ``satisfaction_rate`` (levels 3-5 / total, None when nothing was rated);
-        days inclusive, local to the hall."""
+        days inclusive, local to the hall. Bad ratings rejected on 核实 are left out of all of these and
+        counted in ``rejected``."""
         q = self._filtered(sa.select(ratings.c.level, sa.func.count()), date_from, date_to, window, staff,
-                           service).group_by(ratings.c.level)
+                           service).where(counted(ratings.c.id)).group_by(ratings.c.level)
+        left_out = self._filtered(sa.select(sa.func.count()).select_from(ratings), date_from, date_to, window, staff,
+                                  service).where(rejected_only(ratings.c.id))
         with reader(self.engine) as conn:
-            return stats_from_counts({level: n for level, n in conn.execute(q)})
+            out = stats_from_counts({level: n for level, n in conn.execute(q)})
+            out["rejected"] = conn.execute(left_out).scalar_one()
+        return out
 
     def breakdown(self, by: str, date_from: date | str, date_to: date | str, window: int | None = None,
                   staff: str | None = None, service: str | None = None) -> dict:
@@ -156,7 +164,7 @@ class RatingStore:
         if column is None:
             raise RatingError("by", f"must be one of {', '.join(DIMENSIONS)}")
         q = self._filtered(sa.select(column, ratings.c.level, sa.func.count()), date_from, date_to, window, staff,
-                           service).group_by(column, ratings.c.level)
+                           service).where(counted(ratings.c.id)).group_by(column, ratings.c.level)
         counts: dict = {}
         with reader(self.engine) as conn:
             for key, level, n in conn.execute(q):
@@ -190,9 +198,9 @@ class RatingStore:
         if state is not None:
             q = q.where(followups.c.state == state)
         if overdue is True:
-            q = q.where(followups.c.state != "called_back", followups.c.due_date < today.isoformat())
+            q = q.where(followups.c.state.not_in(CLOSED_STATES), followups.c.due_date < today.isoformat())
         elif overdue is False:
-            q = q.where(sa.or_(followups.c.state == "called_back", followups.c.due_date >= today.isoformat()))
+            q = q.where(sa.or_(followups.c.state.in_(CLOSED_STATES), followups.c.due_date >= today.isoformat()))
         q = q.order_by(followups.c.due_date, followups.c.created_at, followups.c.id).limit(limit)
         with reader(self.engine) as conn:
             return [self._followup_row(r._mapping) for r in conn.execute(q)]

@@ -23,7 +23,7 @@
   };
 
   function deadline(f) {
-    if (f.state === "called_back") return h("span", { class: "hint" }, `期限 ${f.due_date}`);
+    if (f.state === "called_back" || f.state === "rejected") return h("span", { class: "hint" }, `期限 ${f.due_date}`);
     if (f.overdue) return h("span", { class: "due overdue" }, `已逾期 ${-f.days_left} 天（期限 ${f.due_date}）`);
     if (f.days_left <= 3) return h("span", { class: "due soon" }, `剩 ${f.days_left} 天（期限 ${f.due_date}）`);
     return h("span", { class: "due" }, `剩 ${f.days_left} 天（期限 ${f.due_date}）`);
@@ -31,14 +31,40 @@
 
   function history(f) {
     const items = [h("li", null, h("b", null, "差评 "), `${when(f.rating.created_at)}`)];
+    const v = f.verification;
+    if (v) items.push(h("li", null, h("b", null, v.verdict_name + " "), `${when(v.at)} · ${v.by}：`, v.reason,
+      v.verdict === "rejected" ? "（不计入满意率）" : ""));
     if (f.rectified_at) items.push(h("li", null, h("b", null, "整改 "), `${when(f.rectified_at)} · ${f.rectified_by}：`, f.rectify_note));
     if (f.called_back_at) items.push(h("li", null, h("b", null, "回访 "), `${when(f.called_back_at)} · ${f.called_back_by}：`, f.callback_note,
       f.callback_satisfied === null ? "" : (f.callback_satisfied ? "（群众满意）" : "（群众仍不满意）")));
     return h("ol", { class: "steps" }, items);
   }
 
+  function verifyForm(f) {
+    const reason = h("textarea", { rows: 2, maxlength: 1000, required: true, class: "note",
+      placeholder: "核实情况：如 调取监控和评价记录，情况属实 / 群众误按", "aria-label": "核实情况" });
+    const send = (verdict) => async () => {
+      const text = reason.value.trim();
+      if (!text) { toast("请先填写核实情况", true); reason.focus(); return; }
+      try {
+        await api("POST", `/followups/${f.id}/verify`, { verdict, reason: text });
+        toast(verdict === "rejected" ? "已核实不属实：保留记录，不计入满意率" : "已核实属实，请整改");
+        await load();
+      } catch (err) { toast(`${err.field ? err.field + ": " : ""}${err.message}`, true); await load(); }
+    };
+    return h("div", { class: "act verify" }, reason, h("div", { class: "row" },
+      h("button", { class: "btn", type: "button", onclick: send("confirmed") }, "核实属实"),
+      h("button", { class: "btn", type: "button", onclick: send("rejected") }, "核实不属实")));
+  }
+
   function action(f) {
     if (f.state === "called_back") return h("div", { class: "done-mark" }, "已办结");
+    if (f.state === "rejected") return h("div", { class: "done-mark" }, "核实不属实，已撤销");
+    if (!f.verification) return h("div", null, verifyForm(f), stepForm(f));
+    return stepForm(f);
+  }
+
+  function stepForm(f) {
     const rectify = f.state === "open";
     const note = h("textarea", { rows: 2, maxlength: 1000, required: true, class: "note",
       placeholder: rectify ? "整改措施：如 已约谈窗口人员，补充告知材料清单…" : "回访结果：如 电话回访，群众表示问题已解决…",
@@ -63,7 +89,7 @@
 
   function card(f) {
     const r = f.rating;
-    return h("article", { class: "case card" + (f.overdue ? " overdue" : "") + (f.state === "called_back" ? " closed" : ""), id: f.id },
+    return h("article", { class: "case card" + (f.overdue ? " overdue" : "") + (f.state === "called_back" || f.state === "rejected" ? " closed" : ""), id: f.id },
       h("header", { class: "case-head" },
         h("span", { class: "lvtag lv" + r.level }, r.level_name),
         h("span", { class: "state st-" + f.state }, f.state_name),
@@ -80,15 +106,16 @@
 
   async function load() {
     const q = { pending: "", open: "?state=open", rectified: "?state=rectified", overdue: "?overdue=true",
-      called_back: "?state=called_back", all: "" }[filter];
+      called_back: "?state=called_back", rejected: "?state=rejected", all: "" }[filter];
     const [list, all] = await Promise.all([api("GET", "/followups" + q), api("GET", "/followups?limit=5000")]);
-    const shown = filter === "pending" ? list.filter(f => f.state !== "called_back") : list;
+    const shown = filter === "pending" ? list.filter(f => f.state !== "called_back" && f.state !== "rejected") : list;
     const count = (p) => all.filter(p).length;
     fill($("counts"),
       h("div", { class: "tile" }, h("b", null, count(f => f.state === "open")), h("span", null, "待整改")),
       h("div", { class: "tile" }, h("b", null, count(f => f.state === "rectified")), h("span", null, "待回访")),
       h("div", { class: "tile" + (count(f => f.overdue) ? " low" : "") }, h("b", null, count(f => f.overdue)), h("span", null, "已逾期")),
-      h("div", { class: "tile" }, h("b", null, count(f => f.state === "called_back")), h("span", null, "已回访")));
+      h("div", { class: "tile" }, h("b", null, count(f => f.state === "called_back")), h("span", null, "已回访")),
+      h("div", { class: "tile" }, h("b", null, count(f => f.state === "rejected")), h("span", null, "核实不属实")));
     fill($("cases"), shown.length ? shown.map(card) : h("p", { class: "empty-cases" }, "没有需要处理的差评"));
     if (location.hash.length > 1) {
       const el = document.getElementById(location.hash.slice(1));

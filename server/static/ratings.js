@@ -44,12 +44,21 @@
     return q.toString();
   }
 
+  const STATE = { open: "待整改", rectified: "待回访", called_back: "已回访", rejected: "核实不属实" };
+  function followupCell(r) {
+    const link = h("a", { href: "/followups#" + r.followup_id }, STATE[r.followup_state] || "查看");
+    if (r.overdue) return h("span", null, link, " ", h("b", { class: "due overdue" }, "已逾期"));
+    if (r.verdict === "confirmed") return h("span", null, link, h("span", { class: "hint" }, "（已核实）"));
+    return link;
+  }
+
   // --------------------------------------------------------------- load
   async function load() {
     if (!$("from").value || !$("to").value) return;
     const q = query();
     history.replaceState(null, "", "/ratings?" + q);
     $("csv").href = "/api/v1/stats/ratings.csv?" + q;
+    $("export").href = "/api/v1/ratings/export?format=csv&from=" + $("from").value + "&to=" + $("to").value;
     let s, bad;
     try {
       [s, bad] = await Promise.all([api("GET", "/stats/ratings?" + q), api("GET", "/ratings?bad=true&limit=200&" + q)]);
@@ -83,14 +92,15 @@
         })
       : h("p", { class: "hint" }, "所选期间没有差评"));
     fill($("bad"), table([["时间"], ["评价"], ["原因"], ["窗口"], ["人员"], ["业务"], ["号码"], ["回访电话"], ["整改回访"]],
-      bad.map(r => h("tr", null,
+      bad.map(r => h("tr", { class: r.overdue ? "overdue-row" : (r.verdict === "rejected" ? "rejected-row" : "") },
         h("td", null, `${r.day.slice(5)} ${Hall.clock(r.created_at)}`),
         h("td", null, h("span", { class: "lvtag lv" + r.level }, r.level_name)),
         h("td", null, r.reason_names.join("、")),
         h("td", null, `${r.window}号 ${r.window_name}`), h("td", null, r.staff_name || "—"),
         h("td", null, r.service_name || "—"), h("td", null, r.ticket_number || (r.walk_in ? "窗口评价" : "—")),
         h("td", null, r.phone || "—"),
-        h("td", null, r.followup_id ? h("a", { href: "/followups#" + r.followup_id }, "查看") : "—")))));
+        h("td", null, r.followup_id ? followupCell(r) : "—")))));
+    $("note").textContent = s.rejected ? s.note : "";
     fill($("by-window"), table(statHeads, statRows(s.by_window)));
     fill($("by-staff"), table(statHeads, statRows(s.by_staff)));
     fill($("by-service"), table(statHeads, statRows(s.by_service)));
