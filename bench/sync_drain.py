@@ -47,7 +47,7 @@ def terminal(hall, folder: Path, name: str, series_wanted: bool = True):
     code = hall.api("POST", "/api/v1/terminals/enrollment-codes", json={}).json()["code"]
     enroll(hall.url, code, load_terminal(path), path=path)
     config = load_terminal(path)
-    from kiosk.config import load_hall
+    from kiosk.hall_file import load_hall
 
     backend = RemoteBackend(config, load_hall(config.hall_file), config.data_dir)
     backend.start_up()

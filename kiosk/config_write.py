@@ -24,8 +24,8 @@ from tomlkit.exceptions import TOMLKitError
 
 from . import paths
 from .atomic import write_atomic
-from .config import (TERMINAL_SPEC, ConfigError, ConfigInvalid, TerminalConfig, check_file, load_hall,
-                     load_terminal)
+from .config import TERMINAL_SPEC, ConfigError, ConfigInvalid, TerminalConfig, check_file, load_terminal
+from .hall_file import load_hall
 
 SECRETS = frozenset({"server.token", "security.pin_hash"})
 SETTINGS_LOG = "settings.log"

@@ -482,7 +482,7 @@ def build_terminal(config: TerminalConfig, *, printer: Printer, voice: Voice,
     The ID-card reader is kept only by a terminal that dispenses.
     """
     from .appointments.checkin import lane
-    from .config import load_hall
+    from .hall_file import load_hall
     from .storage.db import open_engine, sqlite_url
     from .storage.queue_store import QueueStore
 

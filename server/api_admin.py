@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from kiosk.config import _parse_hours
+from kiosk.hall_model import parse_hours
 from kiosk.domain import Service, Window
 
 from . import accounts, hall_store
@@ -26,10 +26,7 @@ supervisor = requires(*SUPERVISORS)
 
 
 def _service(body: ServiceIn) -> Service:
-    try:
-        hours = _parse_hours(body.hours) if body.hours.strip() else ()
-    except ValueError as exc:
-        raise ApiError(422, "hours", f"{exc} (example: 08:30-12:00 14:00-17:30)", "invalid_input") from None
+    hours = parse_hours(body.hours)  # the model checked it (kiosk/hall_model.py::Hours)
     if body.range_start > body.range_end:
         raise ApiError(422, "range_end", "must not be below range_start", "invalid_input")
     return Service(code=body.code, name=body.name, prefix=body.prefix, range_start=body.range_start,

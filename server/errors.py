@@ -71,6 +71,8 @@ def install(app: FastAPI) -> None:
         for e in exc.errors():
             where, name = _field_name(tuple(e.get("loc", ())))
             message = e.get("msg", "invalid")
+            if e.get("type") == "value_error" and (e.get("ctx") or {}).get("error") is not None:
+                message = str(e["ctx"]["error"])  # a model's own words (kiosk/hall_model.py), without "Value error, "
             if e.get("type") == "json_invalid":
                 status, name, message = 400, "body", "the body is not valid JSON"
             elif e.get("type") == "missing" and name == "body":

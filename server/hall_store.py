@@ -16,7 +16,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kiosk.config import _parse_hours, load_hall
+from kiosk.hall_file import load_hall
+from kiosk.hall_model import parse_hours
 from kiosk.domain import Hall, PriorityGroup, PriorityRule, Service, Window
 from kiosk.storage.schema import migrate
 
@@ -91,7 +92,7 @@ def _service_values(svc: Service, position: int) -> dict:
 def _service_from(m) -> Service:
     return Service(code=m["code"], name=m["name"], prefix=m["prefix"], range_start=m["range_start"],
                    range_end=m["range_end"], daily_cap=m["daily_cap"],
-                   hours=_parse_hours(m["hours"]) if m["hours"] else (), icon=m["icon"],
+                   hours=parse_hours(m["hours"]) if m["hours"] else (), icon=m["icon"],
                    average_minutes=m["average_minutes"], enabled=bool(m["enabled"]),
                    description=m["description"],
                    closed_weekdays=None if m["closed_weekdays"] is None

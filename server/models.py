@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from kiosk import hall_model
+
 PLAIN = r"^[^\x00-\x1f\x7f]*$"
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$"),
@@ -22,9 +24,6 @@ Password = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 TicketNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,3}[0-9]{1,5}$"),
                          Field(examples=["A001"])]
 WindowNumber = Annotated[int, Field(ge=1, le=999)]
-Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,2}$")]
-Hours = Annotated[str, StringConstraints(max_length=200, pattern=PLAIN),
-                  Field(description='opening hours, e.g. "08:30-12:00 14:00-17:30"; empty: always open')]
 Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), Field(examples=["2026-03-02"])]
 
 
@@ -271,23 +270,24 @@ class ActionOut(BaseModel):
 
 # ----------------------------------------------------------------- admin
 
-class ServiceIn(Strict):
-    code: Code
+class ServiceIn(hall_model.ServiceFields):
+    """A service over the API: the hall model's fields (``kiosk/hall_model.py``), with the API's
+    own bounds on text and its own shape for the number range, cap and average."""
+
     name: Name
-    prefix: Prefix
+    hours: Annotated[hall_model.Hours, StringConstraints(max_length=200)] = ""
     range_start: Annotated[int, Field(ge=0, le=99999)] = 1
     range_end: Annotated[int, Field(ge=0, le=99999)] = 999
     daily_cap: Annotated[int, Field(ge=1, le=99999)] | None = None
-    hours: Hours = ""
     icon: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] = "general"
     average_minutes: Annotated[float, Field(gt=0, le=240)] | None = None
-    enabled: bool = True
     description: Annotated[str, StringConstraints(max_length=500, pattern=PLAIN)] = ""
     windows: list[WindowNumber] = Field([], max_length=50, description="windows that will serve it")
 
 
-class WindowIn(Strict):
-    number: WindowNumber
+class WindowIn(hall_model.WindowSpec):
+    """A window over the API: the hall model's window with the API's bounds on its text and list."""
+
     name: Name
     services: Annotated[list[Code], Field(min_length=1, max_length=50)]
     green_channel: bool = False

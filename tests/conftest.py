@@ -61,7 +61,7 @@ def idle_clock(monkeypatch) -> FakeClock:
 
 @pytest.fixture
 def sample_hall():
-    from kiosk.config import load_hall
+    from kiosk.hall_file import load_hall
     from kiosk.paths import SAMPLE_HALL
 
     return load_hall(SAMPLE_HALL)

@@ -15,7 +15,7 @@ from .conftest import ROOT
 
 ISSUER = textwrap.dedent("""
     import sys
-    from kiosk.config import load_hall
+    from kiosk.hall_file import load_hall
     from kiosk.paths import SAMPLE_HALL
     from kiosk.queue import QueueEngine
     from kiosk.storage.db import open_engine, sqlite_url

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from kiosk import paths
-from kiosk.config import ConfigInvalid, load_hall
+from kiosk.configfile import ConfigInvalid
+from kiosk.hall_file import load_hall
 from kiosk.guides import CASE_TYPES, GuideCatalogue, check_content, load_content
 
 DIBAO = Path("assistance/01-dibao-shenqing.toml")

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from kiosk import paths
-from kiosk.config import load_hall
+from kiosk.hall_file import load_hall
 from kiosk.document import QR, Cut, Rule, Text
 from kiosk.guides import GuideCatalogue, notice_slip
 from kiosk.textwidth import columns_for, text_width

@@ -99,7 +99,8 @@ def test_a_database_from_before_tokens_gets_the_column(tmp_path):
 
 def test_config_check_names_a_bad_public_url(tmp_path):
     from kiosk import paths
-    from kiosk.config import check_file, load_hall
+    from kiosk.config import check_file
+    from kiosk.hall_file import load_hall
 
     text = paths.SAMPLE_HALL.read_text(encoding="utf-8")
     good = tmp_path / "good.toml"

@@ -233,7 +233,7 @@ def test_junk_bodies_are_4xx(hall, raw):
 
 def test_offline_times_are_kept_and_a_clock_ahead_is_not_trusted(hall):
     from kiosk.ratings.model import api_body, make_rating
-    from kiosk.config import load_hall
+    from kiosk.hall_file import load_hall
 
     local = load_hall(Path(hall.log).parent / "hall.toml")  # the terminal's copy of the hall
     made = make_rating(local, key=key(), level=2, window=2, reasons=["slow"], phone="13712345678",

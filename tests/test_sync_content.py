@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import load_hall, load_terminal
+from kiosk.config import load_terminal
+from kiosk.hall_file import load_hall
 from kiosk.paths import SAMPLE_GUIDES, SAMPLE_HALL
 from kiosk.sync import RemoteBackend, Unreachable
 from kiosk.wire.guidefiles import folder_to_files, validate_files

@@ -2,7 +2,7 @@
 
 Each pull sends the version it holds (``If-None-Match``); a ``304`` changes
 nothing. A new answer is validated as a whole before anything is swapped:
-the hall through ``kiosk.config.hall_from_dict`` (the hall file's own checks),
+the hall through ``kiosk.hall_file.hall_from_dict`` (the hall file's own checks),
 overrides through the terminal file's field checks, guides through
 ``kiosk.guides.read_content`` on a fresh folder. Only then is it written to
 ``<data_dir>/sync/`` (atomically) and taken into use. Junk, truncated answers,
@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.atomic import write_atomic
-from kiosk.config import ConfigInvalid, hall_from_dict
+from kiosk.configfile import ConfigInvalid
+from kiosk.hall_file import hall_from_dict
 from kiosk.domain import Hall
 
 from ..wire.guidefiles import BadFiles, check_paths, write_files

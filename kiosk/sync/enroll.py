@@ -83,7 +83,8 @@ def enroll(server_url: str, code: str, config: TerminalConfig, path: Path | None
 
 def _save_hall(client: ServerClient, data_dir: Path) -> None:
     """Keep the server's hall now, so a terminal that starts while the server is away still has it."""
-    from kiosk.config import ConfigInvalid, hall_from_dict
+    from kiosk.configfile import ConfigInvalid
+    from kiosk.hall_file import hall_from_dict
 
     from .content import save_copy
 

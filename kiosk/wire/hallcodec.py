@@ -1,4 +1,4 @@
-"""A hall as plain JSON in the hall file's own shape, so ``kiosk.config.hall_from_dict``
+"""A hall as plain JSON in the hall file's own shape, so ``kiosk.hall_file.hall_from_dict``
 validates what a terminal pulls from its server exactly as it validates a hall file."""
 
 from __future__ import annotations

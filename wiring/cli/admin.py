@@ -150,7 +150,7 @@ def _enrollment_code(args) -> int:
 
 def _add_service(args) -> int:
     from wiring.cli import CliError
-    from kiosk.config import CODE_RE, PREFIX_RE, _parse_hours
+    from kiosk.hall_model import CODE_RE, PREFIX_RE, parse_hours
     from kiosk.domain import Service
     from server import hall_store
 
@@ -166,7 +166,7 @@ def _add_service(args) -> int:
     if args.daily_cap is not None and not 1 <= args.daily_cap <= 99999:
         raise CliError(f"--daily-cap {args.daily_cap}: must be 1-99999")
     try:
-        hours = _parse_hours(args.hours) if args.hours.strip() else ()
+        hours = parse_hours(args.hours) if args.hours.strip() else ()
     except ValueError as exc:
         raise CliError(f"--hours: {exc} (example: \"08:30-12:00 14:00-17:30\")") from None
     try:

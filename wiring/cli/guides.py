@@ -46,7 +46,8 @@ def _content_options(p) -> None:
 def _hall(path: str | None):
     from kiosk import paths
     from wiring.cli import CliError
-    from kiosk.config import ConfigInvalid, load_hall
+    from kiosk.configfile import ConfigInvalid
+    from kiosk.hall_file import load_hall
 
     try:
         return load_hall(path or paths.SAMPLE_HALL)

@@ -75,7 +75,8 @@ def show_status(args) -> int:
 
 def _hall_timezone() -> str:
     """The hall's time zone from this terminal's file (the sample hall's without one)."""
-    from kiosk.config import load_hall, load_terminal
+    from kiosk.config import load_terminal
+    from kiosk.hall_file import load_hall
     from kiosk.config_write import default_terminal_file
 
     try:
