@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from .auth import identify
@@ -63,6 +64,13 @@ async def events(request: Request, principal=Depends(identify),
         slots.give(address)
         raise
     lease = _Lease(lambda: (hub.unsubscribe(subscriber), slots.give(address)))
+    if missed is None:  # a client coming from another server process: catch up from the database
+        try:
+            missed = await run_in_threadpool(hub.relay.replay, hub.relay_hall, last)
+        except Exception:
+            lease.release()
+            raise
+    sent = {e.id for e in missed}
 
     async def stream():
         try:
@@ -77,6 +85,8 @@ async def events(request: Request, principal=Depends(identify),
                     continue
                 if event is None:
                     return
+                if event.id in sent:  # replayed from the database and delivered meanwhile
+                    continue
                 yield event.frame(public)
         finally:
             lease.release()

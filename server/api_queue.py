@@ -51,11 +51,12 @@ def issue(body: TicketIn, request: Request, act: Act = audited("ticket.issue", *
 def _issue_once_per_person(request: Request, queue, body: TicketIn, terminal: str):
     """The hall's one-ticket-per-person rule across dispensers (``server.person_tickets``)."""
     from . import api_appointments, person_tickets
+    from .process_lock import exclusive
 
     if not api_appointments.store_for(request.app.state).settings().one_ticket_per_person:
         return queue.issue(body.service, body.priority, body.key, terminal)
     db, hall, day = queue.store.engine, queue.store.hall, queue.today()
-    with person_tickets.LOCK:
+    with exclusive(db, f"person:{hall}:{body.person_key}:{body.service}"):  # every server process
         had = person_tickets.held(db, hall, day, body.person_key, body.service)
         old = queue.store.get(had[0]) if had else None
         if old is not None and old.status in person_tickets.OPEN and not (body.key and old.key == body.key):

@@ -18,6 +18,7 @@ from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, ap
                pages, public)
 from .auth import TokenCache
 from .daily_reports import DailyFreezer
+from .event_relay import EventRelay, is_postgres
 from .help_requests import HelpDesk
 from .limits import BodyLimit, StreamSlots
 from .runtime import HallRuntime
@@ -34,9 +35,19 @@ and must send `X-CSRF-Token` on writes. Errors have one shape:
 
 def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     runtime = HallRuntime(db_url, hall_file)
+    tokens = TokenCache()
+    relay = None
+    if is_postgres(runtime.db):  # several server processes may share it: events and caches go through it
+        relay = EventRelay(runtime.db)
+        relay.attach(runtime.code, runtime.hub)
+        relay.on_event(runtime.on_relayed)
+        relay.on_control("tokens", tokens.forget_here)
+        tokens.announce = lambda: relay.control("tokens")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if relay is not None:
+            relay.start()
         try:
             runtime.refresh_webfont()  # cut the pages' font now (background), not on the first page load
         except Exception:
@@ -46,6 +57,8 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         yield
         freezer.stop()
         runtime.close()
+        if relay is not None:
+            relay.stop()
 
     app = FastAPI(title="Hall kiosk server / 便民服务中心大厅服务器", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)  # the docs UIs load from a CDN
@@ -54,8 +67,9 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     apt_lane, app.state.forget_appointment_rule = appointment_lane(
         lambda: api_appointments.store_for(app.state).settings())
     runtime.engine.add_lane(apt_lane)
-    app.state.tokens = TokenCache()
-    app.state.help = HelpDesk()
+    app.state.relay = relay
+    app.state.tokens = tokens
+    app.state.help = HelpDesk(runtime.db, runtime.code)
     app.state.streams = StreamSlots()
     errors.install(app)
 

@@ -8,6 +8,7 @@ to requests another site makes; a bearer token is never sent implicitly.
 from __future__ import annotations
 
 import hmac
+import os
 import threading
 import time
 
@@ -24,7 +25,9 @@ STAFF = ("window", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 ADMINS = ("admin",)
 TERMINAL = ("terminal",)
-CACHE_S = 5.0  # a revoked token or ended session stops working within this long
+# A revoked token or ended session stops working within this long (at once where the server revokes
+# it: in every process on PostgreSQL, see server/event_relay.py). $KIOSK_TOKEN_CACHE_S overrides it.
+CACHE_S = float(os.environ.get("KIOSK_TOKEN_CACHE_S", "5"))
 
 _bearer = HTTPBearer(auto_error=False, description="A staff session token or a terminal token")
 _cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="Staff session cookie (browser pages)")
@@ -36,6 +39,7 @@ class TokenCache:
     def __init__(self):
         self._entries: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
+        self.announce = None  # set on PostgreSQL: tells the other server processes to forget too
 
     def get(self, token: str) -> Principal | None:
         hit = self._entries.get(token)
@@ -50,6 +54,12 @@ class TokenCache:
             self._entries[token] = (principal, min(principal.expires_at, time.time() + CACHE_S))
 
     def forget(self, token: str | None = None) -> None:
+        """Drop ``token`` (all when None) here and, through the relay, every process's whole cache."""
+        self.forget_here(token)
+        if self.announce is not None:
+            self.announce()
+
+    def forget_here(self, token: str | None = None) -> None:
         with self._lock:
             if token is None:
                 self._entries.clear()

@@ -55,15 +55,31 @@ class _Subscriber:
 
 
 class EventHub:
+    """One hall's events in this process. On PostgreSQL ``relay`` (``server/event_relay.py``) is set:
+    ``publish`` then goes through the database to every server process, which ``deliver`` here."""
+
     def __init__(self, history: int = 500):
         self._ids = itertools.count(1)
         self._history: deque[Event] = deque(maxlen=history)
         self._subscribers: set[_Subscriber] = set()
         self._lock = threading.Lock()
+        self.relay = None
+        self.relay_hall = ""
 
     def publish(self, kind: str, data: dict) -> None:
+        if self.relay is not None:
+            self.relay.send(self.relay_hall, kind, data)
+            return
+        self.deliver_local(kind, data, time.time())
+
+    def deliver_local(self, kind: str, data: dict, at: float) -> None:
+        """Number the event here and deliver it (one process: SQLite, or the relay's fallback)."""
         with self._lock:
-            event = Event(next(self._ids), kind, data, time.time())
+            event = Event(next(self._ids), kind, data, at)
+        self.deliver(event)
+
+    def deliver(self, event: Event) -> None:
+        with self._lock:
             self._history.append(event)
             subscribers = list(self._subscribers)
         for sub in subscribers:
@@ -72,12 +88,26 @@ class EventHub:
             except RuntimeError:  # its loop is closed
                 self.unsubscribe(sub)
 
-    def subscribe(self, last_id: int | None = None) -> tuple[_Subscriber, list[Event]]:
+    def has(self, event_id: int) -> bool:
+        with self._lock:
+            return any(e.id == event_id for e in self._history)
+
+    def subscribe(self, last_id: int | None = None) -> tuple[_Subscriber, list[Event] | None]:
+        """A new stream and what it missed after ``last_id``: the events after it in this process's
+        history (ids from several processes need not arrive in id order), or None when ``last_id`` is
+        not in the history (then the relay's database replay applies, see ``api_events``)."""
         sub = _Subscriber(asyncio.get_running_loop())
         with self._lock:
             self._subscribers.add(sub)
-            missed = [e for e in self._history if last_id is not None and e.id > last_id]
-        return sub, missed
+            if last_id is None:
+                return sub, []
+            history = list(self._history)
+        for i, e in enumerate(history):
+            if e.id == last_id:
+                return sub, history[i + 1:]
+        if self.relay is None:
+            return sub, [e for e in history if e.id > last_id]
+        return sub, None
 
     def unsubscribe(self, sub: _Subscriber) -> None:
         with self._lock:

@@ -21,6 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     p.add_argument("--hall", metavar="FILE", type=Path, default=None,
                    help="hall file loaded into an empty database (default: the shipped sample hall)")
+    p.add_argument("--workers", metavar="N", type=int, default=1,
+                   help="server processes behind the one port (default 1; more need PostgreSQL)")
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.add_argument("--backup-dir", metavar="DIR", type=Path, default=None,
                    help="daily database backups go here (default: 'backups' beside a SQLite database; "
@@ -41,14 +43,28 @@ def backup_dir_for(url: str, given: Path | None, off: bool = False) -> Path | No
 
 
 
+ENV_DB, ENV_HALL = "KIOSK_SERVE_DB", "KIOSK_SERVE_HALL"  # handed to --workers processes
+
+
+def worker_app():
+    """The app of one ``--workers`` process (uvicorn starts each with this factory)."""
+    import os
+
+    from .app import create_app
+
+    hall = os.environ.get(ENV_HALL)
+    return create_app(os.environ[ENV_DB], Path(hall) if hall else None)
+
+
 def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: bool = False,
-          backup_dir: Path | None = None, backup_keep: int = 14, no_backup: bool = False) -> None:
+          backup_dir: Path | None = None, backup_keep: int = 14, no_backup: bool = False, workers: int = 1) -> None:
     """Start the server and block; raises ValueError with a one-line reason on bad settings."""
     import uvicorn
 
     from kiosk.config import ConfigInvalid
 
     from .app import create_app
+    from .process_lock import SqliteInUse, hold_sqlite
 
     if not 0 < port < 65536:
         raise ValueError(f"--port {port}: must be 1-65535")
@@ -59,6 +75,15 @@ def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: b
         raise ValueError(f"--hall {hall}: file not found")
     if not 1 <= backup_keep <= 3650:
         raise ValueError(f"--backup-keep {backup_keep}: must be 1-3650")
+    if not 1 <= workers <= 64:
+        raise ValueError(f"--workers {workers}: must be 1-64")
+    if url.startswith("sqlite") and workers > 1:
+        raise ValueError(f"--workers {workers}: SQLite serves one process; use PostgreSQL "
+                         "(--db postgresql://...) for several")
+    try:
+        hold_sqlite(url)  # a second server on the same SQLite file stops here
+    except SqliteInUse as exc:
+        raise ValueError(f"--db: {exc}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         app = create_app(url, hall)
@@ -89,10 +114,21 @@ def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: b
             rt.hub.close_all()  # end the event streams, or shutdown would wait for them
             super().handle_exit(sig, frame)
 
-    config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info",
-                            timeout_graceful_shutdown=2, backlog=2048)
     try:
-        Server(config).run()
+        if workers > 1:  # the database is migrated and seeded (above); each worker builds its own app
+            import os
+
+            rt.close()
+            os.environ[ENV_DB] = url
+            if hall is not None:
+                os.environ[ENV_HALL] = str(hall.resolve())
+            logging.getLogger("kiosk.serve").info("%d server processes on port %d", workers, port)
+            uvicorn.run("server.main:worker_app", factory=True, workers=workers, host=host, port=port,
+                        access_log=access_log, log_level="info", timeout_graceful_shutdown=2, backlog=2048)
+        else:
+            config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_level="info",
+                                    timeout_graceful_shutdown=2, backlog=2048)
+            Server(config).run()
     finally:
         if daily is not None:
             daily.stop()
@@ -104,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         serve(args.db, args.host, args.port, args.hall, args.access_log, args.backup_dir, args.backup_keep,
-              args.no_backup)
+              args.no_backup, args.workers)
     except ValueError as exc:
         print(f"server: {exc}", file=__import__("sys").stderr)
         return 1

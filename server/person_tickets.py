@@ -9,8 +9,6 @@ Only the keyed hash, the service and the ticket are stored.
 
 from __future__ import annotations
 
-import threading
-
 import sqlalchemy as sa
 
 from kiosk.domain import TicketStatus
@@ -34,7 +32,6 @@ def _v1(conn: sa.Connection) -> None:
 
 
 MIGRATIONS = [_v1]
-LOCK = threading.Lock()  # check and issue one at a time in this process
 OPEN = (TicketStatus.WAITING, TicketStatus.CALLED)
 
 

@@ -22,14 +22,16 @@ from kiosk.storage.queue_store import QueueStore
 
 from . import hall_store, staff_profile
 from .events import EventHub
+from .process_lock import exclusive
 
 
 class HallRuntime:
     def __init__(self, db_url: str, hall_file: Path | str | None = None):
         self.db = open_engine(db_url)
-        hall_store.prepare(self.db)
-        staff_profile.prepare(self.db)  # staff photos (server/api_staff.py)
-        self.seeded = hall_store.seed(self.db, hall_file or paths.SAMPLE_HALL)
+        with exclusive(self.db, "kiosk-serve-start"):  # server processes starting at once: one migrates
+            hall_store.prepare(self.db)
+            staff_profile.prepare(self.db)  # staff photos (server/api_staff.py)
+            self.seeded = hall_store.seed(self.db, hall_file or paths.SAMPLE_HALL)
         with self.db.connect() as conn:
             self.code = hall_store.hall_code(conn)
             hall, self.version = hall_store.load(conn, self.code)
@@ -50,6 +52,14 @@ class HallRuntime:
         self.engine.listeners.append(self.hub.publish)
         self._lock = threading.Lock()
         self._checked_at = 0.0
+        self._announced = None  # a hall version another process already announced (config_changed)
+
+    def on_relayed(self, hall: str, event) -> None:
+        """An event from the relay (``server/event_relay.py``): another process's hall edit makes the next
+        ``queue()`` check the version, even on the ticket path."""
+        if hall == self.code and event.kind == "config_changed":
+            self._announced = event.data.get("version")
+            self._checked_at = 0.0
 
     # An edit through this process reloads at once (``reload``); one made by another process (`kiosk admin`,
     # a second server) is seen by the next request that checks, and by issuing within this many seconds.
@@ -81,7 +91,8 @@ class HallRuntime:
             self.ratings.tz = self.engine.tz
             self.engine.hall = hall  # one attribute swap: a request in flight sees the old or the new hall
             self.version = version
-        self.hub.publish("config_changed", {"version": version})
+        if version != self._announced:  # not yet told to every process by the one that made the edit
+            self.hub.publish("config_changed", {"version": version})
 
     # ------------------------------------------------------------ web font
     def guide_files(self) -> tuple[str, dict]:

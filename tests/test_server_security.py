@@ -278,8 +278,9 @@ def test_an_address_full_of_failures_does_not_lock_out_the_hall_behind_it(hall):
     assert login(hall, "clerk2", device=known, source="127.0.0.20")[0] == 200  # nor do known devices there
 
 
+@pytest.mark.postgres
 def test_throttle_is_shared_by_processes_and_survives_a_restart(tmp_path):
-    db_url, drop = db_url_for("sqlite", tmp_path)
+    db_url, drop = db_url_for("postgres", tmp_path)  # several processes share PostgreSQL (SQLite serves one)
     a = start_server(db_url, tmp_path)
     b = start_server(db_url, tmp_path, users=False)  # a second process on the same database
     try:

@@ -18,7 +18,7 @@ def _run(args) -> int:
 
     try:
         serve(args.db, args.host, args.port, args.hall, args.access_log, args.backup_dir, args.backup_keep,
-              args.no_backup)
+              args.no_backup, args.workers)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:  # e.g. the port is taken
