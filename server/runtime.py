@@ -28,27 +28,26 @@ from .process_lock import exclusive
 class HallRuntime:
     def __init__(self, db_url: str, hall_file: Path | str | None = None):
         self.db = open_engine(db_url)
-        with exclusive(self.db, "kiosk-serve-start"):  # server processes starting at once: one migrates
-            hall_store.prepare(self.db)
-            staff_profile.prepare(self.db)  # staff photos (server/api_staff.py)
-            self.seeded = hall_store.seed(self.db, hall_file or paths.SAMPLE_HALL)
-        with self.db.connect() as conn:
-            self.code = hall_store.hall_code(conn)
-            hall, self.version = hall_store.load(conn, self.code)
-        self.hub = EventHub()
         from kiosk.public_link import make_token
+        from kiosk.ratings.store import RatingStore
 
         from . import public_links
         from .webfont import WebFonts
 
-        self.link_key = public_links.link_key(self.db, self.code)
+        with exclusive(self.db, "kiosk-serve-start"):  # server processes starting at once: one migrates
+            hall_store.prepare(self.db)
+            staff_profile.prepare(self.db)  # staff photos (server/api_staff.py)
+            self.seeded = hall_store.seed(self.db, hall_file or paths.SAMPLE_HALL)
+            with self.db.connect() as conn:
+                self.code = hall_store.hall_code(conn)
+                hall, self.version = hall_store.load(conn, self.code)
+            self.link_key = public_links.link_key(self.db, self.code)
+            # the rating tables are migrated here, at startup, never on a request's path
+            self.ratings = RatingStore(self.db, self.code, hall.timezone)
+        self.hub = EventHub()
         self.engine = QueueEngine(hall, QueueStore(self.db, hall.code),
                                   token_maker=lambda day: make_token(self.link_key, day))
         self.webfont = WebFonts()
-        # the rating tables are migrated here, at startup, never on a request's path
-        from kiosk.ratings.store import RatingStore
-
-        self.ratings = RatingStore(self.db, self.code, hall.timezone)
         self.engine.listeners.append(self.hub.publish)
         self._lock = threading.Lock()
         self._checked_at = 0.0
