@@ -66,6 +66,11 @@ def followups_page() -> FileResponse:
     return _page("followups")
 
 
+@router.get("/reports")
+def reports_page() -> FileResponse:
+    return _page("reports")
+
+
 @router.get("/audit")
 def audit_page() -> FileResponse:
     return _page("audit")

@@ -1,7 +1,10 @@
 """Period statistics of one or more halls for any range of local days, aggregated in SQL.
 
-One job: count and average on the database (GROUP BY, window functions for
-the p90), never a Python loop over the tickets or ratings of the period. The
+One job: count and sum on the database, never a Python loop over the tickets
+or ratings of the period: one grouped scan of the tickets (and one of the
+ratings) per report at the finest grain (hall, day, service, window, staff),
+whose groups are then added up per dimension; the p90 from one grouped
+histogram of the waits (``_p90``). The
 result is plain dicts (``period_figures``); routes, CSV and the daily report
 build on it.
 
@@ -13,7 +16,8 @@ Definitions (also in the API documentation and on the page):
   transferred visitor is counted ``transferred`` where they left and ``served`` where they finished.
   ``open``: still waiting or at a window.
 - wait (等候): first call minus issue time, for every ticket that was called (no-shows included);
-  mean and p90 (nearest rank). service time (办理时长): finish minus start (the call when 开始办理 was
+  mean and p90 (nearest rank, rounded down to the second; to 10 s for ranges over ``P90_DAYS_UP_TO``
+  days, which also have no p90 per day). service time (办理时长): finish minus start (the call when 开始办理 was
   skipped), over served tickets. serving_s: the sum of those plus the time spent on visitors later
   transferred (a window's or staff member's time serving).
 - per window / per staff member: the tickets that window or person called.
@@ -45,6 +49,7 @@ from .pause_log import window_pauses
 T, R, F, P = tickets, ratings, followups, window_pauses
 DIMENSIONS = ("total", "hall", "day", "service", "window", "staff")
 LEVEL_KEYS = ("5", "4", "3", "2", "1")
+P90_DAYS_UP_TO = 62  # the p90 of each day (a sort per day) only for ranges this short; means always
 RATING_RATE = "评议率 = 已评价 ÷ 办结 (rated / served)"
 SATISFACTION_RATE = "满意率 = (非常满意 + 满意 + 基本满意) ÷ 已评价 (levels 5+4+3 over rated; national 好差评 definition)"
 
@@ -53,20 +58,9 @@ def _sum(cond) -> sa.ColumnElement:
     return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
-def _key_columns(dim: str, table) -> list:
-    if dim == "total":
-        return []
-    if dim == "hall":
-        return [table.c.hall]
-    col = {"day": table.c.day, "service": table.c.service, "window": table.c.window, "staff": table.c.staff}[dim]
-    return [table.c.hall, col]
-
-
-def _tickets_where(halls: list[str], start: date, end: date, dim: str):
-    cond = [T.c.hall.in_(halls), T.c.day >= start.isoformat(), T.c.day <= end.isoformat()]
-    if dim in ("window", "staff"):
-        cond.append(T.c.called_at.is_not(None))
-    return cond
+def _key(dim: str, hall, day, service, window, staff) -> tuple:
+    return {"total": (), "hall": (hall,), "day": (hall, day), "service": (hall, service), "window": (hall, window),
+            "staff": (hall, staff)}[dim]
 
 
 FIRST_CALL = sa.and_(T.c.transferred_from.is_(None), T.c.called_at.is_not(None))
@@ -74,10 +68,18 @@ WAIT = T.c.called_at - T.c.issued_at
 WORK = T.c.finished_at - sa.func.coalesce(T.c.started_at, T.c.called_at)
 SERVED = sa.and_(T.c.status == "done", T.c.finished_at.is_not(None))
 WORKED = sa.and_(T.c.status.in_(("done", "transferred")), T.c.finished_at.is_not(None))
+TICKET_SUMS = ("issued", "served", "no_show", "cancelled", "transferred", "open", "wait_n", "wait_sum", "svc_n",
+               "svc_sum", "serving")
 
 
-def _ticket_counts(conn, halls, start, end, dim) -> dict:
-    keys = _key_columns(dim, T)
+def _tickets_in(halls, start, end) -> list:
+    return [T.c.hall.in_(halls), T.c.day >= start.isoformat(), T.c.day <= end.isoformat()]
+
+
+def _ticket_counts(conn, halls, start, end, dims) -> dict:
+    """One scan: sums per (hall, day, service, window, staff, called); rolled up per dimension (groups, not rows)."""
+    called = T.c.called_at.is_not(None)
+    keys = [T.c.hall, T.c.day, T.c.service, T.c.window, T.c.staff, sa.case((called, 1), else_=0).label("called")]
     q = sa.select(*keys,
                   _sum(T.c.transferred_from.is_(None)).label("issued"),
                   _sum(T.c.status == "done").label("served"),
@@ -85,64 +87,109 @@ def _ticket_counts(conn, halls, start, end, dim) -> dict:
                   _sum(T.c.status == "cancelled").label("cancelled"),
                   _sum(T.c.status == "transferred").label("transferred"),
                   _sum(T.c.status.in_(("waiting", "called", "serving"))).label("open"),
-                  sa.func.avg(sa.case((FIRST_CALL, WAIT))).label("mean_wait"),
-                  sa.func.avg(sa.case((SERVED, WORK))).label("mean_service"),
-                  sa.func.coalesce(sa.func.sum(sa.case((WORKED, WORK))), 0).label("serving")
-                  ).where(*_tickets_where(halls, start, end, dim))
-    if keys:
-        q = q.group_by(*keys)
-    out = {}
+                  _sum(FIRST_CALL).label("wait_n"),
+                  sa.func.coalesce(sa.func.sum(sa.case((FIRST_CALL, WAIT))), 0).label("wait_sum"),
+                  _sum(SERVED).label("svc_n"),
+                  sa.func.coalesce(sa.func.sum(sa.case((SERVED, WORK))), 0).label("svc_sum"),
+                  sa.func.coalesce(sa.func.sum(sa.case((WORKED, WORK))), 0).label("serving"),
+                  ).where(*_tickets_in(halls, start, end)).group_by(*keys)
+    acc: dict = {d: {} for d in dims}
     for row in conn.execute(q):
-        m = row._mapping
-        k = tuple(m[c.name] for c in keys)
-        out[k] = {"issued": int(m["issued"]), "served": int(m["served"]), "no_show": int(m["no_show"]),
-                  "cancelled": int(m["cancelled"]), "transferred": int(m["transferred"]), "open": int(m["open"]),
-                  "mean_wait_s": _r(m["mean_wait"]), "mean_service_s": _r(m["mean_service"]),
-                  "serving_s": _r(m["serving"]) or 0.0}
+        hall, day, service, window, staff, was_called = row[:6]
+        values = row[6:]
+        for dim in dims:
+            if dim in ("window", "staff") and not was_called:
+                continue  # per window and staff: the tickets they called
+            k = _key(dim, hall, day, service, window, staff)
+            a = acc[dim].get(k)
+            if a is None:
+                acc[dim][k] = list(values)
+            else:
+                for i, v in enumerate(values):
+                    a[i] += v
+    out: dict = {}
+    for dim, groups in acc.items():
+        out[dim] = {}
+        for k, a in groups.items():
+            m = dict(zip(TICKET_SUMS, a))
+            out[dim][k] = {"issued": int(m["issued"]), "served": int(m["served"]), "no_show": int(m["no_show"]),
+                           "cancelled": int(m["cancelled"]), "transferred": int(m["transferred"]),
+                           "open": int(m["open"]),
+                           "mean_wait_s": _r(m["wait_sum"] / m["wait_n"]) if m["wait_n"] else None,
+                           "mean_service_s": _r(m["svc_sum"] / m["svc_n"]) if m["svc_n"] else None,
+                           "serving_s": _r(m["serving"]) or 0.0}
     return out
 
 
-def _p90(conn, halls, start, end, dim) -> dict:
-    keys = _key_columns(dim, T)
-    inner = sa.select(*keys, WAIT.label("w"),
-                      sa.func.row_number().over(partition_by=keys or None, order_by=WAIT).label("rn"),
-                      sa.func.count().over(partition_by=keys or None).label("n")
-                      ).where(*_tickets_where(halls, start, end, dim), FIRST_CALL).subquery()
-    ks = [inner.c[c.name] for c in keys]
-    q = sa.select(*ks, inner.c.w).where(inner.c.rn == (inner.c.n * 9 + 9) // 10)  # nearest rank: ceil(0.9 n)
-    return {tuple(row[:-1]): _r(row[-1]) for row in conn.execute(q)}
+def _p90(conn, halls, start, end, dims) -> dict:
+    """Nearest-rank 90th percentile of the first-call waits (the ceil(0.9 n)-th smallest), per dimension.
 
-
-def _rating_counts(conn, halls, start, end, dim) -> dict:
-    keys = _key_columns(dim, R)
-    q = sa.select(*keys, *[_sum(R.c.level == int(lv)).label(f"l{lv}") for lv in LEVEL_KEYS],
-                  _sum(R.c.level.is_(None)).label("unrated")
-                  ).where(R.c.hall.in_(halls), R.c.day >= start.isoformat(), R.c.day <= end.isoformat(),
-                          counted(R.c.id))  # a bad rating rejected on 核实 is kept but left out of every figure
-    if keys:
-        q = q.group_by(*keys)
-    out = {}
+    One grouped scan makes a histogram of whole ``step`` seconds per (hall, service, window, staff[, day]);
+    rounding down keeps the order, so the rank read from it is the exact p90 rounded down to the step:
+    1 s for ranges up to ``P90_DAYS_UP_TO`` days (which also get a p90 per day), 10 s beyond.
+    """
+    short = (end - start).days < P90_DAYS_UP_TO
+    step = 1 if short else 10
+    bucket = sa.cast(sa.func.floor(WAIT / step), sa.Integer).label("b")
+    keys = [T.c.hall, T.c.service, T.c.window, T.c.staff] + ([T.c.day] if short else [])
+    q = (sa.select(*keys, bucket, sa.func.count()).where(*_tickets_in(halls, start, end), FIRST_CALL)
+         .group_by(*keys, bucket))
+    hist: dict = {d: {} for d in dims if d != "day" or short}
     for row in conn.execute(q):
-        m = row._mapping
-        out[tuple(m[c.name] for c in keys)] = {"levels": {lv: int(m[f"l{lv}"]) for lv in LEVEL_KEYS},
-                                               "unrated": int(m["unrated"])}
+        hall, service, window, staff = row[:4]
+        day = row[4] if short else None
+        b, n = row[-2], row[-1]
+        for dim, keyed in hist.items():
+            h = keyed.setdefault(_key(dim, hall, day, service, window, staff), {})
+            h[b] = h.get(b, 0) + n
+    out: dict = {}
+    for dim, keyed in hist.items():
+        out[dim] = {}
+        for k, h in keyed.items():
+            rank, seen = (9 * sum(h.values()) + 9) // 10, 0
+            for b in sorted(h):
+                seen += h[b]
+                if seen >= rank:
+                    out[dim][k] = float(b * step)
+                    break
     return out
 
 
-def _followup_counts(conn, halls, start, end, dim, today: date) -> dict:
-    keys = _key_columns(dim, R)
+def _rating_counts(conn, halls, start, end, dims) -> dict:
+    """One scan: counts per (hall, day, window, staff, service, level), rolled up per dimension."""
+    keys = [R.c.hall, R.c.day, R.c.service, R.c.window, R.c.staff, R.c.level]
+    q = (sa.select(*keys, sa.func.count())
+         .where(R.c.hall.in_(halls), R.c.day >= start.isoformat(), R.c.day <= end.isoformat(),
+                counted(R.c.id))  # a bad rating rejected on 核实 is kept but left out of every figure
+         .group_by(*keys))
+    out: dict = {d: {} for d in dims}
+    for hall, day, service, window, staff, level, n in conn.execute(q):
+        for dim in dims:
+            k = _key(dim, hall, day, service, window, staff)
+            r = out[dim].get(k)
+            if r is None:
+                r = out[dim][k] = {"levels": {lv: 0 for lv in LEVEL_KEYS}, "unrated": 0}
+            if level is None:
+                r["unrated"] += n
+            elif str(level) in r["levels"]:
+                r["levels"][str(level)] += n
+    return out
+
+
+def _followup_counts(conn, halls, start, end, dims, today: date) -> dict:
+    keys = [R.c.hall, R.c.day, R.c.service, R.c.window, R.c.staff, F.c.state]
     overdue = sa.and_(F.c.state.not_in(CLOSED_STATES), F.c.due_date < today.isoformat())
-    q = (sa.select(*keys, F.c.state, sa.func.count().label("n"), _sum(overdue).label("overdue"))
+    q = (sa.select(*keys, sa.func.count(), _sum(overdue))
          .select_from(F.join(R, R.c.id == F.c.rating_id))
          .where(R.c.hall.in_(halls), R.c.day >= start.isoformat(), R.c.day <= end.isoformat())
-         .group_by(*keys, F.c.state))
-    out: dict = {}
-    for row in conn.execute(q):
-        m = row._mapping
-        f = out.setdefault(tuple(m[c.name] for c in keys), {"open": 0, "rectified": 0, "called_back": 0,
-                                                             "overdue": 0})
-        f[m["state"]] = f.get(m["state"], 0) + int(m["n"])
-        f["overdue"] += int(m["overdue"])
+         .group_by(*keys))
+    out: dict = {d: {} for d in dims}
+    for hall, day, service, window, staff, state, n, late in conn.execute(q):
+        for dim in dims:
+            f = out[dim].setdefault(_key(dim, hall, day, service, window, staff),
+                                    {"open": 0, "rectified": 0, "called_back": 0, "overdue": 0})
+            f[state] = f.get(state, 0) + int(n)
+            f["overdue"] += int(late)
     return out
 
 
@@ -196,21 +243,26 @@ def period_figures(engine: sa.Engine, halls: list[str], start: date, end: date, 
     ``today`` decides which follow-ups are overdue; ``now`` closes a pause still running.
     """
     lo, hi = day_bounds(start, end, timezone)
+    dims = tuple(dimensions)
     out = {}
     with engine.connect() as conn:
-        for dim in dimensions:
+        counts = _ticket_counts(conn, halls, start, end, dims)
+        rated = _rating_counts(conn, halls, start, end, dims)
+        follow = _followup_counts(conn, halls, start, end, dims, today)
+        p90 = _p90(conn, halls, start, end, dims)
+        for dim in dims:
             rows: dict = {}
 
             def row(k):
                 return rows.setdefault(k, empty_row())
 
-            for k, v in _ticket_counts(conn, halls, start, end, dim).items():
+            for k, v in counts[dim].items():
                 row(k).update(v)
-            for k, v in _p90(conn, halls, start, end, dim).items():
+            for k, v in p90.get(dim, {}).items():
                 row(k)["p90_wait_s"] = v
-            for k, v in _rating_counts(conn, halls, start, end, dim).items():
+            for k, v in rated[dim].items():
                 row(k).update(v)
-            for k, v in _followup_counts(conn, halls, start, end, dim, today).items():
+            for k, v in follow[dim].items():
                 row(k)["followups"] = v
             for k, v in _pauses(conn, halls, lo, hi, now, dim).items():
                 row(k)["paused_s"] = v

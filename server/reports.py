@@ -67,7 +67,10 @@ def period_report(engine: sa.Engine, halls: list[Hall], start: date, end: date, 
             seen = set()
             for value, name in configured(h):
                 seen.add(value)
-                out.append(_row(*label(h.code, value, name), h.code, got.get((h.code, value), empty_row())))
+                figures = got.get((h.code, value))
+                if figures is None:
+                    figures = dict(empty_row(), **({"issued": None, "paused_s": 0.0} if dim == "window" else {}))
+                out.append(_row(*label(h.code, value, name), h.code, figures))
             for (hc, value) in sorted((k for k in got if k[0] == h.code and k[1] not in seen),
                                       key=lambda k: (k[1] is None, str(k[1]))):
                 out.append(_row(*label(h.code, value, _unknown(dim, value)), h.code, got[(hc, value)]))

@@ -154,6 +154,10 @@ def test_two_days_and_overdue(engine):
     d2 = figures(engine, D2, D2)
     assert d2["total"][()]["paused_s"] == 1200.0  # 00:00-00:20
     assert figures(engine, D1, D2, today=date(2026, 3, 4))["total"][()]["followups"]["overdue"] == 0
+    year = figures(engine, date(2026, 1, 1), date(2026, 12, 31))  # long ranges: p90 to 10 s, none per day
+    assert year["total"][()]["p90_wait_s"] == 670.0 and year["total"][()]["served"] == 4
+    assert year["day"][("h1", D1.isoformat())]["p90_wait_s"] is None
+    assert year["day"][("h1", D1.isoformat())]["mean_wait_s"] == 442.5
     days = figures(engine, D1, D2)["day"]
     assert days[("h1", D1.isoformat())]["served"] == 3 and days[("h1", D2.isoformat())]["served"] == 1
 

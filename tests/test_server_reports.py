@@ -248,3 +248,108 @@ def test_closing_time_freezes_the_day(tmp_path):
         assert h.api("GET", "/api/v1/reports/daily", token="sup").json()["correction"] == 1
     finally:
         h.stop()
+
+
+# -------------------------------------------------------------------- browser
+
+def _seed_week(h, days: list[str]) -> None:
+    """A week of one hall in the tables (the figures the page must show come back from the API)."""
+    from datetime import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from kiosk.ratings.tables import ratings
+    from kiosk.storage.schema import tickets
+
+    tz = ZoneInfo("Asia/Shanghai")
+    engine = h.db()
+    try:
+        with engine.begin() as conn:
+            for i, day in enumerate(days):
+                t0 = dt.fromisoformat(day + "T09:00").replace(tzinfo=tz).timestamp()
+                for n in range(10 + 3 * i):
+                    window = 1 + n % 3
+                    status = "no_show" if n % 7 == 3 else "done"
+                    tid = uuid.uuid4().hex
+                    conn.execute(tickets.insert().values(
+                        id=tid, hall="testhall", day=day, service="labor" if window != 2 else "medical",
+                        number=f"Z{n:03d}", seq=n, status=status, window=window,
+                        staff={1: "clerk", 2: "clerk2", 3: "sup"}[window], issued_at=t0 + 60 * n,
+                        called_at=t0 + 60 * n + 120 + 30 * (n % 5), started_at=t0 + 60 * n + 150,
+                        finished_at=t0 + 60 * n + 500))
+                    if status == "done" and n % 3 != 2:
+                        level = 1 if n % 11 == 5 else 5 - n % 3
+                        conn.execute(ratings.insert().values(
+                            id=uuid.uuid4().hex, hall="testhall", key=uuid.uuid4().hex, day=day, level=level,
+                            reasons='["attitude"]' if level < 3 else "[]", ticket_id=tid, window=window,
+                            staff={1: "clerk", 2: "clerk2", 3: "sup"}[window], service="labor",
+                            walk_in=False, created_at=t0 + 60 * n + 510))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.browser
+def test_reports_page_shows_a_week_with_charts_and_freezes_the_day(tmp_path):
+    import os
+    from datetime import date, timedelta
+
+    chromium = "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
+        pytest.skip("no /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    from test_server_browser import ARGS
+    from test_server_support import PASSWORD, ROOT
+
+    h = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path, TEST_HALL + REASONS)
+    try:
+        end = date.fromisoformat(today(h))
+        days = [(end - timedelta(days=6 - i)).isoformat() for i in range(7)]
+        _seed_week(h, days)
+        want = report(h, **{"from": days[0], "to": days[-1]})["total"]
+        out = ROOT / "tmp" / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        problems: list[str] = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
+            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                    if r.status >= 400 and not r.url.endswith(("/favicon.ico", "/api/v1/halls")) else None)
+            page.goto(h.url + "/login")
+            page.fill("#username", "sup")
+            page.fill("#password", PASSWORD)
+            page.click("#submit")
+            page.wait_for_url("**/admin**")
+            page.goto(f"{h.url}/reports?from={days[0]}&to={days[-1]}")
+            page.wait_for_selector("#by-staff table")
+            page.wait_for_selector("#daily-state")
+            assert page.inner_text("#issued") == str(want["issued"]) and page.inner_text("#served") == str(want["served"])
+            assert page.inner_text("#satisfaction-rate") == f"{want['satisfaction_rate'] * 100:.1f}%"
+            assert page.inner_text("#rating-rate") == f"{want['rating_rate'] * 100:.1f}%"
+            assert page.locator("#chart-days path[data-series='办结']").count() == 1
+            assert page.locator("#chart-days circle").count() == 3 * 7  # three lines, a point a day
+            assert page.locator("#chart-windows rect[data-series='办结']").count() == 4  # every window
+            assert "王芳" in page.inner_text("#by-staff") and "1号 劳动保障" in page.inner_text("#by-window")
+            assert "非常满意 + 满意 + 基本满意" in page.inner_text("#definitions")
+            assert page.get_attribute("#csv", "href").startswith("/api/v1/reports/period.csv?")
+            assert "临时数据" in page.inner_text("#daily-state")
+            page.screenshot(path=str(out / "reports-week.png"), full_page=True)
+            page.click("#daily button:has-text('立即冻结日报')")
+            page.wait_for_selector("#daily-state.frozen")
+            assert "已冻结" in page.inner_text("#daily-state")
+            page.screenshot(path=str(out / "reports-frozen.png"))
+            clerk = browser.new_context(locale="zh-CN").new_page()
+            clerk.goto(h.url + "/login")
+            clerk.fill("#username", "clerk")
+            clerk.fill("#password", PASSWORD)
+            clerk.click("#submit")
+            clerk.wait_for_url("**/console")
+            clerk.goto(h.url + "/reports")
+            clerk.wait_for_url("**/login?denied=1")
+            browser.close()
+        assert not problems, problems
+        assert h.api("GET", "/api/v1/reports/daily", token="sup").json()["status"] == "frozen"
+    finally:
+        h.stop()
