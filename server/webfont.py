@@ -144,11 +144,22 @@ def build_slice(s: Slice, folder: Path, font_path: Path = paths.FONT_PATH) -> Pa
     return target
 
 
-def _low_priority() -> None:
+def _low_priority(parent: int | None = None) -> None:
+    """The cutting child's set-up: low priority, and it dies with the server (a server stopped or
+    killed mid-cut must not leave it running on its own)."""
     try:
         os.nice(10)  # cutting fonts must not slow down issuing tickets
     except OSError:
         pass
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if parent is not None and os.getppid() != parent:  # the server died before the line above
+        os._exit(1)
 
 
 def _cut_missing(parts: list[Slice], folder: Path) -> None:
@@ -159,7 +170,8 @@ def _cut_missing(parts: list[Slice], folder: Path) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
     try:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_low_priority) as pool:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_low_priority,
+                                 initargs=(os.getpid(),)) as pool:
             for future in [pool.submit(build_slice, p, folder) for p in parts]:
                 future.result()
     except Exception as exc:  # no child process possible here: cut them in this thread instead

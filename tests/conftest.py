@@ -11,6 +11,14 @@ from zoneinfo import ZoneInfo
 
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-home-"))
+# pytest-xdist (scripts/test.sh runs `-n 2 --dist loadfile`): each worker is its own process with
+# its own Kivy home, so two Kivys never write one config.ini. What else a test shares across
+# processes must be per test too: tmp_path for files, free_port() for ports, a fresh PostgreSQL
+# database per server (tests/test_server_support.py).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    os.environ["KIVY_HOME"] = os.path.join(os.environ["KIVY_HOME"], XDIST_WORKER)
+    os.makedirs(os.environ["KIVY_HOME"], exist_ok=True)
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")

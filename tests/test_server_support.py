@@ -144,6 +144,12 @@ def pg_base_url() -> str | None:
         return None
     found = dict(re.findall(r"export (\w+)='([^']*)'", out.stdout))
     _pg_started["url"] = found["KIOSK_TEST_PG_URL"]
+    try:  # the cluster lives for the whole session: not a process a test left behind
+        from tests.process_guard import allow_process
+
+        allow_process(int(Path(found["KIOSK_PG_DIR"], "data", "postmaster.pid").read_text().split()[0]))
+    except (OSError, ValueError, IndexError):
+        pass
     atexit.register(subprocess.run, ["sh", str(ROOT / "scripts" / "ci_postgres.sh"), "stop", found["KIOSK_PG_DIR"]],
                     capture_output=True)
     return _pg_started["url"]
@@ -234,23 +240,12 @@ def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool
             accounts.add_user(engine, name, role, PASSWORD, display_name={"clerk": "王芳"}.get(name, name),
                               window=window)
         engine.dispose()
-    port = free_port()
-    log = tmp / f"server-{port}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([PY, "-m", "server", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
-                                 "--hall", str(hall_file)], stdout=out, stderr=subprocess.STDOUT, env=env(), cwd=ROOT)
-    hall = Hall(f"http://127.0.0.1:{port}", db_url, proc, log)
-    deadline = time.time() + 30
-    while True:
-        try:
-            if requests.get(hall.url + "/healthz", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            hall.stop()
-            raise RuntimeError(f"server did not start:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.1)
+    for attempt in range(3):
+        hall = _launch(db_url, hall_file, tmp)
+        if hall is not None:
+            break
+    else:
+        raise RuntimeError("server did not start: its port was taken three times")
     if users:
         for name in ("boss", "sup", "clerk", "clerk2"):
             hall.tokens[name] = hall.login(name)
@@ -260,6 +255,31 @@ def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool
         assert r.status_code == 201, r.text
         hall.tokens["terminal"] = r.json()["token"]
     return hall
+
+
+def _launch(db_url: str, hall_file: Path, tmp: Path) -> Hall | None:
+    """A server process on a free port, answering /healthz; None when another process took the port
+    between free_port() and the server's bind (parallel test workers make that possible)."""
+    port = free_port()
+    log = tmp / f"server-{port}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([PY, "-m", "server", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
+                                 "--hall", str(hall_file)], stdout=out, stderr=subprocess.STDOUT, env=env(), cwd=ROOT)
+    hall = Hall(f"http://127.0.0.1:{port}", db_url, proc, log)
+    deadline = time.time() + 60  # a start-up on a loaded machine; not a timing check
+    while True:
+        try:
+            if requests.get(hall.url + "/healthz", timeout=2).status_code == 200:
+                return hall
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            hall.stop()
+            text = log.read_text(errors="replace")
+            if "address already in use" in text.lower():
+                return None
+            raise RuntimeError(f"server did not start:\n{text[-3000:]}")
+        time.sleep(0.05)
 
 
 def enroll_terminal(hall: Hall, name: str, mode: str = "dispenser", window: int | None = None) -> str:
