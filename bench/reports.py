@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -201,6 +202,7 @@ def main() -> int:
     out = {"bench": "reports", "target_year_report_s": 1.0,
            "baseline": "server/stats.py Python aggregation over the year's tickets + server/rating_stats.py "
                        "rating_stats for the year (today's code asked for the same year)"}
+    out["loadavg_1m_at_start"] = round(os.getloadavg()[0], 1)
     with tempfile.TemporaryDirectory() as tmp:
         out["sqlite"] = measure(f"sqlite:///{tmp}/bench.db", a.tickets, a.ratings, a.runs)
     out["postgres"] = None
@@ -214,6 +216,8 @@ def main() -> int:
                 out["postgres"] = measure(url, a.tickets, a.ratings, a.runs)
             finally:
                 drop()
+    out["loadavg_1m_at_end"] = round(os.getloadavg()[0], 1)  # the machine is shared: read figures with this
+    out["cpus"] = os.cpu_count()
     for backend in ("sqlite", "postgres"):
         if out[backend]:
             out[backend]["meets_target"] = out[backend]["year_report_s"] < out["target_year_report_s"]

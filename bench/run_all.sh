@@ -47,10 +47,11 @@ fi
 
 if [ $QUICK = 1 ]; then
     GUIDES=(--guides 300); COLD=(--runs 1); TAP=(--tickets 5); SERVER=(--tickets 320 --raw-seconds 0.5)
-    SYNC=(--events 200 --calls 5)
+    SYNC=(--events 200 --calls 5); REPORTS=(--tickets 5000 --ratings 3000 --runs 1)
 else
-    GUIDES=(); COLD=(); TAP=(); SERVER=(); SYNC=()
+    GUIDES=(); COLD=(); TAP=(); SERVER=(); SYNC=(); REPORTS=()
 fi
+[ -n "${KIOSK_TEST_PG_URL:-}" ] || REPORTS+=(--no-postgres)
 [ -n "${KIOSK_TEST_PG_URL:-}" ] || SERVER+=(--no-postgres)
 
 FAILED=0
@@ -72,6 +73,7 @@ run tap_to_ticket  "$PY" bench/tap_to_ticket.py "${TAP[@]}"
 run server_issue   "$PY" bench/server_issue.py "${SERVER[@]}"
 run sync_drain     "$PY" bench/sync_drain.py "${SYNC[@]}"
 run pages          "$PY" bench/pages.py
+run reports        "$PY" bench/reports.py "${REPORTS[@]}"
 
 "$PY" - "$WORK/lines" "$OUT" "$QUICK" "$STARTED_UTC" <<'PYEOF' || FAILED=1
 import json, sys, time
