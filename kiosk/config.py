@@ -14,6 +14,7 @@ from pathlib import Path
 from . import paths
 from .configfile import ConfigError, ConfigInvalid, Problems, errors_at, read_toml
 from .hall_file import hall_problems, is_hall_file
+from .printer_profiles import DEFAULT, LEGACY_KEYS, PROFILES, PrinterProfile, resolve
 from .schema import Field, between, check_table, one_of
 
 MODES = ("dispenser", "evaluator", "inquiry", "combined")
@@ -22,16 +23,26 @@ BAUDS = (9600, 19200, 38400, 57600, 115200)
 
 # ---------------------------------------------------------------- terminal file
 
+def _capability(name: str) -> property:
+    """A capability of the printer's profile; setting one (an old-style key, the settings screen's
+    paper width) moves to the profile that has it (``kiosk/printer_profiles.py::resolve``)."""
+
+    def get(self):
+        return getattr(self.profile, name)
+
+    def set(self, value):
+        self.profile = resolve(self.profile, **{name: value})
+
+    return property(get, set)
+
+
 @dataclass
 class PrinterSettings:
     kind: str = "preview"  # preview | serial | network | usb | none
     port: str = ""
     baud: int = 9600
     flow_control: str = "none"  # none | rtscts | xonxoff
-    paper_width_mm: int = 80
-    encoding: str = "gb18030"  # gb18030 | gbk
-    chinese_mode: bool = True  # send FS & so Chinese-capable firmware takes double-byte text
-    cutter: bool = True
+    profile: PrinterProfile = field(default_factory=lambda: PROFILES[DEFAULT])  # what the printer can do
     host: str = ""
     tcp_port: int = 9100
     usb_vendor: int = 0
@@ -39,6 +50,13 @@ class PrinterSettings:
     status_timeout_s: float = 0.2
     write_timeout_s: float = 5.0
     preview_dir: str = ""  # empty: <data_dir>/tickets
+
+    paper_width_mm = _capability("paper_width_mm")
+    encoding = _capability("encoding")
+    chinese_mode = _capability("chinese_mode")  # send FS & so Chinese-capable firmware takes double-byte text
+    cutter = _capability("cutter")
+    native_qr = _capability("native_qr")
+    columns = property(lambda self: self.profile.columns)
 
 
 @dataclass
@@ -79,6 +97,12 @@ def _url(value: str) -> str | None:
     return None
 
 
+def _profile_check(value: str) -> str | None:
+    if value in PROFILES:
+        return None
+    return f"unknown printer profile {value!r} (known: {', '.join(PROFILES)})"
+
+
 TERMINAL_SPEC = {
     "terminal": {
         "mode": Field(str, "dispenser", check=one_of(*MODES)),
@@ -101,10 +125,12 @@ TERMINAL_SPEC = {
         "port": Field(str, ""),
         "baud": Field(int, 9600, check=one_of(*BAUDS)),
         "flow_control": Field(str, "none", check=one_of("none", "rtscts", "xonxoff")),
-        "paper_width_mm": Field(int, 80, check=one_of(58, 80)),
-        "encoding": Field(str, "gb18030", check=one_of("gb18030", "gbk")),
-        "chinese_mode": Field(bool, True),
-        "cutter": Field(bool, True),
+        "profile": Field(str, DEFAULT, check=_profile_check),
+        # before profiles: kept so old files still load (each moves to the profile that has it)
+        "paper_width_mm": Field(int, None, check=one_of(58, 80)),
+        "encoding": Field(str, None, check=one_of("gb18030", "gbk")),
+        "chinese_mode": Field(bool, None),
+        "cutter": Field(bool, None),
         "host": Field(str, ""),
         "tcp_port": Field(int, 9100, check=between(1, 65535)),
         "usb_vendor": Field(int, 0, check=between(0, 0xFFFF)),
@@ -140,6 +166,14 @@ def detect_kind(data: dict) -> str:
     return "hall" if is_hall_file(data) else "terminal"
 
 
+def _printer(section: dict) -> PrinterSettings:
+    """The [printer] section: its profile by name, changed by any old-style capability keys."""
+    values = dict(section)
+    legacy = {k: values.pop(k) for k in LEGACY_KEYS}
+    base = PROFILES.get(values.pop("profile"), PROFILES[DEFAULT])  # an unknown name is already a problem
+    return PrinterSettings(**values, profile=resolve(base, **legacy))
+
+
 def _terminal_from(data: dict, problems: Problems, source: Path | None) -> TerminalConfig:
     sections = {}
     for name in data:
@@ -152,7 +186,7 @@ def _terminal_from(data: dict, problems: Problems, source: Path | None) -> Termi
     cfg = TerminalConfig(
         mode=t["mode"], name=t["name"], window=t["window"], font_scale=t["font_scale"],
         language=t["language"], server_url=s["url"].rstrip("/"), server_token=s["token"],
-        server_timeout_s=s["timeout_s"], server_series=s["series"], printer=PrinterSettings(**sections["printer"]),
+        server_timeout_s=s["timeout_s"], server_series=s["series"], printer=_printer(sections["printer"]),
         timeouts=Timeouts(**sections["timeouts"]), voice_enabled=v["enabled"],
         voice_volume=v["volume"], pin_hash=sections["security"]["pin_hash"],
         idcard_port=sections["idcard"]["port"], idcard_baud=sections["idcard"]["baud"], source=source,

@@ -74,13 +74,14 @@ def test_page_document(settings: PrinterSettings, timezone: str = "Asia/Shanghai
     The time is the hall's (``timezone``), like the tickets, not the machine's.
     """
     printed = datetime.fromtimestamp(time.time() if now is None else now, zoneinfo.ZoneInfo(timezone))
-    columns = columns_for(settings.paper_width_mm)
+    columns = settings.columns
     ruler = "".join(str(i % 10) for i in range(1, columns + 1))
     where = settings.port or settings.host or settings.kind
     doc = Document(title="printer test")
     doc.add(Text("打印测试 Printer test", "center", 1, 2, bold=True))
     doc.add(Rule())
     doc.add(Text(f"端口 port: {where}  {settings.baud} bps"))
+    doc.add(Text(f"型号 profile: {settings.profile.name}"))
     doc.add(Text(f"纸宽 paper: {settings.paper_width_mm} mm  编码 encoding: {settings.encoding.upper()}"))
     doc.add(Text(f"时间 time: {printed:%Y-%m-%d %H:%M:%S}"))
     doc.add(Text(ruler))

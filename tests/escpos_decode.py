@@ -19,6 +19,7 @@ class Decoded:
     lines: list[Line] = field(default_factory=list)
     qr_payloads: list[bytes] = field(default_factory=list)
     qr_module_sizes: list[int] = field(default_factory=list)
+    rasters: list[tuple[int, int, bytes]] = field(default_factory=list)  # GS v 0: (bytes per row, rows, dots)
     cuts: list[bytes] = field(default_factory=list)
     commands: list[bytes] = field(default_factory=list)  # every command, in order, e.g. b"\x1b@"
 
@@ -76,6 +77,13 @@ def decode(data: bytes, encoding: str = "gb18030") -> Decoded:
                 elif fn == 0x43:
                     out.qr_module_sizes.append(body[2])
                 n = 5 + length
+            elif cmd == b"v" and data[i + 2:i + 3] == b"0":
+                assert data[i + 3] in (0, 48), "GS v 0 in a scaled mode"
+                row, rows = data[i + 4] | data[i + 5] << 8, data[i + 6] | data[i + 7] << 8
+                dots = data[i + 8:i + 8 + row * rows]
+                assert len(dots) == row * rows, "truncated GS v 0"
+                out.rasters.append((row, rows, bytes(dots)))
+                n = 8 + row * rows
             else:
                 raise AssertionError(f"unknown GS command {data[i:i + 3]!r} at {i}")
             out.commands.append(data[i:i + n])

@@ -12,6 +12,7 @@ from kiosk.domain import Ticket
 from kiosk.textwidth import columns_for, text_width
 from kiosk.ticket_layout import sample_ticket, test_page_document, ticket_document
 from kiosk.config import PrinterSettings
+from kiosk.printer_profiles import profile, resolve
 
 from .escpos_decode import decode
 
@@ -118,7 +119,7 @@ def test_rule_feed_and_full_cut():
 def test_sample_ticket_and_test_page_fit_their_budget():
     for width in (58, 80):
         assert len(render(sample_ticket(width), RenderOptions(paper_width_mm=width))) <= 600
-        page = render(test_page_document(PrinterSettings(paper_width_mm=width)), RenderOptions(paper_width_mm=width))
+        page = render(test_page_document(PrinterSettings(profile=resolve(profile("generic-80"), paper_width_mm=width))), RenderOptions(paper_width_mm=width))
         assert decode(page).qr_payloads == [b"PRINTER-TEST-OK"]
 
 

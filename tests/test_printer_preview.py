@@ -12,6 +12,7 @@ from devices.printer.network import NetworkPrinter
 from devices.printer.png import BACKDROP, TOP_DOTS, render_png
 from devices.printer.serial_printer import SerialPrinter
 from kiosk.config import PrinterSettings
+from kiosk.printer_profiles import profile, resolve
 from kiosk.document import QR, Document
 from kiosk.ticket_layout import sample_ticket
 
@@ -55,7 +56,7 @@ def test_network_printer_that_is_not_there_is_no_answer(tmp_path):
 
 @pytest.mark.parametrize("width", [58, 80])
 def test_preview_saves_exact_bytes_and_a_picture(tmp_path, width):
-    settings = PrinterSettings(kind="preview", paper_width_mm=width)
+    settings = PrinterSettings(kind="preview", profile=resolve(profile("generic-80"), paper_width_mm=width))
     printer = open_printer(settings, tmp_path)
     assert printer.status() is PrinterStatus.READY
     doc = sample_ticket(width)

@@ -11,6 +11,7 @@ from devices.printer import PrinterStatus, PrintError
 from devices.printer.escpos import RenderOptions, render
 from devices.printer.serial_printer import SerialPrinter
 from kiosk.config import PrinterSettings
+from kiosk.printer_profiles import profile, resolve
 from kiosk.document import Cut, Document, Text
 from kiosk.ticket_layout import sample_ticket
 
@@ -92,7 +93,7 @@ def test_status_of_a_responsive_printer_needs_one_query_each_time():
 def test_job_reaches_the_printer_byte_for_byte(width):
     doc = sample_ticket(width)
     with PtyPrinter("ready") as fake:
-        printer = serial_printer(fake, paper_width_mm=width)
+        printer = serial_printer(fake, profile=resolve(profile("generic-80"), paper_width_mm=width))
         printer.print_document(doc)
         printer.close()
         job = fake.jobs_bytes()

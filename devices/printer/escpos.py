@@ -1,9 +1,12 @@
 """Render a kiosk Document to ESC/POS bytes for Chinese receipt printers.
 
-python-escpos supplies the native QR command (GS ( k). The rest is written
-here because its text path turns Chinese punctuation into '?' and its style
-calls send more bytes than a 600-byte ticket budget allows: text goes out in
-GB18030 (or GBK) and a style command is sent only when the style changes.
+python-escpos supplies the native QR command (GS ( k); a profile without it
+gets the code as a raster picture (GS v 0, ``raster_qr``). The rest is written here because its text path turns
+Chinese punctuation into '?' and its style calls send more bytes than a
+600-byte ticket budget allows: text goes out in GB18030 (or GBK) and a style
+command is sent only when the style changes. The bytes are named in
+``commands.py``; what the printer can do comes from its profile
+(``kiosk/printer_profiles.py``).
 """
 
 from __future__ import annotations
@@ -13,16 +16,12 @@ from dataclasses import dataclass
 
 from kiosk.config import PrinterSettings
 from kiosk.document import QR, Cut, Document, Feed, Rule, Text
+from kiosk.printer_profiles import PrinterProfile
 
+from .commands import (ALIGN, CHINESE_MODE_ON, FEED_LINES, FULL_CUT, INIT, LF, PARTIAL_CUT, RASTER_IMAGE, SELECT_ALIGN,
+                       SELECT_BOLD, SELECT_SIZE)
 from .paper import magnification, rule_line, text_lines
 
-ESC, GS, FS, LF = b"\x1b", b"\x1d", b"\x1c", b"\n"
-INIT = ESC + b"@"
-CHINESE_MODE_ON = FS + b"&"
-ALIGN = {"left": 0, "center": 1, "right": 2}
-# GS V 65/66 n: feed to the cutter, then cut (full / partial), so the last line is not cut off.
-FULL_CUT = GS + b"VA\x00"
-PARTIAL_CUT = GS + b"VB\x00"
 TEAR_OFF_FEED = 5  # lines fed instead of a cut when the printer has no cutter
 MISSING_GLYPH = "〓"  # the GB geta mark: what Chinese typesetting prints for a missing character
 
@@ -33,10 +32,15 @@ class RenderOptions:
     encoding: str = "gb18030"  # gb18030 | gbk
     chinese_mode: bool = True
     cutter: bool = True
+    native_qr: bool = True  # False: the QR code goes out as a raster picture
+
+    @classmethod
+    def from_profile(cls, profile: PrinterProfile) -> "RenderOptions":
+        return cls(profile.paper_width_mm, profile.encoding, profile.chinese_mode, profile.cutter, profile.native_qr)
 
     @classmethod
     def from_settings(cls, settings: PrinterSettings) -> "RenderOptions":
-        return cls(settings.paper_width_mm, settings.encoding, settings.chinese_mode, settings.cutter)
+        return cls.from_profile(settings.profile)
 
 
 def encode_text(text: str, encoding: str = "gb18030") -> bytes:
@@ -66,6 +70,25 @@ def native_qr(data: str, module_size: int) -> bytes:
     return dummy.output
 
 
+def raster_qr(data: str, module_size: int) -> bytes:
+    """The same QR code (error correction M, no quiet zone) as a GS v 0 picture, for firmware
+    without GS ( k; a module is ``module_size`` dots square."""
+    import qrcode
+
+    box = min(max(module_size, 1), 16)
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    code.add_data(data)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    dots = len(matrix) * box
+    row_bytes = (dots + 7) // 8
+    out = bytearray(RASTER_IMAGE + bytes([0, row_bytes & 0xFF, row_bytes >> 8, dots & 0xFF, dots >> 8]))
+    for modules in matrix:
+        bits = "".join(("1" if dark else "0") * box for dark in modules).ljust(row_bytes * 8, "0")
+        out += int(bits, 2).to_bytes(row_bytes, "big") * box
+    return bytes(out)
+
+
 class _Writer:
     """Accumulates bytes, remembering the current style to skip redundant commands."""
 
@@ -79,14 +102,14 @@ class _Writer:
     def style(self, align: str = "left", bold: bool = False, width: int = 1, height: int = 1) -> None:
         a = ALIGN.get(align, 0)
         if a != self.align:
-            self.out += ESC + b"a" + bytes([a])
+            self.out += SELECT_ALIGN + bytes([a])
             self.align = a
         if bold != self.bold:
-            self.out += ESC + b"E" + bytes([int(bold)])
+            self.out += SELECT_BOLD + bytes([int(bold)])
             self.bold = bold
         size = (magnification(width) - 1) << 4 | (magnification(height) - 1)
         if size != self.size:
-            self.out += GS + b"!" + bytes([size])
+            self.out += SELECT_SIZE + bytes([size])
             self.size = size
 
     def line(self, text: str) -> None:
@@ -95,7 +118,7 @@ class _Writer:
     def feed(self, lines: int) -> None:
         lines = min(max(lines, 0), 255)
         if lines:
-            self.out += ESC + b"d" + bytes([lines])
+            self.out += FEED_LINES + bytes([lines])
 
 
 def render(doc: Document, options: RenderOptions | None = None) -> bytes:
@@ -112,7 +135,8 @@ def render(doc: Document, options: RenderOptions | None = None) -> bytes:
         elif isinstance(block, QR):
             if block.data:
                 w.style(block.align)
-                w.out += native_qr(block.data, block.module_size)
+                qr = native_qr if options.native_qr else raster_qr
+                w.out += qr(block.data, block.module_size)
         elif isinstance(block, Feed):
             w.feed(block.lines)
         elif isinstance(block, Cut):

@@ -18,6 +18,7 @@ from kiosk.document import Document
 from kiosk.ports import PrinterStatus, PrintError
 
 from . import realtime
+from .commands import STATUS_ANSWER_LEN, STATUS_QUERY
 from .escpos import RenderOptions, render
 from .realtime import StatusReading
 
@@ -73,8 +74,8 @@ class LinkPrinter:
         try:
             self._ensure_open()
             self.link.drop_input()  # a late answer to an earlier query must not be read as this one
-            self.link.write(realtime.QUERY, timeout)
-            answer = self.link.read(realtime.ANSWER_LEN, timeout)
+            self.link.write(STATUS_QUERY, timeout)
+            answer = self.link.read(STATUS_ANSWER_LEN, timeout)
         except LinkTimeout:
             return StatusReading(PrinterStatus.NO_ANSWER, f"{self.link.name} takes no data (printer stalled?)")
         except OSError as exc:

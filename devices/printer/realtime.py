@@ -11,15 +11,8 @@ from dataclasses import dataclass
 
 from kiosk.ports import PrinterStatus
 
-DLE_EOT = b"\x10\x04"
-QUERY = DLE_EOT + b"\x01" + DLE_EOT + b"\x02" + DLE_EOT + b"\x04"  # printer, offline cause, paper roll
-ANSWER_LEN = 3
-
-# Every status byte has bits 1 and 4 set and bits 0 and 7 clear; anything else is not a status.
-FIXED_MASK, FIXED_BITS = 0x93, 0x12
-OFFLINE = 0x08  # n=1
-COVER_OPEN, FEED_BUTTON, PAPER_END_STOP, ERROR = 0x04, 0x08, 0x20, 0x40  # n=2
-NEAR_END, PAPER_OUT = 0x0C, 0x60  # n=4 (either bit of each pair)
+from .commands import (ST_COVER_OPEN, ST_ERROR, ST_FEED_BUTTON, ST_NEAR_END, ST_OFFLINE, ST_PAPER_END_STOP,
+                       ST_PAPER_OUT, STATUS_ANSWER_LEN, STATUS_FIXED_BITS, STATUS_FIXED_MASK)
 
 
 @dataclass(frozen=True)
@@ -36,11 +29,11 @@ class StatusReading:
 
 
 def is_status_byte(b: int) -> bool:
-    return b & FIXED_MASK == FIXED_BITS
+    return b & STATUS_FIXED_MASK == STATUS_FIXED_BITS
 
 
 def parse(answer: bytes, waited_s: float) -> StatusReading:
-    """The state an answer to QUERY reports; a silent or garbled answer is NO_ANSWER."""
+    """The state an answer to ``commands.STATUS_QUERY`` reports; a silent or garbled answer is NO_ANSWER."""
     if not answer:
         return StatusReading(PrinterStatus.NO_ANSWER,
                              f"no answer within {waited_s * 1000:.0f} ms: printer off, cable loose or wrong port",
@@ -50,20 +43,20 @@ def parse(answer: bytes, waited_s: float) -> StatusReading:
         return StatusReading(PrinterStatus.NO_ANSWER,
                              f"unexpected answer {answer.hex(' ')}: wrong baud rate or not an ESC/POS printer",
                              answer)
-    if len(answer) < ANSWER_LEN:
+    if len(answer) < STATUS_ANSWER_LEN:
         return StatusReading(PrinterStatus.NO_ANSWER,
-                             f"incomplete answer {answer.hex(' ')} ({len(answer)} of {ANSWER_LEN} bytes)", answer)
-    printer, cause, paper = answer[:ANSWER_LEN]
-    if cause & COVER_OPEN:
+                             f"incomplete answer {answer.hex(' ')} ({len(answer)} of {STATUS_ANSWER_LEN} bytes)", answer)
+    printer, cause, paper = answer[:STATUS_ANSWER_LEN]
+    if cause & ST_COVER_OPEN:
         return StatusReading(PrinterStatus.COVER_OPEN, "", answer)
-    if paper & PAPER_OUT or cause & PAPER_END_STOP:
+    if paper & ST_PAPER_OUT or cause & ST_PAPER_END_STOP:
         return StatusReading(PrinterStatus.PAPER_OUT, "", answer)
-    if cause & ERROR:
+    if cause & ST_ERROR:
         return StatusReading(PrinterStatus.OFFLINE, "printer error: cutter jam or print head too hot", answer)
-    if cause & FEED_BUTTON:
+    if cause & ST_FEED_BUTTON:
         return StatusReading(PrinterStatus.OFFLINE, "paper is being fed with the feed button", answer)
-    if printer & OFFLINE:
+    if printer & ST_OFFLINE:
         return StatusReading(PrinterStatus.OFFLINE, "", answer)
-    if paper & NEAR_END:
+    if paper & ST_NEAR_END:
         return StatusReading(PrinterStatus.PAPER_NEAR_END, "", answer)
     return StatusReading(PrinterStatus.READY, "", answer)

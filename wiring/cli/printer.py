@@ -15,9 +15,13 @@ def register(sub) -> None:
 
     test = actions.add_parser("test", help="print a test page (exit 1 with the reason when it fails)")
     _port_options(test)
-    test.add_argument("--width", default="80", help="paper width in mm: 58 or 80 (default 80)")
-    test.add_argument("--encoding", default="gb18030", help="gb18030 (default) or gbk")
+    test.add_argument("--profile", help="printer profile (default generic-80; `kiosk printer profiles` lists them)")
+    test.add_argument("--width", help="paper width in mm, 58 or 80 (default: the profile's)")
+    test.add_argument("--encoding", help="gb18030 or gbk (default: the profile's)")
     test.set_defaults(func=print_test_page)
+
+    profiles = actions.add_parser("profiles", help="list the printer profiles a terminal file can name")
+    profiles.set_defaults(func=list_profiles)
 
     ports = actions.add_parser("ports", help="list the serial ports this computer has")
     ports.set_defaults(func=list_ports)
@@ -91,11 +95,18 @@ def print_test_page(args) -> int:
     from wiring.cli import CliError
     from kiosk.ticket_layout import test_page_document
 
-    if args.width not in ("58", "80"):
+    from kiosk.printer_profiles import DEFAULT, UnknownProfile, profile, resolve
+
+    if args.width not in (None, "58", "80"):
         raise CliError(f"--width {args.width!r}: paper width is 58 or 80 (mm)")
-    if args.encoding not in ("gb18030", "gbk"):
+    if args.encoding not in (None, "gb18030", "gbk"):
         raise CliError(f"--encoding {args.encoding!r}: use gb18030 or gbk")
-    settings = _settings(args, paper_width_mm=int(args.width), encoding=args.encoding)
+    try:
+        base = profile(args.profile or DEFAULT)
+    except UnknownProfile as exc:
+        raise CliError(f"--profile: {exc}") from None
+    chosen = resolve(base, paper_width_mm=int(args.width) if args.width else None, encoding=args.encoding)
+    settings = _settings(args, profile=chosen)
     printer = _open(settings)
     try:
         printer.print_document(test_page_document(settings, _hall_timezone()))
@@ -105,6 +116,16 @@ def print_test_page(args) -> int:
     finally:
         printer.close()
     print(f"{args.port}: test page printed / 测试页已打印 — {reading}")
+    return 0
+
+
+def list_profiles(args) -> int:
+    from kiosk.printer_profiles import PROFILES
+
+    for p in PROFILES.values():
+        qr = "native QR" if p.native_qr else "raster QR"
+        print(f"{p.name}\t{p.paper_width_mm} mm, {p.columns} columns, {'cutter' if p.cutter else 'tear-off'}, "
+              f"{p.encoding.upper()}, {qr}\t{p.description}")
     return 0
 
 
