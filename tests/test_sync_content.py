@@ -108,12 +108,12 @@ def snapshot(b: RemoteBackend) -> dict:
 
 
 def pull(b: RemoteBackend, kind: str):
-    fn = {"terminal": b.content.pull_terminal, "hall": b.content.pull_hall, "guides": b.content.pull_guides,
+    fn = {"terminal": b.pull_terminal, "hall": b.pull_hall, "guides": b.pull_guides,
           "services": b.refresh_services}[kind]
     try:
         return fn()
     except Unreachable as exc:
-        b._went_offline(exc)  # what the live thread does
+        b.went_offline(exc)  # what the live thread does
         return "unreachable"
     except Exception as exc:  # noqa: BLE001 - a BadAnswer from the counts is logged by the worker
         logging.getLogger("test").warning("services: %s", exc)
@@ -131,7 +131,7 @@ def test_good_answers_are_taken_and_kept_on_disk(fake, tmp_path):
     assert all(s.waiting == 4 for s in b.services())
     # a second pull sends the versions it holds and gets 304: nothing changes
     fake.seen.clear()
-    assert not b.content.pull_hall() and not b.content.pull_guides() and not b.content.pull_terminal()
+    assert not b.pull_hall() and not b.pull_guides() and not b.pull_terminal()
     assert ("/api/v1/sync/hall", '"h7"') in fake.seen and ("/api/v1/sync/guides", f'"{GOOD_DIGEST}"') in fake.seen
     b.close()
     # a restart with the server away: the saved copies, not the hall file
@@ -193,9 +193,9 @@ def test_content_with_errors_is_refused_naming_file_and_field(fake, tmp_path, ca
     fake.answer("/api/v1/sync/terminal", {"terminal_id": "a" * 32, "series": "X", "settings": {"timeouts.idle_s": 1},
                                           "settings_version": 2, "hall_version": 8}, etag="tX-2")
     with caplog.at_level(logging.WARNING):
-        assert not b.content.pull_hall()
-        assert not b.content.pull_guides()
-        assert not b.content.pull_terminal()
+        assert not b.pull_hall()
+        assert not b.pull_guides()
+        assert not b.pull_terminal()
     assert snapshot(b) == before
     assert "services[0].prefix" in caplog.text
     assert name in caplog.text and "case_type" in caplog.text
@@ -203,7 +203,7 @@ def test_content_with_errors_is_refused_naming_file_and_field(fake, tmp_path, ca
     assert len(b.content.problems) == 3
     # unsafe paths never touch the disk
     fake.answer("/api/v1/sync/guides", {"digest": "y" * 64, "files": {"../../evil.toml": "x = 1"}}, etag="g3")
-    assert not b.content.pull_guides() and "bad file path" in caplog.text
+    assert not b.pull_guides() and "bad file path" in caplog.text
     assert not (tmp_path / "evil.toml").exists()
     b.close()
 
@@ -240,3 +240,24 @@ def test_a_crash_between_ticket_and_outbox_is_repaired_at_start(fake, tmp_path):
     assert sorted(e.payload["number"] for e in again.outbox.pending()) == sorted(numbers)
     assert again.reconcile() == 0  # once
     again.close()
+
+
+def test_content_sync_returns_what_it_pulled_and_touches_nothing_else(fake, tmp_path):
+    """ContentSync knows only its client and folder: the caller gets the checked results to take into use."""
+    from kiosk.sync.client import ServerClient
+    from kiosk.sync.content import ContentSync, HallPull, TerminalPull
+
+    good(fake)
+    fake.answer("/api/v1/sync/terminal", {"terminal_id": "a" * 32, "series": "Y", "settings": {"timeouts.idle_s": 45},
+                                          "link_key": "f" * 64}, etag="tY-1")
+    cs = ContentSync(ServerClient(fake.url, "t0ken", 5.0), tmp_path / "sync")
+    assert cs.pull_terminal("inquiry") == TerminalPull("Y", {"timeouts.idle_s": 45}, "f" * 64)
+    got = cs.pull_hall("")
+    assert isinstance(got, HallPull) and got.etag == "h7" and got.hall.name.endswith("（服务器）")
+    content = cs.pull_guides(got.hall)
+    assert content.digest == GOOD_DIGEST and len(content.guides) > 10
+    assert cs.pull_hall("h7") is None and cs.pull_guides(got.hall) is None  # 304: nothing new
+    assert cs.versions() == {"hall": "h7", "terminal": "tY-1", "guides": GOOD_DIGEST}
+    assert cs.cached_terminal()["series"] == "Y" and cs.cached_hall()[1] == "h7"
+    fake.answer("/api/v1/sync/hall", {"version": 8, "hall": {"hall": {}}}, etag="h8")  # invalid: rejected, None
+    assert cs.pull_hall("h7") is None and cs.cached_hall()[1] == "h7" and cs.problems

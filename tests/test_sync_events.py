@@ -147,3 +147,30 @@ def test_server_guide_and_settings_routes_validate_and_use_etags(server, tmp_pat
     assert api("POST", "/api/v1/sync/batch", token=term_token, json=void).json()["results"][0]["status"] == "duplicate"
     listed = api("GET", "/api/v1/tickets", params={"status": "cancelled"}).json()["tickets"]
     assert [x["number"] for x in listed] == [t["number"]]
+
+
+class _Chunks:
+    """What ``read_events`` reads: a response's ``iter_content``, here bytes cut at awkward places."""
+
+    def __init__(self, raw: bytes, size: int):
+        self.parts = [raw[i:i + size] for i in range(0, len(raw), size)]
+
+    def iter_content(self, chunk_size=None):
+        yield from self.parts
+
+
+@pytest.mark.parametrize("size", [1, 7, 4096])
+def test_the_event_stream_parser_reads_ids_kinds_and_data_across_chunks(size):
+    from kiosk.sync.events import read_events
+
+    raw = (": keep-alive\n\n"
+           "id: 41\r\nevent: ticket_called\r\ndata: {\"window\": 2, \"name\": \"劳动保障\"}\r\n\r\n"
+           "event: config_changed\ndata: {\"version\":\ndata:  7}\n\n"
+           "data: [1, 2]\n\n"
+           "id: 43\nevent: odd\ndata: not json\n\n"
+           "event: unfinished\ndata: {}\n").encode("utf-8")
+    got = list(read_events(_Chunks(raw, size)))
+    assert got == [("41", "ticket_called", {"window": 2, "name": "劳动保障"}),
+                   ("41", "config_changed", {"version": 7}),
+                   ("41", "message", {"value": [1, 2]}),
+                   ("43", "odd", {"raw": "not json"})]  # the event cut off at the end is not handed on

@@ -203,7 +203,7 @@ class CheckinDesk:
                                        exc.status) from None
             except ServerError as exc:
                 log.warning("appointment check-in online failed (%s); checking in offline", exc)
-                self.backend._went_offline(exc)
+                self.backend.went_offline(exc)
             else:
                 late = body["outcome"] == "late"
                 outcome = self.terminal.issue(body["service"], key=ticket_key(body["appointment_id"], not late))
