@@ -60,6 +60,9 @@ def prepare(engine: sa.Engine) -> None:
     migrate(engine, "ratings", RATING_MIGRATIONS)
     pause_log.prepare(engine)
     daily_reports.prepare(engine)
+    from . import period_stats  # the reports' covering indexes
+
+    period_stats.prepare(engine)
     from . import event_relay, help_requests  # events between server processes; 呼叫工作人员
 
     event_relay.prepare(engine)

@@ -34,19 +34,40 @@ Definitions (also in the API documentation and on the page):
 
 from __future__ import annotations
 
+import operator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from kiosk.ratings.model import CLOSED_STATES
+from kiosk.ratings.model import BAD_LEVELS, CLOSED_STATES
 from kiosk.ratings.tables import followups, ratings
 from kiosk.ratings.verification import counted
-from kiosk.storage.schema import tickets
+from kiosk.storage.schema import migrate, tickets
 
 from .pause_log import window_pauses
 
 T, R, F, P = tickets, ratings, followups, window_pauses
+
+# The reports' scans read these alone (covering), in GROUP BY order: no table lookups, no sort.
+tickets_report_index = sa.Index("ix_tickets_report", T.c.hall, T.c.day, T.c.service, T.c.window, T.c.staff,
+                                T.c.status, T.c.transferred_from, T.c.issued_at, T.c.called_at, T.c.started_at,
+                                T.c.finished_at)
+ratings_report_index = sa.Index("ix_ratings_report", R.c.hall, R.c.day, R.c.level, R.c.service, R.c.window,
+                                R.c.staff, R.c.id)
+
+
+def _indexes_v1(conn: sa.Connection) -> None:
+    tickets_report_index.create(conn, checkfirst=True)
+    ratings_report_index.create(conn, checkfirst=True)
+
+
+REPORT_MIGRATIONS = [_indexes_v1]
+
+
+def prepare(engine: sa.Engine) -> None:
+    """The reports' indexes (migration component ``reports``; after the queue's and the ratings' tables)."""
+    migrate(engine, "reports", REPORT_MIGRATIONS)
 DIMENSIONS = ("total", "hall", "day", "service", "window", "staff")
 LEVEL_KEYS = ("5", "4", "3", "2", "1")
 P90_DAYS_UP_TO = 62  # the p90 of each day (a sort per day) only for ranges this short; means always
@@ -56,6 +77,42 @@ SATISFACTION_RATE = "满意率 = (非常满意 + 满意 + 基本满意) ÷ 已�
 
 def _sum(cond) -> sa.ColumnElement:
     return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+KEY_AT = {"day": 1, "service": 2, "window": 3, "staff": 4}  # in (hall, day, service, window, staff)
+
+
+def _add(groups: dict, key: tuple, values) -> None:
+    a = groups.get(key)
+    groups[key] = list(values) if a is None else list(map(operator.add, a, values))
+
+
+def _roll_up(dims, groups, called_groups=None) -> dict:
+    """{dim: {key: summed values}} from ((hall, day, service, window, staff), values) groups.
+
+    ``called_groups`` (if given) feed the window and staff dimensions instead. Total and hall are
+    summed from the (few) day rows, not from the groups again."""
+    acc: dict = {d: {} for d in dims}
+    by_day: dict = {}
+    fine = [(acc[d], KEY_AT[d]) for d in dims if d in ("day", "service") or (d in KEY_AT and called_groups is None)]
+    for head, values in groups:
+        _add(by_day, (head[0], head[1]), values)
+        for target, at in fine:
+            if at != 1:
+                _add(target, (head[0], head[at]), values)
+    if called_groups is not None:
+        mine = [(acc[d], KEY_AT[d]) for d in dims if d in ("window", "staff")]
+        for head, values in called_groups:
+            for target, at in mine:
+                _add(target, (head[0], head[at]), values)
+    if "day" in acc:
+        acc["day"] = by_day
+    for (hall, _), values in by_day.items():
+        if "hall" in acc:
+            _add(acc["hall"], (hall,), values)
+        if "total" in acc:
+            _add(acc["total"], (), values)
+    return acc
 
 
 def _key(dim: str, hall, day, service, window, staff) -> tuple:
@@ -77,36 +134,40 @@ def _tickets_in(halls, start, end) -> list:
 
 
 def _ticket_counts(conn, halls, start, end, dims) -> dict:
-    """One scan: sums per (hall, day, service, window, staff, called); rolled up per dimension (groups, not rows)."""
+    """One scan: sums per (hall, day, service, window, staff), in the order of ``ix_tickets_report`` (no sort);
+    rolled up per dimension (groups, not rows). Per window and staff only what they called counts."""
     called = T.c.called_at.is_not(None)
-    keys = [T.c.hall, T.c.day, T.c.service, T.c.window, T.c.staff, sa.case((called, 1), else_=0).label("called")]
+    keys = [T.c.hall, T.c.day, T.c.service, T.c.window, T.c.staff]
+    pending = T.c.status.in_(("waiting", "called", "serving"))
     q = sa.select(*keys,
                   _sum(T.c.transferred_from.is_(None)).label("issued"),
                   _sum(T.c.status == "done").label("served"),
                   _sum(T.c.status == "no_show").label("no_show"),
                   _sum(T.c.status == "cancelled").label("cancelled"),
                   _sum(T.c.status == "transferred").label("transferred"),
-                  _sum(T.c.status.in_(("waiting", "called", "serving"))).label("open"),
+                  _sum(pending).label("open"),
                   _sum(FIRST_CALL).label("wait_n"),
                   sa.func.coalesce(sa.func.sum(sa.case((FIRST_CALL, WAIT))), 0).label("wait_sum"),
                   _sum(SERVED).label("svc_n"),
                   sa.func.coalesce(sa.func.sum(sa.case((SERVED, WORK))), 0).label("svc_sum"),
                   sa.func.coalesce(sa.func.sum(sa.case((WORKED, WORK))), 0).label("serving"),
+                  _sum(called).label("called_n"),
+                  _sum(sa.and_(called, T.c.status == "cancelled")).label("cancelled_called"),
+                  _sum(sa.and_(called, pending)).label("open_called"),
                   ).where(*_tickets_in(halls, start, end)).group_by(*keys)
-    acc: dict = {d: {} for d in dims}
+    n = len(TICKET_SUMS)
+    i_cancelled, i_open = TICKET_SUMS.index("cancelled"), TICKET_SUMS.index("open")
+    rows = []
     for row in conn.execute(q):
-        hall, day, service, window, staff, was_called = row[:6]
-        values = row[6:]
-        for dim in dims:
-            if dim in ("window", "staff") and not was_called:
-                continue  # per window and staff: the tickets they called
-            k = _key(dim, hall, day, service, window, staff)
-            a = acc[dim].get(k)
-            if a is None:
-                acc[dim][k] = list(values)
-            else:
-                for i, v in enumerate(values):
-                    a[i] += v
+        values = row[5:5 + n]
+        called_n, cancelled_called, open_called = row[5 + n:]
+        mine = None
+        if called_n:  # per window and staff: the tickets they called
+            mine = list(values)
+            mine[i_cancelled], mine[i_open] = cancelled_called, open_called
+        rows.append((row[:5], values, mine))
+    acc = _roll_up(dims, ((head, values) for head, values, _ in rows),
+                   ((head, mine) for head, _, mine in rows if mine is not None))
     out: dict = {}
     for dim, groups in acc.items():
         out[dim] = {}
@@ -131,13 +192,13 @@ def _p90(conn, halls, start, end, dims) -> dict:
     short = (end - start).days < P90_DAYS_UP_TO
     step = 1 if short else 10
     bucket = sa.cast(sa.func.floor(WAIT / step), sa.Integer).label("b")
-    keys = [T.c.hall, T.c.service, T.c.window, T.c.staff] + ([T.c.day] if short else [])
+    keys = [T.c.hall] + ([T.c.day] if short else []) + [T.c.service, T.c.window, T.c.staff]
     q = (sa.select(*keys, bucket, sa.func.count()).where(*_tickets_in(halls, start, end), FIRST_CALL)
          .group_by(*keys, bucket))
     hist: dict = {d: {} for d in dims if d != "day" or short}
     for row in conn.execute(q):
-        hall, service, window, staff = row[:4]
-        day = row[4] if short else None
+        hall, service, window, staff = row[0], row[-5], row[-4], row[-3]
+        day = row[1] if short else None
         b, n = row[-2], row[-1]
         for dim, keyed in hist.items():
             h = keyed.setdefault(_key(dim, hall, day, service, window, staff), {})
@@ -156,24 +217,42 @@ def _p90(conn, halls, start, end, dims) -> dict:
 
 
 def _rating_counts(conn, halls, start, end, dims) -> dict:
-    """One scan: counts per (hall, day, window, staff, service, level), rolled up per dimension."""
-    keys = [R.c.hall, R.c.day, R.c.service, R.c.window, R.c.staff, R.c.level]
-    q = (sa.select(*keys, sa.func.count())
-         .where(R.c.hall.in_(halls), R.c.day >= start.isoformat(), R.c.day <= end.isoformat(),
-                counted(R.c.id))  # a bad rating rejected on 核实 is kept but left out of every figure
-         .group_by(*keys))
-    out: dict = {d: {} for d in dims}
-    for hall, day, service, window, staff, level, n in conn.execute(q):
-        for dim in dims:
-            k = _key(dim, hall, day, service, window, staff)
-            r = out[dim].get(k)
-            if r is None:
-                r = out[dim][k] = {"levels": {lv: 0 for lv in LEVEL_KEYS}, "unrated": 0}
-            if level is None:
-                r["unrated"] += n
-            elif str(level) in r["levels"]:
-                r["levels"][str(level)] += n
-    return out
+    """Counts per level: one scan per (hall, day) in index order (day, hall, total), one per (hall, service,
+    window, staff) (the other dimensions); a few hundred groups either way, added up per dimension."""
+    where = [R.c.hall.in_(halls), R.c.day >= start.isoformat(), R.c.day <= end.isoformat(),
+             sa.or_(R.c.level.is_(None), R.c.level.not_in(sorted(BAD_LEVELS)),  # only a bad rating can be
+                    counted(R.c.id))]  # rejected on 核实: then it is kept but left out of every figure
+    at = {lv: i for i, lv in enumerate(LEVEL_KEYS)}
+    width = len(LEVEL_KEYS) + 1  # the five levels, then unrated
+
+    def counts(level, n):
+        if level is not None and str(level) not in at:
+            return None  # not a level of the scale: counted nowhere
+        values = [0] * width
+        values[width - 1 if level is None else at[str(level)]] = n
+        return values
+
+    acc: dict = {d: {} for d in dims}
+    if {"day", "hall", "total"} & set(dims):
+        q = sa.select(R.c.hall, R.c.day, R.c.level, sa.func.count()).where(*where).group_by(R.c.hall, R.c.day,
+                                                                                            R.c.level)
+        for hall, day, level, n in conn.execute(q):
+            if (values := counts(level, n)) is None:
+                continue
+            for dim, key in (("day", (hall, day)), ("hall", (hall,)), ("total", ())):
+                if dim in acc:
+                    _add(acc[dim], key, values)
+    if {"service", "window", "staff"} & set(dims):
+        keys = [R.c.hall, R.c.service, R.c.window, R.c.staff, R.c.level]
+        for hall, service, window, staff, level, n in conn.execute(
+                sa.select(*keys, sa.func.count()).where(*where).group_by(*keys)):
+            if (values := counts(level, n)) is None:
+                continue
+            for dim, key in (("service", (hall, service)), ("window", (hall, window)), ("staff", (hall, staff))):
+                if dim in acc:
+                    _add(acc[dim], key, values)
+    return {dim: {k: {"levels": dict(zip(LEVEL_KEYS, v[:width - 1])), "unrated": v[-1]} for k, v in keyed.items()}
+            for dim, keyed in acc.items()}
 
 
 def _followup_counts(conn, halls, start, end, dims, today: date) -> dict:
