@@ -26,7 +26,7 @@ from .errors import ApiError
 from .models import Day
 from .period_stats import RATING_RATE, SATISFACTION_RATE
 from .report_csv import report_csv
-from .report_models import DailyReport, PeriodReport
+from .report_models import DailyListItem, DailyReport, PeriodReport
 from .reports import period_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -170,3 +170,13 @@ def freeze(request: Request, hall: HallQ = None, date: DateQ = None,
     act.note(f"{halls[0].code} {day}")
     daily_reports.freeze(request.app.state.runtime.db, halls[0], day, reason="on demand")
     return daily_reports.daily(request.app.state.runtime.db, halls[0], day)
+
+
+@router.get("/daily/halls", response_model=list[DailyListItem],
+            summary="Every hall's 日报 for a day (the county's list): reported (frozen) or not yet",
+            description="One item per hall the caller may see (a hall's own staff: their hall; county users: "
+                        "every hall), in hall order; served and 满意率 from the frozen report (its latest "
+                        "correction), null for a hall that has not reported. date defaults to today.")
+def daily_halls(request: Request, date: DateQ = None, principal=Depends(readers)) -> list[DailyListItem]:
+    day = _date(date, "date") or today_of(request)
+    return [daily_reports.list_item(request.app.state.runtime.db, h, day) for h in visible_halls(request, principal)]

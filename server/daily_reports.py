@@ -34,7 +34,7 @@ from kiosk.ratings.tables import ratings
 from kiosk.storage.db import reader
 from kiosk.storage.schema import migrate, tickets
 
-from .report_models import Correction, DailyReport, PeriodReport
+from .report_models import Correction, DailyListItem, DailyReport, PeriodReport
 from .reports import period_report
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,18 @@ def daily(engine: sa.Engine, hall: Hall, day: date, now: float | None = None) ->
                        frozen_at=rows[0].made_at, correction=last.number,
                        corrections=[Correction(number=r.number, made_at=r.made_at, reason=r.reason) for r in rows[1:]],
                        report=PeriodReport.model_validate(json.loads(last.body)))
+
+
+def list_item(engine: sa.Engine, hall: Hall, day: date) -> DailyListItem:
+    """One line of the county's list: whether ``hall`` has reported ``day``, with its headline figures."""
+    rows = stored(engine, hall.code, day)
+    if not rows:
+        return DailyListItem(hall=hall.code, hall_name=hall.name, date=day.isoformat(), reported=False,
+                             frozen_at=None, correction=None, served=None, satisfaction_rate=None)
+    total = json.loads(rows[-1].body)["total"]
+    return DailyListItem(hall=hall.code, hall_name=hall.name, date=day.isoformat(), reported=True,
+                         frozen_at=rows[0].made_at, correction=rows[-1].number, served=total["served"],
+                         satisfaction_rate=total["satisfaction_rate"])
 
 
 def _has_data(engine: sa.Engine, hall: str, day: date) -> bool:

@@ -29,7 +29,7 @@ name = "服务态度差"
 """
 REPORT_ROUTES = [("GET", "/api/v1/reports/period"), ("GET", "/api/v1/reports/period.csv"),
                  ("GET", "/api/v1/reports/daily"), ("GET", "/api/v1/reports/daily.csv"),
-                 ("POST", "/api/v1/reports/daily/freeze")]
+                 ("POST", "/api/v1/reports/daily/freeze"), ("GET", "/api/v1/reports/daily/halls")]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -167,6 +167,12 @@ def test_freeze_on_demand_then_late_offline_tickets_and_ratings_make_corrections
     assert fixed["report"]["total"]["followups"]["open"] >= 1
     r = hall.api("POST", "/api/v1/reports/daily/freeze", token="sup")  # freezing again changes nothing
     assert r.json()["correction"] == 2 and r.json()["frozen_at"] == frozen["frozen_at"]
+    listed = hall.api("GET", "/api/v1/reports/daily/halls", token="sup").json()
+    assert listed == [{"hall": "testhall", "hall_name": "测试镇便民服务中心", "date": day, "reported": True,
+                       "frozen_at": frozen["frozen_at"], "correction": 2, "served": fixed["report"]["total"]["served"],
+                       "satisfaction_rate": fixed["report"]["total"]["satisfaction_rate"]}]
+    yesterday = hall.api("GET", "/api/v1/reports/daily/halls", token="sup", params={"date": "2020-01-01"}).json()
+    assert [(x["hall"], x["reported"], x["served"]) for x in yesterday] == [("testhall", False, None)]
 
 
 @pytest.mark.parametrize("method,path", REPORT_ROUTES)
@@ -174,6 +180,9 @@ def test_every_report_route_is_scoped_to_the_hall(hall, method, path):
     assert hall.api(method, path, token=None).status_code == 401
     assert hall.api(method, path, token="terminal").status_code == 403
     assert hall.api(method, path, token="clerk").status_code == 403  # window staff: not the hall's figures
+    if path.endswith("/daily/halls"):  # no hall parameter: the halls the caller may see, i.e. its own
+        assert [x["hall"] for x in hall.api(method, path, token="sup").json()] == ["testhall"]
+        return
     assert hall.api(method, path, token="sup", params={"hall": "otherhall"}).status_code == 404
     assert hall.api(method, path, token="sup", params={"hall": "testhall"}).status_code == 200
 
@@ -335,10 +344,14 @@ def test_reports_page_shows_a_week_with_charts_and_freezes_the_day(tmp_path):
             assert "非常满意 + 满意 + 基本满意" in page.inner_text("#definitions")
             assert page.get_attribute("#csv", "href").startswith("/api/v1/reports/period.csv?")
             assert "临时数据" in page.inner_text("#daily-state")
+            page.wait_for_selector("#halls-missing")
+            assert page.inner_text("#halls-missing") == "1 个大厅尚未上报"
+            assert "未上报" in page.inner_text("#daily-halls")
             page.screenshot(path=str(out / "reports-week.png"), full_page=True)
             page.click("#daily button:has-text('立即冻结日报')")
             page.wait_for_selector("#daily-state.frozen")
             assert "已冻结" in page.inner_text("#daily-state")
+            page.wait_for_function("document.getElementById('halls-missing').textContent === '全部大厅已上报'")
             page.screenshot(path=str(out / "reports-frozen.png"))
             clerk = browser.new_context(locale="zh-CN").new_page()
             clerk.goto(h.url + "/login")

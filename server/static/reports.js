@@ -70,6 +70,7 @@
     const q = new URLSearchParams({ date: $("to").value > Hall.today() ? Hall.today() : $("to").value });
     if (hall) q.set("hall", hall);
     $("daily-date").textContent = q.get("date");
+    loadHalls(q.get("date"));  // both boxes follow the same day
     if ($("hall").value === "all") { fill($("daily"), h("span", { class: "hint" }, "日报按大厅查看：请选择一个大厅")); return; }
     let d;
     try { d = await api("GET", "/reports/daily?" + q); } catch (err) { fill($("daily"), h("span", { class: "bad" }, err.message)); return; }
@@ -85,6 +86,20 @@
         try { await api("POST", "/reports/daily/freeze?" + q); toast("日报已冻结"); loadDaily(); }
         catch (err) { toast(err.message, true); }
       } }, "立即冻结日报") : null);
+  }
+
+  // every hall the caller may see, for the day of the 日报 box: who has reported, who has not
+  async function loadHalls(day) {
+    $("halls-date").textContent = day;
+    let list;
+    try { list = await api("GET", "/reports/daily/halls?date=" + day); } catch (err) { fill($("daily-halls"), h("span", { class: "bad" }, err.message)); return; }
+    const missing = list.filter(x => !x.reported).length;
+    fill($("daily-halls"), h("p", { class: missing ? "warn" : "hint", id: "halls-missing" },
+      missing ? `${missing} 个大厅尚未上报` : "全部大厅已上报"),
+      table([["大厅"], ["状态"], ["冻结时间"], ["更正", "num"], ["办结", "num"], ["满意率", "num"]], list.map(x => h("tr", { class: x.reported ? "" : "unreported" },
+        h("td", null, x.hall_name), h("td", { class: x.reported ? "" : "warn" }, x.reported ? "已上报" : "未上报"),
+        h("td", null, x.frozen_at ? Hall.clock(x.frozen_at) : "—"), h("td", { class: "num" }, x.correction || 0),
+        h("td", { class: "num" }, num(x.served)), rateTd(x.satisfaction_rate)))));
   }
 
   async function load() {
