@@ -7,7 +7,6 @@ has its own module, ``kiosk/hall_file.py``; ``check_file`` checks either kind.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,10 +14,10 @@ from . import paths
 from .configfile import ConfigError, ConfigInvalid, Problems, errors_at, read_toml
 from .hall_file import hall_problems, is_hall_file
 from .printer_profiles import DEFAULT, LEGACY_KEYS, PROFILES, PrinterProfile, resolve
-from .schema import Field, between, check_table, one_of
+from .terminal_model import BAUDS, MODES, PrinterSection, parse
 
-MODES = ("dispenser", "evaluator", "inquiry", "combined")
-BAUDS = (9600, 19200, 38400, 57600, 115200)
+__all__ = ["BAUDS", "MODES", "ConfigError", "ConfigInvalid", "PrinterSettings", "TerminalConfig", "Timeouts",
+           "check_file", "detect_kind", "load_terminal"]
 
 
 # ---------------------------------------------------------------- terminal file
@@ -91,116 +90,39 @@ class TerminalConfig:
     source: Path | None = None  # the file this came from
 
 
-def _url(value: str) -> str | None:
-    if value and not re.match(r"^https?://[^\s/]+", value):
-        return "must be an http:// or https:// address, or empty for the embedded queue"
-    return None
-
-
-def _profile_check(value: str) -> str | None:
-    if value in PROFILES:
-        return None
-    return f"unknown printer profile {value!r} (known: {', '.join(PROFILES)})"
-
-
-TERMINAL_SPEC = {
-    "terminal": {
-        "mode": Field(str, "dispenser", check=one_of(*MODES)),
-        "name": Field(str, "terminal"),
-        "data_dir": Field(str, ""),
-        "hall_file": Field(str, ""),
-        "window": Field(int, 0, check=between(0, 999)),
-        "font_scale": Field(str, "normal", check=one_of("normal", "large")),
-        "language": Field(str, "zh", check=one_of("zh", "en")),
-    },
-    "server": {
-        "url": Field(str, "", check=_url),
-        "token": Field(str, ""),
-        "timeout_s": Field(float, 3.0, check=between(0.2, 60)),
-        "series": Field(str, "", check=lambda v: None if re.match(r"^[A-HJ-NP-Z]?$", v) else
-                        "must be one capital letter (not I or O), or empty; set by `kiosk terminal enroll`"),
-    },
-    "printer": {
-        "kind": Field(str, "preview", check=one_of("preview", "serial", "network", "usb", "none")),
-        "port": Field(str, ""),
-        "baud": Field(int, 9600, check=one_of(*BAUDS)),
-        "flow_control": Field(str, "none", check=one_of("none", "rtscts", "xonxoff")),
-        "profile": Field(str, DEFAULT, check=_profile_check),
-        # before profiles: kept so old files still load (each moves to the profile that has it)
-        "paper_width_mm": Field(int, None, check=one_of(58, 80)),
-        "encoding": Field(str, None, check=one_of("gb18030", "gbk")),
-        "chinese_mode": Field(bool, None),
-        "cutter": Field(bool, None),
-        "host": Field(str, ""),
-        "tcp_port": Field(int, 9100, check=between(1, 65535)),
-        "usb_vendor": Field(int, 0, check=between(0, 0xFFFF)),
-        "usb_product": Field(int, 0, check=between(0, 0xFFFF)),
-        "status_timeout_s": Field(float, 0.2, check=between(0.01, 5)),
-        "write_timeout_s": Field(float, 5.0, check=between(0.5, 10)),
-        "preview_dir": Field(str, ""),
-    },
-    "timeouts": {
-        "ticket_screen_s": Field(float, 15.0, check=between(3, 600)),
-        "idle_s": Field(float, 30.0, check=between(5, 3600)),
-        "warn_before_s": Field(float, 5.0, check=between(0, 60)),
-        "rating_s": Field(float, 30.0, check=between(5, 600)),
-        "inquiry_idle_s": Field(float, 90.0, check=between(10, 3600)),
-    },
-    "voice": {
-        "enabled": Field(bool, True),
-        "volume": Field(int, 80, check=between(0, 100)),
-    },
-    "security": {
-        "pin_hash": Field(str, ""),
-    },
-    "idcard": {
-        "port": Field(str, ""),
-        "baud": Field(int, 115200, check=one_of(*BAUDS)),
-    },
-}
-
-
 # ---------------------------------------------------------------------- loading
 
 def detect_kind(data: dict) -> str:
     return "hall" if is_hall_file(data) else "terminal"
 
 
-def _printer(section: dict) -> PrinterSettings:
+def _printer(section: PrinterSection) -> PrinterSettings:
     """The [printer] section: its profile by name, changed by any old-style capability keys."""
-    values = dict(section)
+    values = section.model_dump()
     legacy = {k: values.pop(k) for k in LEGACY_KEYS}
-    base = PROFILES.get(values.pop("profile"), PROFILES[DEFAULT])  # an unknown name is already a problem
+    base = PROFILES[values.pop("profile")]
     return PrinterSettings(**values, profile=resolve(base, **legacy))
 
 
-def _terminal_from(data: dict, problems: Problems, source: Path | None) -> TerminalConfig:
-    sections = {}
-    for name in data:
-        if name not in TERMINAL_SPEC:
-            problems.append((name, "unknown section (known: " + ", ".join(TERMINAL_SPEC) + ")"))
-    for name, spec in TERMINAL_SPEC.items():
-        sections[name] = check_table(data.get(name, {}), spec, name, problems)
-    t, s, v = sections["terminal"], sections["server"], sections["voice"]
+def _terminal_from(data: dict, problems: Problems, source: Path | None) -> TerminalConfig | None:
+    model, found = parse(data)
+    problems.extend(found)
+    if model is None:
+        return None
+    t, s, v = model.terminal, model.server, model.voice
     base = source.parent if source else Path.cwd()
     cfg = TerminalConfig(
-        mode=t["mode"], name=t["name"], window=t["window"], font_scale=t["font_scale"],
-        language=t["language"], server_url=s["url"].rstrip("/"), server_token=s["token"],
-        server_timeout_s=s["timeout_s"], server_series=s["series"], printer=_printer(sections["printer"]),
-        timeouts=Timeouts(**sections["timeouts"]), voice_enabled=v["enabled"],
-        voice_volume=v["volume"], pin_hash=sections["security"]["pin_hash"],
-        idcard_port=sections["idcard"]["port"], idcard_baud=sections["idcard"]["baud"], source=source,
+        mode=t.mode, name=t.name, window=t.window, font_scale=t.font_scale,
+        language=t.language, server_url=s.url.rstrip("/"), server_token=s.token,
+        server_timeout_s=s.timeout_s, server_series=s.series, printer=_printer(model.printer),
+        timeouts=Timeouts(**model.timeouts.model_dump()), voice_enabled=v.enabled,
+        voice_volume=v.volume, pin_hash=model.security.pin_hash,
+        idcard_port=model.idcard.port, idcard_baud=model.idcard.baud, source=source,
     )
-    if t["data_dir"]:
-        cfg.data_dir = (base / Path(t["data_dir"]).expanduser()).resolve()
-    if t["hall_file"]:
-        cfg.hall_file = (base / Path(t["hall_file"]).expanduser()).resolve()
-    if cfg.mode == "evaluator" and cfg.window == 0:
-        problems.append(("terminal.window", "an evaluator must be bound to a window (1-999)"))
-    if cfg.printer.kind == "serial" and not cfg.printer.port:
-        problems.append(("printer.port", "a serial printer needs a port, e.g. /dev/ttyUSB0"))
-    if cfg.printer.kind == "network" and not cfg.printer.host:
-        problems.append(("printer.host", "a network printer needs a host"))
+    if t.data_dir:
+        cfg.data_dir = (base / Path(t.data_dir).expanduser()).resolve()
+    if t.hall_file:
+        cfg.hall_file = (base / Path(t.hall_file).expanduser()).resolve()
     return cfg
 
 
@@ -212,7 +134,7 @@ def load_terminal(path: Path | str | None) -> TerminalConfig:
         raise ConfigInvalid(errors)
     problems: Problems = []
     cfg = _terminal_from(data, problems, path)
-    if problems:
+    if problems or cfg is None:
         raise ConfigInvalid(errors_at(path, lines, problems))
     if path == paths.SAMPLE_TERMINAL:
         cfg.source = None  # the shipped defaults are read-only; nothing writes back to them
@@ -230,6 +152,6 @@ def check_file(path: Path | str) -> list[ConfigError]:
         problems = hall_problems(data)[1]
     else:
         cfg = _terminal_from(data, problems, path)
-        if not problems and not cfg.hall_file.exists():
+        if cfg is not None and not cfg.hall_file.exists():
             problems.append(("terminal.hall_file", f"file not found: {cfg.hall_file}"))
     return errors_at(path, lines, problems)

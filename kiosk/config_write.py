@@ -24,8 +24,9 @@ from tomlkit.exceptions import TOMLKitError
 
 from . import paths
 from .atomic import write_atomic
-from .config import TERMINAL_SPEC, ConfigError, ConfigInvalid, TerminalConfig, check_file, load_terminal
+from .config import ConfigError, ConfigInvalid, TerminalConfig, check_file, load_terminal
 from .hall_file import load_hall
+from .terminal_model import setting_default, setting_names
 
 SECRETS = frozenset({"server.token", "security.pin_hash"})
 SETTINGS_LOG = "settings.log"
@@ -113,10 +114,8 @@ def _edit(doc, path: Path, changes: dict[str, object]) -> list[tuple[str, object
     errors, done = [], []
     for name, value in changes.items():
         section, _, key = name.partition(".")
-        spec = TERMINAL_SPEC.get(section, {}).get(key)
-        if spec is None:
-            known = ", ".join(f"{s}.{k}" for s, fields in TERMINAL_SPEC.items() for k in fields)
-            errors.append(ConfigError(str(path), 0, name, f"unknown setting (known: {known})"))
+        if name not in setting_names():
+            errors.append(ConfigError(str(path), 0, name, f"unknown setting (known: {', '.join(setting_names())})"))
             continue
         if isinstance(value, Path):
             value = str(value)
@@ -129,7 +128,7 @@ def _edit(doc, path: Path, changes: dict[str, object]) -> list[tuple[str, object
         if not isinstance(table, (tomlkit.items.Table, tomlkit.items.InlineTable)):
             errors.append(ConfigError(str(path), 0, section, "must be a table"))
             continue
-        old = table[key].unwrap() if key in table else spec.default
+        old = table[key].unwrap() if key in table else setting_default(name)
         if key in table and type(old) is type(value) and old == value:
             continue
         _set_keeping_comment(table, key, value)

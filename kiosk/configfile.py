@@ -13,8 +13,9 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from .tomlpos import key_lines, line_of
 
@@ -66,6 +67,34 @@ def read_toml(path: Path) -> tuple[dict | None, dict[str, int], list[ConfigError
 
 def errors_at(path: Path | str, lines: dict[str, int], problems: Problems) -> list[ConfigError]:
     return [ConfigError(str(path), line_of(lines, p), p, msg) for p, msg in problems]
+
+
+# ------------------------------------------------------------- models of TOML files
+
+class Table(BaseModel):
+    """A TOML table: unknown keys refused, no coercion ("300" is not 300, 1 is not true)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def rule(check: Callable[[Any], str | None]) -> AfterValidator:
+    """A check that returns an error message (or None) as a pydantic validator."""
+
+    def validate(value):
+        message = check(value)
+        if message:
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(validate)
+
+
+def one_of(*choices: Any) -> AfterValidator:
+    return rule(lambda v: None if v in choices else "must be one of " + ", ".join(repr(c) for c in choices))
+
+
+def between(low: float, high: float) -> AfterValidator:
+    return rule(lambda v: None if low <= v <= high else f"must be between {low:g} and {high:g}")
 
 
 # ------------------------------------------------------------- pydantic errors as TOML lines
@@ -135,8 +164,10 @@ def problems_of(exc: ValidationError, model: type[BaseModel]) -> Problems:
                 else "is required"
         elif kind == "extra_forbidden":
             parent = _model_at(model, loc[:-1])
-            known = ", ".join(parent.model_fields) if len(loc) == 1 else ", ".join(sorted(parent.model_fields))
-            message = f"unknown section (known: {known})" if len(loc) == 1 else f"unknown field (known: {known})"
+            if len(loc) == 1 and isinstance(e["input"], dict):  # a [table] at the top of the file
+                message = f"unknown section (known: {', '.join(parent.model_fields)})"
+            else:
+                message = f"unknown field (known: {', '.join(sorted(parent.model_fields))})"
         elif kind == "list_type" and _is_model(_model_at(model, loc + (0,))):
             message = f"must be an array of tables ([[{loc[-1]}]])"
         elif kind in _TYPE_NAMES:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import date, time
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from .configfile import FieldProblems
+from .configfile import FieldProblems, Table, between, one_of, rule
 from .domain import Hall, PriorityGroup, PriorityRule, Service, TimeRange, Window
 from .public_link import check_public_url
 
@@ -27,26 +27,6 @@ HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 DEFAULT_RATING_REASONS = (("attitude", "服务态度差"), ("slow", "办事效率低"), ("unskilled", "业务不熟练"),
                           ("not-told-once", "未一次性告知/多次跑"), ("absent", "窗口无人/离岗"),
                           ("fees", "收费不规范"), ("other", "其他"))
-
-
-def rule(check: Callable[[Any], str | None]) -> AfterValidator:
-    """A check that returns an error message (or None) as a pydantic validator."""
-
-    def validate(value):
-        message = check(value)
-        if message:
-            raise ValueError(message)
-        return value
-
-    return AfterValidator(validate)
-
-
-def one_of(*choices: Any) -> AfterValidator:
-    return rule(lambda v: None if v in choices else "must be one of " + ", ".join(repr(c) for c in choices))
-
-
-def between(low: float, high: float) -> AfterValidator:
-    return rule(lambda v: None if low <= v <= high else f"must be between {low:g} and {high:g}")
 
 
 def parse_hours(value: str) -> tuple[TimeRange, ...]:
@@ -117,12 +97,6 @@ WindowNumber = Annotated[int, between(1, 999), Field(json_schema_extra={"minimum
 Weekdays = Annotated[list[int], rule(lambda v: None if all(1 <= d <= 7 for d in v) else
                                      "days are 1 (Monday) to 7 (Sunday)")]
 Dates = Annotated[list[Any], rule(_date_check)]
-
-
-class Table(BaseModel):
-    """A TOML table: unknown keys refused, no coercion ("300" is not 300, 1 is not true)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class HallSection(Table):

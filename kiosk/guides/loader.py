@@ -15,98 +15,27 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import ConfigError, ConfigInvalid
+from pydantic import BaseModel, ValidationError
+
+from kiosk.configfile import ConfigError, ConfigInvalid, Problems, problems_of
 from kiosk.domain import Hall
-from kiosk.schema import Field, Problems, between, check_table, one_of
 from kiosk.tomlpos import key_lines, line_of
 
-from .model import CASE_TYPES, MATERIAL_FORMS, Category, Guide, GuideContent, Material, Policy
+from .files import CatalogueFile, GuideFile, PolicyFile
+from .model import Category, Guide, GuideContent, Material, Policy
 
 CATALOGUE_FILE = "catalogue.toml"
 POLICY_FOLDER = "policies"
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
-PHONE_RE = re.compile(r"^[0-9][0-9 ()\-、/，,转]*[0-9]$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-WORKDAYS_RE = re.compile(r"^(\d+)个工作日$")
 
 
-def _id(value: str) -> str | None:
-    return None if ID_RE.match(value) else "must be lowercase letters, digits and '-' (2-64 characters)"
-
-
-def _text(value: str) -> str | None:
-    return None if value.strip() else "must not be empty"
-
-
-def _texts(value: list) -> str | None:
-    for i, item in enumerate(value):
-        if not item.strip():
-            return f"item {i + 1} is empty"
-    return None
-
-
-def _non_empty_texts(value: list) -> str | None:
-    return "must list at least one item" if not value else _texts(value)
-
-
-def _phone(value: str) -> str | None:
-    return None if PHONE_RE.match(value) else "must be a phone number, e.g. 0123-6612301"
-
-
-def _date(value: Any) -> str | None:
-    return None if DATE_RE.match(str(value)) else "must be a date YYYY-MM-DD"
-
-
-CATEGORY_SPEC = {
-    "code": Field(str, required=True, check=_id),
-    "name": Field(str, required=True, check=_text),
-    "icon": Field(str, "general", check=_text),
-    "description": Field(str, ""),
-}
-CATALOGUE_SPEC = {
-    "hot": Field(list, [], items=str),
-    "guide_url": Field(str, "", check=lambda v: None if not v or "{id}" in v else "must contain {id}"),
-    "categories": Field(list, required=True),
-}
-MATERIAL_SPEC = {
-    "name": Field(str, required=True, check=_text),
-    "form": Field(str, "原件", check=one_of(*MATERIAL_FORMS)),
-    "count": Field(int, 1, check=between(1, 99)),
-    "notes": Field(str, ""),
-}
-GUIDE_SPEC = {
-    "id": Field(str, required=True, check=_id),
-    "name": Field(str, required=True, check=_text),
-    "category": Field(str, required=True),
-    "case_type": Field(str, required=True, check=one_of(*CASE_TYPES)),
-    "window": Field(int, required=True, check=between(1, 999)),
-    "service": Field(str, required=True, check=_text),
-    "legal_basis": Field(list, required=True, items=str, check=_non_empty_texts),
-    "conditions": Field(list, [], items=str, check=_texts),
-    "materials": Field(list, required=True),
-    "steps": Field(list, required=True, items=str, check=_non_empty_texts),
-    "legal_limit": Field(str, required=True, check=_text),
-    "promised_limit": Field(str, required=True, check=_text),
-    "fees": Field(str, "不收费", check=_text),
-    "result": Field(str, required=True, check=_text),
-    "contact": Field(str, required=True, check=_phone),
-    "notes": Field(list, [], items=str, check=_texts),
-    "keywords": Field(list, [], items=str, check=_texts),
-}
-POLICY_SPEC = {
-    "id": Field(str, required=True, check=_id),
-    "title": Field(str, required=True, check=_text),
-    "issuer": Field(str, required=True, check=_text),
-    "date": Field((str, date), required=True, check=_date),  # a bare TOML date is fine too
-    "number": Field(str, ""),
-    "category": Field(str, ""),
-    "summary": Field(str, ""),
-    "body": Field(list, required=True, items=str, check=_non_empty_texts),
-}
+def _parse(model: type[BaseModel], data: dict) -> tuple[Any, Problems]:
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, problems_of(exc, model)
 
 
 class _File:
@@ -142,54 +71,29 @@ class _File:
             self.error(path, message)
 
 
-def _materials(raw: Any, problems: Problems) -> tuple[Material, ...]:
-    if not isinstance(raw, list):
-        return ()
-    out = []
-    for i, item in enumerate(raw):
-        m = check_table(item, MATERIAL_SPEC, f"materials[{i}]", problems)
-        if m["name"]:
-            out.append(Material(m["name"], m["form"], m["count"], m["notes"]))
-    if not raw:
-        problems.append(("materials", "must list at least one material ([[materials]])"))
-    return tuple(out)
-
-
-def _limits_agree(g: dict, problems: Problems) -> None:
-    """A promise longer than the law allows is a typing mistake worth catching."""
-    legal, promised = WORKDAYS_RE.match(g["legal_limit"] or ""), WORKDAYS_RE.match(g["promised_limit"] or "")
-    if legal and promised and int(promised.group(1)) > int(legal.group(1)):
-        problems.append(("promised_limit", f"'{g['promised_limit']}' is longer than the legal limit "
-                                           f"'{g['legal_limit']}'"))
-
-
 def _guide(f: _File) -> Guide | None:
-    problems: Problems = []
-    g = check_table(f.data, GUIDE_SPEC, "", problems)
-    materials = _materials((f.data or {}).get("materials"), problems)
-    _limits_agree(g, problems)
+    g, problems = _parse(GuideFile, f.data)
     f.report(problems)
-    if problems:
+    if g is None:
         return None
     return Guide(
-        id=g["id"], name=g["name"].strip(), category=g["category"], case_type=g["case_type"],
-        window=g["window"], service=g["service"], legal_basis=tuple(g["legal_basis"]),
-        conditions=tuple(g["conditions"]), materials=materials, steps=tuple(g["steps"]),
-        legal_limit=g["legal_limit"], promised_limit=g["promised_limit"], fees=g["fees"],
-        result=g["result"], contact=g["contact"], notes=tuple(g["notes"]),
-        keywords=tuple(dict.fromkeys(k.strip() for k in g["keywords"])), source=f.path,
+        id=g.id, name=g.name.strip(), category=g.category, case_type=g.case_type,
+        window=g.window, service=g.service, legal_basis=tuple(g.legal_basis),
+        conditions=tuple(g.conditions), materials=tuple(Material(m.name, m.form, m.count, m.notes)
+                                                        for m in g.materials),
+        steps=tuple(g.steps), legal_limit=g.legal_limit, promised_limit=g.promised_limit, fees=g.fees,
+        result=g.result, contact=g.contact, notes=tuple(g.notes),
+        keywords=tuple(dict.fromkeys(k.strip() for k in g.keywords)), source=f.path,
     )
 
 
 def _policy(f: _File) -> Policy | None:
-    problems: Problems = []
-    p = check_table(f.data, POLICY_SPEC, "", problems)
+    p, problems = _parse(PolicyFile, f.data)
     f.report(problems)
-    if problems:
+    if p is None:
         return None
-    return Policy(id=p["id"], title=p["title"], issuer=p["issuer"], date=str(p["date"]),
-                  body=tuple(p["body"]), number=p["number"], category=p["category"],
-                  summary=p["summary"], source=f.path)
+    return Policy(id=p.id, title=p.title, issuer=p.issuer, date=str(p.date), body=tuple(p.body),
+                  number=p.number, category=p.category, summary=p.summary, source=f.path)
 
 
 def _cross_check(hall: Hall, guide: Guide, f: _File) -> None:
@@ -238,16 +142,11 @@ def read_content(folder: Path | str, hall: Hall | None = None) -> tuple[GuideCon
             continue
         if path == catalogue_path:
             cat_file = f
-            problems: Problems = []
-            catalogue = check_table(f.data, CATALOGUE_SPEC, "", problems)
-            raw = f.data.get("categories", [])
-            for i, item in enumerate(raw if isinstance(raw, list) else []):
-                c = check_table(item, CATEGORY_SPEC, f"categories[{i}]", problems)
-                if c["code"] in [x.code for x in categories]:
-                    problems.append((f"categories[{i}].code", f"duplicate category '{c['code']}'"))
-                elif c["code"] and c["name"]:
-                    categories.append(Category(c["code"], c["name"], c["icon"], c["description"]))
+            parsed, problems = _parse(CatalogueFile, f.data)
             f.report(problems)
+            if parsed is not None:
+                catalogue = {"hot": parsed.hot, "guide_url": parsed.guide_url}
+                categories = [Category(c.code, c.name, c.icon, c.description) for c in parsed.categories]
         elif path.relative_to(folder).parts[0] == POLICY_FOLDER:
             policy = _policy(f)
             if policy and policy.id in seen_policies:

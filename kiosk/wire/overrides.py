@@ -8,8 +8,8 @@ receives one anyway keeps its last good overrides.
 
 from __future__ import annotations
 
-from kiosk.config import TERMINAL_SPEC, TerminalConfig
-from kiosk.schema import check_table
+from kiosk.config import TerminalConfig
+from kiosk.terminal_model import check_setting
 
 ALLOWED = ("timeouts.ticket_screen_s", "timeouts.idle_s", "timeouts.warn_before_s", "timeouts.rating_s",
            "timeouts.inquiry_idle_s", "voice.volume", "voice.enabled", "terminal.font_scale")
@@ -25,13 +25,11 @@ def check_overrides(settings: object) -> tuple[dict, list[tuple[str, str]]]:
         if name not in ALLOWED:
             problems.append((name, "cannot be set from the server (allowed: " + ", ".join(ALLOWED) + ")"))
             continue
-        section, key = name.split(".", 1)
-        found: list[tuple[str, str]] = []
-        out = check_table({key: value}, {key: TERMINAL_SPEC[section][key]}, section, found)
+        value, found = check_setting(name, value)
         if found:
             problems.extend(found)
         else:
-            clean[name] = out[key]
+            clean[name] = value
     return clean, problems
 
 
