@@ -69,6 +69,7 @@ def prepare(engine: sa.Engine) -> None:
     """The reports' indexes (migration component ``reports``; after the queue's and the ratings' tables)."""
     migrate(engine, "reports", REPORT_MIGRATIONS)
 DIMENSIONS = ("total", "hall", "day", "service", "window", "staff")
+# also: "alldays", key (day,): every hall's day together (a county-wide day-by-day line)
 LEVEL_KEYS = ("5", "4", "3", "2", "1")
 P90_DAYS_UP_TO = 62  # the p90 of each day (a sort per day) only for ranges this short; means always
 RATING_RATE = "评议率 = 已评价 ÷ 办结 (rated / served)"
@@ -107,17 +108,19 @@ def _roll_up(dims, groups, called_groups=None) -> dict:
                 _add(target, (head[0], head[at]), values)
     if "day" in acc:
         acc["day"] = by_day
-    for (hall, _), values in by_day.items():
+    for (hall, day), values in by_day.items():
         if "hall" in acc:
             _add(acc["hall"], (hall,), values)
         if "total" in acc:
             _add(acc["total"], (), values)
+        if "alldays" in acc:
+            _add(acc["alldays"], (day,), values)
     return acc
 
 
 def _key(dim: str, hall, day, service, window, staff) -> tuple:
     return {"total": (), "hall": (hall,), "day": (hall, day), "service": (hall, service), "window": (hall, window),
-            "staff": (hall, staff)}[dim]
+            "staff": (hall, staff), "alldays": (day,)}[dim]
 
 
 FIRST_CALL = sa.and_(T.c.transferred_from.is_(None), T.c.called_at.is_not(None))
@@ -195,7 +198,7 @@ def _p90(conn, halls, start, end, dims) -> dict:
     keys = [T.c.hall] + ([T.c.day] if short else []) + [T.c.service, T.c.window, T.c.staff]
     q = (sa.select(*keys, bucket, sa.func.count()).where(*_tickets_in(halls, start, end), FIRST_CALL)
          .group_by(*keys, bucket))
-    hist: dict = {d: {} for d in dims if d != "day" or short}
+    hist: dict = {d: {} for d in dims if d not in ("day", "alldays") or short}
     for row in conn.execute(q):
         hall, service, window, staff = row[0], row[-5], row[-4], row[-3]
         day = row[1] if short else None
@@ -233,13 +236,13 @@ def _rating_counts(conn, halls, start, end, dims) -> dict:
         return values
 
     acc: dict = {d: {} for d in dims}
-    if {"day", "hall", "total"} & set(dims):
+    if {"day", "hall", "total", "alldays"} & set(dims):
         q = sa.select(R.c.hall, R.c.day, R.c.level, sa.func.count()).where(*where).group_by(R.c.hall, R.c.day,
                                                                                             R.c.level)
         for hall, day, level, n in conn.execute(q):
             if (values := counts(level, n)) is None:
                 continue
-            for dim, key in (("day", (hall, day)), ("hall", (hall,)), ("total", ())):
+            for dim, key in (("day", (hall, day)), ("hall", (hall,)), ("total", ()), ("alldays", (day,))):
                 if dim in acc:
                     _add(acc[dim], key, values)
     if {"service", "window", "staff"} & set(dims):
@@ -273,7 +276,7 @@ def _followup_counts(conn, halls, start, end, dims, today: date) -> dict:
 
 
 def _pauses(conn, halls, lo: float, hi: float, now: float, dim: str) -> dict:
-    if dim not in ("total", "hall", "window", "staff"):
+    if dim not in ("total", "hall", "window", "staff"):  # not per day, service or county day
         return {}
     end = sa.func.coalesce(P.c.ended_at, now)
     a = sa.case((P.c.started_at > lo, P.c.started_at), else_=lo)

@@ -52,7 +52,9 @@ def period_report(engine: sa.Engine, halls: list[Hall], start: date, end: date, 
     codes = [h.code for h in halls]
     by_code = {h.code: h for h in halls}
     many = len(halls) > 1
-    fig = period_figures(engine, codes, start, end, today=today, now=now, timezone=halls[0].timezone)
+    dims = ("total", "hall", "day", "service", "window", "staff") + (("alldays",) if many else ())
+    fig = period_figures(engine, codes, start, end, today=today, now=now, timezone=halls[0].timezone,
+                         dimensions=dims)
 
     def label(hall: str, key, name: str) -> tuple[str, str]:
         if not many:
@@ -85,16 +87,12 @@ def period_report(engine: sa.Engine, halls: list[Hall], start: date, end: date, 
         name, no = names.get(user, (user or "未记录人员", ""))
         by_staff.append(_row(*label(hc, user or "", name), hc, f, no or None))
 
-    days = fig["day"]
+    days = fig["alldays"] if many else {d: f for (_, d), f in fig["day"].items()}
     if (end - start).days < EVERY_DAY_UP_TO:
         wanted = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
     else:
-        wanted = sorted({d for (_, d) in days})
-    by_day = []
-    for d in wanted:
-        parts = [days[(h, d)] for h in codes if (h, d) in days]
-        by_day.append(_row(d, d, None if many else codes[0], _merge_day(engine, codes, d, parts, today, now, halls)
-                           if len(parts) > 1 else (parts[0] if parts else empty_row())))
+        wanted = sorted(d[0] if many else d for d in days)
+    by_day = [_row(d, d, None if many else codes[0], days.get((d,) if many else d, empty_row())) for d in wanted]
 
     by_hall = [_row(h.code, h.name, h.code, fig["hall"].get((h.code,), empty_row())) for h in halls]
     return PeriodReport(halls=codes, hall_names={h.code: h.name for h in halls}, date_from=start.isoformat(),
@@ -102,13 +100,6 @@ def period_report(engine: sa.Engine, halls: list[Hall], start: date, end: date, 
                         definitions=DEFINITIONS, level_names={str(k): v for k, v in LEVELS.items()},
                         total=_row("all", "合计", None, fig["total"][()]), by_hall=by_hall, by_day=by_day,
                         by_service=by_service, by_window=by_window, by_staff=by_staff)
-
-
-def _merge_day(engine, codes, d, parts, today, now, halls) -> dict:
-    """One county-wide day (means and p90 cannot be added up: ask the database for that day)."""
-    day = date.fromisoformat(d)
-    return period_figures(engine, codes, day, day, today=today, now=now, timezone=halls[0].timezone,
-                          dimensions=("total",))["total"][()]
 
 
 def _unknown(dim: str, value) -> str:

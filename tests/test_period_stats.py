@@ -175,3 +175,22 @@ def test_named_report_lists_the_hall_in_order(engine):
     empty = period_report(engine, [HALL], date(2026, 1, 1), date(2026, 1, 3), today=D2, now=at(D2, 0), names={})
     assert empty.total.served == 0 and empty.total.satisfaction_rate is None and empty.total.rating_rate is None
     assert len(empty.by_day) == 3 and all(d.issued == 0 for d in empty.by_day)
+
+
+def test_county_wide_report_adds_halls_up_and_keeps_them_apart(engine):
+    h2 = Hall(name="二号镇便民服务中心", code="h2", services=(Service("labor", "劳动保障", "A"),),
+              windows=(Window(1, "综合", ("labor",)),))
+    rep = period_report(engine, [HALL, h2], D1, D1, today=date(2026, 3, 5), now=at(D2, 36000), names={})
+    t = rep.total
+    assert (t.issued, t.served) == (7, 4)  # h1's 6 and 3, h2's 1 and 1
+    assert t.mean_wait_s == 356.0  # (60 + 370 + 670 + 670 + 10) / 5
+    assert t.p90_wait_s == 670.0  # rank ceil(4.5) = 5th of 10, 60, 370, 670, 670
+    assert (t.rated, t.bad, t.satisfaction_rate) == (4, 2, 0.5)
+    assert t.followups["overdue"] == 1  # h2's case was due 03-01
+    assert t.paused_s == 600 + 600 + 5000
+    assert [(r.key, r.served) for r in rep.by_hall] == [("h1", 3), ("h2", 1)]
+    assert [r.key for r in rep.by_window] == ["h1/1", "h1/2", "h2/1"]
+    assert rep.by_window[2].name == "二号镇便民服务中心 1号 综合" and rep.by_window[2].served == 1
+    assert [(d.key, d.served, d.p90_wait_s) for d in rep.by_day] == [("2026-03-02", 4, 670.0)]
+    alone = period_report(engine, [h2], D1, D1, today=date(2026, 3, 5), now=at(D2, 36000), names={})
+    assert alone.total.served == 1 and alone.by_window[0].key == "1"  # one hall: plain keys
