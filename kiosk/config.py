@@ -76,7 +76,8 @@ class TerminalConfig:
     window: int = 0
     font_scale: str = "normal"  # normal | large
     language: str = "zh"
-    server_url: str = ""
+    server_url: str = ""  # the address in use first (the first of server.url when it is a list)
+    server_urls: tuple[str, ...] = ()  # every address of server.url when it is a list (one server's processes)
     server_token: str = ""
     server_timeout_s: float = 3.0
     server_series: str = ""  # offline series letter, assigned by the server at enrollment
@@ -89,8 +90,22 @@ class TerminalConfig:
     idcard_baud: int = 115200
     source: Path | None = None  # the file this came from
 
+    def server_addresses(self) -> list[str]:
+        """The hall server's addresses, ``server_url`` first (empty: the embedded queue)."""
+        if not self.server_url:
+            return []
+        return [self.server_url] + [u for u in self.server_urls if u != self.server_url]
+
 
 # ---------------------------------------------------------------------- loading
+
+def _first(url: str | list[str]) -> str:
+    return (url if isinstance(url, str) else url[0]).rstrip("/")
+
+
+def _all(url: str | list[str]) -> tuple[str, ...]:
+    return () if isinstance(url, str) else tuple(u.rstrip("/") for u in url)
+
 
 def detect_kind(data: dict) -> str:
     return "hall" if is_hall_file(data) else "terminal"
@@ -113,7 +128,7 @@ def _terminal_from(data: dict, problems: Problems, source: Path | None) -> Termi
     base = source.parent if source else Path.cwd()
     cfg = TerminalConfig(
         mode=t.mode, name=t.name, window=t.window, font_scale=t.font_scale,
-        language=t.language, server_url=s.url.rstrip("/"), server_token=s.token,
+        language=t.language, server_url=_first(s.url), server_urls=_all(s.url), server_token=s.token,
         server_timeout_s=s.timeout_s, server_series=s.series, printer=_printer(model.printer),
         timeouts=Timeouts(**model.timeouts.model_dump()), voice_enabled=v.enabled,
         voice_volume=v.volume, pin_hash=model.security.pin_hash,

@@ -24,6 +24,20 @@ def _url(value: str) -> str | None:
     return None
 
 
+def _urls(value: Any) -> str | None:
+    """``server.url``: one address, or a list of the addresses of one server (its processes)."""
+    if isinstance(value, str):
+        return _url(value)
+    if not isinstance(value, list):
+        return f'must be an address ("http://HOST:PORT") or a list of addresses, not {value!r}'
+    if not value:
+        return 'give at least one address, e.g. ["http://192.168.1.10:8080", "http://192.168.1.11:8080"]'
+    for i, url in enumerate(value):
+        if not isinstance(url, str) or not url or _url(url):
+            return f"[{i}] {url!r} must be an http:// or https:// address"
+    return None
+
+
 def _profile_check(value: str) -> str | None:
     if value in PROFILES:
         return None
@@ -41,7 +55,7 @@ class TerminalSection(Table):
 
 
 class ServerSection(Table):
-    url: Annotated[str, rule(_url)] = ""
+    url: Annotated[Any, rule(_urls)] = ""  # str, or a list of str: checked by _urls
     token: str = ""
     timeout_s: Annotated[float, between(0.2, 60)] = 3.0
     series: Annotated[str, rule(lambda v: None if re.match(r"^[A-HJ-NP-Z]?$", v) else

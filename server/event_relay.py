@@ -201,8 +201,10 @@ class EventRelay:
                     self._listening.set()
                     delay = 0.2
                     while not self._stop.is_set():
-                        for note in conn.notifies(timeout=1.0):
-                            last_id = max(last_id, self._on_notify(note.channel, note.payload) or 0)
+                        notes = list(conn.notifies(timeout=1.0, stop_after=1))
+                        if notes:  # and whatever else is already here: one read for all of them
+                            notes += list(conn.notifies(timeout=0.001))
+                            last_id = max(last_id, self._on_notifies([(n.channel, n.payload) for n in notes]))
             except Exception as exc:
                 self._listening.clear()
                 if self._stop.is_set():
@@ -212,25 +214,29 @@ class EventRelay:
                 self._stop.wait(delay)
                 delay = min(delay * 2, 5.0)
 
-    def _on_notify(self, channel: str, payload: str) -> int | None:
-        origin, _, rest = payload.partition(" ")
-        if origin == self.origin:
-            return None
-        if channel == CONTROL:
-            for callback in self._on_control.get(rest, ()):
-                try:
-                    callback()
-                except Exception:
-                    log.exception("control %s failed", rest)
-            return None
-        hall, _, ids_text = rest.partition(" ")
-        ids = [int(i) for i in ids_text.split(",") if i.isdigit()]
+    def _on_notifies(self, notes: list[tuple[str, str]]) -> int:
+        """Handle a burst of notifications: controls at once, then every announced event in one read."""
+        ids: list[int] = []
+        for channel, payload in notes:
+            origin, _, rest = payload.partition(" ")
+            if origin == self.origin:
+                continue
+            if channel == CONTROL:
+                for callback in self._on_control.get(rest, ()):
+                    try:
+                        callback()
+                    except Exception:
+                        log.exception("control %s failed", rest)
+                continue
+            _hall, _, ids_text = rest.partition(" ")
+            ids += [int(i) for i in ids_text.split(",") if i.isdigit()]
         if not ids:
-            return None
+            return 0
         with self.db.connect() as conn:
             rows = conn.execute(sa.select(server_events).where(server_events.c.id.in_(ids))
                                 .order_by(server_events.c.id)).all()
-        for row in rows:
+        order = {i: n for n, i in enumerate(ids)}  # the order they were committed in
+        for row in sorted(rows, key=lambda r: order[r.id]):
             self.delivered_remote += 1
             self._deliver(row.hall, Event(row.id, row.kind, json.loads(row.data), row.at))
         return max(ids)

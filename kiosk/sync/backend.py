@@ -51,7 +51,7 @@ class RemoteBackend:
         self.config = config
         self.clock = clock
         self.data_dir = Path(data_dir)
-        self.client = ServerClient(config.server_url, config.server_token, config.server_timeout_s)
+        self.client = ServerClient(config.server_addresses(), config.server_token, config.server_timeout_s)
         self.issue_timeout = min(ISSUE_TIMEOUT_S, config.server_timeout_s)
         self.db = open_engine(sqlite_url(self.data_dir / "queue.db"))
         self.link = Link(clock)

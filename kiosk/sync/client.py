@@ -25,6 +25,8 @@ class ServerError(Exception):
 
 
 class Unreachable(ServerError):
+    token_refused = False
+
     def __init__(self, message: str, maybe_applied: bool = False):
         super().__init__(message)
         self.maybe_applied = maybe_applied
@@ -70,13 +72,37 @@ def _reason(exc: requests.RequestException) -> str:
 
 
 class ServerClient:
-    """One hall server, one terminal token; a requests session per thread."""
+    """A hall server, one terminal token; a requests session per thread.
 
-    def __init__(self, url: str, token: str = "", timeout_s: float = 3.0):
-        self.url = url.rstrip("/")
+    ``url`` may be several addresses of one county server (processes sharing its database, the
+    terminal file's ``server.url = [...]``): a request that gets no useful answer from the current
+    one is sent to the next at once, and the client stays with whichever answers (``url``). A
+    refused token or a 4xx is not a reason to move. Every write the terminals send carries its
+    idempotency key, so a request the first address may have applied is safe to send again."""
+
+    def __init__(self, url: str | list[str] | tuple[str, ...], token: str = "", timeout_s: float = 3.0):
+        urls = [url] if isinstance(url, str) else list(url)
+        self.urls = [u.rstrip("/") for u in urls if u and u.strip()] or [""]
+        self._current = 0
         self.token = token
         self.timeout_s = timeout_s
         self._local = threading.local()
+        self._url_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self.urls[self._current]
+
+    @url.setter
+    def url(self, value: str) -> None:
+        self.urls, self._current = [value.rstrip("/")], 0
+
+    def failed(self, url: str) -> None:
+        """``url`` did not answer: move to the next address (if it is still the current one)."""
+        with self._url_lock:
+            if len(self.urls) > 1 and self.urls[self._current] == url:
+                self._current = (self._current + 1) % len(self.urls)
+                log.warning("hall server %s does not answer; using %s", url, self.urls[self._current])
 
     @property
     def session(self) -> requests.Session:
@@ -96,19 +122,37 @@ class ServerClient:
 
     def request(self, method: str, path: str, *, timeout: float | tuple[float, float] | None = None,
                 json_body=None, headers: dict | None = None, params: dict | None = None) -> requests.Response:
-        """The response for a 2xx or 304; otherwise one of the errors above."""
+        """The response for a 2xx or 304; otherwise one of the errors above (after every address)."""
+        maybe_applied = False
+        for _ in range(len(self.urls)):
+            url = self.url
+            try:
+                return self._request_one(url, method, path, timeout, json_body, headers, params)
+            except Unreachable as exc:
+                maybe_applied = maybe_applied or exc.maybe_applied
+                if exc.token_refused or len(self.urls) == 1:
+                    raise
+                self.failed(url)
+                last = exc
+        raise Unreachable(str(last), maybe_applied)
+
+    def _request_one(self, url: str, method: str, path: str, timeout, json_body, headers, params) \
+            -> requests.Response:
         t = timeout if timeout is not None else (min(2.0, self.timeout_s), self.timeout_s)
+        where = f"{url} " if len(self.urls) > 1 else ""
         try:
-            r = self.session.request(method, self.url + path, json=json_body, headers=self.headers(headers),
+            r = self.session.request(method, url + path, json=json_body, headers=self.headers(headers),
                                      params=params, timeout=t)
         except requests.RequestException as exc:
-            raise Unreachable(f"{method} {path}: {_reason(exc)}", _maybe_applied(exc)) from None
+            raise Unreachable(f"{where}{method} {path}: {_reason(exc)}", _maybe_applied(exc)) from None
         if r.status_code >= 500:
-            raise Unreachable(f"{method} {path}: HTTP {r.status_code}", maybe_applied=True)
+            raise Unreachable(f"{where}{method} {path}: HTTP {r.status_code}", maybe_applied=True)
         if r.status_code in (401, 403) and not path.endswith("/enroll"):
             detail = _error_fields(r)[1]
             log.error("the hall server refused this terminal's token (%s): enroll it again", detail)
-            raise Unreachable(f"{method} {path}: HTTP {r.status_code} {detail}")
+            refused = Unreachable(f"{method} {path}: HTTP {r.status_code} {detail}")
+            refused.token_refused = True  # the same database behind every address: no use moving
+            raise refused
         if 400 <= r.status_code < 500:
             code, message, field = _error_fields(r)
             raise Refused(r.status_code, code, message, field)

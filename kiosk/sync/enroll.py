@@ -70,13 +70,17 @@ def enroll(server_url: str, code: str, config: TerminalConfig, path: Path | None
     try:
         ensure_terminal_file(target)
         os.chmod(target, 0o600)  # it is about to hold the token
-        apply_settings(target, {"server.url": url, "server.token": token, "server.series": series},
-                       log_dir=Path(config.data_dir) / "logs")
+        changes = {"server.url": url, "server.token": token, "server.series": series}
+        if url in config.server_urls:  # one of the listed addresses of this server: the list stays
+            del changes["server.url"]
+        apply_settings(target, changes, log_dir=Path(config.data_dir) / "logs")
     except ConfigInvalid as exc:
         raise EnrollError(f"enrolled, but the terminal file was not written: {exc.errors[0]}") from None
     except OSError as exc:
         raise EnrollError(f"enrolled, but cannot write {exc.filename or target}: {exc.strerror or exc}") from None
     config.server_url, config.server_token, config.server_series = url, token, series
+    if url not in config.server_urls:
+        config.server_urls = ()
     log.info("enrolled as %s at %s (offline series %s)", terminal_id, url, series or "none")
     return Enrolled(terminal_id, series, target, url)
 

@@ -34,11 +34,12 @@ class EventStream:
         backoff = Backoff(0.3, min(5.0, self.backoff_cap_s))
         last_id = None
         while not stop.is_set():
+            url = self.client.url
             try:
                 headers = self.client.headers({"Accept": "text/event-stream"})
                 if last_id:
                     headers["Last-Event-ID"] = last_id
-                r = self.client.session.get(self.client.url + "/api/v1/events", headers=headers, stream=True,
+                r = self.client.session.get(url + "/api/v1/events", headers=headers, stream=True,
                                             timeout=(2.0, 40.0))  # the server sends a keep-alive every 15 s
                 self._response = r
                 try:
@@ -63,6 +64,8 @@ class EventStream:
                 if stop.is_set():
                     return
                 log.debug("event stream: %s", exc)
+                if not isinstance(exc, Unreachable) or "HTTP 5" in str(exc):
+                    self.client.failed(url)  # a dead stream: the next address (when there are several)
             if stop.is_set():
                 return
             stop.wait(backoff.next())
