@@ -105,12 +105,19 @@ const Hall = (() => {
     function open() {
       source = new EventSource("/api/v1/events");
       source.onopen = () => { if (cut && help.box) loadHelp(); if (onState) onState(true, cut); };
-      source.onerror = () => { cut = true; if (onState) onState(false, true); };
+      source.onerror = () => {
+        cut = true;
+        if (onState) onState(false, true);
+        // EventSource retries by itself after a cut (the server's retry: 3 s), but gives up for good on
+        // an answer that is not a stream (a proxy's 502 while the server restarts): then open a new one.
+        if (source.readyState === EventSource.CLOSED) setTimeout(() => { if (!stopped) open(); }, 3000);
+      };
       for (const k of kinds) source.addEventListener(k, e => onEvent(k, JSON.parse(e.data)));
       for (const k of helpKinds) source.addEventListener(k, e => onHelp(k, JSON.parse(e.data)));
     }
+    let stopped = false;
     open();
-    return () => source.close();
+    return () => { stopped = true; source.close(); };
   }
 
   // 呼叫工作人员: a banner per open help request at the top of a staff page, live from the event
