@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,9 @@ USER = "kiosk-ci"
 CACHE = Path("/var/cache/hall-kiosk-tests")
 TOOLS = ("cage", "grim", "Xwayland")
 BLUE = (11, 79, 156)  # screens/theme.py: the header
-PACKAGES = ("kiosk", "screens", "devices", "server", "assets", "config")
+# what the package installs (pyproject's [tool.setuptools.packages.find] include, less the globs)
+PACKAGES = tuple(p.rstrip("*") for p in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["tool"]["setuptools"]["packages"]["find"]["include"])
 
 
 def need_tools() -> None:
@@ -49,8 +52,6 @@ def need_tools() -> None:
 
 def readable_venv() -> Path:
     """A venv other users can run, from Debian's python3, with the project's dependencies."""
-    import tomllib
-
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     key = hashlib.sha256(("\n".join(deps) + os.path.realpath("/usr/bin/python3")).encode()).hexdigest()[:12]
     venv = CACHE / f"cage-venv-{key}"

@@ -148,36 +148,44 @@ def _enrollment_code(args) -> int:
     return 0
 
 
-def _add_service(args) -> int:
-    from wiring.cli import CliError
-    from kiosk.hall_model import CODE_RE, PREFIX_RE, parse_hours
-    from kiosk.domain import Service
-    from server import hall_store
+FLAGS = {"code": "--code", "name": "--name", "prefix": "--prefix", "range_start": "--range", "range_end": "--range",
+         "daily_cap": "--daily-cap", "hours": "--hours", "icon": "--icon", "average_minutes": "--average-minutes",
+         "description": "--description", "windows": "--windows"}
 
-    if not CODE_RE.match(args.code):
-        raise CliError(f"--code '{args.code}': lowercase letters, digits, '-' or '_', starting with a letter")
-    if not PREFIX_RE.match(args.prefix):
-        raise CliError(f"--prefix '{args.prefix}': 1 or 2 capital letters")
-    if not args.name.strip() or len(args.name) > 100:
-        raise CliError("--name: must be 1-100 characters")
+
+def _add_service(args) -> int:
+    """Checked by the API's own model (``server.models.ServiceIn``, derived from the hall model)."""
+    from pydantic import ValidationError
+
+    from kiosk.configfile import problems_of
+    from kiosk.domain import Service
+    from kiosk.hall_model import parse_hours
+    from server import hall_store
+    from server.models import ServiceIn
+    from wiring.cli import CliError
+
     m = re.match(r"^(\d{1,5})-(\d{1,5})$", args.range)
-    if not m or int(m.group(1)) > int(m.group(2)):
+    if not m:
         raise CliError(f"--range '{args.range}': use FIRST-LAST, e.g. 1-500")
-    if args.daily_cap is not None and not 1 <= args.daily_cap <= 99999:
-        raise CliError(f"--daily-cap {args.daily_cap}: must be 1-99999")
-    try:
-        hours = parse_hours(args.hours) if args.hours.strip() else ()
-    except ValueError as exc:
-        raise CliError(f"--hours: {exc} (example: \"08:30-12:00 14:00-17:30\")") from None
     try:
         windows = [int(n) for n in args.windows.split(",") if n.strip()]
     except ValueError:
         raise CliError(f"--windows '{args.windows}': window numbers separated by commas, e.g. 3,9") from None
-    if args.average_minutes is not None and not 0 < args.average_minutes <= 240:
-        raise CliError("--average-minutes: must be above 0 and at most 240")
-    svc = Service(code=args.code, name=args.name.strip(), prefix=args.prefix, range_start=int(m.group(1)),
-                  range_end=int(m.group(2)), daily_cap=args.daily_cap, hours=hours, icon=args.icon,
-                  average_minutes=args.average_minutes, description=args.description)
+    fields = {"code": args.code, "name": args.name, "prefix": args.prefix, "range_start": int(m.group(1)),
+              "range_end": int(m.group(2)), "daily_cap": args.daily_cap, "hours": args.hours, "icon": args.icon,
+              "average_minutes": args.average_minutes, "description": args.description, "windows": windows}
+    try:
+        body = ServiceIn.model_validate(fields)
+    except ValidationError as exc:
+        field, message = problems_of(exc, ServiceIn)[0]
+        flag = FLAGS.get(field.split("[")[0].split(".")[0], field)
+        value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+        raise CliError(f"{flag} {value!r}: {message}" if value not in (None, "") else f"{flag}: {message}") from None
+    if body.range_start > body.range_end:
+        raise CliError(f"--range '{args.range}': the first number must not be above the last")
+    svc = Service(code=body.code, name=body.name, prefix=body.prefix, range_start=body.range_start,
+                  range_end=body.range_end, daily_cap=body.daily_cap, hours=parse_hours(body.hours), icon=body.icon,
+                  average_minutes=body.average_minutes, description=body.description)
     engine = _db(args)
     with engine.connect() as conn:
         code = hall_store.hall_code(conn)
