@@ -84,3 +84,22 @@ def test_no_cycle_between_packages():
     assert cycle is None, (f"package import cycle {' -> '.join(cycle)}: "
                            + "; ".join(f"{a} -> {b} via {sorted(edges[(a, b)])[:3]}"
                                        for a, b in zip(cycle, cycle[1:])))
+
+
+def test_the_doc_table_says_what_the_checked_table_says():
+    """docs/ARCHITECTURE.md's layers table forbids (after "never" / "no") exactly what ALLOWED forbids."""
+    import re
+
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8").split("## Layers", 1)[1]
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.fullmatch(r"`(\w+)/`.*", cells[0]) if line.startswith("|") and len(cells) == 3 else None
+        if m and m.group(1) in import_graph.PACKAGES:
+            rows[m.group(1)] = cells[2]
+    assert set(rows) == set(import_graph.PACKAGES)
+    for package, cell in rows.items():
+        tail = re.split(r"\b(?:never|no)\b", cell, maxsplit=1)
+        said = set(re.findall(r"`(\w+)`", tail[1])) & set(import_graph.PACKAGES) if len(tail) == 2 else set()
+        expected = set(import_graph.PACKAGES) - import_graph.ALLOWED[package] - {package}
+        assert said == expected, f"{package}/ row of the layers table forbids {sorted(said)}, the check {sorted(expected)}"
