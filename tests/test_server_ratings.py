@@ -601,3 +601,18 @@ def _seed(h):
     now = time.time()
     assert rate(h, window=2, level=1, reasons=["attitude", "other"], phone="13912345678",
                 created_at=now - 40 * 86400).status_code == 201
+
+
+def test_the_rating_and_photo_tables_are_made_at_start_before_any_request(tmp_path):
+    """Migrations run when the server starts, never on a request's path (no lazy store on first use)."""
+    h = start_server(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path, RATING_HALL, users=False)
+    try:
+        engine = h.db()
+        with engine.connect() as conn:
+            components = set(conn.execute(sa.text("SELECT component FROM schema_versions")).scalars())
+        tables = set(sa.inspect(engine).get_table_names())
+        engine.dispose()
+        assert {"ratings", "staff_profile"} <= components
+        assert {"ratings", "rating_followups", "rating_settings", "staff_photos"} <= tables
+    finally:
+        h.stop()
