@@ -549,10 +549,11 @@ def test_supervisor_pages(tmp_path):
             assert "已逾期" in page.inner_text(".case.overdue .due")
             page.screenshot(path=str(OUT / "ratings-followups.png"), full_page=True)
             first = page.locator(".case.overdue")
-            first.locator("textarea").fill("已约谈窗口人员，一次性告知清单张贴到窗口")
+            # an unverified case shows the 核实 form too: name the step's own box
+            first.locator("textarea[aria-label='整改措施']").fill("已约谈窗口人员，一次性告知清单张贴到窗口")
             first.locator("button:has-text('记录整改')").click()
             page.wait_for_selector(".case.overdue .st-rectified")
-            page.locator(".case.overdue textarea").fill("电话回访，群众表示满意")
+            page.locator(".case.overdue textarea[aria-label='回访结果']").fill("电话回访，群众表示满意")
             page.locator(".case.overdue select").select_option("yes")
             page.locator(".case.overdue button:has-text('记录回访')").click()
             page.wait_for_function("document.querySelectorAll('.case.overdue').length === 0")
