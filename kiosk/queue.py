@@ -186,7 +186,10 @@ class QueueEngine:
             raise QueueError(f"numbers of service '{svc.code}' are held by other tickets: {exc}",
                              "number_taken") from None
         except KeyTaken:
-            return self._issued(self.store.by_key(key), created=False)  # the same key raced in meanwhile
+            existing = self.store.by_key(key)  # the same key raced in meanwhile
+            if existing is None:  # held by a ticket of another hall on the same database
+                raise QueueError("this idempotency key belongs to another ticket", "key_taken") from None
+            return self._issued(existing, created=False)
         issued = self._issued(ticket)
         self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
         return issued

@@ -15,14 +15,16 @@ from kiosk.domain import Service, Window
 from . import accounts, hall_store
 from .accounts import Principal
 from .audit import Act, audited
-from .auth import SUPERVISORS, requires
+from .auth import SUPERVISORS, VIEWERS, requires
 from .errors import ApiError
+from .halls import hall_runtime
 from .models import Day, ServiceIn, ServiceOut, StatsOut, UserIn, UserOut, UserPatch, WindowIn, WindowOut
 from .stats import day_stats, to_csv
 from .views import services_out, window_out
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 supervisor = requires(*SUPERVISORS)
+viewer = requires(*SUPERVISORS, *VIEWERS)  # reads the county viewer may do too
 
 
 def _service(body: ServiceIn) -> Service:
@@ -35,7 +37,7 @@ def _service(body: ServiceIn) -> Service:
 
 
 def _applied(request: Request) -> list[ServiceOut]:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     rt.reload()
     return services_out(rt.engine)
 
@@ -44,7 +46,7 @@ def _applied(request: Request) -> list[ServiceOut]:
 def add_service(body: ServiceIn, request: Request, act: Act = audited("service.add", *SUPERVISORS)) \
         -> list[ServiceOut]:
     act.note(f"service {body.code}", **body.model_dump())
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     hall_store.add_service(rt.db, rt.code, _service(body), body.windows)
     return _applied(request)
 
@@ -56,7 +58,7 @@ def update_service(body: ServiceIn, request: Request,
     act.note(f"service {code}", **body.model_dump())
     if body.code != code:
         raise ApiError(422, "code", "the body's code must match the address", "invalid_input")
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     existing = rt.queue().hall.service(code)
     svc = _service(body)
     if existing is not None:  # keep what the form does not edit
@@ -68,7 +70,7 @@ def update_service(body: ServiceIn, request: Request,
 
 
 def _save_window(body: WindowIn, request: Request, creating: bool) -> list[WindowOut]:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     hall_store.save_window(rt.db, rt.code, Window(body.number, body.name, tuple(body.services), body.green_channel),
                            creating)
     rt.reload()
@@ -98,8 +100,8 @@ class HallAddressIn(BaseModel):
 
 
 @router.get("/hall", tags=["hall"], summary="The hall's name, code and public address")
-def get_hall(request: Request, principal=Depends(supervisor)) -> dict:
-    hall = request.app.state.runtime.queue().hall
+def get_hall(request: Request, principal=Depends(viewer)) -> dict:
+    hall = hall_runtime(request).queue().hall
     return {"name": hall.name, "code": hall.code, "public_url": hall.public_url}
 
 
@@ -107,7 +109,7 @@ def get_hall(request: Request, principal=Depends(supervisor)) -> dict:
             summary="Where phones reach this server: tickets' and notice slips' QR codes point here (synced to terminals)")
 def put_public_url(body: HallAddressIn, request: Request, act: Act = audited("hall.public_url", *SUPERVISORS)) -> dict:
     act.note("hall", public_url=body.public_url)
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     try:
         hall = hall_store.set_public_url(rt.db, rt.code, body.public_url)
     except hall_store.HallEditError as exc:
@@ -118,13 +120,14 @@ def put_public_url(body: HallAddressIn, request: Request, act: Act = audited("ha
 
 def _may_manage(principal: Principal, role: str) -> None:
     """Supervisors manage window staff; only an admin makes supervisors and admins."""
-    if principal.role != "admin" and role != "window":
+    if principal.role not in ("admin", "county-admin") and role != "window":
         raise ApiError(403, "role", "only an admin can manage supervisors and admins", "forbidden")
 
 
 @router.get("/users", response_model=list[UserOut], tags=["staff"], summary="Staff accounts")
 def list_users(request: Request, principal=Depends(supervisor)) -> list[UserOut]:
-    return [UserOut(**u) for u in accounts.list_users(request.app.state.runtime.db)]
+    rt = hall_runtime(request)
+    return [UserOut(**u) for u in accounts.list_users(rt.db, rt.code)]
 
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["staff"], summary="Add a staff account")
@@ -132,9 +135,13 @@ def add_user(body: UserIn, request: Request, act: Act = audited("user.add", *SUP
     principal = act.principal
     act.note(f"user {body.username}", **body.model_dump(exclude={"password"}))
     _may_manage(principal, body.role)
-    db = request.app.state.runtime.db
-    accounts.add_user(db, body.username, body.role, body.password, body.display_name, body.staff_no, body.window)
-    return next(UserOut(**u) for u in accounts.list_users(db) if u["username"] == body.username)
+    rt = hall_runtime(request)
+    if body.role not in accounts.HALL_ROLES:
+        raise ApiError(422, "role", f"must be one of {', '.join(accounts.HALL_ROLES)} (county accounts: "
+                                    "kiosk admin add-user)", "invalid_input")
+    accounts.add_user(rt.db, body.username, body.role, body.password, body.display_name, body.staff_no, body.window,
+                      hall=rt.code)
+    return next(UserOut(**u) for u in accounts.list_users(rt.db, rt.code) if u["username"] == body.username)
 
 
 @router.patch("/users/{username}", response_model=UserOut, tags=["staff"],
@@ -144,8 +151,9 @@ def patch_user(body: UserPatch, request: Request, username: str = Path(pattern=r
     principal = act.principal
     act.note(f"user {username}", **body.model_dump(exclude={"password"}, exclude_none=True),
              password_changed=body.password is not None)
-    db = request.app.state.runtime.db
-    current = next((u for u in accounts.list_users(db) if u["username"] == username), None)
+    rt = hall_runtime(request)
+    db = rt.db
+    current = next((u for u in accounts.list_users(db, rt.code) if u["username"] == username), None)
     if current is None:
         raise ApiError(404, "username", f"unknown user '{username}'", "not_found")
     _may_manage(principal, current["role"])
@@ -153,15 +161,15 @@ def patch_user(body: UserPatch, request: Request, username: str = Path(pattern=r
         _may_manage(principal, body.role)
     if username == principal.name and (body.active is False or (body.role and body.role != principal.role)):
         raise ApiError(409, "username", "you cannot deactivate or demote yourself", "refused")
-    accounts.update_user(db, username, **body.model_dump())
+    accounts.update_user(db, username, hall=rt.code, **body.model_dump())
     request.app.state.tokens.forget()
-    return next(UserOut(**u) for u in accounts.list_users(db) if u["username"] == username)
+    return next(UserOut(**u) for u in accounts.list_users(db, rt.code) if u["username"] == username)
 
 
 # ------------------------------------------------------------------ stats
 
 def _day(request: Request, date: str | None) -> str:
-    day = date or request.app.state.runtime.queue().today()
+    day = date or hall_runtime(request).queue().today()
     try:
         Date.fromisoformat(day)
     except ValueError:
@@ -171,15 +179,15 @@ def _day(request: Request, date: str | None) -> str:
 
 @router.get("/stats", response_model=StatsOut, tags=["stats"],
             summary="A day's tickets, mean and p90 wait, mean service time per service, window and staff")
-def stats(request: Request, date: Annotated[Day | None, Query()] = None, principal=Depends(supervisor)) -> StatsOut:
-    rt = request.app.state.runtime
+def stats(request: Request, date: Annotated[Day | None, Query()] = None, principal=Depends(viewer)) -> StatsOut:
+    rt = hall_runtime(request)
     return day_stats(rt.db, rt.queue().hall, _day(request, date))
 
 
 @router.get("/stats.csv", tags=["stats"], summary="The same statistics as CSV (UTF-8 with BOM, opens in Excel)",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def stats_csv(request: Request, date: Annotated[Day | None, Query()] = None, principal=Depends(supervisor)) -> Response:
-    rt = request.app.state.runtime
+def stats_csv(request: Request, date: Annotated[Day | None, Query()] = None, principal=Depends(viewer)) -> Response:
+    rt = hall_runtime(request)
     day = _day(request, date)
     return Response(to_csv(day_stats(rt.db, rt.queue().hall, day)), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="hall-stats-{day}.csv"'})

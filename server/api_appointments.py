@@ -25,6 +25,7 @@ from kiosk.appointments.stats import appointment_stats
 from kiosk.appointments.store import AppointmentStore, clean_booking
 from kiosk.storage.db import reader
 
+from .halls import hall_runtime
 from .accounts import Principal
 from .appointment_models import (AppointmentIn, AppointmentOut, ImportOut, MoveIn, SettingsIO, SlotOut,
                                  StatsRow)
@@ -42,20 +43,19 @@ MAX_RANGE_DAYS = 366
 
 
 def store(request: Request) -> AppointmentStore:
-    return store_for(request.app.state)
+    return store_for(hall_runtime(request))
 
 
-def store_for(state) -> AppointmentStore:
-    """The hall's appointment store (``app.state``), made on first use."""
-    rt = state.runtime
-    found = getattr(state, "appointment_store", None)
+def store_for(rt) -> AppointmentStore:
+    """The hall's appointment store (kept on its ``HallRuntime``), made on first use."""
+    found = getattr(rt, "appointment_store", None)
     if found is None:
         with _lock:
-            found = getattr(state, "appointment_store", None)
+            found = getattr(rt, "appointment_store", None)
             if found is None:
                 queue = rt.queue()
                 found = AppointmentStore(rt.db, rt.code, queue.hall.timezone, clock=lambda: queue.clock())
-                state.appointment_store = found
+                rt.appointment_store = found
     return found
 
 
@@ -69,7 +69,7 @@ def refusals():
 
 
 def _out(request: Request, row: dict) -> AppointmentOut:
-    svc = request.app.state.runtime.queue().hall.service(row["service"])
+    svc = hall_runtime(request).queue().hall.service(row["service"])
     return AppointmentOut(service_name=svc.name if svc else row["service"], **row)
 
 
@@ -93,10 +93,10 @@ def get_settings(request: Request, principal: Principal = Depends(staff)) -> Set
 def put_settings(body: SettingsIO, request: Request,
                  act: Act = audited("appointment.settings", *SUPERVISORS)) -> SettingsIO:
     act.note("appointment settings", **body.model_dump())
-    hall = request.app.state.runtime.queue().hall
+    hall = hall_runtime(request).queue().hall
     with refusals():
         saved = store(request).save_settings(AppointmentSettings.from_dict(body.model_dump()), hall)
-    request.app.state.forget_appointment_rule()  # the calling order follows the new mode at once
+    hall_runtime(request).forget_appointment_rule()  # the calling order follows the new mode at once
     return SettingsIO(**saved.to_dict())
 
 
@@ -106,7 +106,7 @@ def get_slots(request: Request, service: str = Query(min_length=1, max_length=32
               principal: Principal = Depends(staff)) -> list[SlotOut]:
     rs = store(request)
     with refusals():
-        return [SlotOut(**s) for s in rs.slots(request.app.state.runtime.queue().hall, service,
+        return [SlotOut(**s) for s in rs.slots(hall_runtime(request).queue().hall, service,
                                                 _day(day, "day", rs.now().date()))]
 
 
@@ -127,7 +127,7 @@ def list_appointments(request: Request, day: str | None = Query(None, descriptio
 def create(body: AppointmentIn, request: Request, act: Act = audited("appointment.add", *STAFF)) -> AppointmentOut:
     principal = act.principal
     rs = store(request)
-    hall = request.app.state.runtime.queue().hall
+    hall = hall_runtime(request).queue().hall
     settings = rs.settings()
     with refusals():
         booking = clean_booking(hall, settings, body.service, body.day, body.slot, body.name, body.phone,
@@ -149,7 +149,7 @@ def stats(request: Request, date_from: str | None = Query(None, alias="from"),
         raise ApiError(422, "from", "from is after to", "invalid_input")
     if (end - start).days > MAX_RANGE_DAYS:
         raise ApiError(422, "from", f"at most {MAX_RANGE_DAYS} days at once", "invalid_input")
-    hall = request.app.state.runtime.queue().hall
+    hall = hall_runtime(request).queue().hall
     rows = appointment_stats(rs.engine, rs.hall, start, end, rs.now(), rs.settings())
     return [StatsRow(service_name=(hall.service(r["service"]).name if hall.service(r["service"]) else r["service"]),
                      **r) for r in rows]
@@ -170,7 +170,7 @@ async def import_csv(request: Request, day: str | None = Query(None, description
         raise ApiError(413, "body", "the file is larger than 2 MB", "too_large")
     rs = store(request)
     only = _day(day, "day", None) if day else None
-    hall = request.app.state.runtime.queue().hall
+    hall = hall_runtime(request).queue().hall
     settings = rs.settings()
     def booked(day: Date, service: str) -> dict[str, int]:
         with reader(rs.engine) as conn:
@@ -203,7 +203,7 @@ def move(appointment_id: AppointmentId, body: MoveIn, request: Request,
          act: Act = audited("appointment.move", *STAFF)) -> AppointmentOut:
     principal = act.principal
     act.note(f"appointment {appointment_id}", **body.model_dump())
-    hall = request.app.state.runtime.queue().hall
+    hall = hall_runtime(request).queue().hall
     with refusals():
         return _out(request, store(request).move(appointment_id, hall, body.day, body.slot, body.service,
                                                  by=principal.name))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from .halls import hall_runtime
 from . import audit
 from .auth import SUPERVISORS, requires
 from .errors import ApiError
@@ -39,7 +40,7 @@ Action = Annotated[str | None, Query(pattern=r"^[a-z_.]{1,64}$", description="ac
 
 
 def _span(request: Request, date_from: str | None, date_to: str | None) -> tuple[float, float, ZoneInfo, str]:
-    queue = request.app.state.runtime.queue()
+    queue = hall_runtime(request).queue()
     tz = ZoneInfo(queue.hall.timezone)
     try:
         end = Date.fromisoformat(date_to) if date_to else Date.fromisoformat(queue.today())
@@ -61,7 +62,8 @@ def audit_entries(request: Request, principal=Depends(supervisor),
                   actor: Actor = None, action: Action = None,
                   limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[AuditOut]:
     since, until, _, _ = _span(request, date_from, date_to)
-    return [AuditOut(**r) for r in audit.entries(request.app.state.runtime.db, since, until, actor, action, limit)]
+    rt = hall_runtime(request)
+    return [AuditOut(**r) for r in audit.entries(rt.db, since, until, actor, action, limit, hall=rt.code)]
 
 
 @router.get("/audit.csv", response_class=Response, summary="The audit trail as CSV (UTF-8 with BOM, opens in Excel)",
@@ -71,6 +73,7 @@ def audit_csv(request: Request, principal=Depends(supervisor),
               date_to: Annotated[Day | None, Query(alias="to")] = None,
               actor: Actor = None, action: Action = None) -> Response:
     since, until, tz, span = _span(request, date_from, date_to)
-    rows = audit.entries(request.app.state.runtime.db, since, until, actor, action, 100_000)
+    rt = hall_runtime(request)
+    rows = audit.entries(rt.db, since, until, actor, action, 100_000, hall=rt.code)
     return Response(audit.to_csv(rows, tz), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="hall-audit-{span}.csv"'})

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 def _throttle(request: Request) -> Throttle:
     found = getattr(request.app.state, "throttle", None)
     if found is None:
-        found = request.app.state.throttle = Throttle(request.app.state.runtime.db)
+        found = request.app.state.throttle = Throttle(request.app.state.county.db)
     return found
 
 
@@ -27,7 +27,7 @@ def _throttle(request: Request) -> Throttle:
                         429: {"description": "wait (Retry-After seconds) before the next try; a known device "
                                             "does not wait"}})
 def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
-    db = request.app.state.runtime.db
+    db = request.app.state.county.db
     throttle = _throttle(request)
     client = request.client.host if request.client else "?"
     device_token = body.device or request.cookies.get(DEVICE_COOKIE)
@@ -35,7 +35,7 @@ def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     wait = throttle.wait_s(body.username, client, device)
     if wait > 0:
         audit.record(db, body.username, "staff", "", "auth.login", f"user {body.username}",
-                     {"known_device": bool(device)}, "throttled", 429, client)
+                     {"known_device": bool(device)}, "throttled", 429, client, accounts.hall_of(db, body.username))
         raise ApiError(429, "password", f"too many wrong passwords; try again in {math.ceil(wait)} s / "
                                         f"密码错误次数过多，请 {math.ceil(wait)} 秒后再试", "too_many_attempts",
                        headers={"Retry-After": str(math.ceil(wait))})
@@ -44,11 +44,11 @@ def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     except accounts.AccountError:
         throttle.failed(body.username, client, device)
         audit.record(db, body.username, "staff", "", "auth.login", f"user {body.username}",
-                     {"known_device": bool(device)}, "refused", 401, client)
+                     {"known_device": bool(device)}, "refused", 401, client, accounts.hall_of(db, body.username))
         raise
     new_device = throttle.succeeded(who.name, device)
     audit.record(db, who.name, "staff", who.role, "auth.login", f"user {who.name}",
-                 {"known_device": bool(device)}, "ok", 200, client)
+                 {"known_device": bool(device)}, "ok", 200, client, who.hall)
     secure = request.url.scheme == "https"
     if body.cookie:
         response.set_cookie(COOKIE, token, max_age=accounts.SESSION_TTL_S, httponly=True, samesite="strict",
@@ -64,7 +64,7 @@ def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
 def logout(request: Request, response: Response, principal=Depends(requires(*STAFF))) -> Response:
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
-    accounts.logout(request.app.state.runtime.db, token)
+    accounts.logout(request.app.state.county.db, token)
     request.app.state.tokens.forget(token)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/")
@@ -76,4 +76,5 @@ async def me(principal=Depends(identify)) -> MeOut:
     if principal is None:
         raise ApiError(401, "Authorization", "not signed in", "unauthorized")
     return MeOut(kind=principal.kind, name=principal.name, display_name=principal.display_name,
-                 role=principal.role, window=principal.window, csrf=principal.csrf, expires_at=principal.expires_at)
+                 role=principal.role, window=principal.window, csrf=principal.csrf, expires_at=principal.expires_at,
+                 hall=principal.hall)

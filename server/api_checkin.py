@@ -18,6 +18,7 @@ from kiosk.appointments.checkin import IssuedTicket, check_in, record_offline
 from kiosk.appointments.tables import appointments
 from kiosk.storage.db import reader
 
+from .halls import hall_runtime
 from .accounts import Principal
 from .api_appointments import refusals, store
 from .appointment_models import CheckinIn, CheckinOut, OfflineCheckinIn, SettingsIO, TodayItem, TodayOut
@@ -58,7 +59,7 @@ def checkin(body: CheckinIn, request: Request,
     principal = act.principal
     if (body.code is None) == (body.person_key is None):
         raise ApiError(422, "code", "give exactly one of code and person_key", "invalid_input")
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     queue = rt.queue()
     rs = store(request)
     terminal = principal.name if principal.kind == "terminal" else f"staff:{principal.name}"

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from .halls import hall_runtime
 from .auth import identify
 from .errors import ApiError
 
@@ -47,7 +48,7 @@ class _Lease:
                                             "help_requested, help_dismissed (呼叫工作人员); data is JSON"}})
 async def events(request: Request, principal=Depends(identify),
                  last_event_id: str | None = Header(None, max_length=20)) -> StreamingResponse:
-    hub = request.app.state.runtime.hub
+    hub = hall_runtime(request).hub
     public = principal is None
     slots = request.app.state.streams
     # anonymous streams count per address; a terminal's or staff member's per token holder, so a hall

@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 
 from kiosk.domain import TicketStatus
 
+from .halls import hall_runtime
 from .audit import Act, audited
-from .auth import STAFF, TERMINAL, requires
+from .auth import STAFF, TERMINAL, VIEWERS, identify, requires
 from .errors import ApiError
 from .models import Code, Day, DisplayCall, DisplayOut, PublicTicketOut, ServiceOut, TicketIn, TicketList, TicketOut
 from .views import services_out, ticket_out
@@ -22,8 +23,8 @@ READERS = (*STAFF, *TERMINAL)
 
 
 @router.get("/services", response_model=list[ServiceOut], summary="Services with waiting counts and availability")
-def services(request: Request, principal=Depends(requires(*READERS))) -> list[ServiceOut]:
-    return services_out(request.app.state.runtime.queue())
+def services(request: Request, principal=Depends(requires(*READERS, *VIEWERS))) -> list[ServiceOut]:
+    return services_out(hall_runtime(request).queue())
 
 
 @router.post("/tickets", response_model=TicketOut, status_code=201, summary="Issue a ticket",
@@ -33,7 +34,7 @@ def services(request: Request, principal=Depends(requires(*READERS))) -> list[Se
 def issue(body: TicketIn, request: Request, act: Act = audited("ticket.issue", *READERS)) -> JSONResponse:
     principal = act.principal
     act.note(f"service {body.service}", priority=body.priority)
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     queue = rt.queue(fresh=False)  # the hall as checked within the last second: no read per ticket
     terminal = principal.name if principal.kind == "terminal" else f"staff:{principal.name}"
     if body.person_key:
@@ -53,7 +54,7 @@ def _issue_once_per_person(request: Request, queue, body: TicketIn, terminal: st
     from . import api_appointments, person_tickets
     from .process_lock import exclusive
 
-    if not api_appointments.store_for(request.app.state).settings().one_ticket_per_person:
+    if not api_appointments.store_for(hall_runtime(request)).settings().one_ticket_per_person:
         return queue.issue(body.service, body.priority, body.key, terminal)
     db, hall, day = queue.store.engine, queue.store.hall, queue.today()
     with exclusive(db, f"person:{hall}:{body.person_key}:{body.service}"):  # every server process
@@ -75,7 +76,7 @@ def list_tickets(request: Request, principal=Depends(requires(*READERS)),
                  status: Annotated[TicketStatus | None, Query()] = None,
                  limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                  newest_first: bool = False) -> TicketList:
-    queue = request.app.state.runtime.queue()
+    queue = hall_runtime(request).queue()
     day = date or queue.today()
     try:
         Date.fromisoformat(day)
@@ -88,8 +89,9 @@ def list_tickets(request: Request, principal=Depends(requires(*READERS)),
 
 @router.get("/tickets/{ticket_id}", response_model=PublicTicketOut,
             summary="Follow one ticket (public: the id is on the printed QR code)")
-def follow_ticket(request: Request, ticket_id: str = Path(pattern=r"^[0-9a-f]{32}$")) -> PublicTicketOut:
-    queue = request.app.state.runtime.queue()
+def follow_ticket(request: Request, ticket_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
+                  principal=Depends(identify)) -> PublicTicketOut:  # a credential binds its own hall
+    queue = hall_runtime(request).queue()
     t = queue.store.get(ticket_id)
     if t is None:
         raise ApiError(404, "ticket_id", "no such ticket", "not_found")
@@ -103,7 +105,7 @@ def follow_ticket(request: Request, ticket_id: str = Path(pattern=r"^[0-9a-f]{32
              summary="Cancel a waiting ticket (staff, or the terminal that issued it)")
 def cancel(request: Request, ticket_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
            act: Act = audited("ticket.cancel", *READERS)) -> TicketOut:
-    queue = request.app.state.runtime.queue()
+    queue = hall_runtime(request).queue()
     principal = act.principal
     if principal.kind == "terminal":
         t = queue.store.get(ticket_id)
@@ -116,8 +118,8 @@ def cancel(request: Request, ticket_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
 
 @router.get("/display", response_model=DisplayOut, tags=["display"],
             summary="What the hall TV shows (public: numbers and windows only)")
-def display(request: Request) -> DisplayOut:
-    rt = request.app.state.runtime
+def display(request: Request, principal=Depends(identify)) -> DisplayOut:  # signed in: its own hall
+    rt = hall_runtime(request)
     queue = rt.queue()
     hall = queue.hall
     names = {s.code: s.name for s in hall.services}

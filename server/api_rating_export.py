@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from . import rating_export
+from .halls import hall_runtime
 from .api_ratings import FromQ, ToQ, _range, store, supervisor
 
 router = APIRouter(prefix="/api/v1", tags=["ratings"])
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["ratings"])
 def export(request: Request, date_from: FromQ = None, date_to: ToQ = None,
            format: Annotated[Literal["csv", "json"], Query(description="csv (default) or json")] = "csv",
            principal=Depends(supervisor)) -> Response:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     start, end = _range(request, date_from, date_to)
     rs, hall = store(request), rt.queue().hall
     names = rating_export.names_for(rt.db, hall, rt.guide_files()[1])

@@ -52,9 +52,10 @@ from kiosk.storage.db import reader
 from kiosk.storage.schema import tickets
 
 from . import daily_reports
+from .halls import hall_runtime
 from .accounts import Principal
 from .audit import Act, audited
-from .auth import STAFF, SUPERVISORS, TERMINAL, requires
+from .auth import STAFF, SUPERVISORS, TERMINAL, VIEWERS, requires
 from .errors import ApiError
 from .models import Day
 from .rating_models import (CallbackIn, FollowUpOut, RatingIn, RatingOut, RatingSettingsIn, RatingSettingsOut,
@@ -65,7 +66,7 @@ from .api_staff import staff_names as _names
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["ratings"])
-supervisor = requires(*SUPERVISORS)
+supervisor = requires(*SUPERVISORS, *VIEWERS)  # reads: the county viewer too
 RATERS = (*TERMINAL, *SUPERVISORS)
 FUTURE_SLACK_S = 300  # a terminal clock a little ahead is fine; further ahead, the server's time is used
 MAX_RANGE_DAYS = 3660
@@ -73,7 +74,7 @@ MAX_RANGE_DAYS = 3660
 
 def store(request: Request) -> RatingStore:
     """The hall's rating store (made and migrated when the server starts: ``server/runtime.py``)."""
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     rt.queue()  # a hall edited by another process: its timezone reaches the store
     return rt.ratings
 
@@ -108,7 +109,7 @@ def _own_window(principal: Principal, window: int, field: str) -> None:
 @router.get("/rating-reasons", response_model=list[ReasonOut],
             summary="The hall's reasons for a bad rating (不满意/非常不满意), in display order")
 def rating_reasons(request: Request, principal=Depends(requires(*TERMINAL, *STAFF))) -> list[ReasonOut]:
-    return [ReasonOut(code=c, name=n) for c, n in request.app.state.runtime.queue().hall.rating_reasons]
+    return [ReasonOut(code=c, name=n) for c, n in hall_runtime(request).queue().hall.rating_reasons]
 
 
 @router.post("/ratings", response_model=RatingOut, status_code=201,
@@ -123,7 +124,7 @@ def add_rating(body: RatingIn, request: Request, act: Act = audited("rating.add"
         raise ApiError(403, "Authorization", f"this terminal was enrolled as a {principal.mode}: only an evaluator "
                                              "rates", "forbidden")
     act.note(f"window {body.window}" if body.window else f"ticket {body.ticket}")
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     queue = rt.queue()
     hall = queue.hall
     rs = store(request)
@@ -203,7 +204,7 @@ def _range(request: Request, date_from: str | None, date_to: str | None) -> tupl
 
 
 def _filters(request: Request, window: int | None, service: str | None) -> None:
-    hall = request.app.state.runtime.queue().hall
+    hall = hall_runtime(request).queue().hall
     if window is not None and hall.window(window) is None:
         raise ApiError(404, "window", f"unknown window {window}", "not_found")
     if service is not None and hall.service(service) is None:
@@ -223,7 +224,7 @@ def list_ratings(request: Request, date_from: FromQ = None, date_to: ToQ = None,
                  bad: Annotated[bool, Query(description="bad ratings (levels 1-2) only")] = False,
                  limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                  principal=Depends(supervisor)) -> list[RatingOut]:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     rs = store(request)
     start, end = _range(request, date_from, date_to)
     _filters(request, window, service)
@@ -259,7 +260,7 @@ def _cases(engine: sa.Engine, rating_ids: list[str]) -> dict[str, tuple[str, str
                     "staff and service")
 def stats_ratings(request: Request, date_from: FromQ = None, date_to: ToQ = None, window: WindowQ = None,
                   staff: StaffQ = None, service: ServiceQ = None, principal=Depends(supervisor)) -> RatingStatsOut:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     start, end = _range(request, date_from, date_to)
     _filters(request, window, service)
     return rating_stats(store(request), rt.queue().hall, _names(rt.db), start, end, window, staff, service)
@@ -270,7 +271,7 @@ def stats_ratings(request: Request, date_from: FromQ = None, date_to: ToQ = None
             responses={200: {"content": {"text/csv": {}}}})
 def stats_ratings_csv(request: Request, date_from: FromQ = None, date_to: ToQ = None, window: WindowQ = None,
                       staff: StaffQ = None, service: ServiceQ = None, principal=Depends(supervisor)) -> Response:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     start, end = _range(request, date_from, date_to)
     _filters(request, window, service)
     rs, hall, names = store(request), rt.queue().hall, _names(rt.db)
@@ -309,7 +310,7 @@ def list_followups(request: Request,
                                                                      "back, or rejected on 核实)")] = None,
                    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                    principal=Depends(supervisor)) -> list[FollowUpOut]:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     rs = store(request)
     today = rs.today()
     hall, names = rt.queue().hall, _names(rt.db)
@@ -322,7 +323,7 @@ FollowUpId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
 def _step(request: Request, action, *args, **kw) -> FollowUpOut:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     rs = store(request)
     try:
         f = action(rs, *args, **kw)
@@ -365,7 +366,7 @@ def verify_followup(followup_id: FollowUpId, body: VerifyIn, request: Request,
 @router.get("/rating-settings", response_model=RatingSettingsOut, tags=["followups"],
             summary="Follow-up deadline (working days) and the hall's rating settings")
 def get_settings(request: Request, principal=Depends(supervisor)) -> RatingSettingsOut:
-    hall = request.app.state.runtime.queue().hall
+    hall = hall_runtime(request).queue().hall
     return RatingSettingsOut(followup_days=store(request).followup_days(), walk_in_ratings=hall.walk_in_ratings,
                              reasons=[ReasonOut(code=c, name=n) for c, n in hall.rating_reasons])
 

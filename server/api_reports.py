@@ -21,8 +21,10 @@ from kiosk.domain import Hall
 
 from . import daily_reports
 from .audit import Act, audited
-from .auth import SUPERVISORS, requires
+from .auth import SUPERVISORS, VIEWERS, requires
 from .errors import ApiError
+from .halls import hall_runtime
+from .halls import visible_halls as halls_for
 from .models import Day
 from .period_stats import RATING_RATE, SATISFACTION_RATE
 from .report_csv import report_csv
@@ -30,7 +32,7 @@ from .report_models import DailyListItem, DailyReport, PeriodReport
 from .reports import period_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-readers = requires(*SUPERVISORS)
+readers = requires(*SUPERVISORS, *VIEWERS)  # the county viewer reads every hall's reports
 MAX_RANGE_DAYS = 3660
 RATES = f"{RATING_RATE}; {SATISFACTION_RATE}"
 
@@ -45,14 +47,18 @@ DateQ = Annotated[Day | None, Query(description="a local day (default: today)")]
 
 
 def visible_halls(request: Request, principal) -> list[Hall]:
-    """The halls a caller may read. One hall per server until the multi-hall model lands: the server's."""
-    return [request.app.state.runtime.queue().hall]
+    """The halls a caller may read: every hall for county users, else its own (``server/halls.py``)."""
+    county = request.app.state.county
+    return [county.hall(c).queue().hall for c in halls_for(county, principal)]
 
 
 def pick_halls(request: Request, principal, hall: str | None) -> list[Hall]:
     halls = visible_halls(request, principal)
-    if hall is None:
-        return halls[:1]
+    if hall is None:  # the request's hall (its own, or the one named in the path); a county user: all
+        try:
+            return [hall_runtime(request).queue().hall]
+        except ApiError:
+            return halls
     if hall == "all":
         return halls
     found = [h for h in halls if h.code == hall]
@@ -71,7 +77,9 @@ def _date(value: str | None, field: str) -> Date | None:
 
 
 def today_of(request: Request) -> Date:
-    return Date.fromisoformat(request.app.state.runtime.queue().today())
+    county = request.app.state.county
+    rt = getattr(request.state, "hall_rt", None) or county.only() or county.first
+    return Date.fromisoformat(rt.queue().today())
 
 
 def date_range(request: Request, date_from: str | None, date_to: str | None, period: str | None,
@@ -102,7 +110,7 @@ def date_range(request: Request, date_from: str | None, date_to: str | None, per
 def _period(request, principal, hall, date_from, date_to, period, anchor) -> PeriodReport:
     halls = pick_halls(request, principal, hall)
     start, end = date_range(request, date_from, date_to, period, anchor)
-    return period_report(request.app.state.runtime.db, halls, start, end, today=today_of(request))
+    return period_report(request.app.state.county.db, halls, start, end, today=today_of(request))
 
 
 def _csv(text: str, name: str) -> Response:
@@ -135,7 +143,7 @@ def _daily(request: Request, principal, hall: str | None, date: str | None) -> D
     if len(halls) != 1:
         raise ApiError(422, "hall", "a daily report is one hall's: give its code", "invalid_input")
     day = _date(date, "date") or today_of(request)
-    return daily_reports.daily(request.app.state.runtime.db, halls[0], day)
+    return daily_reports.daily(request.app.state.county.db, halls[0], day)
 
 
 @router.get("/daily", response_model=DailyReport,
@@ -168,8 +176,8 @@ def freeze(request: Request, hall: HallQ = None, date: DateQ = None,
     if day > today_of(request):
         raise ApiError(422, "date", "a day that has not begun cannot be frozen", "invalid_input")
     act.note(f"{halls[0].code} {day}")
-    daily_reports.freeze(request.app.state.runtime.db, halls[0], day, reason="on demand")
-    return daily_reports.daily(request.app.state.runtime.db, halls[0], day)
+    daily_reports.freeze(request.app.state.county.db, halls[0], day, reason="on demand")
+    return daily_reports.daily(request.app.state.county.db, halls[0], day)
 
 
 @router.get("/daily/halls", response_model=list[DailyListItem],
@@ -179,4 +187,4 @@ def freeze(request: Request, hall: HallQ = None, date: DateQ = None,
                         "correction), null for a hall that has not reported. date defaults to today.")
 def daily_halls(request: Request, date: DateQ = None, principal=Depends(readers)) -> list[DailyListItem]:
     day = _date(date, "date") or today_of(request)
-    return [daily_reports.list_item(request.app.state.runtime.db, h, day) for h in visible_halls(request, principal)]
+    return [daily_reports.list_item(request.app.state.county.db, h, day) for h in visible_halls(request, principal)]

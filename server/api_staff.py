@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from kiosk.storage.db import reader
 from kiosk.storage.schema import tickets
 
+from .halls import hall_runtime
 from . import staff_profile
 from .audit import Act, audited
 from .auth import STAFF, SUPERVISORS, TERMINAL, requires
@@ -28,16 +29,17 @@ from .schema import users
 router = APIRouter(prefix="/api/v1")
 
 
-def staff_names(engine: sa.Engine) -> dict[str, tuple[str, str]]:
-    """username -> (display name, 工号) of every account."""
+def staff_names(engine: sa.Engine, hall: str | None = None) -> dict[str, tuple[str, str]]:
+    """username -> (display name, 工号) of every account (of ``hall`` only, when given)."""
     with reader(engine) as conn:
         return {u.username: (u.display_name or u.username, u.staff_no or "")
-                for u in conn.execute(sa.select(users.c.username, users.c.display_name, users.c.staff_no))}
+                for u in conn.execute(sa.select(users.c.username, users.c.display_name, users.c.staff_no)
+                                      .where(*([users.c.hall == hall] if hall else [])))}
 
 
 def duty_staff(request: Request, number: int) -> str | None:
     """Username on duty at a window: today's last caller there, else whose usual window it is."""
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     queue = rt.queue()
     with reader(rt.db) as conn:
         name = conn.execute(sa.select(tickets.c.staff)
@@ -48,7 +50,7 @@ def duty_staff(request: Request, number: int) -> str | None:
         if name is None:
             name = conn.execute(sa.select(users.c.username)
                                 .where(users.c.window == number, users.c.active.is_(True),
-                                       users.c.role == "window")
+                                       users.c.role == "window", users.c.hall == rt.code)
                                 .order_by(users.c.username).limit(1)).scalar()
     return name
 
@@ -58,7 +60,7 @@ def duty_staff(request: Request, number: int) -> str | None:
             summary="The evaluator's idle screen: window, services, staff on duty (name, 工号, photo)")
 def duty(request: Request, number: Annotated[int, Path(ge=1, le=999)],
          principal=Depends(requires(*TERMINAL, *STAFF))) -> DutyOut:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     hall = rt.queue().hall
     w = hall.window(number)
     if w is None:
@@ -79,7 +81,9 @@ Username = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
 def _known_user(request: Request, username: str) -> None:
-    if username not in staff_names(request.app.state.runtime.db):
+    """404 unless ``username`` works in the request's hall."""
+    rt = hall_runtime(request)
+    if username not in staff_names(rt.db, rt.code):
         raise ApiError(404, "username", f"unknown user '{username}'", "not_found")
 
 
@@ -87,7 +91,8 @@ def _known_user(request: Request, username: str) -> None:
             summary="A staff member's photo (JPEG, PNG or WebP)",
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}})
 def get_photo(request: Request, username: Username, principal=Depends(requires(*TERMINAL, *STAFF))) -> Response:
-    found = staff_profile.photo(request.app.state.runtime.db, username)
+    _known_user(request, username)
+    found = staff_profile.photo(hall_runtime(request).db, username)
     if found is None:
         raise ApiError(404, "username", f"no photo for '{username}'", "not_found")
     data, content_type, _ = found
@@ -107,7 +112,7 @@ async def put_photo(request: Request, username: Username,
         raise ApiError(415, "body", "send a JPEG, PNG or WebP image", "unsupported_media_type")
     def save() -> None:
         _known_user(request, username)
-        staff_profile.set_photo(request.app.state.runtime.db, username, data, content_type)
+        staff_profile.set_photo(hall_runtime(request).db, username, data, content_type)
 
     await anyio.to_thread.run_sync(save)
     return Response(status_code=204)
@@ -118,5 +123,5 @@ def delete_photo(request: Request, username: Username,
                  act: Act = audited("user.photo_delete", *SUPERVISORS)) -> Response:
     act.note(f"user {username}")
     _known_user(request, username)
-    staff_profile.delete_photo(request.app.state.runtime.db, username)
+    staff_profile.delete_photo(hall_runtime(request).db, username)
     return Response(status_code=204)

@@ -39,6 +39,7 @@ from .accounts import Principal
 from .audit import Act, audited
 from .auth import SUPERVISORS, TERMINAL, requires
 from .errors import ApiError
+from .halls import hall_runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
@@ -113,7 +114,7 @@ class GuidesIn(_Strict):
 
 
 def _runtime(request: Request):
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     sync_store.prepare(rt.db)
     return rt
 
@@ -209,7 +210,8 @@ def put_settings(body: SettingsIn, request: Request, terminal_id: str = Path(pat
     from .schema import terminals
 
     with rt.db.connect() as conn:
-        if conn.execute(sa.select(terminals.c.id).where(terminals.c.id == terminal_id)).first() is None:
+        if conn.execute(sa.select(terminals.c.id).where(terminals.c.id == terminal_id,
+                                                       terminals.c.hall == rt.code)).first() is None:
             raise ApiError(404, "terminal_id", f"unknown terminal '{terminal_id}'", "not_found")
     version = sync_store.save_overrides(rt.db, terminal_id, clean)
     rt.hub.publish("config_changed", {"version": rt.version, "terminal": terminal_id})

@@ -11,8 +11,9 @@ from kiosk.domain import TicketStatus
 from kiosk.storage.schema import tickets
 
 from . import pause_log
+from .halls import hall_runtime
 from .audit import Act, audited
-from .auth import STAFF, TERMINAL, requires
+from .auth import STAFF, TERMINAL, VIEWERS, requires
 from .models import ActionOut, CallNumberIn, TransferIn, WindowCounts, WindowOut, WindowQueueOut
 from .views import ticket_out, window_out
 
@@ -28,15 +29,15 @@ def console(action: str):
 
 
 @router.get("", response_model=list[WindowOut], summary="Windows, their services, pause state and current call")
-def windows(request: Request, principal=Depends(requires(*STAFF, *TERMINAL))) -> list[WindowOut]:
-    queue = request.app.state.runtime.queue()
+def windows(request: Request, principal=Depends(requires(*STAFF, *TERMINAL, *VIEWERS))) -> list[WindowOut]:
+    queue = hall_runtime(request).queue()
     return [window_out(queue, w.number) for w in queue.hall.windows]
 
 
 @router.get("/{number}/queue", response_model=WindowQueueOut,
             summary="The window's waiting list, in the order it will call, and today's counts")
 def window_queue(number: Number, request: Request, principal=Depends(staff_only)) -> WindowQueueOut:
-    queue = request.app.state.runtime.queue()
+    queue = hall_runtime(request).queue()
     view = window_out(queue, number)
     waiting = queue.waiting_for(number)
     q = (sa.select(tickets.c.status, sa.func.count())
@@ -52,14 +53,14 @@ def window_queue(number: Number, request: Request, principal=Depends(staff_only)
 
 
 def _done(request: Request, number: int, ticket) -> ActionOut:
-    queue = request.app.state.runtime.engine
+    queue = hall_runtime(request).engine
     return ActionOut(ticket=ticket_out(queue, ticket) if ticket else None, window=window_out(queue, number))
 
 
 @router.post("/{number}/call-next", response_model=ActionOut,
              summary="叫号: finish the current visitor (if any) and call the next; ticket is null when nobody waits")
 def call_next(number: Number, request: Request, act: Act = console("call_next")) -> ActionOut:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     ticket = rt.queue().call_next(number, staff=act.principal.name)  # stamped with the staff in the call itself
     act.note(ticket=ticket.number if ticket else None)
     return _done(request, number, ticket)
@@ -67,7 +68,7 @@ def call_next(number: Number, request: Request, act: Act = console("call_next"))
 
 @router.post("/{number}/call", response_model=ActionOut, summary="Call a specific number (also a no-show's return)")
 def call_number(number: Number, body: CallNumberIn, request: Request, act: Act = console("call")) -> ActionOut:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     act.note(ticket=body.number)
     ticket = rt.queue().call_number(number, body.number, staff=act.principal.name)
     return _done(request, number, ticket)
@@ -75,28 +76,28 @@ def call_number(number: Number, body: CallNumberIn, request: Request, act: Act =
 
 @router.post("/{number}/recall", response_model=ActionOut, summary="重呼: call the current number again")
 def recall(number: Number, request: Request, act: Act = console("recall")) -> ActionOut:
-    ticket = request.app.state.runtime.queue().recall(number)
+    ticket = hall_runtime(request).queue().recall(number)
     act.note(ticket=ticket.number if ticket else None)
     return _done(request, number, ticket)
 
 
 @router.post("/{number}/no-show", response_model=ActionOut, summary="过号: the called visitor did not come")
 def no_show(number: Number, request: Request, act: Act = console("no_show")) -> ActionOut:
-    ticket = request.app.state.runtime.queue().no_show(number)
+    ticket = hall_runtime(request).queue().no_show(number)
     act.note(ticket=ticket.number if ticket else None)
     return _done(request, number, ticket)
 
 
 @router.post("/{number}/start", response_model=ActionOut, summary="开始办理")
 def start(number: Number, request: Request, act: Act = console("start")) -> ActionOut:
-    ticket = request.app.state.runtime.queue().start(number)
+    ticket = hall_runtime(request).queue().start(number)
     act.note(ticket=ticket.number if ticket else None)
     return _done(request, number, ticket)
 
 
 @router.post("/{number}/finish", response_model=ActionOut, summary="办结")
 def finish(number: Number, request: Request, act: Act = console("finish")) -> ActionOut:
-    ticket = request.app.state.runtime.queue().finish(number)
+    ticket = hall_runtime(request).queue().finish(number)
     act.note(ticket=ticket.number if ticket else None)
     return _done(request, number, ticket)
 
@@ -105,14 +106,14 @@ def finish(number: Number, request: Request, act: Act = console("finish")) -> Ac
              summary="转移: send the current visitor to another service or window, keeping the number")
 def transfer(number: Number, body: TransferIn, request: Request, act: Act = console("transfer")) -> ActionOut:
     act.note(to_service=body.service, to_window=body.window)
-    ticket = request.app.state.runtime.queue().transfer(number, body.service, body.window)
+    ticket = hall_runtime(request).queue().transfer(number, body.service, body.window)
     act.note(ticket=ticket.number if ticket else None)
     return _done(request, number, ticket)
 
 
 @router.post("/{number}/pause", response_model=ActionOut, summary="暂停: stop calling at this window")
 def pause(number: Number, request: Request, act: Act = console("pause")) -> ActionOut:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     rt.queue().set_paused(number, True)
     pause_log.paused(rt.db, rt.code, number, act.principal.name)  # the staff's time paused (reports)
     return _done(request, number, None)
@@ -120,7 +121,7 @@ def pause(number: Number, request: Request, act: Act = console("pause")) -> Acti
 
 @router.post("/{number}/resume", response_model=ActionOut, summary="Resume calling at this window")
 def resume(number: Number, request: Request, act: Act = console("resume")) -> ActionOut:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     rt.queue().set_paused(number, False)
     pause_log.resumed(rt.db, rt.code, number)
     return _done(request, number, None)

@@ -13,15 +13,15 @@ from fastapi.staticfiles import StaticFiles
 from kiosk import __version__
 from kiosk.appointments.checkin import lane as appointment_lane
 
-from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_events, api_queue,
+from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_county, api_events, api_queue,
                api_rating_export, api_ratings, api_reports, api_staff, api_sync, api_terminals, api_windows, errors,
-               pages, public)
+               hall_rules, pages, public)
 from .auth import TokenCache
 from .daily_reports import DailyFreezer
 from .event_relay import EventRelay, is_postgres
-from .help_requests import HelpDesk
+from .halls import HallPrefix
 from .limits import BodyLimit, StreamSlots
-from .runtime import HallRuntime
+from .runtime import County
 
 DESCRIPTION = """Hall server of a citizen service hall (便民服务中心): the single source of
 ticket numbers for its terminals, the window staff's call console, the hall display and
@@ -30,52 +30,69 @@ the supervisors' pages.
 Authentication: `Authorization: Bearer TOKEN` with a staff token (`POST /api/v1/auth/login`)
 or a terminal token (`POST /api/v1/terminals/enroll`). Browser pages use a session cookie
 and must send `X-CSRF-Token` on writes. Errors have one shape:
-`{"error": code, "message": text, "field": the input at fault}`."""
+`{"error": code, "message": text, "field": the input at fault}`.
+
+Halls: one server may hold a county's halls. `/api/v1/...` works on the hall of the
+credential (a terminal, or staff of a hall); `/api/v1/halls/{hall}/...` is the same route
+for a named hall: county users (`county-admin`, `county-viewer`) name the hall there, anyone
+else may name only their own (403 otherwise). `GET /api/v1/halls` lists the halls a
+credential may see. Each operation's `x-hall-rule` says who may call it for which hall:
+`none` (not about a hall), `public` (no sign-in; the named or only hall), `terminal`,
+`staff`, `hall` (terminal or staff of that hall)."""
 
 
 def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
-    runtime = HallRuntime(db_url, hall_file)
+    county = County(db_url, hall_file)
     tokens = TokenCache()
     relay = None
-    if is_postgres(runtime.db):  # several server processes may share it: events and caches go through it
-        relay = EventRelay(runtime.db)
-        relay.attach(runtime.code, runtime.hub)
-        relay.on_event(runtime.on_relayed)
+    if is_postgres(county.db):  # several server processes may share it: events and caches go through it
+        relay = EventRelay(county.db)
         relay.on_control("tokens", tokens.forget_here)
         tokens.announce = lambda: relay.control("tokens")
+
+    def lane(rt) -> None:
+        # on-time appointments are called before walk-ins, or interleaved with them (the hall's setting)
+        found, rt.forget_appointment_rule = appointment_lane(lambda: api_appointments.store_for(rt).settings())
+        rt.engine.add_lane(found)
+
+    def relayed(rt) -> None:
+        if relay is not None:
+            relay.attach(rt.code, rt.hub)
+            relay.on_event(rt.on_relayed)
+
+    county.on_new_hall += [lane, relayed]  # every hall's runtime, as it is built
+    for rt in county.running():
+        lane(rt)
+        relayed(rt)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if relay is not None:
             relay.start()
         try:
-            runtime.refresh_webfont()  # cut the pages' font now (background), not on the first page load
+            county.first.refresh_webfont()  # cut the pages' font now (background), not on the first page load
         except Exception:
             logging.getLogger(__name__).exception("web font not prepared")
-        freezer = DailyFreezer(runtime.db, lambda: [runtime.queue().hall])  # 日报 at closing time
+        # 日报 at closing time, for every hall
+        freezer = DailyFreezer(county.db, lambda: [county.hall(c).queue().hall for c in county.codes()])
         freezer.start()
         yield
         freezer.stop()
-        runtime.close()
+        county.close()
         if relay is not None:
             relay.stop()
 
     app = FastAPI(title="Hall kiosk server / 便民服务中心大厅服务器", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)  # the docs UIs load from a CDN
-    app.state.runtime = runtime
-    # on-time appointments are called before walk-ins, or interleaved with them (the hall's setting)
-    apt_lane, app.state.forget_appointment_rule = appointment_lane(
-        lambda: api_appointments.store_for(app.state).settings())
-    runtime.engine.add_lane(apt_lane)
+    app.state.county = county
     app.state.relay = relay
     app.state.tokens = tokens
-    app.state.help = HelpDesk(runtime.db, runtime.code)
     app.state.streams = StreamSlots()
     errors.install(app)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness and database check")
-    def healthz(request: Request) -> dict:
-        rt = request.app.state.runtime
+    @app.get("/healthz", tags=["health"], summary="Liveness and database check (?hall=CODE: that hall's)")
+    def healthz(request: Request, hall: str | None = None) -> dict:
+        rt = (county.hall(hall) if hall else county.only()) or county.first
         queue = rt.queue()  # reads the database
         return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__,
                 "timezone": queue.hall.timezone}  # the pages show every clock in the hall's zone
@@ -84,11 +101,19 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     def livez() -> dict:
         return {"ok": True}
 
-    for module in (api_auth, api_audit, api_terminals, api_queue, api_windows, api_admin, api_events,
+    for module in (api_auth, api_county, api_audit, api_terminals, api_queue, api_windows, api_admin, api_events,
                    api_rating_export, api_ratings, api_staff, api_sync, api_checkin, api_appointments, api_reports,
                    pages, public):
         app.include_router(module.router)
     app.include_router(public.api)
     app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)
+    app.add_middleware(HallPrefix)  # /api/v1/halls/{hall}/... -> the same route for that hall (server/halls.py)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = hall_rules.document(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

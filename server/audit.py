@@ -33,7 +33,7 @@ from kiosk.queue import QueueError
 from kiosk.storage.db import reader
 
 from .accounts import Principal
-from .auth import identify
+from .auth import admitted, identify
 from .errors import _QUEUE_STATUS, ApiError
 from .security_schema import audit_log
 
@@ -60,13 +60,15 @@ def address_of(request: Request) -> str:
 
 
 def record(engine: sa.Engine, actor: str, actor_kind: str, role: str, action: str, target: str = "",
-           detail: dict | None = None, outcome: str = "ok", status: int = 200, address: str = "") -> None:
+           detail: dict | None = None, outcome: str = "ok", status: int = 200, address: str = "",
+           hall: str | None = None) -> None:
+    """One audit line; ``hall``: the hall acted on (None: county-wide, e.g. a sign-in)."""
     try:
         with engine.begin() as conn:
             conn.execute(audit_log.insert().values(
                 at=time.time(), actor=actor[:64], actor_kind=actor_kind, role=role, action=action[:64],
                 target=target[:200], detail=json.dumps(detail or {}, ensure_ascii=False, default=str)[:4000],
-                outcome=outcome, status=status, address=address[:64]))
+                outcome=outcome, status=status, address=address[:64], hall=hall))
     except sa.exc.SQLAlchemyError as exc:  # the action stands; a missing line is logged loudly
         log.error("audit: could not record %s by %s: %s", action, actor, exc)
 
@@ -75,8 +77,9 @@ def _write(request: Request, act: Act, outcome: str, status: int) -> None:
     p = act.principal
     if p.kind != "staff":
         return
-    record(request.app.state.runtime.db, p.name, p.kind, p.role, act.action, act.target, act.detail, outcome,
-           status, act.address)
+    rt = getattr(request.state, "hall_rt", None)
+    record(request.app.state.county.db, p.name, p.kind, p.role, act.action, act.target, act.detail, outcome,
+           status, act.address, rt.code if rt is not None else p.hall)
 
 
 def audited(action: str, *roles: str, window: str | None = None):
@@ -86,7 +89,7 @@ def audited(action: str, *roles: str, window: str | None = None):
         if principal is None:
             raise ApiError(401, "Authorization", "sign in, or send Authorization: Bearer TOKEN", "unauthorized")
         act = Act(principal, action, address_of(request))
-        if principal.role not in roles:
+        if not admitted(principal, roles):
             _write(request, act, "denied", 403)
             raise ApiError(403, "Authorization", f"this needs one of the roles: {', '.join(roles)}", "forbidden")
         if window is not None:
@@ -122,8 +125,10 @@ COLUMNS = ("at", "actor", "role", "action", "target", "outcome", "status", "addr
 
 
 def entries(engine: sa.Engine, since: float, until: float, actor: str | None = None, action: str | None = None,
-            limit: int = 1000) -> list[dict]:
-    q = (sa.select(audit_log).where(audit_log.c.at >= since, audit_log.c.at < until)
+            limit: int = 1000, hall: str | None = None) -> list[dict]:
+    """Audit lines, newest first; with ``hall``, that hall's lines only."""
+    q = (sa.select(audit_log).where(audit_log.c.at >= since, audit_log.c.at < until,
+                                    *([audit_log.c.hall == hall] if hall else []))
          .order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit))
     if actor:
         q = q.where(audit_log.c.actor == actor)

@@ -18,6 +18,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from . import accounts
 from .accounts import Principal
 from .errors import ApiError
+from .halls import bind
 
 COOKIE = "kiosk_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -28,6 +29,7 @@ TERMINAL = ("terminal",)
 # A revoked token or ended session stops working within this long (at once where the server revokes
 # it: in every process on PostgreSQL, see server/event_relay.py). $KIOSK_TOKEN_CACHE_S overrides it.
 CACHE_S = float(os.environ.get("KIOSK_TOKEN_CACHE_S", "5"))
+VIEWERS = ("county-viewer",)  # add to a read route's roles: statistics, ratings, follow-ups of every hall
 
 _bearer = HTTPBearer(auto_error=False, description="A staff session token or a terminal token")
 _cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="Staff session cookie (browser pages)")
@@ -82,7 +84,7 @@ async def identify(request: Request, bearer: HTTPAuthorizationCredentials | None
     cache: TokenCache = request.app.state.tokens
     principal = cache.get(token)
     if principal is None:
-        principal = accounts.resolve(request.app.state.runtime.db, token)
+        principal = accounts.resolve(request.app.state.county.db, token)
         if principal is None:
             return None
         cache.put(token, principal)
@@ -90,7 +92,15 @@ async def identify(request: Request, bearer: HTTPAuthorizationCredentials | None
         sent = request.headers.get("x-csrf-token", "")
         if not principal.csrf or not hmac.compare_digest(sent.encode(), principal.csrf.encode()):
             raise ApiError(403, "X-CSRF-Token", "missing or wrong CSRF token; reload the page", "csrf")
+    bind(request, principal)  # the request's hall: its own, or (county users) the one it names
     return principal
+
+
+def admitted(principal: Principal, roles: tuple[str, ...]) -> bool:
+    """The county admin passes wherever hall staff may; the county viewer only where named."""
+    if principal.role in roles:
+        return True
+    return principal.role == "county-admin" and any(r in STAFF for r in roles)
 
 
 def requires(*roles: str):
@@ -99,7 +109,7 @@ def requires(*roles: str):
     async def dependency(principal: Principal | None = Depends(identify)) -> Principal:
         if principal is None:
             raise ApiError(401, "Authorization", "sign in, or send Authorization: Bearer TOKEN", "unauthorized")
-        if principal.role not in roles:
+        if not admitted(principal, roles):
             raise ApiError(403, "Authorization", f"this needs one of the roles: {', '.join(roles)}", "forbidden")
         return principal
 

@@ -67,6 +67,9 @@ def prepare(engine: sa.Engine) -> None:
 
     event_relay.prepare(engine)
     help_requests.prepare(engine)
+    from .schema import COUNTY_MIGRATIONS  # staff, terminals, codes, audit lines belong to a hall
+
+    migrate(engine, "county", COUNTY_MIGRATIONS)
 
 
 # ------------------------------------------------------------------ codec
@@ -115,7 +118,22 @@ def _window_values(w: Window) -> dict:
 # ------------------------------------------------------------- load / seed
 
 def hall_code(conn: sa.Connection) -> str | None:
+    """The first hall (by code); None on an empty database."""
     return conn.execute(sa.select(hall_settings.c.code).order_by(hall_settings.c.code).limit(1)).scalar()
+
+
+def hall_codes(conn: sa.Connection) -> list[str]:
+    return list(conn.execute(sa.select(hall_settings.c.code).order_by(hall_settings.c.code)).scalars())
+
+
+def hall_names(conn: sa.Connection) -> dict[str, str]:
+    """code -> name of every hall, in code order."""
+    return {r.code: r.name for r in conn.execute(sa.select(hall_settings.c.code, hall_settings.c.name)
+                                                   .order_by(hall_settings.c.code))}
+
+
+def exists(conn: sa.Connection, code: str) -> bool:
+    return conn.execute(sa.select(hall_settings.c.code).where(hall_settings.c.code == code)).first() is not None
 
 
 def version(conn: sa.Connection, code: str) -> int:
@@ -133,11 +151,48 @@ def seed(engine: sa.Engine, hall_file: Path | str) -> bool:
             return False
         conn.execute(hall_settings.insert().values(code=hall.code, name=hall.name,
                                                    settings=_settings_json(hall), version=1))
-        for i, svc in enumerate(hall.services):
-            conn.execute(hall_services.insert().values(hall=hall.code, **_service_values(svc, i)))
-        for w in hall.windows:
-            conn.execute(hall_windows.insert().values(hall=hall.code, **_window_values(w)))
+        _insert_parts(conn, hall)
+        from .schema import adopt_orphans
+
+        adopt_orphans(conn, hall.code)  # staff added before the first hall was loaded work in it
     return True
+
+
+def _insert_parts(conn: sa.Connection, hall: Hall) -> None:
+    for i, svc in enumerate(hall.services):
+        conn.execute(hall_services.insert().values(hall=hall.code, **_service_values(svc, i)))
+    for w in hall.windows:
+        conn.execute(hall_windows.insert().values(hall=hall.code, **_window_values(w)))
+
+
+def save_hall(engine: sa.Engine, hall: Hall) -> tuple[bool, int]:
+    """Add ``hall`` (keyed by its code), or make the stored hall equal to it; (created, new version).
+
+    One transaction: a running server sees the old hall or the new one, and
+    rebuilds it at its next version check. Tickets, ratings and staff stay.
+    """
+    with engine.begin() as conn:
+        current = conn.execute(sa.select(hall_settings.c.version)
+                               .where(hall_settings.c.code == hall.code)).scalar()
+        if current is None:
+            conn.execute(hall_settings.insert().values(code=hall.code, name=hall.name,
+                                                       settings=_settings_json(hall), version=1))
+            _insert_parts(conn, hall)
+            if len(hall_codes(conn)) == 1:
+                from .schema import adopt_orphans
+
+                adopt_orphans(conn, hall.code)
+            return True, 1
+        if not hall.public_url:  # set on the admin page, not in the file: keep it
+            old = json.loads(conn.execute(sa.select(hall_settings.c.settings)
+                                          .where(hall_settings.c.code == hall.code)).scalar_one())
+            hall = replace(hall, public_url=old.get("public_url", ""))
+        conn.execute(hall_services.delete().where(hall_services.c.hall == hall.code))
+        conn.execute(hall_windows.delete().where(hall_windows.c.hall == hall.code))
+        _insert_parts(conn, hall)
+        conn.execute(hall_settings.update().where(hall_settings.c.code == hall.code)
+                     .values(name=hall.name, settings=_settings_json(hall), version=current + 1))
+        return False, current + 1
 
 
 def load(conn: sa.Connection, code: str) -> tuple[Hall, int]:

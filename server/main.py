@@ -93,10 +93,13 @@ def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: b
         if type(exc).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
             raise ValueError(f"--db: cannot open the database: {str(exc).splitlines()[0]}") from None
         raise
-    rt = app.state.runtime
-    logging.getLogger("kiosk.serve").info("hall '%s' (%s) on %s%s; pages at http://%s:%d/login",
-                                          rt.engine.hall.name, rt.code, url.split("@")[-1],
-                                          " (loaded from the hall file)" if rt.seeded else "",
+    county = app.state.county
+    rt = county.first
+    others = len(county.codes()) - 1
+    logging.getLogger("kiosk.serve").info("hall '%s' (%s)%s on %s%s; pages at http://%s:%d/login",
+                                          rt.engine.hall.name, rt.code,
+                                          f" and {others} more hall(s)" if others else "", url.split("@")[-1],
+                                          " (loaded from the hall file)" if county.seeded else "",
                                           "127.0.0.1" if host in ("0.0.0.0", "::") else host, port)
 
     from .backup import DailyBackup
@@ -111,7 +114,8 @@ def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: b
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame):
-            rt.hub.close_all()  # end the event streams, or shutdown would wait for them
+            for hall in county.running():
+                hall.hub.close_all()  # end the event streams, or shutdown would wait for them
             super().handle_exit(sig, frame)
 
     try:

@@ -61,6 +61,7 @@ class MeOut(BaseModel):
     window: int | None
     csrf: str
     expires_at: float
+    hall: str | None = Field(None, description="the hall of a terminal or hall staff member; null: a county user")
 
 
 # ------------------------------------------------------------- terminals
@@ -82,6 +83,9 @@ class EnrollOut(BaseModel):
     expires_at: float
     mode: str = "dispenser"
     window: int | None = None
+    name: str = Field("", description="the terminal's name on the server: the code's name if it was made for one "
+                                      "(the terminal writes it into its file)")
+    hall: str | None = Field(None, description="the hall the terminal belongs to")
 
 
 class HeartbeatIn(Strict):

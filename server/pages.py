@@ -71,6 +71,11 @@ def reports_page() -> FileResponse:
     return _page("reports")
 
 
+@router.get("/county")
+def county_page() -> FileResponse:
+    return _page("county")
+
+
 @router.get("/audit")
 def audit_page() -> FileResponse:
     return _page("audit")

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from kiosk.domain import OPEN_STATUSES, TicketStatus
 from kiosk.public_link import TOKEN_RE, token_day
 
+from .halls import hall_runtime
 from . import public_html, public_links
 from .pages import SECURITY_HEADERS
 
@@ -66,7 +67,7 @@ def not_found() -> HTMLResponse:
 
 @router.get("/q/{token}")
 def ticket_page(token: str, request: Request) -> HTMLResponse:
-    state = ticket_state(request.app.state.runtime, token)
+    state = ticket_state(hall_runtime(request), token)
     if state is None:
         return not_found()
     return HTMLResponse(public_html.ticket_page(token, state), headers=HEADERS)
@@ -74,7 +75,7 @@ def ticket_page(token: str, request: Request) -> HTMLResponse:
 
 @api.get("/tickets/{token}", summary="A ticket's phone page data, by the public token on its QR (no sign-in)")
 def ticket_json(token: str, request: Request) -> JSONResponse:
-    state = ticket_state(request.app.state.runtime, token)
+    state = ticket_state(hall_runtime(request), token)
     if state is None:
         return JSONResponse({"error": "not_found", "message": "没有这个号码", "field": "token"}, status_code=404,
                             headers={"Cache-Control": "no-store"})
@@ -106,7 +107,7 @@ def guide_content(rt):
 
 @router.get("/g/{guide_id}")
 def guide_page(guide_id: str, request: Request) -> HTMLResponse:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     content = guide_content(rt)
     guide = next((g for g in content.guides if g.id == guide_id), None)
     if guide is None:
@@ -121,7 +122,7 @@ def guide_page(guide_id: str, request: Request) -> HTMLResponse:
 
 @router.get("/fonts/hall.css")
 async def font_css(request: Request) -> Response:
-    rt = request.app.state.runtime
+    rt = hall_runtime(request)
     await run_in_threadpool(rt.refresh_webfont)
     built = await run_in_threadpool(rt.webfont.current, 2.0)
     if built is None:  # the first cut is still under way (about 30 s once per content): never hold a page up
@@ -138,7 +139,7 @@ async def font_css(request: Request) -> Response:
 
 @router.get("/fonts/{name}")
 def font_file(name: str, request: Request) -> Response:
-    path = request.app.state.runtime.webfont.file(name)
+    path = hall_runtime(request).webfont.file(name)
     if path is None:
         return Response(status_code=404)
     # the name carries the hash of its characters: it never changes

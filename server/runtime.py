@@ -1,6 +1,10 @@
-"""The running hall: database, queue engine (the terminal's own code), event hub.
+"""The running halls: one database, and per hall a queue engine (the terminal's own code) and event hub.
 
-The hall is editable while the server runs. Each request asks ``queue()``,
+A county server holds many halls (``County``); each request works on one
+``HallRuntime``, resolved from its credential or its ``/api/v1/halls/{hall}/``
+path (``server/halls.py::hall_runtime``) and built on first use.
+
+A hall is editable while the server runs. Each request asks ``queue()``,
 which compares the database's hall version (one primary-key read) with the
 one the engine was built from and swaps in a rebuilt ``Hall`` when it moved.
 """
@@ -25,26 +29,83 @@ from .events import EventHub
 from .process_lock import exclusive
 
 
-class HallRuntime:
+class County:
+    """The server's database and the runtimes of its halls, each built on first use.
+
+    On an empty database the hall file (default: the shipped sample hall) is
+    loaded, so a one-hall server starts as before; `kiosk admin add-hall` adds more.
+    """
+
     def __init__(self, db_url: str, hall_file: Path | str | None = None):
         self.db = open_engine(db_url)
-        from kiosk.public_link import make_token
-        from kiosk.ratings.store import RatingStore
-
-        from . import public_links
-        from .webfont import WebFonts
-
         with exclusive(self.db, "kiosk-serve-start"):  # server processes starting at once: one migrates
             hall_store.prepare(self.db)
             staff_profile.prepare(self.db)  # staff photos (server/api_staff.py)
             self.seeded = hall_store.seed(self.db, hall_file or paths.SAMPLE_HALL)
-            with self.db.connect() as conn:
-                self.code = hall_store.hall_code(conn)
-                hall, self.version = hall_store.load(conn, self.code)
-            self.link_key = public_links.link_key(self.db, self.code)
-            # the rating tables are migrated here, at startup, never on a request's path
-            self.ratings = RatingStore(self.db, self.code, hall.timezone)
+        self._halls: dict[str, HallRuntime] = {}
+        self._lock = threading.Lock()
+        self.on_new_hall = []  # callbacks(HallRuntime): the app adds the appointments' lane and the event relay
+        self.first = self.hall(self.codes()[0])  # built now: a broken hall fails at start, not on a request
+
+    def codes(self) -> list[str]:
+        with reader(self.db) as conn:
+            return hall_store.hall_codes(conn)
+
+    def names(self) -> dict[str, str]:
+        with reader(self.db) as conn:
+            return hall_store.hall_names(conn)
+
+    def hall(self, code: str) -> HallRuntime | None:
+        """The hall's runtime, or None if no such hall (one added by another process is found)."""
+        found = self._halls.get(code)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._halls.get(code)
+            if found is None:
+                with reader(self.db) as conn:
+                    if not hall_store.exists(conn, code):
+                        return None
+                found = HallRuntime(self.db, code)
+                for callback in self.on_new_hall:
+                    callback(found)
+                self._halls[code] = found
+        return found
+
+    def only(self) -> HallRuntime | None:
+        """The one hall of a one-hall server; None when it holds several."""
+        codes = self.codes()
+        return self.hall(codes[0]) if len(codes) == 1 else None
+
+    def running(self) -> list[HallRuntime]:
+        return list(self._halls.values())
+
+    def close(self) -> None:
+        for rt in self.running():
+            rt.hub.close_all()
+        self.db.dispose()
+
+
+class HallRuntime:
+    """One hall: its queue engine, event hub, help desk, rating store, link key and page fonts."""
+
+    def __init__(self, db: sa.Engine, code: str):
+        from kiosk.public_link import make_token
+        from kiosk.ratings.store import RatingStore
+
+        from . import public_links
+        from .help_requests import HelpDesk
+        from .webfont import WebFonts
+
+        self.db = db
+        self.code = code
+        with self.db.connect() as conn:
+            hall, self.version = hall_store.load(conn, self.code)
+        self.link_key = public_links.link_key(self.db, self.code)
+        # the rating tables were migrated at startup (hall_store.prepare), never on a request's path
+        self.ratings = RatingStore(self.db, self.code, hall.timezone)
         self.hub = EventHub()
+        self.help = HelpDesk(self.db, self.code)
         self.engine = QueueEngine(hall, QueueStore(self.db, hall.code),
                                   token_maker=lambda day: make_token(self.link_key, day))
         self.webfont = WebFonts()
@@ -116,4 +177,3 @@ class HallRuntime:
 
     def close(self) -> None:
         self.hub.close_all()
-        self.db.dispose()

@@ -62,6 +62,7 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("window", sa.Integer),  # the window they usually sit at
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("hall", sa.String(32)),  # the hall they work in; NULL for county roles (component "county")
 )
 
 sessions = sa.Table(
@@ -82,6 +83,7 @@ enrollment_codes = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False),
     sa.Column("used_at", sa.Float),
     sa.Column("terminal_id", sa.String(32)),
+    sa.Column("hall", sa.String(32)),  # the hall the terminal will belong to (component "county")
 )
 
 terminals = sa.Table(
@@ -102,6 +104,7 @@ terminals = sa.Table(
     sa.Column("last_sync", sa.Float),
     sa.Column("outbox", sa.Integer),  # events waiting to be sent
     sa.Column("address", sa.String(64)),
+    sa.Column("hall", sa.String(32)),  # the hall it belongs to, from its enrollment code (component "county")
 )
 
 
@@ -112,3 +115,36 @@ def _server_v1(conn: sa.Connection) -> None:
 
 
 SERVER_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_server_v1]
+
+# Rows that belong to one hall but were made before a server held several (component "county").
+HALL_OWNED = ("users", "enrollment_codes", "terminals", "audit_log")
+COUNTY_ROLES = ("county-admin", "county-viewer")
+
+
+def _county_v1(conn: sa.Connection) -> None:
+    """Staff, terminals, enrollment codes and audit lines get their hall.
+
+    A one-hall database keeps working unchanged: every existing row is given
+    that hall (``adopt_orphans``). Indexes make the per-hall lists cheap.
+    """
+    inspector = sa.inspect(conn)
+    for table in HALL_OWNED:
+        if "hall" not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN hall VARCHAR(32)"))
+        conn.execute(sa.text(f"CREATE INDEX IF NOT EXISTS ix_{table}_hall ON {table} (hall)"))
+    codes = conn.execute(sa.select(hall_settings.c.code)).scalars().all()
+    if len(codes) == 1:
+        adopt_orphans(conn, codes[0])
+
+
+def adopt_orphans(conn: sa.Connection, code: str) -> None:
+    """Give rows without a hall (made before the hall was loaded, or before halls existed) to ``code``."""
+    for table in HALL_OWNED:
+        t = metadata.tables[table]
+        where = [t.c.hall.is_(None)]
+        if table == "users":
+            where.append(t.c.role.not_in(COUNTY_ROLES))
+        conn.execute(t.update().where(*where).values(hall=code))
+
+
+COUNTY_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_county_v1]

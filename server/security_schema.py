@@ -44,6 +44,7 @@ audit_log = sa.Table(
     sa.Column("outcome", sa.String(16), nullable=False),  # ok | refused | denied
     sa.Column("status", sa.Integer, nullable=False),  # the HTTP status answered
     sa.Column("address", sa.String(64), nullable=False, server_default=""),
+    sa.Column("hall", sa.String(32)),  # the hall acted on; NULL: county-wide (component "county")
     sa.Index("ix_audit_at", "at"),
 )
 

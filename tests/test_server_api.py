@@ -56,12 +56,14 @@ def test_health_and_openapi(hall):
 def test_every_write_route_needs_authentication(hall):
     doc = hall.api("GET", "/openapi.json", token=None).json()
     open_writes = {"/api/v1/terminals/enroll", "/api/v1/auth/login"}
+    code = hall.api("GET", "/healthz").json()["hall"]
     for path, ops in doc["paths"].items():
         for method in ops:
             if method in ("get", "head") or path in open_writes:
                 continue
             concrete = (path.replace("{number}", "1").replace("{code}", "labor").replace("{username}", "clerk")
-                        .replace("{ticket_id}", "0" * 32).replace("{terminal_id}", "0" * 32))
+                        .replace("{ticket_id}", "0" * 32).replace("{terminal_id}", "0" * 32)
+                        .replace("{hall}", code))  # the same routes with the hall named (issue 13)
             r = hall.api(method.upper(), concrete, token=None, json={})
             assert r.status_code == 401, (method, path, r.status_code, r.text)
             assert r.json()["field"] == "Authorization"
@@ -130,9 +132,13 @@ def test_deactivated_user_loses_access(hall):
 # -------------------------------------------------------------- terminals
 
 def test_enrollment_code_is_one_time(hall):
+    # a code made for a name gives the terminal that name, whatever its file says (issue 13: the README's
+    # own steps used to be refused here); the answer tells the terminal its name on the server
     code = hall.api("POST", "/api/v1/terminals/enrollment-codes", json={"name": "evaluator-3"}).json()["code"]
     r = hall.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": code, "name": "someone-else"})
-    assert r.status_code == 403 and r.json()["field"] in ("name", "code")
+    assert r.status_code == 201 and r.json()["name"] == "evaluator-3" and r.json()["hall"] == hall.api("GET", "/healthz").json()["hall"]
+    names = [t["name"] for t in hall.api("GET", "/api/v1/terminals").json() if t["id"] == r.json()["terminal_id"]]
+    assert names == ["evaluator-3"]
     code = hall.api("POST", "/api/v1/terminals/enrollment-codes", json={}).json()["code"]
     first = hall.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": code.lower(), "name": "eval"})
     assert first.status_code == 201

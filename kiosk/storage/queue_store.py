@@ -274,9 +274,10 @@ class QueueStore:
 
     # ------------------------------------------------------------ reading
     def by_key(self, key: str) -> Ticket | None:
+        """This hall's ticket with ``key`` (keys are unique over the whole database; another hall's is None)."""
         with self._read() as conn:
             row = conn.execute(_BY_KEY, {"key": key}).first()
-        return _ticket(row) if row else None
+        return _ticket(row) if row and row.hall == self.hall else None
 
     def get(self, ticket_id: str) -> Ticket | None:
         with self._read() as conn:

@@ -50,6 +50,8 @@ def enroll(server_url: str, code: str, config: TerminalConfig, path: Path | None
             request["window"] = config.window  # its token then rates for this window only
         body = parse_json(client.request("POST", "/api/v1/terminals/enroll", json_body=request))
         token, terminal_id = str(body["token"]), str(body["terminal_id"])
+        # a code made for a name gives the terminal that name: the file follows the server
+        name = str(body.get("name") or config.name)
     except Refused as exc:
         raise EnrollError(f"the server refused the code: {exc.message or exc} / 注册码无效或已使用") from None
     except Unreachable as exc:
@@ -73,14 +75,19 @@ def enroll(server_url: str, code: str, config: TerminalConfig, path: Path | None
         changes = {"server.url": url, "server.token": token, "server.series": series}
         if url in config.server_urls:  # one of the listed addresses of this server: the list stays
             del changes["server.url"]
+        if name != config.name:
+            changes["terminal.name"] = name
         apply_settings(target, changes, log_dir=Path(config.data_dir) / "logs")
     except ConfigInvalid as exc:
         raise EnrollError(f"enrolled, but the terminal file was not written: {exc.errors[0]}") from None
     except OSError as exc:
         raise EnrollError(f"enrolled, but cannot write {exc.filename or target}: {exc.strerror or exc}") from None
+    if name != config.name:
+        log.info("the enrollment code names this terminal '%s' (was '%s'): terminal file updated", name, config.name)
     config.server_url, config.server_token, config.server_series = url, token, series
     if url not in config.server_urls:
         config.server_urls = ()
+    config.name = name
     log.info("enrolled as %s at %s (offline series %s)", terminal_id, url, series or "none")
     return Enrolled(terminal_id, series, target, url)
 

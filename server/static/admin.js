@@ -19,7 +19,7 @@
   $("stats-date").value = Hall.today();
   async function loadStats() {
     const day = $("stats-date").value || Hall.today();
-    $("csv").href = "/api/v1/stats.csv?date=" + encodeURIComponent(day);
+    $("csv").href = Hall.url("/stats.csv?date=") + encodeURIComponent(day);
     const s = await api("GET", "/stats?date=" + encodeURIComponent(day));
     const heads = [["名称"], ["取号", "num"], ["办结", "num"], ["过号", "num"], ["等候中", "num"], ["平均等候", "num"], ["P90 等候", "num"], ["平均办理", "num"]];
     const rows = (list) => list.map(r => h("tr", null, h("td", null, r.name), h("td", { class: "num" }, r.tickets),

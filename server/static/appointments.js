@@ -79,7 +79,7 @@
     if (!file) return;
     fill($("import-errors"));
     const q = $("only-day").checked ? `?day=${$("day").value}` : "";
-    const r = await fetch(`/api/v1/appointments/import${q}`, { method: "POST", credentials: "same-origin", body: file,
+    const r = await fetch(Hall.url(`/appointments/import${q}`), { method: "POST", credentials: "same-origin", body: file,
       headers: { "Content-Type": "text/csv", "X-CSRF-Token": who.csrf } });
     const data = await r.json().catch(() => ({ message: "HTTP " + r.status }));
     if (!r.ok) {

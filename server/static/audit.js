@@ -32,7 +32,7 @@
   }
   async function load() {
     const q = query();
-    $("csv").href = "/api/v1/audit.csv?" + q;
+    $("csv").href = Hall.url("/audit.csv?") + q;
     const rows = await api("GET", "/audit?" + q);
     fill($("entries"), rows.length ? h("table", null,
       h("thead", null, h("tr", null, ["时间", "人员", "操作", "对象", "结果", "地址", "详情"].map(t => h("th", null, t)))),

@@ -3,6 +3,11 @@
 
 const Hall = (() => {
   let csrf = "";
+  // A county user opens a hall's pages with ?hall=CODE: every call goes to /api/v1/halls/CODE/...
+  // (sign-in is not about a hall); staff of a hall and terminals use their own hall's plain routes.
+  const hallCode = new URLSearchParams(location.search).get("hall") || "";
+  const hallBase = hallCode ? "/api/v1/halls/" + encodeURIComponent(hallCode) : "/api/v1";
+  function url(path) { return (path.startsWith("/auth/") ? "/api/v1" : hallBase) + path; }
 
   async function api(method, path, body) {
     const opts = { method, credentials: "same-origin", headers: {} };
@@ -11,9 +16,9 @@ const Hall = (() => {
       opts.body = JSON.stringify(body);
     }
     if (method !== "GET" && csrf) opts.headers["X-CSRF-Token"] = csrf;
-    const r = await fetch("/api/v1" + path, opts);
+    const r = await fetch(url(path), opts);
     if (r.status === 401 && !path.startsWith("/auth/login")) {
-      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.hash);
+      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search + location.hash);
       return new Promise(() => {});  // the page is leaving: nothing after this should run
     }
     const text = await r.text();
@@ -29,7 +34,7 @@ const Hall = (() => {
 
   // Send a file as the raw body (e.g. a staff photo), with the CSRF header; errors as api() throws them.
   async function upload(method, path, file) {
-    const r = await fetch("/api/v1" + path, { method, credentials: "same-origin", body: file,
+    const r = await fetch(url(path), { method, credentials: "same-origin", body: file,
       headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrf } });
     if (!r.ok) {
       let data = null;
@@ -40,15 +45,40 @@ const Hall = (() => {
     }
   }
 
-  // Who is signed in; sends a visitor without a session to the sign-in page.
+  // Who is signed in; sends a visitor without a session to the sign-in page. The county admin may
+  // open every hall page, the county viewer those that list "county-viewer"; a county user with no
+  // hall chosen goes to the county overview.
   async function me(roles) {
     const who = await api("GET", "/auth/me");
     csrf = who.csrf;
-    if (roles && !roles.includes(who.role)) {
+    const county = who.role === "county-admin" || who.role === "county-viewer";
+    if (roles && !roles.includes(who.role) && !(who.role === "county-admin" && roles.includes("admin"))) {
       location.href = "/login?denied=1";
       return new Promise(() => {});
     }
+    if (county && !hallCode && roles) {
+      location.href = "/county";
+      return new Promise(() => {});
+    }
+    if (county && hallCode) countyBar();
     return who;
+  }
+
+  // On a hall's pages opened from /county: links keep ?hall=, and the header says which hall it is.
+  function countyBar() {
+    for (const a of document.querySelectorAll("a[href^='/']")) {
+      const href = a.getAttribute("href");
+      if (href.startsWith("/api/") || href.startsWith("/static/") || href.startsWith("/county")) continue;
+      const [path, hash] = href.split("#");
+      a.setAttribute("href", path + (path.includes("?") ? "&" : "?") + "hall=" + encodeURIComponent(hallCode)
+        + (hash !== undefined ? "#" + hash : ""));
+    }
+    const bar = document.querySelector("header.bar");
+    if (bar && !document.getElementById("county-back")) {
+      bar.prepend(h("a", { id: "county-back", class: "button", href: "/county" }, "全县总览"));
+      const title = bar.querySelector("h1");
+      if (title) title.append(h("span", { class: "hall-code" }, " · " + hallCode));
+    }
   }
 
   // h("div", {class: "x", onclick: f}, "text", child...) — never innerHTML, so names cannot inject markup.
@@ -74,7 +104,7 @@ const Hall = (() => {
   let zone;
   function setZone(tz) { if (tz) zone = tz; }
   function timeZone() { return zone; }
-  const zoneKnown = fetch("/healthz").then(r => r.ok ? r.json() : {}).then(j => setZone(j.timezone)).catch(() => {});
+  const zoneKnown = fetch("/healthz" + (hallCode ? "?hall=" + encodeURIComponent(hallCode) : "")).then(r => r.ok ? r.json() : {}).then(j => setZone(j.timezone)).catch(() => {});
 
   function clock(ts) {
     const d = ts ? new Date(ts * 1000) : new Date();
@@ -103,7 +133,7 @@ const Hall = (() => {
     // the first open needs no refetch, the page has just loaded its data.
     let source, cut = false;
     function open() {
-      source = new EventSource("/api/v1/events");
+      source = new EventSource(url("/events"));
       source.onopen = () => { if (cut && help.box) loadHelp(); if (onState) onState(true, cut); };
       source.onerror = () => {
         cut = true;
@@ -173,5 +203,5 @@ const Hall = (() => {
   }
 
   return { api, upload, me, h, fill, clock, minutes, today, events, helpDesk, debounce, toast, logout, setZone,
-           timeZone };
+           timeZone, url, hallCode };
 })();

@@ -3,7 +3,7 @@
 (async () => {
   const { api, h, fill, toast } = Hall;
   const $ = (id) => document.getElementById(id);
-  const who = await Hall.me(["supervisor", "admin"]);
+  const who = await Hall.me(["supervisor", "admin", "county-viewer"]);
   $("who").textContent = (who.display_name || who.name) + " · " + (who.role === "admin" ? "管理员" : "主管");
   $("logout").onclick = Hall.logout;
 

@@ -16,7 +16,7 @@
       const next = params.get("next");
       // only a path on this server: never bounce to another site
       if (next && next.startsWith("/") && !next.startsWith("//")) location.href = next;
-      else location.href = who.role === "window" ? "/console" : "/admin";
+      else location.href = who.role === "window" ? "/console" : who.role.startsWith("county-") ? "/county" : "/admin";
     } catch (err) {
       error.textContent = err.status === 401 ? "用户名或密码错误 / wrong username or password" : err.message;
       form.password.select();

@@ -3,7 +3,7 @@
 (async () => {
   const { api, h, fill, toast } = Hall;
   const $ = (id) => document.getElementById(id);
-  const who = await Hall.me(["supervisor", "admin"]);
+  const who = await Hall.me(["supervisor", "admin", "county-viewer"]);
   $("who").textContent = (who.display_name || who.name) + " · " + (who.role === "admin" ? "管理员" : "主管");
   $("logout").onclick = Hall.logout;
 
@@ -43,6 +43,11 @@
     for (const k of ["window", "staff", "service"]) if ($(k).value) q.set(k, $(k).value);
     return q.toString();
   }
+  function pageQuery() {
+    const q = new URLSearchParams(query());
+    if (Hall.hallCode) q.set("hall", Hall.hallCode);
+    return q.toString();
+  }
 
   const STATE = { open: "待整改", rectified: "待回访", called_back: "已回访", rejected: "核实不属实" };
   function followupCell(r) {
@@ -56,9 +61,9 @@
   async function load() {
     if (!$("from").value || !$("to").value) return;
     const q = query();
-    history.replaceState(null, "", "/ratings?" + q);
-    $("csv").href = "/api/v1/stats/ratings.csv?" + q;
-    $("export").href = "/api/v1/ratings/export?format=csv&from=" + $("from").value + "&to=" + $("to").value;
+    history.replaceState(null, "", "/ratings?" + pageQuery());  // keeps a county user's ?hall=
+    $("csv").href = Hall.url("/stats/ratings.csv?") + q;
+    $("export").href = Hall.url("/ratings/export?format=csv&from=") + $("from").value + "&to=" + $("to").value;
     let s, bad;
     try {
       [s, bad] = await Promise.all([api("GET", "/stats/ratings?" + q), api("GET", "/ratings?bad=true&limit=200&" + q)]);

@@ -18,18 +18,28 @@ def register(sub) -> None:
                        description="Manage staff, terminal enrollment codes and services on a hall server database.")
     cmds = p.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
 
-    def command(name: str, help: str, func):
+    def command(name: str, help: str, func, hall: bool = True):
         c = cmds.add_parser(name, help=help, description=help)
         c.add_argument("--db", metavar="URL", default=None,
                        help="server database (default: server.db in the data folder, as for `kiosk serve`)")
-        c.add_argument("--hall", metavar="FILE", type=Path, default=None,
+        if hall:
+            c.add_argument("--hall", metavar="CODE", default=None,
+                           help="the hall (its `[hall] code`); may be left out when the server holds one hall")
+        c.add_argument("--hall-file", metavar="FILE", type=Path, default=None,
                        help="hall file to load if the database is still empty (default: the sample hall)")
         c.set_defaults(func=func)
         return c
 
+    c = command("add-hall", "add a hall from a hall file, or update it (the file's `[hall] code` is its key); "
+                            "the file is checked first, as by `kiosk config check`", _add_hall, hall=False)
+    c.add_argument("file", type=Path, help="a hall file, e.g. config/hall.toml")
+
     c = command("add-user", "add a staff account (the first admin comes from here)", _add_user)
     c.add_argument("name", help="username (letters, digits, . _ -)")
-    c.add_argument("--role", required=True, choices=("window", "supervisor", "admin"))
+    c.add_argument("--role", required=True, choices=("window", "supervisor", "admin", "county-admin", "county-viewer"),
+                   help="hall staff: window | supervisor | admin (of --hall); county users, who see every hall "
+                        "and take no --hall: county-admin (everything) | county-viewer (reads statistics, "
+                        "ratings and follow-ups)")
     c.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     c.add_argument("--display-name", default="", help="name shown on pages, e.g. 王芳")
     c.add_argument("--staff-no", default="", help="工号")
@@ -75,7 +85,7 @@ def register(sub) -> None:
     c.add_argument("folder", type=Path, help="a folder laid out like config/guides")
 
 
-def _db(args):
+def _db(args, seed: bool = True):
     from kiosk import paths
     from wiring.cli import CliError
     from kiosk.storage.db import open_engine
@@ -85,19 +95,61 @@ def _db(args):
     url = args.db or default_db_url()
     if not re.match(r"^(sqlite:///|postgresql(\+psycopg)?://)", url):
         raise CliError(f"--db {url}: use sqlite:///FILE or postgresql://...")
+    hall_file = getattr(args, "hall_file", None)
+    given = getattr(args, "hall", None)
+    if given and ("/" in given or given.endswith(".toml")):  # the old `--hall FILE`: the hall file to load
+        hall_file, args.hall = Path(given), None
     try:
         engine = open_engine(url)
         hall_store.prepare(engine)
-        hall_store.seed(engine, args.hall or paths.SAMPLE_HALL)
+        if seed:
+            hall_store.seed(engine, hall_file or paths.SAMPLE_HALL)
     except CliError:
         raise
     except Exception as exc:
         from kiosk.config import ConfigInvalid
 
         if isinstance(exc, ConfigInvalid):
-            raise CliError(f"--hall: {exc.errors[0]}") from None
+            raise CliError(f"--hall-file: {exc.errors[0]}") from None
         raise CliError(f"--db {url.split('@')[-1]}: cannot open the database: {str(exc).splitlines()[0]}") from None
     return engine
+
+
+def _hall_of(engine, args) -> str:
+    """The hall a command works on: ``--hall``, or the only hall of the server."""
+    from kiosk.cli import CliError
+    from server import hall_store
+
+    with engine.connect() as conn:
+        codes = hall_store.hall_codes(conn)
+    if args.hall:
+        if args.hall not in codes:
+            raise CliError(f"--hall {args.hall}: unknown hall (this server holds: {', '.join(codes)})")
+        return args.hall
+    if len(codes) != 1:
+        raise CliError(f"--hall: this server holds {len(codes)} halls, name one ({', '.join(codes)})")
+    return codes[0]
+
+
+def _add_hall(args) -> int:
+    """Check a hall file like `kiosk config check`, then add or update that hall."""
+    from kiosk.cli import CliError
+    from kiosk.config import ConfigInvalid, load_hall
+    from server import hall_store
+
+    if not args.file.is_file():
+        raise CliError(f"{args.file}: file not found")
+    try:
+        hall = load_hall(args.file)
+    except ConfigInvalid as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return 1
+    engine = _db(args, seed=False)  # on an empty database this file is the first hall, not the sample
+    created, version = hall_store.save_hall(engine, hall)
+    print(f"{'added' if created else 'updated'} hall {hall.code} {hall.name}: {len(hall.services)} services, "
+          f"{len(hall.windows)} windows (version {version})")
+    return 0
 
 
 def _read_password(args) -> str:
@@ -125,10 +177,12 @@ def _add_user(args) -> int:
     password = _read_password(args)
     engine = _db(args)
     try:
-        accounts.add_user(engine, args.name, args.role, password, args.display_name, args.staff_no, args.window)
+        hall = accounts.add_user(engine, args.name, args.role, password, args.display_name, args.staff_no,
+                                 args.window, hall=args.hall)
     except accounts.AccountError as exc:
-        raise CliError(f"{'name' if exc.field == 'username' else exc.field}: {exc}") from None
-    print(f"added {args.role} '{args.name}'")
+        field = {"username": "name", "hall": "--hall"}.get(exc.field, exc.field)
+        raise CliError(f"{field}: {exc}") from None
+    print(f"added {args.role} '{args.name}'" + (f" in hall {hall}" if hall else " (every hall)"))
     return 0
 
 
@@ -139,12 +193,13 @@ def _enrollment_code(args) -> int:
 
     engine = _db(args)
     try:
-        code, expires = accounts.enrollment_code(engine, args.name, args.mode, args.window)
+        code, expires = accounts.enrollment_code(engine, args.name, args.mode, args.window, hall=args.hall)
     except accounts.AccountError as exc:
         raise CliError(f"--{exc.field}: {exc}") from None
     until = datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
     print(code)
-    print(f"one-time code{' for ' + args.name if args.name else ''}, valid until {until}", file=sys.stderr)
+    print(f"one-time code{' for ' + args.name if args.name else ''}, valid until {until}"
+          f"{' (hall ' + args.hall + ')' if args.hall else ''}", file=sys.stderr)
     return 0
 
 
@@ -187,8 +242,7 @@ def _add_service(args) -> int:
                   range_end=body.range_end, daily_cap=body.daily_cap, hours=parse_hours(body.hours), icon=body.icon,
                   average_minutes=body.average_minutes, description=body.description)
     engine = _db(args)
-    with engine.connect() as conn:
-        code = hall_store.hall_code(conn)
+    code = _hall_of(engine, args)
     try:
         hall_store.add_service(engine, code, svc, windows)
     except hall_store.HallEditError as exc:
@@ -208,8 +262,8 @@ def _import_guides(args) -> int:
     if not args.folder.is_dir():
         raise CliError(f"{args.folder}: not a folder")
     engine = _db(args)
+    code = _hall_of(engine, args)
     with engine.connect() as conn:
-        code = hall_store.hall_code(conn)
         hall, _version = hall_store.load(conn, code)
     content, errors = validate_files(folder_to_files(args.folder), hall)
     if content is None:
