@@ -4,7 +4,7 @@
   const { api, h, fill, toast, minutes } = Hall;
   const $ = (id) => document.getElementById(id);
   const who = await Hall.me(["supervisor", "admin"]);
-  $("who").textContent = (who.display_name || who.name) + " · " + (who.role === "admin" ? "管理员" : "主管");
+  $("who").textContent = (who.display_name || who.name) + " · " + Hall.roleName(who.role);
   $("logout").onclick = Hall.logout;
   const roleNames = { window: "窗口人员", supervisor: "主管", admin: "管理员" };
 

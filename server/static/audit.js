@@ -4,7 +4,7 @@
   const { api, h, fill, toast } = Hall;
   const $ = (id) => document.getElementById(id);
   const who = await Hall.me(["supervisor", "admin"]);
-  $("who").textContent = (who.display_name || who.name) + " · " + (who.role === "admin" ? "管理员" : "主管");
+  $("who").textContent = (who.display_name || who.name) + " · " + Hall.roleName(who.role);
   $("logout").onclick = Hall.logout;
   const outcomes = { ok: "完成", refused: "未执行", denied: "无权限", throttled: "需等待" };
   const actions = {

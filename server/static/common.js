@@ -64,6 +64,10 @@ const Hall = (() => {
     return who;
   }
 
+  const ROLE_NAMES = { window: "窗口人员", supervisor: "主管", admin: "管理员", "county-admin": "县级管理员",
+                       "county-viewer": "县级查看" };
+  function roleName(role) { return ROLE_NAMES[role] || role; }
+
   // On a hall's pages opened from /county: links keep ?hall=, and the header says which hall it is.
   function countyBar() {
     for (const a of document.querySelectorAll("a[href^='/']")) {
@@ -203,5 +207,5 @@ const Hall = (() => {
   }
 
   return { api, upload, me, h, fill, clock, minutes, today, events, helpDesk, debounce, toast, logout, setZone,
-           timeZone, url, hallCode };
+           timeZone, url, hallCode, roleName };
 })();

@@ -4,7 +4,7 @@
   const { api, h, fill, clock, toast } = Hall;
   const $ = (id) => document.getElementById(id);
   const who = await Hall.me(["window", "supervisor", "admin"]);
-  $("who").textContent = (who.display_name || who.name) + " · " + { window: "窗口人员", supervisor: "主管", admin: "管理员" }[who.role];
+  $("who").textContent = (who.display_name || who.name) + " · " + Hall.roleName(who.role);
   if (who.role !== "window") $("admin-link").hidden = false;
   $("logout").onclick = Hall.logout;
 

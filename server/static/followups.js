@@ -4,7 +4,7 @@
   const { api, h, fill, toast } = Hall;
   const $ = (id) => document.getElementById(id);
   const who = await Hall.me(["supervisor", "admin", "county-viewer"]);
-  $("who").textContent = (who.display_name || who.name) + " · " + (who.role === "admin" ? "管理员" : "主管");
+  $("who").textContent = (who.display_name || who.name) + " · " + Hall.roleName(who.role);
   $("logout").onclick = Hall.logout;
 
   const when = (ts) => ts ? new Date(ts * 1000).toLocaleString("zh-CN", { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }) : "";

@@ -4,7 +4,7 @@
   const { api, h, fill, toast } = Hall;
   const $ = (id) => document.getElementById(id);
   const who = await Hall.me(["supervisor", "admin", "county-viewer"]);
-  $("who").textContent = (who.display_name || who.name) + " · " + (who.role === "admin" ? "管理员" : "主管");
+  $("who").textContent = (who.display_name || who.name) + " · " + Hall.roleName(who.role);
   $("logout").onclick = Hall.logout;
 
   const LEVELS = [["5", "非常满意"], ["4", "满意"], ["3", "基本满意"], ["2", "不满意"], ["1", "非常不满意"]];

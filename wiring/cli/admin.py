@@ -117,7 +117,7 @@ def _db(args, seed: bool = True):
 
 def _hall_of(engine, args) -> str:
     """The hall a command works on: ``--hall``, or the only hall of the server."""
-    from kiosk.cli import CliError
+    from wiring.cli import CliError
     from server import hall_store
 
     with engine.connect() as conn:
@@ -133,8 +133,9 @@ def _hall_of(engine, args) -> str:
 
 def _add_hall(args) -> int:
     """Check a hall file like `kiosk config check`, then add or update that hall."""
-    from kiosk.cli import CliError
-    from kiosk.config import ConfigInvalid, load_hall
+    from wiring.cli import CliError
+    from kiosk.config import ConfigInvalid
+    from kiosk.hall_file import load_hall
     from server import hall_store
 
     if not args.file.is_file():

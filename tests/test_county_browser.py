@@ -1,0 +1,104 @@
+"""Real Chromium against a two-hall server: a county user lands on /county, watches it refresh, and works
+in one hall's pages from there; a hall supervisor does not get in. Screenshots in tmp/out/county*.png."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_server_browser import OUT, browser  # noqa: E402,F401  (the Chromium fixture)
+from test_server_halls import B, HALL_B  # noqa: E402
+from test_server_support import PASSWORD, kiosk_cli, start_server  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("county-browser")
+    hall = start_server(f"sqlite:///{tmp / 'server.db'}", tmp)
+    (tmp / "b.toml").write_text(HALL_B, encoding="utf-8")
+    assert kiosk_cli("admin", "add-hall", "--db", hall.db_url, str(tmp / "b.toml")).returncode == 0
+    for name, role, extra in (("cadmin", "county-admin", []), ("cview", "county-viewer", []),
+                              ("bclerk", "window", ["--hall", B, "--window", "1"])):
+        out = kiosk_cli("admin", "add-user", name, "--role", role, "--password-stdin", "--db", hall.db_url, *extra,
+                        stdin=PASSWORD + "\n")
+        assert out.returncode == 0, out.stderr
+    out = kiosk_cli("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机")
+    r = hall.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": out.stdout.strip(), "name": "x"})
+    hall.tokens["bterm"] = r.json()["token"]
+    hall.api("POST", "/api/v1/terminals/heartbeat", token="bterm", json={"paper": "near_end"})
+    for service in ("labor", "labor", "medical"):
+        hall.api("POST", "/api/v1/tickets", token="bterm", json={"service": service})
+    hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "labor"})
+    yield hall
+    hall.stop()
+
+
+def _sign_in(page, url: str, user: str) -> None:
+    page.goto(url + "/login")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+
+
+def test_county_admin_watches_every_hall_and_enters_one(browser, county):  # noqa: F811
+    OUT.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    ctx = browser.new_context(viewport={"width": 1600, "height": 900}, locale="zh-CN", bypass_csp=True)
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    _sign_in(page, county.url, "cadmin")
+    page.wait_for_url("**/county")
+    page.wait_for_selector(f"tr[data-hall='{B}']")
+    rows = page.locator("#county tbody tr")
+    assert rows.count() == 2
+    b_row = page.locator(f"tr[data-hall='{B}']")
+    assert "北村便民服务中心" in b_row.inner_text() and "纸将用尽" in b_row.inner_text()
+    assert b_row.locator(".waiting").inner_text() == "3"
+    page.screenshot(path=str(OUT / "county.png"), full_page=True)
+    # live: a ticket in hall B shows up without reloading
+    county.api("POST", "/api/v1/tickets", token="bterm", json={"service": "medical"})
+    page.wait_for_function(f"document.querySelector(\"tr[data-hall='{B}'] .waiting\").textContent === '4'",
+                           timeout=15000)
+    # into hall B's admin page: it works there, shows hall B's staff, and links back
+    b_row.locator("a", has_text="管理").click()
+    page.wait_for_url(f"**/admin?hall={B}**")
+    page.click("a[data-tab='staff']")
+    page.wait_for_selector("text=bclerk")
+    assert "boss" not in page.inner_text("#tab-staff")
+    assert page.locator("#county-back").count() == 1
+    assert f"hall={B}" in page.get_attribute("nav a[href^='/ratings']", "href")
+    page.screenshot(path=str(OUT / "county-admin-hall-b.png"), full_page=True)
+    page.goto(county.url + f"/console?hall={B}")
+    page.select_option("#window", "1")
+    page.wait_for_selector("#waiting li .num")
+    assert page.inner_text("#waiting li .num") == "A0001"  # hall B's first ticket, not hall A's
+    assert problems == []
+    ctx.close()
+
+
+def test_viewer_reads_ratings_and_hall_staff_stay_out(browser, county):  # noqa: F811
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True)
+    page = ctx.new_page()
+    _sign_in(page, county.url, "cview")
+    page.wait_for_url("**/county")
+    page.wait_for_selector(f"tr[data-hall='{B}']")
+    assert page.locator(f"tr[data-hall='{B}'] a", has_text="管理").count() == 0  # a viewer gets no admin links
+    page.locator(f"tr[data-hall='{B}'] a", has_text="评价").click()
+    page.wait_for_url(f"**/ratings?**hall={B}**")
+    page.wait_for_selector("#rate")
+    ctx.close()
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True)
+    page = ctx.new_page()
+    _sign_in(page, county.url, "sup")
+    page.wait_for_url("**/admin")
+    page.goto(county.url + "/county")
+    page.wait_for_url("**/login?denied=1")
+    page.goto(county.url + f"/admin?hall={B}")  # naming another hall: the API refuses, nothing of B shows
+    page.wait_for_timeout(1500)
+    assert "北村" not in page.inner_text("body")
+    ctx.close()
