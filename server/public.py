@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from kiosk.domain import OPEN_STATUSES, TicketStatus
 from kiosk.public_link import TOKEN_RE, token_day
 
-from .halls import hall_runtime
+from .halls import hall_runtime, named_hall
 from . import public_html, public_links
 from .pages import SECURITY_HEADERS
 
@@ -61,13 +61,37 @@ def ticket_state(rt, token: str) -> dict | None:
             "today": t.day == queue.today()}
 
 
+def _token_hall(request: Request, token: str):
+    """The hall whose ticket (or offline ticket still syncing) a token names; a one-hall server's hall."""
+    county = request.app.state.county
+    if named_hall(request) is not None or not TOKEN_RE.match(token):
+        return hall_runtime(request) if named_hall(request) is not None else (county.only() or county.first)
+    only = county.only()
+    if only is not None:
+        return only
+    code = public_links.hall_of_token(county.db, token)
+    if code is not None:
+        return county.hall(code)
+    for code in county.codes():  # not here yet: the hall whose key made it
+        rt = county.hall(code)
+        if token_day(rt.link_key, token, rt.queue().today()) is not None:
+            return rt
+    return county.first  # its key did not make it either: 404
+
+
+def _default_hall(request: Request):
+    """Pages without a hall in their address (guides, fonts): the named hall, the only one, or the first."""
+    county = request.app.state.county
+    return hall_runtime(request) if named_hall(request) is not None else (county.only() or county.first)
+
+
 def not_found() -> HTMLResponse:
     return HTMLResponse(public_html.not_found(), status_code=404, headers=HEADERS)
 
 
 @router.get("/q/{token}")
 def ticket_page(token: str, request: Request) -> HTMLResponse:
-    state = ticket_state(hall_runtime(request), token)
+    state = ticket_state(_token_hall(request, token), token)
     if state is None:
         return not_found()
     return HTMLResponse(public_html.ticket_page(token, state), headers=HEADERS)
@@ -75,7 +99,7 @@ def ticket_page(token: str, request: Request) -> HTMLResponse:
 
 @api.get("/tickets/{token}", summary="A ticket's phone page data, by the public token on its QR (no sign-in)")
 def ticket_json(token: str, request: Request) -> JSONResponse:
-    state = ticket_state(hall_runtime(request), token)
+    state = ticket_state(_token_hall(request, token), token)
     if state is None:
         return JSONResponse({"error": "not_found", "message": "没有这个号码", "field": "token"}, status_code=404,
                             headers={"Cache-Control": "no-store"})
@@ -107,7 +131,7 @@ def guide_content(rt):
 
 @router.get("/g/{guide_id}")
 def guide_page(guide_id: str, request: Request) -> HTMLResponse:
-    rt = hall_runtime(request)
+    rt = _default_hall(request)
     content = guide_content(rt)
     guide = next((g for g in content.guides if g.id == guide_id), None)
     if guide is None:
@@ -122,7 +146,7 @@ def guide_page(guide_id: str, request: Request) -> HTMLResponse:
 
 @router.get("/fonts/hall.css")
 async def font_css(request: Request) -> Response:
-    rt = hall_runtime(request)
+    rt = _default_hall(request)
     await run_in_threadpool(rt.refresh_webfont)
     built = await run_in_threadpool(rt.webfont.current, 2.0)
     if built is None:  # the first cut is still under way (about 30 s once per content): never hold a page up
@@ -139,7 +163,7 @@ async def font_css(request: Request) -> Response:
 
 @router.get("/fonts/{name}")
 def font_file(name: str, request: Request) -> Response:
-    path = hall_runtime(request).webfont.file(name)
+    path = _default_hall(request).webfont.file(name)
     if path is None:
         return Response(status_code=404)
     # the name carries the hash of its characters: it never changes

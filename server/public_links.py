@@ -51,3 +51,9 @@ def ticket_by_token(engine: sa.Engine, hall: str, token: str) -> Ticket | None:
     with engine.connect() as conn:
         row = conn.execute(_BY_TOKEN, {"token": token, "hall": hall}).first()
     return _ticket(row) if row else None
+
+
+def hall_of_token(engine: sa.Engine, token: str) -> str | None:
+    """The hall of the ticket a public token names (tokens are random: one hall's)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(tickets.c.hall).where(tickets.c.token == token).limit(1)).scalar()

@@ -273,3 +273,20 @@ def test_add_hall_checks_the_file_and_updates_by_code(two, tmp_path):
         assert time.time() < deadline
         time.sleep(0.2)
     assert hall.api("GET", "/api/v1/hall", token="sup").json()["name"] == "测试镇便民服务中心"
+
+
+def test_phone_pages_and_reports_find_the_right_hall(two):
+    hall, _ = two
+    t = hall.api("POST", "/api/v1/tickets", token="bterm", json={"service": "medical"}).json()
+    assert t["token"], t
+    page = hall.api("GET", f"/api/v1/public/tickets/{t['token']}", token=None)
+    assert page.status_code == 200 and page.json()["hall"].startswith("北村便民服务中心"), page.text
+    assert page.json()["service_name"] == "北村医疗保障"
+    assert hall.api("GET", f"/q/{t['token']}", token=None).status_code == 200
+    # reports: another hall by query is refused; 'all' means the halls this credential may see
+    assert hall.api("GET", f"/api/v1/reports/period?hall={B}", token="boss").status_code == 404
+    assert hall.api("GET", f"/api/v1/reports/daily?hall={B}", token="sup").status_code == 404
+    own = hall.api("GET", "/api/v1/reports/period?hall=all", token="boss")
+    assert own.status_code == 200 and MARK not in own.text
+    county = hall.api("GET", "/api/v1/reports/period?hall=all", token="cview")
+    assert county.status_code == 200 and MARK in county.text
