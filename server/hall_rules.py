@@ -80,6 +80,7 @@ RULES: dict[str, str] = {
     "GET /api/v1/reports/daily": "staff",
     "GET /api/v1/reports/daily.csv": "staff",
     "POST /api/v1/reports/daily/freeze": "staff",
+    "GET /api/v1/reports/daily/halls": "staff",
     "GET /api/v1/rating-settings": "staff",
     "PUT /api/v1/rating-settings": "staff",
     "GET /api/v1/windows/{number}/duty": "hall",
