@@ -116,3 +116,12 @@ def test_the_settings_screen_width_moves_to_the_matching_profile():
     settings.paper_width_mm = 58  # what SettingsDraft does with printer.paper_width_mm
     assert settings.profile.name == "generic-58-cutter" and settings.columns == 32
     assert resolve(profile("generic-80")) is profile("generic-80")
+
+
+def test_ticket_render_takes_a_profile(tmp_path):
+    out = tmp_path / "t.bin"
+    result = subprocess.run([sys.executable, "-m", "kiosk", "ticket", "render", "--out", str(out), "--profile",
+                             "generic-58-gbk"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == render(sample_ticket(58), RenderOptions.from_profile(profile("generic-58-gbk")))
+    assert "profile generic-58-gbk" in result.stdout
