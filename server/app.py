@@ -13,14 +13,15 @@ from fastapi.staticfiles import StaticFiles
 from kiosk import __version__
 from kiosk.appointments.checkin import lane as appointment_lane
 
-from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_county, api_events, api_queue,
-               api_rating_export, api_ratings, api_reports, api_staff, api_sync, api_terminals, api_windows, errors,
-               hall_rules, pages, public)
+from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_county, api_events,
+               api_linked_halls, api_queue, api_rating_export, api_ratings, api_reports, api_staff, api_sync,
+               api_terminals, api_windows, county_inbox, county_link, errors, hall_rules, pages, public)
 from .auth import TokenCache
 from .daily_reports import DailyFreezer
 from .event_relay import EventRelay, is_postgres
 from .halls import HallPrefix
 from .limits import BodyLimit, StreamSlots
+from .rating_export import names_for
 from .runtime import County
 
 DESCRIPTION = """Hall server of a citizen service hall (便民服务中心): the single source of
@@ -76,7 +77,14 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         # 日报 at closing time, for every hall
         freezer = DailyFreezer(county.db, lambda: [county.hall(c).queue().hall for c in county.codes()])
         freezer.start()
+        county_link.prepare(county.db)
+        county_inbox.prepare(county.db)
+        pusher = county_link.CountyPusher(  # reports upward, once this (township) hall server is linked to a county
+            county.db, lambda: names_for(county.db, county.first.queue().hall, county.first.guide_files()[1]))
+        pusher.start()
+        app.state.county_pusher = pusher
         yield
+        pusher.stop()
         freezer.stop()
         county.close()
         if relay is not None:
@@ -103,7 +111,7 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
 
     for module in (api_auth, api_county, api_audit, api_terminals, api_queue, api_windows, api_admin, api_events,
                    api_rating_export, api_ratings, api_staff, api_sync, api_checkin, api_appointments, api_reports,
-                   pages, public):
+                   api_linked_halls, pages, public):
         app.include_router(module.router)
     app.include_router(public.api)
     app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)

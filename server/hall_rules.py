@@ -107,6 +107,12 @@ RULES: dict[str, str] = {
     "PATCH /api/v1/appointments/{appointment_id}": "staff",
     "POST /api/v1/appointments/{appointment_id}/cancel": "staff",
     "GET /api/v1/public/tickets/{token}": "public",
+    # linked halls (a township's own hall server): the code, then the hall's push token, name the hall;
+    # the list and reports are county-wide (admins and county users)
+    "POST /api/v1/county/link": "none",
+    "POST /api/v1/county/batch": "none",
+    "GET /api/v1/county/linked-halls": "none",
+    "GET /api/v1/county/linked-halls/{hall}/reports/{day}": "none",
 }
 
 _HALL_LESS = tuple(k.split(" ", 1)[1] for k, v in RULES.items() if v == "none")

@@ -84,6 +84,27 @@ def register(sub) -> None:
                                  "(checked like `kiosk guides check`)", _import_guides)
     c.add_argument("folder", type=Path, help="a folder laid out like config/guides")
 
+    c = cmds.add_parser("county-link-code", help="on the county server: a one-time code for a township's own hall "
+                                                 "server to link to this county (valid 7 days)",
+                        description="On the county server: print a one-time code a township's own hall server "
+                                    "spends with `kiosk admin link-county` to report to this county.")
+    c.add_argument("--db", metavar="URL", default=None, help="county server database (default: as for `kiosk serve`)")
+    c.add_argument("--hall", metavar="CODE", required=True, help="the county's code for that hall, e.g. qingshi")
+    c.add_argument("--name", required=True, help="the hall's name, e.g. 青石镇便民服务中心")
+    c.set_defaults(func=_county_link_code)
+
+    c = cmds.add_parser("link-county", help="link this hall server to the county server: from then on it reports "
+                                            "its ratings, follow-ups and daily reports upward",
+                        description="Spend the one-time code the county made for this hall (`kiosk admin "
+                                    "county-link-code` on the county server). The running hall server then "
+                                    "pushes its daily reports, ratings and follow-up changes to the county, "
+                                    "exactly once, retrying while the county is away.")
+    c.add_argument("--db", metavar="URL", default=None, help="this hall server's database (default: as for "
+                                                             "`kiosk serve`)")
+    c.add_argument("--server", metavar="COUNTY_URL", required=True, help="the county server, http://HOST:PORT")
+    c.add_argument("--code", required=True, help="the one-time code the county made for this hall")
+    c.set_defaults(func=_link_county)
+
 
 def _db(args, seed: bool = True):
     from kiosk import paths
@@ -307,4 +328,42 @@ def _restore(args) -> int:
     except backup.BackupError as exc:
         raise CliError(str(exc)) from None
     print(f"restored {args.backup} into {url.split('@')[-1]}")
+    return 0
+
+
+def _county_link_code(args) -> int:
+    import argparse
+
+    from server import county_inbox
+
+    from wiring.cli import CliError
+
+    engine = _db(argparse.Namespace(db=args.db, hall=None))
+    try:
+        county_inbox.prepare(engine)
+        code, expires = county_inbox.make_code(engine, args.hall, args.name)
+    except county_inbox.LinkError as exc:
+        raise CliError(f"--{exc.field}: {exc}") from None
+    print(code)
+    until = datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M")
+    print(f"one-time county link code for hall '{args.hall}' ({args.name}), valid until {until}", file=sys.stderr)
+    return 0
+
+
+def _link_county(args) -> int:
+    import argparse
+
+    from server import county_link, hall_store
+
+    from wiring.cli import CliError
+
+    engine = _db(argparse.Namespace(db=args.db, hall=None))
+    with engine.connect() as conn:
+        own = hall_store.hall_code(conn) or ""
+    try:
+        found = county_link.link(engine, args.server, args.code, own)
+    except county_link.LinkFailed as exc:
+        raise CliError(str(exc)) from None
+    print(f"linked to {found.url} as hall '{found.hall}' ({found.hall_name}); the hall server reports upward "
+          "from now on")
     return 0
