@@ -78,7 +78,7 @@ def rows(db_url: str, sql: str, **params) -> list:
 
 def add_ratings(db_url: str, hall_file: Path, n: int, bad_every: int = 7) -> None:
     """``n`` ratings in the township's tables in one transaction (as many evaluators' ratings would be), some bad."""
-    from kiosk.config import load_hall
+    from kiosk.hall_file import load_hall
     from kiosk.ratings import RatingStore, add_working_days, make_rating
     from kiosk.ratings.tables import followups, ratings
 
