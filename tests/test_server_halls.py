@@ -1,8 +1,8 @@
 """Two halls on one server: every route has a hall rule, and no credential of hall A reads or changes hall B.
 
-One real server (``python -m server``) holds hall A (``testhall``, its staff and dispenser from the
-harness) and hall B (``beihall``, added with ``kiosk admin add-hall`` while the server runs), whose
-names carry the marker 北村 so a leak shows in any answer. Hall B gets a ticket called and finished, a
+One real server (``python -m server``, on SQLite and on PostgreSQL) holds hall A (``testhall``, its
+staff and dispenser from the harness) and hall B (``beihall``, added with ``kiosk admin add-hall`` while
+the server runs), whose names carry the marker 北村 so a leak shows in any answer. Hall B gets a ticket called and finished, a
 bad rating (so a follow-up), a staff photo, a help request and a terminal with setting overrides.
 
 ``test_every_route_declares_a_hall_rule`` fails when a route is added without an entry in
@@ -21,7 +21,8 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_server_support import PASSWORD, TEST_HALL, enroll_terminal, kiosk_cli, start_server
+from test_server_support import (BACKENDS, PASSWORD, TEST_HALL, db_url_for, enroll_terminal,  # noqa: E402
+                                 kiosk_cli, start_server)
 
 B = "beihall"
 MARK = "北村"
@@ -31,14 +32,17 @@ HALL_B = (TEST_HALL.replace('code = "testhall"', f'code = "{B}"')
 JPEG = b"\xff\xd8\xff\xe0" + b"north village photo" * 20
 
 
-@pytest.fixture(scope="module")
-def two(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("halls")
-    hall = start_server(f"sqlite:///{tmp / 'county.db'}", tmp)
+@pytest.fixture(scope="module", params=BACKENDS)
+def two(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"halls-{request.param}")
+    db_url, drop = db_url_for(request.param, tmp)
+    request.addfinalizer(drop)
+    hall = start_server(db_url, tmp)
     (tmp / "b.toml").write_text(HALL_B, encoding="utf-8")
     out = kiosk_cli("admin", "add-hall", "--db", hall.db_url, str(tmp / "b.toml"))
     assert out.returncode == 0 and f"added hall {B}" in out.stdout, out.stderr
-    for name, role, extra in (("bsup", "supervisor", ["--hall", B]), ("bclerk", "window", ["--hall", B, "--window", "1"]),
+    for name, role, extra in (("bsup", "supervisor", ["--hall", B]),
+                              ("bclerk", "window", ["--hall", B, "--window", "1"]),
                               ("cadmin", "county-admin", []), ("cview", "county-viewer", [])):
         out = kiosk_cli("admin", "add-user", name, "--role", role, "--password-stdin", "--db", hall.db_url, *extra,
                         stdin=PASSWORD + "\n")
