@@ -294,3 +294,21 @@ def test_phone_pages_and_reports_find_the_right_hall(two):
     assert own.status_code == 200 and MARK not in own.text
     county = hall.api("GET", "/api/v1/reports/period?hall=all", token="cview")
     assert county.status_code == 200 and MARK in county.text
+
+
+def test_terminal_enroll_takes_the_codes_name_and_hall(two, tmp_path):
+    """The README's steps: the terminal file says 取号机-1, the code was made for 北村取号机-2 of hall B."""
+    from tests.sync_support import cli, terminal_file
+
+    hall, _ = two
+    path = terminal_file(tmp_path, "取号机-1")
+    out = kiosk_cli("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机-2")
+    assert out.returncode == 0, out.stderr
+    r = cli(path, "enroll", "--server", hall.url, "--code", out.stdout.strip())
+    assert r.returncode == 0, r.stderr
+    text = path.read_text(encoding="utf-8")
+    assert re.search(r'^name = "([^"]*)"', text, re.M).group(1) == "北村取号机-2"  # was 取号机-1
+    token = re.search(r'token = "([^"]+)"', text).group(1)
+    assert [h["code"] for h in hall.api("GET", "/api/v1/halls", token=token).json()] == [B]
+    out = kiosk_cli("admin", "enrollment-code", "--db", hall.db_url)  # two halls: which one?
+    assert out.returncode != 0 and "--hall" in out.stderr and B in out.stderr and out.stdout == ""
