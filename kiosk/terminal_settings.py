@@ -208,21 +208,24 @@ class TerminalSettings:
             return False, "；".join(f"{e.field}: {e.message}" for e in exc.errors)
         restart = any(k.split(".")[0] in ("server",) or k in ("terminal.mode", "terminal.window")
                       for k in changes)
-        self._adopt(new)
+        restart = not self._adopt(new) or restart
         draft.original = dict(draft.values)
         return True, "已保存" + ("，重启后生效" if restart else "")
 
-    def _adopt(self, new: TerminalConfig) -> None:
-        """Take over what can change while running: printer, timeouts, font, voice."""
+    def _adopt(self, new: TerminalConfig) -> bool:
+        """Take over what can change while running: printer, timeouts, font, voice. False when the new
+        printer could not be opened: it is saved, and the running one (and its settings) stay until a restart."""
         old = self.config
+        taken = True
         if asdict(new.printer) != asdict(old.printer):
             try:
-                self.terminal.replace_printer(new.printer)
-            except Exception as exc:  # saved, but the running printer stays until a restart
-                log.error("new printer settings not taken over: %s", exc)
-        old.printer = new.printer
+                self.terminal.replace_printer(new.printer)  # sets config.printer too
+            except Exception as exc:
+                log.error("new printer settings saved but not taken over: %s", exc)
+                taken = False
         old.timeouts = new.timeouts
         old.font_scale = new.font_scale
         old.language = new.language
         old.voice_volume = new.voice_volume
         old.source = new.source
+        return taken
