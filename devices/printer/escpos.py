@@ -1,6 +1,7 @@
 """Render a kiosk Document to ESC/POS bytes for Chinese receipt printers.
 
-python-escpos supplies the native QR command (GS ( k); a profile without it
+The native QR command (GS ( k) is python-escpos's, written here so printing does not load it; a
+profile without it
 gets the code as a raster picture (GS v 0, ``raster_qr``). The rest is written here because its text path turns
 Chinese punctuation into '?' and its style calls send more bytes than a
 600-byte ticket budget allows: text goes out in GB18030 (or GBK) and a style
@@ -60,14 +61,22 @@ def _encode_char(ch: str, encoding: str) -> bytes:
     return MISSING_GLYPH.encode("gb18030")
 
 
-def native_qr(data: str, module_size: int) -> bytes:
-    """GS ( k: model 2, module size, error correction M, store data, print."""
-    from .escpos_lib import load
+def _gs_k(fn: int, data: bytes, m: bytes = b"") -> bytes:
+    """One GS ( k function of the QR symbol (cn 49): pL pH count cn, fn, m and the data."""
+    n = len(data) + len(m) + 2
+    if n > 0xFFFF:
+        raise ValueError(f"QR data too long for one GS ( k command ({len(data)} bytes)")
+    return GS + b"(k" + bytes([n & 0xFF, n >> 8]) + b"1" + bytes([fn]) + m + data
 
-    printer, constants = load()
-    dummy = printer.Dummy()
-    dummy.qr(data, ec=constants.QR_ECLEVEL_M, size=min(max(module_size, 1), 16), native=True)
-    return dummy.output
+
+def native_qr(data: str, module_size: int) -> bytes:
+    """GS ( k: model 2, module size, error correction M, store data, print: the bytes python-escpos's
+    ``qr(native=True)`` sends (tests/test_printer_native_qr.py holds them equal), written here so a
+    ticket does not import python-escpos, its YAML capabilities and barcode modules (issue 17: memory)."""
+    if not data:
+        return b""  # python-escpos prints nothing for an empty code
+    return (_gs_k(65, b"2\x00") + _gs_k(67, bytes([min(max(module_size, 1), 16)])) + _gs_k(69, b"1")
+            + _gs_k(80, data.encode("utf-8"), b"0") + _gs_k(81, b"", b"0"))
 
 
 def raster_qr(data: str, module_size: int) -> bytes:
