@@ -70,6 +70,7 @@ run printer_bytes  "$PY" bench/printer_bytes.py
 run printer_status "$PY" bench/printer_status.py
 run cold_start     "$PY" bench/cold_start.py "${COLD[@]}"
 run tap_to_ticket  "$PY" bench/tap_to_ticket.py "${TAP[@]}"
+run memory         "$PY" bench/memory.py "${TAP[@]}"
 run server_issue   "$PY" bench/server_issue.py "${SERVER[@]}"
 run sync_drain     "$PY" bench/sync_drain.py "${SYNC[@]}"
 run pages          "$PY" bench/pages.py

@@ -1,7 +1,8 @@
 """Every ESC/POS byte this project sends or reads, in one place (Epson's command reference names).
 
 The renderer (``escpos.py``) builds jobs from these; the status reader (``realtime.py``) sends
-``STATUS_QUERY`` and reads its answer bits. The native QR code (GS ( k) comes from python-escpos.
+``STATUS_QUERY`` and reads its answer bits. The native QR code (GS ( k) is the sequence python-escpos
+sends (``escpos.native_qr``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ ALIGN = {"left": 0, "center": 1, "right": 2}
 SELECT_BOLD = ESC + b"E"  # + 0 / 1
 SELECT_SIZE = GS + b"!"  # + (width-1) << 4 | (height-1), each 1-8
 FEED_LINES = ESC + b"d"  # + n lines
+QR_SYMBOL = GS + b"(k"  # + pL pH, cn 49 ("1"), fn, parameters: one function of the QR symbol
 RASTER_IMAGE = GS + b"v0"  # + m xL xH yL yH, then rows of dots (MSB first, 1 = black)
 # GS V 65/66 n: feed to the cutter, then cut (full / partial), so the last line is not cut off.
 FULL_CUT = GS + b"VA\x00"

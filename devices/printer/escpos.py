@@ -1,9 +1,8 @@
 """Render a kiosk Document to ESC/POS bytes for Chinese receipt printers.
 
 The native QR command (GS ( k) is python-escpos's, written here so printing does not load it; a
-profile without it
-gets the code as a raster picture (GS v 0, ``raster_qr``). The rest is written here because its text path turns
-Chinese punctuation into '?' and its style calls send more bytes than a
+profile without it gets the code as a raster picture (GS v 0, ``raster_qr``). The rest is written
+here because python-escpos's text path turns Chinese punctuation into '?' and its style calls send more bytes than a
 600-byte ticket budget allows: text goes out in GB18030 (or GBK) and a style
 command is sent only when the style changes. The bytes are named in
 ``commands.py``; what the printer can do comes from its profile
@@ -19,8 +18,8 @@ from kiosk.config import PrinterSettings
 from kiosk.document import QR, Cut, Document, Feed, Rule, Text
 from kiosk.printer_profiles import PrinterProfile
 
-from .commands import (ALIGN, CHINESE_MODE_ON, FEED_LINES, FULL_CUT, INIT, LF, PARTIAL_CUT, RASTER_IMAGE, SELECT_ALIGN,
-                       SELECT_BOLD, SELECT_SIZE)
+from .commands import (ALIGN, CHINESE_MODE_ON, FEED_LINES, FULL_CUT, INIT, LF, PARTIAL_CUT, QR_SYMBOL, RASTER_IMAGE,
+                       SELECT_ALIGN, SELECT_BOLD, SELECT_SIZE)
 from .paper import magnification, rule_line, text_lines
 
 TEAR_OFF_FEED = 5  # lines fed instead of a cut when the printer has no cutter
@@ -66,7 +65,7 @@ def _gs_k(fn: int, data: bytes, m: bytes = b"") -> bytes:
     n = len(data) + len(m) + 2
     if n > 0xFFFF:
         raise ValueError(f"QR data too long for one GS ( k command ({len(data)} bytes)")
-    return GS + b"(k" + bytes([n & 0xFF, n >> 8]) + b"1" + bytes([fn]) + m + data
+    return QR_SYMBOL + bytes([n & 0xFF, n >> 8]) + b"1" + bytes([fn]) + m + data
 
 
 def native_qr(data: str, module_size: int) -> bytes:
