@@ -24,7 +24,9 @@ Password = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 TicketNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,3}[0-9]{1,5}$"),
                          Field(examples=["A001"])]
 WindowNumber = Annotated[int, Field(ge=1, le=999)]
-Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), Field(examples=["2026-03-02"])]
+# years 1900-2099 only: a day near 9999-12-31 overflows the date arithmetic of every report (one day after it)
+Day = Annotated[str, StringConstraints(pattern=r"^(19|20)\d{2}-\d{2}-\d{2}$"),
+                Field(description="a local day YYYY-MM-DD, years 1900-2099", examples=["2026-03-02"])]
 
 
 class Strict(BaseModel):

@@ -217,6 +217,21 @@ def test_bad_queries_name_the_field(hall, params, field):
     assert r.json()["field"].endswith(field)
 
 
+@pytest.mark.parametrize("method,path,params,field", [
+    ("GET", "/api/v1/reports/daily", {"date": "9999-12-31"}, "date"),
+    ("GET", "/api/v1/reports/daily.csv", {"date": "9999-12-31"}, "date"),
+    ("GET", "/api/v1/reports/period", {"period": "year", "date": "9999-12-31"}, "date"),
+    ("GET", "/api/v1/reports/period", {"from": "9999-12-30", "to": "9999-12-31"}, "from"),
+    ("POST", "/api/v1/reports/daily/freeze", {"date": "0001-01-01"}, "date"),
+    ("GET", "/api/v1/audit", {"from": "9999-12-31", "to": "9999-12-31"}, "from"),
+])
+def test_absurd_days_are_a_422_not_a_500(hall, method, path, params, field):
+    r = hall.api(method, path, token="sup", params=params)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"].endswith(field)
+    assert hall.api("GET", "/api/v1/reports/daily/halls", token="sup").status_code == 200
+
+
 def test_openapi_documents_the_rates(hall):
     doc = hall.api("GET", "/openapi.json", token=None).json()
     for _, path in REPORT_ROUTES:
