@@ -9,7 +9,7 @@
   was applied before: nothing changes) or ``rejected`` (with field and
   error). The hall is the token's: a payload cannot write another hall.
 - ``GET /api/v1/county/linked-halls``: the linked halls with the time of
-  their last push and last report (admins; county users once they exist).
+  their last push and last report, and today's 满意率 as pushed (county users).
 - ``GET /api/v1/county/linked-halls/{hall}/reports/{day}``: a linked hall's
   report for a day with its numbered corrections.
 """
@@ -24,14 +24,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 
 from . import county_inbox
-from .auth import ADMINS, requires
+from .accounts import COUNTY_ROLES
+from .auth import requires
 from .errors import ApiError
 from .models import Day, Strict
 
 router = APIRouter(prefix="/api/v1/county", tags=["county link"])
 _bearer = HTTPBearer(auto_error=False, description="A linked hall server's token")
-# county-wide readers: admins today; the county roles once the server has them
-READERS = (*ADMINS, "county-admin", "county-viewer")
+# county-wide readers: county users only (a hall's own admin sees its hall, not the county's links)
+READERS = COUNTY_ROLES
 
 HallCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 
@@ -79,6 +80,8 @@ class LinkedHallOut(BaseModel):
     last_report_at: float | None
     last_report_day: str | None
     ratings: int
+    rated_today: int = Field(description="ratings of today pushed so far (rated visits)")
+    satisfaction_rate: float | None = Field(description="满意率 of those, 0-1 (核实不属实 left out); null: none")
 
 
 def _engine(request: Request):
@@ -114,7 +117,10 @@ def batch(body: BatchIn, request: Request, hall: str = Depends(linked_hall)) -> 
 @router.get("/linked-halls", response_model=list[LinkedHallOut],
             summary="Halls that report from their own hall server, with their last push and last report")
 def linked_halls(request: Request, principal=Depends(requires(*READERS))) -> list[LinkedHallOut]:
-    return [LinkedHallOut(**h) for h in county_inbox.linked(_engine(request))]
+    engine = _engine(request)
+    tz = request.app.state.county.first.queue().hall.timezone  # the county's own zone
+    return [LinkedHallOut(**h, **county_inbox.today_figures(engine, h["code"], tz))
+            for h in county_inbox.linked(engine)]
 
 
 @router.get("/linked-halls/{hall}/reports/{day}", summary="A linked hall's daily report and its corrections")

@@ -187,4 +187,11 @@ def freeze(request: Request, hall: HallQ = None, date: DateQ = None,
                         "correction), null for a hall that has not reported. date defaults to today.")
 def daily_halls(request: Request, date: DateQ = None, principal=Depends(readers)) -> list[DailyListItem]:
     day = _date(date, "date") or today_of(request)
-    return [daily_reports.list_item(request.app.state.county.db, h, day) for h in visible_halls(request, principal)]
+    engine = request.app.state.county.db
+    items = [daily_reports.list_item(engine, h, day) for h in visible_halls(request, principal)]
+    if principal.county:  # and the halls that report from their own hall server (server/county_inbox.py)
+        from . import county_inbox
+
+        items += [DailyListItem(**county_inbox.daily_item(engine, h["code"], h["name"], day.isoformat()))
+                  for h in county_inbox.linked(engine)]
+    return items

@@ -279,6 +279,27 @@ def linked(engine: sa.Engine) -> list[dict]:
         return [dict(r._mapping) for r in conn.execute(q)]
 
 
+def today_figures(engine: sa.Engine, hall: str, timezone: str) -> dict:
+    """The linked hall's ratings of today as pushed so far: ``rated_today``, ``satisfaction_rate`` (核实 applied)."""
+    from kiosk.ratings import RatingStore
+
+    rs = RatingStore(engine, hall, timezone)
+    s = rs.stats(rs.today(), rs.today())
+    return {"rated_today": s["total"], "satisfaction_rate": s["satisfaction_rate"]}
+
+
+def daily_item(engine: sa.Engine, hall: str, name: str, day: str) -> dict:
+    """A linked hall's line in the county's list of 日报 for ``day`` (the fields of the hosted halls' lines)."""
+    found = day_reports(engine, hall, day)
+    if not found:
+        return dict(hall=hall, hall_name=name, date=day, reported=False, frozen_at=None, correction=None,
+                    served=None, satisfaction_rate=None, linked=True)
+    total = (found[-1].get("report") or {}).get("total") or {}
+    return dict(hall=hall, hall_name=name, date=day, reported=True, frozen_at=found[0].get("made_at"),
+                correction=found[-1].get("revision"), served=total.get("served"),
+                satisfaction_rate=total.get("satisfaction_rate"), linked=True)
+
+
 def day_reports(engine: sa.Engine, hall: str, day: str) -> list[dict]:
     """A linked hall's report for ``day`` and its corrections, oldest first."""
     with reader(engine) as conn:

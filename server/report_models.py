@@ -79,3 +79,5 @@ class DailyListItem(BaseModel):
     correction: int | None
     served: int | None
     satisfaction_rate: float | None
+    linked: bool = Field(False, description="a hall with its own hall server, reporting through its link "
+                                            "(server/county_inbox.py)")

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_ratings import RATING_HALL  # noqa: E402
-from test_server_support import (BACKENDS, PY, ROOT, TEST_HALL, db_url_for, env, kiosk_cli,  # noqa: E402
+from test_server_support import (BACKENDS, PASSWORD, PY, ROOT, TEST_HALL, db_url_for, env, kiosk_cli,  # noqa: E402
                                  start_server)
 
 from kiosk.storage.db import open_engine  # noqa: E402
@@ -106,6 +106,16 @@ def add_ratings(db_url: str, hall_file: Path, n: int, bad_every: int = 7) -> Non
         engine.dispose()
 
 
+def add_county_viewer(db_url: str) -> None:
+    from server import accounts
+
+    engine = open_engine(db_url)
+    try:
+        accounts.add_user(engine, "cview", "county-viewer", PASSWORD)
+    finally:
+        engine.dispose()
+
+
 def wait_for(what, check, timeout: float = 240):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -125,6 +135,7 @@ def pair(request, tmp_path):
     c_url, drop = db_url_for(request.param, county_dir)
     request.addfinalizer(drop)
     county = start_server(c_url, county_dir, TEST_HALL)
+    add_county_viewer(c_url)
     township = start_server(f"sqlite:///{hall_dir / 'server.db'}", hall_dir, TOWNSHIP_HALL)
     yield county, township
     for s in (county, township):
@@ -221,16 +232,28 @@ def test_link_then_push_exactly_once_through_sigkill_on_both_sides(pair, tmp_pat
         assert json.loads(reports[0][2])["report"]
 
         # the county's pages see the linked hall with its last report; its own hall sees none of it
-        boss = requests.post(f"http://127.0.0.1:{c_port}/api/v1/auth/login",
-                             json={"username": "boss", "password": "correct horse 42"}, timeout=30).json()["token"]
-        auth = {"Authorization": f"Bearer {boss}"}
+        def token(user):
+            return requests.post(f"http://127.0.0.1:{c_port}/api/v1/auth/login",
+                                 json={"username": user, "password": PASSWORD}, timeout=30).json()["token"]
+
+        auth = {"Authorization": f"Bearer {token('cview')}"}
         listed = requests.get(f"http://127.0.0.1:{c_port}/api/v1/county/linked-halls", headers=auth, timeout=30)
         assert listed.status_code == 200, listed.text
         (row,) = listed.json()
         assert row["code"] == "qingshi" and row["name"] == "青石镇便民服务中心" and row["remote_code"] == "testhall"
         assert row["ratings"] == len(t_ratings) and row["last_report_day"] == today and row["last_report_at"]
-        own = requests.get(f"http://127.0.0.1:{c_port}/api/v1/ratings?limit=5000", headers=auth, timeout=30).json()
+        assert row["rated_today"] == len(t_ratings) - 1  # the rejected one leaves 满意率 at the county too
+        daily = requests.get(f"http://127.0.0.1:{c_port}/api/v1/reports/daily/halls", headers=auth, timeout=30)
+        assert daily.status_code == 200, daily.text
+        item = [x for x in daily.json() if x["hall"] == "qingshi"][0]
+        assert item["linked"] is True and item["reported"] is True and item["correction"] == 0
+        boss = {"Authorization": f"Bearer {token('boss')}"}  # the county's own hall's admin
+        own = requests.get(f"http://127.0.0.1:{c_port}/api/v1/ratings?limit=5000", headers=boss, timeout=30).json()
         assert not {r["id"] for r in own} & {i for i, *_ in t_ratings}
+        assert requests.get(f"http://127.0.0.1:{c_port}/api/v1/county/linked-halls", headers=boss,
+                            timeout=30).status_code == 403
+        assert "qingshi" not in {x["hall"] for x in requests.get(
+            f"http://127.0.0.1:{c_port}/api/v1/reports/daily/halls", headers=boss, timeout=30).json()}
     finally:
         for p in (t_proc, c_proc):
             if p.poll() is None:
@@ -242,6 +265,7 @@ def test_link_then_push_exactly_once_through_sigkill_on_both_sides(pair, tmp_pat
 def test_a_push_token_writes_only_its_own_hall_and_bad_events_are_refused_by_field(backend, tmp_path):
     db_url, drop = db_url_for(backend, tmp_path)
     county = start_server(db_url, tmp_path, TEST_HALL)
+    add_county_viewer(db_url)
     try:
         tokens = {}
         for hall in ("east", "west"):
@@ -269,8 +293,9 @@ def test_a_push_token_writes_only_its_own_hall_and_bad_events_are_refused_by_fie
         r = county.api("POST", "/api/v1/county/batch", token=tokens["east"],
                        json={"events": [{"key": "x", "kind": "ticket", "payload": {}}]})
         assert r.status_code == 422 and "kind" in r.json()["field"]
-        assert county.api("GET", "/api/v1/county/linked-halls", token="sup").status_code == 403
-        assert county.api("GET", "/api/v1/county/linked-halls", token="terminal").status_code == 403
+        for who in ("sup", "boss", "terminal"):  # a hall's own staff or terminal: not the county's links
+            assert county.api("GET", "/api/v1/county/linked-halls", token=who).status_code == 403
+        county.tokens["admin"] = county.login("cview")
         # a report, then its correction: both kept, the last report day moves on
         for n in (0, 1):
             r = county.api("POST", "/api/v1/county/batch", token=tokens["west"], json={"events": [
@@ -284,3 +309,54 @@ def test_a_push_token_writes_only_its_own_hall_and_bad_events_are_refused_by_fie
     finally:
         county.stop()
         drop()
+
+
+@pytest.mark.browser
+def test_the_county_page_shows_a_linked_hall_beside_its_own(tmp_path):
+    import os
+
+    from test_server_browser import ARGS, CHROMIUM, OUT
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
+        pytest.skip("no /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    county = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path, TEST_HALL)
+    add_county_viewer(county.db_url)
+    try:
+        made = kiosk_cli("admin", "county-link-code", "--db", county.db_url, "--hall", "qingshi", "--name",
+                         "青石镇便民服务中心")
+        token = county.api("POST", "/api/v1/county/link", token=None, json={"code": made.stdout.strip()}).json()["token"]
+        day = date.today().isoformat()
+        rating = {"id": uuid.uuid4().hex, "key": "k", "day": day, "level": 5, "reasons": [], "window": 1,
+                  "created_at": time.time()}
+        report = {"day": day, "revision": 0, "made_at": time.time(), "report": {"total": {"served": 12,
+                                                                                          "satisfaction_rate": 1.0}}}
+        r = county.api("POST", "/api/v1/county/batch", token=token, json={"events": [
+            {"key": "rating:1", "kind": "rating", "payload": rating},
+            {"key": f"report:{day}:0", "kind": "report", "payload": report}]})
+        assert [x["outcome"] for x in r.json()["results"]] == ["applied", "applied"]
+        OUT.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(county.url + "/login")
+            page.fill("#username", "cview")
+            page.fill("#password", PASSWORD)
+            page.click("#submit")
+            page.wait_for_url("**/county**")
+            row = page.locator("#county tr[data-hall='qingshi']")
+            row.wait_for()
+            text = row.inner_text()
+            assert "青石镇便民服务中心" in text and "自建服务器上报" in text and day in text and "100.0%" in text
+            assert page.locator("#county tr[data-hall='testhall']").count() == 1  # beside the hall it hosts
+            assert row.locator("td").count() == 9 and row.locator("td >> text=—").count() == 6
+            page.screenshot(path=str(OUT / "county-linked.png"), full_page=True)
+            browser.close()
+        assert not problems, problems
+    finally:
+        county.stop()

@@ -40,16 +40,30 @@
       h("td", null, links(s.code)));
   }
 
+  // halls with their own hall server: what they pushed (today's ratings) and when they last reported
+  const when = (ts) => ts ? new Date(ts * 1000).toLocaleString("zh-CN", { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }) : "—";
+  function linkedRow(l) {
+    const dash = () => h("span", { class: "hint" }, "—");  // a new node each time: a node sits in one place
+    return h("tr", { "data-hall": l.code, class: "linked" },
+      h("td", null, h("b", null, l.name), h("div", { class: "hint" }, `${l.code} · 自建服务器上报`)),
+      h("td", { class: "num" }, dash()), h("td", null, dash()), h("td", null, dash()), h("td", null, dash()),
+      h("td", null, dash()), h("td", { class: "num" }, dash()),
+      h("td", { class: "num" + (l.satisfaction_rate !== null && l.satisfaction_rate < 0.9 ? " bad" : "") },
+        pct(l.satisfaction_rate), h("div", { class: "hint" }, `${l.rated_today} 条评价`)),
+      h("td", null, h("div", null, "最近日报 ", h("b", null, l.last_report_day || "未上报")),
+        h("div", { class: "hint" }, `日报收到 ${when(l.last_report_at)} · 最近推送 ${when(l.last_push_at)}`)));
+  }
+
   const heads = ["中心", "等候", "各业务等候", "正在叫号", "终端", "打印纸", "今日取号", "今日满意率", "进入"];
   async function load() {
-    let data;
-    try { data = await api("GET", "/county"); }
+    let data, linked;
+    try { [data, linked] = await Promise.all([api("GET", "/county"), api("GET", "/county/linked-halls")]); }
     catch (err) { $("link").textContent = "连接中断"; $("link").className = "link-state down"; return; }
     $("link").textContent = "实时"; $("link").className = "link-state";
     $("updated").textContent = "更新于 " + time(data.at);
     fill($("halls"), h("table", { id: "county" },
       h("thead", null, h("tr", null, heads.map((t, i) => h("th", { class: i === 1 || i === 6 || i === 7 ? "num" : "" }, t)))),
-      h("tbody", null, data.halls.map(row))));
+      h("tbody", null, data.halls.map(row), linked.map(linkedRow))));
   }
   await load();
   setInterval(load, POLL_MS);

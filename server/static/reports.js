@@ -97,7 +97,7 @@
     fill($("daily-halls"), h("p", { class: missing ? "warn" : "hint", id: "halls-missing" },
       missing ? `${missing} 个大厅尚未上报` : "全部大厅已上报"),
       table([["大厅"], ["状态"], ["冻结时间"], ["更正", "num"], ["办结", "num"], ["满意率", "num"]], list.map(x => h("tr", { class: x.reported ? "" : "unreported" },
-        h("td", null, x.hall_name), h("td", { class: x.reported ? "" : "warn" }, x.reported ? "已上报" : "未上报"),
+        h("td", null, x.hall_name, x.linked ? h("span", { class: "hint" }, "（自建服务器上报）") : null), h("td", { class: x.reported ? "" : "warn" }, x.reported ? "已上报" : "未上报"),
         h("td", null, x.frozen_at ? Hall.clock(x.frozen_at) : "—"), h("td", { class: "num" }, x.correction || 0),
         h("td", { class: "num" }, num(x.served)), rateTd(x.satisfaction_rate)))));
   }
