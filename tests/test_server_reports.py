@@ -170,7 +170,7 @@ def test_freeze_on_demand_then_late_offline_tickets_and_ratings_make_corrections
     listed = hall.api("GET", "/api/v1/reports/daily/halls", token="sup").json()
     assert listed == [{"hall": "testhall", "hall_name": "测试镇便民服务中心", "date": day, "reported": True,
                        "frozen_at": frozen["frozen_at"], "correction": 2, "served": fixed["report"]["total"]["served"],
-                       "satisfaction_rate": fixed["report"]["total"]["satisfaction_rate"]}]
+                       "satisfaction_rate": fixed["report"]["total"]["satisfaction_rate"], "linked": False}]
     yesterday = hall.api("GET", "/api/v1/reports/daily/halls", token="sup", params={"date": "2020-01-01"}).json()
     assert [(x["hall"], x["reported"], x["served"]) for x in yesterday] == [("testhall", False, None)]
 
