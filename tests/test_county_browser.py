@@ -17,9 +17,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def county(tmp_path_factory):
+def county(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("county-browser")
     hall = start_server(f"sqlite:///{tmp / 'server.db'}", tmp)
+    request.addfinalizer(hall.stop)  # also when the setup below fails
     (tmp / "b.toml").write_text(HALL_B, encoding="utf-8")
     assert kiosk_cli("admin", "add-hall", "--db", hall.db_url, str(tmp / "b.toml")).returncode == 0
     for name, role, extra in (("cadmin", "county-admin", []), ("cview", "county-viewer", []),
@@ -34,8 +35,7 @@ def county(tmp_path_factory):
     for service in ("labor", "labor", "medical"):
         hall.api("POST", "/api/v1/tickets", token="bterm", json={"service": service})
     hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "labor"})
-    yield hall
-    hall.stop()
+    return hall
 
 
 def _sign_in(page, url: str, user: str) -> None:

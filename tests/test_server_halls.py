@@ -38,6 +38,7 @@ def two(request, tmp_path_factory):
     db_url, drop = db_url_for(request.param, tmp)
     request.addfinalizer(drop)
     hall = start_server(db_url, tmp)
+    request.addfinalizer(hall.stop)  # also when the setup below fails
     (tmp / "b.toml").write_text(HALL_B, encoding="utf-8")
     out = kiosk_cli("admin", "add-hall", "--db", hall.db_url, str(tmp / "b.toml"))
     assert out.returncode == 0 and f"added hall {B}" in out.stdout, out.stderr
@@ -76,8 +77,7 @@ def two(request, tmp_path_factory):
     r = hall.api("PUT", f"/api/v1/sync/terminals/{b['terminal_id']}/settings", token="bsup",
                  json={"settings": {"timeouts.idle_s": 77}})
     assert r.status_code == 200, r.text
-    yield hall, b
-    hall.stop()
+    return hall, b
 
 
 def test_every_route_declares_a_hall_rule(two):
