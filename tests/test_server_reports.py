@@ -366,7 +366,7 @@ def test_reports_page_shows_a_week_with_charts_and_freezes_the_day(tmp_path):
             page.click("#daily button:has-text('立即冻结日报')")
             page.wait_for_selector("#daily-state.frozen")
             assert "已冻结" in page.inner_text("#daily-state")
-            page.wait_for_function("document.getElementById('halls-missing').textContent === '全部大厅已上报'")
+            page.wait_for_selector("#halls-missing:text-is('全部大厅已上报')")
             page.screenshot(path=str(out / "reports-frozen.png"))
             clerk = browser.new_context(locale="zh-CN").new_page()
             clerk.goto(h.url + "/login")
@@ -379,5 +379,114 @@ def test_reports_page_shows_a_week_with_charts_and_freezes_the_day(tmp_path):
             browser.close()
         assert not problems, problems
         assert h.api("GET", "/api/v1/reports/daily", token="sup").json()["status"] == "frozen"
+    finally:
+        h.stop()
+
+
+# --------------------------------------------------------------------- county
+
+def _county(tmp_path):
+    """A server with hall A (testhall) and hall B (beihall, added by kiosk admin add-hall), county users."""
+    from test_server_support import PASSWORD, kiosk_cli
+
+    h = start_server(f"sqlite:///{tmp_path / 'county.db'}", tmp_path)
+    hall_b = (TEST_HALL.replace('code = "testhall"', 'code = "beihall"').replace("测试镇便民服务中心", "北村便民服务中心"))
+    (tmp_path / "b.toml").write_text(hall_b, encoding="utf-8")
+    out = kiosk_cli("admin", "add-hall", "--db", h.db_url, str(tmp_path / "b.toml"))
+    assert out.returncode == 0, out.stderr
+    for name, role, extra in (("bsup", "supervisor", ["--hall", "beihall"]), ("cadmin", "county-admin", []),
+                              ("cview", "county-viewer", [])):
+        out = kiosk_cli("admin", "add-user", name, "--role", role, "--password-stdin", "--db", h.db_url, *extra,
+                        stdin=PASSWORD + "\n")
+        assert out.returncode == 0, out.stderr
+        h.tokens[name] = h.login(name)
+    return h
+
+
+def test_county_lists_every_halls_daily_report_and_who_has_not_reported(tmp_path):
+    h = _county(tmp_path)
+    try:
+        day = today(h)
+        issue(h)  # hall A's dispenser
+        act(h, 1, "call-next")
+        act(h, 1, "finish")
+        assert h.api("POST", "/api/v1/reports/daily/freeze", token="sup").status_code == 200  # hall A reports
+        listed = h.api("GET", "/api/v1/reports/daily/halls", token="cview").json()
+        by = {x["hall"]: x for x in listed}
+        assert len(listed) == 2 and by["testhall"]["reported"] and not by["beihall"]["reported"]
+        assert by["testhall"]["served"] >= 1 and by["beihall"]["served"] is None and by["beihall"]["date"] == day
+        # each hall's own staff see their own line only
+        assert [x["hall"] for x in h.api("GET", "/api/v1/reports/daily/halls", token="bsup").json()] == ["beihall"]
+        assert [x["hall"] for x in h.api("GET", "/api/v1/reports/daily/halls", token="sup").json()] == ["testhall"]
+        # the viewer writes nothing; the county admin may freeze a hall's day, naming it
+        assert h.api("POST", "/api/v1/reports/daily/freeze", token="cview",
+                     params={"hall": "beihall"}).status_code == 403
+        r = h.api("POST", "/api/v1/reports/daily/freeze", token="cadmin", params={"hall": "beihall"})
+        assert r.status_code == 200 and r.json()["hall"] == "beihall" and r.json()["status"] == "frozen", r.text
+        listed = h.api("GET", "/api/v1/reports/daily/halls", token="cview").json()
+        assert all(x["reported"] for x in listed)
+        # county-wide period figures: both halls, keys told apart by hall
+        county = h.api("GET", "/api/v1/reports/period", token="cview", params={"hall": "all"}).json()
+        assert sorted(r["key"] for r in county["by_hall"]) == ["beihall", "testhall"]
+        assert county["total"]["served"] == sum(r["served"] for r in county["by_hall"])
+        assert {r["key"].split("/")[0] for r in county["by_window"]} == {"testhall", "beihall"}
+        named = h.api("GET", "/api/v1/halls/beihall/reports/daily", token="cview")
+        assert named.status_code == 200 and named.json()["hall"] == "beihall", named.text
+        assert h.api("GET", "/api/v1/halls/beihall/reports/daily", token="sup").status_code in (403, 404)
+    finally:
+        h.stop()
+
+
+@pytest.mark.browser
+def test_county_page_shows_the_daily_reports_of_every_hall(tmp_path):
+    import os
+
+    chromium = "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
+        pytest.skip("no /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    from test_server_browser import ARGS
+    from test_server_support import PASSWORD, ROOT
+
+    h = _county(tmp_path)
+    try:
+        day = today(h)
+        assert h.api("POST", "/api/v1/reports/daily/freeze", token="sup").status_code == 200
+        problems: list[str] = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
+            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                    if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+            page.goto(h.url + "/login")
+            page.fill("#username", "cview")
+            page.fill("#password", PASSWORD)
+            page.click("#submit")
+            page.wait_for_url("**/county**")
+            page.fill("#daily-day", day)
+            page.dispatch_event("#daily-day", "change")
+            page.wait_for_selector("#daily-list tr[data-hall='beihall'].unreported")
+            assert "1 个中心尚未上报：北村便民服务中心" in page.inner_text("#daily-missing")
+            assert "已上报" in page.inner_text("#daily-list tr[data-hall='testhall']")
+            out = ROOT / "tmp" / "out"
+            out.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(out / "county-daily.png"), full_page=True)
+            page.click("#daily-list tr[data-hall='testhall'] a:has-text('查看')")
+            page.wait_for_url("**/reports?of=testhall**")
+            page.wait_for_selector("#daily-state.frozen")
+            assert page.input_value("#hall") == "testhall"
+            page.goto(f"{h.url}/reports?hall=beihall")  # the county page's per-hall link form
+            page.wait_for_url("**/reports?of=beihall**")
+            page.wait_for_selector("#daily-state.provisional")
+            page.select_option("#hall", "all")  # 全县合计
+            page.wait_for_selector("#daily:has-text('请选择一个大厅')")
+            assert page.locator("#daily-halls tr.unreported").count() == 1
+            page.screenshot(path=str(out / "reports-county.png"), full_page=True)
+            browser.close()
+        assert not problems, problems
     finally:
         h.stop()

@@ -14,8 +14,8 @@
 
   function links(code) {
     const q = "?hall=" + encodeURIComponent(code);
-    const items = admin ? [["叫号", "/console"], ["管理", "/admin"], ["评价", "/ratings"], ["回访", "/followups"]]
-                        : [["评价", "/ratings"], ["回访", "/followups"]];
+    const items = admin ? [["叫号", "/console"], ["管理", "/admin"], ["报表", "/reports"], ["评价", "/ratings"], ["回访", "/followups"]]
+                        : [["报表", "/reports"], ["评价", "/ratings"], ["回访", "/followups"]];
     return h("div", { class: "county-links" }, items.map(([t, p]) => h("a", { class: "btn", href: p + q }, t)),
       h("a", { class: "btn", href: "/display" + q, target: "_blank" }, "显示屏"));
   }

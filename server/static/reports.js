@@ -3,15 +3,31 @@
 (async () => {
   const { api, h, fill, toast, minutes } = Hall;
   const $ = (id) => document.getElementById(id);
-  const who = await Hall.me(["supervisor", "admin", "county-admin", "county-viewer"]);
+  const params = new URLSearchParams(location.search);
+  if (params.has("hall")) {  // ?hall= would send every call to /api/v1/halls/CODE/... (common.js): name it in ?of=
+    params.set("of", params.get("hall"));
+    params.delete("hall");
+    location.replace("/reports?" + params);
+    return;
+  }
+  // county users stay here (a county-wide page), so no role list for Hall.me (it would send them to /county)
+  const who = await Hall.me();
+  if (!["supervisor", "admin", "county-admin", "county-viewer"].includes(who.role)) {
+    location.href = "/login?denied=1";
+    return;
+  }
   $("who").textContent = (who.display_name || who.name) + " · " + ({ admin: "管理员", supervisor: "主管",
     "county-admin": "县级管理员", "county-viewer": "县级查看" }[who.role] || who.role);
   $("logout").onclick = Hall.logout;
+  if (who.role.startsWith("county-")) {  // a county user's way back is the county overview, not one hall's pages
+    $("home-link").href = "/county";
+    $("home-link").textContent = "全县总览";
+    $("tabs").hidden = true;
+  }
 
   const pct = (x) => (x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%");
   const num = (x) => (x === null || x === undefined ? "—" : String(x));
   const hours = (s) => (s === null || s === undefined ? "—" : (s / 3600).toFixed(1) + " 小时");
-  const params = new URLSearchParams(location.search);
   const canFreeze = ["supervisor", "admin", "county-admin"].includes(who.role);
 
   // halls: the county's list when the server has one, else the caller's own hall (the report says which)
@@ -20,7 +36,7 @@
     $("hall").append(...halls.map(x => h("option", { value: x.code }, x.name)));
     if (halls.length > 1) $("hall").append(h("option", { value: "all" }, "全县合计"));
   }
-  if (params.get("hall")) $("hall").value = params.get("hall");
+  if (params.get("of")) $("hall").value = params.get("of");
 
   function range(period) {
     const t = Hall.today(), d = new Date(t + "T00:00:00");
@@ -38,6 +54,11 @@
     const q = new URLSearchParams({ from: $("from").value, to: $("to").value });
     if ($("hall").value) q.set("hall", $("hall").value);
     return q;
+  }
+  function pageQuery(q) {  // the page's own address names the hall in ?of=
+    const p = new URLSearchParams(q);
+    if (p.has("hall")) { p.set("of", p.get("hall")); p.delete("hall"); }
+    return p;
   }
 
   const HEADS = [["名称"], ["取号", "num"], ["办结", "num"], ["过号", "num"], ["取消", "num"], ["转出", "num"],
@@ -105,7 +126,7 @@
   async function load() {
     if (!$("from").value || !$("to").value) return;
     const q = query();
-    history.replaceState(null, "", "/reports?" + q);
+    history.replaceState(null, "", "/reports?" + pageQuery(q));
     $("csv").href = "/api/v1/reports/period.csv?" + q;
     let r;
     try { r = await api("GET", "/reports/period?" + q); }
