@@ -469,13 +469,13 @@ def test_county_page_shows_the_daily_reports_of_every_hall(tmp_path):
             page.wait_for_url("**/county**")
             page.fill("#daily-day", day)
             page.dispatch_event("#daily-day", "change")
-            page.wait_for_selector("#daily-list tr[data-hall='beihall'].unreported")
+            page.wait_for_selector("#daily-list tr[data-daily-hall='beihall'].unreported")
             assert "1 个中心尚未上报：北村便民服务中心" in page.inner_text("#daily-missing")
-            assert "已上报" in page.inner_text("#daily-list tr[data-hall='testhall']")
+            assert "已上报" in page.inner_text("#daily-list tr[data-daily-hall='testhall']")
             out = ROOT / "tmp" / "out"
             out.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out / "county-daily.png"), full_page=True)
-            page.click("#daily-list tr[data-hall='testhall'] a:has-text('查看')")
+            page.click("#daily-list tr[data-daily-hall='testhall'] a:has-text('查看')")
             page.wait_for_url("**/reports?of=testhall**")
             page.wait_for_selector("#daily-state.frozen")
             assert page.input_value("#hall") == "testhall"

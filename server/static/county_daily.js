@@ -21,7 +21,7 @@
     fill($("daily-list"), h("table", null,
       h("thead", null, h("tr", null, ["中心", "日报", "冻结时间", "更正", "办结", "满意率", ""].map((t, i) =>
         h("th", { class: i >= 3 && i <= 5 ? "num" : null }, t)))),
-      h("tbody", null, list.map(x => h("tr", { "data-hall": x.hall, class: x.reported ? "" : "unreported" },
+      h("tbody", null, list.map(x => h("tr", { "data-daily-hall": x.hall, class: x.reported ? "" : "unreported" },
         h("td", null, x.hall_name), h("td", { class: x.reported ? "" : "warn" }, x.reported ? "已上报" : "未上报"),
         h("td", null, x.frozen_at ? Hall.clock(x.frozen_at) : "—"), h("td", { class: "num" }, x.correction || 0),
         h("td", { class: "num" }, x.served === null ? "—" : x.served),
