@@ -102,3 +102,19 @@ def test_viewer_reads_ratings_and_hall_staff_stay_out(browser, county):  # noqa:
     page.wait_for_timeout(1500)
     assert "北村" not in page.inner_text("body")
     ctx.close()
+
+
+def test_hall_pages_link_to_the_halls_report(browser, county):  # noqa: F811
+    """Every hall page with the tab bar links to 统计报表 of the same hall (it was reachable from /reports only)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True)
+    page = ctx.new_page()
+    _sign_in(page, county.url, "cadmin")
+    page.wait_for_url("**/county")
+    for path in ("/admin", "/ratings", "/followups", "/audit"):
+        page.goto(county.url + f"{path}?hall={B}")
+        page.wait_for_selector("#county-back")
+        assert page.get_attribute("nav a[href^='/reports']", "href") == f"/reports?hall={B}", path
+    page.click("nav a[href^='/reports']")
+    page.wait_for_function("document.querySelector('#issued') && document.querySelector('#issued').textContent !== ''")
+    assert B in page.url
+    ctx.close()

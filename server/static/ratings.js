@@ -51,7 +51,7 @@
 
   const STATE = { open: "待整改", rectified: "待回访", called_back: "已回访", rejected: "核实不属实" };
   function followupCell(r) {
-    const link = h("a", { href: "/followups#" + r.followup_id }, STATE[r.followup_state] || "查看");
+    const link = h("a", { href: "/followups" + (Hall.hallCode ? "?hall=" + encodeURIComponent(Hall.hallCode) : "") + "#" + r.followup_id }, STATE[r.followup_state] || "查看");
     if (r.overdue) return h("span", null, link, " ", h("b", { class: "due overdue" }, "已逾期"));
     if (r.verdict === "confirmed") return h("span", null, link, h("span", { class: "hint" }, "（已核实）"));
     return link;
