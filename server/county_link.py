@@ -17,7 +17,11 @@ server's ``CountyPusher`` thread:
    (``applied`` and ``duplicate`` are both delivered). The county applies each
    key once, so "at least once" from here is exactly once there;
 3. waits with exponential backoff (``BACKOFF_S``, up to ``BACKOFF_MAX_S``)
-   while the county is away or refuses the token.
+   while the county is away or refuses the token; when idle it sends an empty
+   push every ``HEARTBEAT_S`` so the county sees the hall is there.
+
+Several server processes on one database (``kiosk serve --workers N``) each
+run a pusher; a lease in ``county_link`` lets one of them push at a time.
 
 The report payload is pluggable (``CountyPusher.report_source``): a callable
 ``(engine, hall, since) -> [(day, revision, payload)]``. The default,
@@ -29,7 +33,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -56,6 +62,8 @@ COLLECT_LIMIT = 2000
 BACKOFF_S = 1.0
 BACKOFF_MAX_S = 60.0
 IDLE_S = 5.0  # between rounds when everything was delivered
+HEARTBEAT_S = 60.0  # with nothing to send, an empty push this often: the county sees the hall is there
+LEASE_S = 15.0  # a pusher that stops renewing (a killed process) is replaced after this long
 REPORT_CATCH_UP_DAYS = 31  # daily reports frozen this far back are sent (a hall linked mid-month sends the month)
 
 metadata = sa.MetaData()
@@ -68,6 +76,9 @@ county_link = sa.Table(
     sa.Column("hall", sa.String(32), nullable=False),  # the county's code for this hall
     sa.Column("hall_name", sa.String(100), nullable=False),
     sa.Column("linked_at", sa.Float, nullable=False),
+    # component version 2: the server process pushing now (``kiosk serve --workers N`` runs several)
+    sa.Column("lease_owner", sa.String(80)),
+    sa.Column("lease_until", sa.Float),
 )
 
 county_outbox = sa.Table(
@@ -89,7 +100,15 @@ def _v1(conn: sa.Connection) -> None:
     metadata.create_all(conn, checkfirst=True)
 
 
-MIGRATIONS = [_v1]
+def _v2(conn: sa.Connection) -> None:
+    """The lease columns, on a table version 1 made before they existed (a fresh one has them)."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns("county_link")}
+    for name, kind in (("lease_owner", "VARCHAR(80)"), ("lease_until", "FLOAT")):
+        if name not in have:
+            conn.execute(sa.text(f"ALTER TABLE county_link ADD COLUMN {name} {kind}"))
+
+
+MIGRATIONS = [_v1, _v2]
 
 
 def prepare(engine: sa.Engine) -> None:
@@ -308,6 +327,8 @@ class CountyPusher(threading.Thread):
         self.clock = clock
         self.delay = 0.0
         self.last_error = ""
+        self.last_contact = 0.0
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:80]
         self._stop = threading.Event()
         self._wake = threading.Event()
 
@@ -325,19 +346,35 @@ class CountyPusher(threading.Thread):
             self._wake.wait(wait)
             self._wake.clear()
 
+    def lease(self) -> bool:
+        """Hold (or renew) the right to push; False while another server process holds it."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            return bool(conn.execute(county_link.update().where(
+                county_link.c.name == "county",
+                sa.or_(county_link.c.lease_owner.is_(None), county_link.c.lease_owner == self.owner,
+                       county_link.c.lease_until < now))
+                .values(lease_owner=self.owner, lease_until=now + LEASE_S)).rowcount)
+
     def round(self) -> float:
         """One round; returns the seconds to wait before the next."""
         found = current(self.engine)
-        if found is None:
+        if found is None or not self.lease():
             return IDLE_S
         try:
             names = self.names()
             hall = names.hall
             today = datetime.fromtimestamp(self.clock(), ZoneInfo(hall.timezone)).date()
             collect(self.engine, names, self.report_source, today)
+            pushed = False
             while push_once(self.engine, found):
-                if self._stop.is_set():
+                pushed = True
+                if self._stop.is_set() or not self.lease():
                     return 0
+            if pushed or self.clock() - self.last_contact > HEARTBEAT_S:
+                if not pushed:
+                    _post(found.url, "/api/v1/county/batch", {"events": []}, found.token)
+                self.last_contact = self.clock()
         except (CountyAway, CountyRefused, KeyError, TypeError) as exc:
             self.last_error = str(exc)
             self.delay = min(BACKOFF_MAX_S, max(BACKOFF_S, self.delay * 2))

@@ -360,3 +360,21 @@ def test_the_county_page_shows_a_linked_hall_beside_its_own(tmp_path):
         assert not problems, problems
     finally:
         county.stop()
+
+
+def test_one_server_process_pushes_at_a_time(tmp_path):
+    """``kiosk serve --workers N``: each process has a pusher; the lease lets one push, and a dead one's lapses."""
+    from server import county_link
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'hall.db'}")
+    county_link.prepare(engine)
+    with engine.begin() as conn:
+        conn.execute(county_link.county_link.insert().values(name="county", url="http://127.0.0.1:9", token="t",
+                                                             hall="h", hall_name="h", linked_at=0.0))
+    now = [1000.0]
+    a = county_link.CountyPusher(engine, lambda: None, clock=lambda: now[0])
+    b = county_link.CountyPusher(engine, lambda: None, clock=lambda: now[0])
+    assert a.lease() and not b.lease() and a.lease()  # a holds and renews it
+    now[0] += county_link.LEASE_S + 1  # a stopped renewing (killed)
+    assert b.lease() and not a.lease()
+    engine.dispose()
