@@ -288,6 +288,8 @@ def test_verify_on_the_followups_page_and_overdue_on_the_ratings_page(tmp_path):
             page.wait_for_url("**/admin**")
             page.goto(h.url + "/followups")
             card = page.locator(f"article[id='{wrong['followup_id']}']")
+            card.wait_for()
+            page.screenshot(path=str(OUT / "haochaping-followups-open.png"), full_page=True)
             card.locator("textarea[aria-label='核实情况']").fill("监控显示群众按错了键")
             card.locator("button:has-text('核实不属实')").click()
             page.wait_for_selector("#toast >> text=不计入满意率")
