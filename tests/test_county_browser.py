@@ -118,3 +118,21 @@ def test_hall_pages_link_to_the_halls_report(browser, county):  # noqa: F811
     page.wait_for_function("document.querySelector('#issued') && document.querySelector('#issued').textContent !== ''")
     assert B in page.url
     ctx.close()
+
+
+def test_county_page_fits_a_phone(browser, county):  # noqa: F811
+    """On a phone the page stays in the screen (its tables scroll inside their cards) and the header's words
+    are not set one character per line (they were: the grid's cards grew to their widest table)."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", bypass_csp=True)
+    page = ctx.new_page()
+    _sign_in(page, county.url, "cadmin")
+    page.wait_for_url("**/county")
+    page.wait_for_selector(f"tr[data-hall='{B}']")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    title = page.locator("header.bar h1").bounding_box()
+    assert title["width"] > title["height"], title  # one line, not a column of characters
+    for label in ("叫号", "报表"):
+        box = page.locator(f"tr[data-hall='{B}'] a", has_text=label).first.bounding_box()
+        assert box["width"] > box["height"], (label, box)
+    page.screenshot(path=str(OUT / "county-phone.png"), full_page=True)
+    ctx.close()
