@@ -30,6 +30,10 @@ import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+# A test module that leaves a process running (a server, a multiprocessing child) fails in the
+# teardown of its last test (tests/process_guard.py).
+from tests.process_guard import pytest_runtest_teardown, pytest_sessionfinish  # noqa: E402,F401
 TZ = ZoneInfo("Asia/Shanghai")
 
 

@@ -257,6 +257,12 @@ def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool
     return hall
 
 
+def _kill_if_running(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
 def _launch(db_url: str, hall_file: Path, tmp: Path) -> Hall | None:
     """A server process on a free port, answering /healthz; None when another process took the port
     between free_port() and the server's bind (parallel test workers make that possible)."""
@@ -265,6 +271,7 @@ def _launch(db_url: str, hall_file: Path, tmp: Path) -> Hall | None:
     with open(log, "wb") as out:
         proc = subprocess.Popen([PY, "-m", "server", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
                                  "--hall", str(hall_file)], stdout=out, stderr=subprocess.STDOUT, env=env(), cwd=ROOT)
+    atexit.register(_kill_if_running, proc)  # a fixture that failed before its stop() leaves no orphan
     hall = Hall(f"http://127.0.0.1:{port}", db_url, proc, log)
     deadline = time.time() + 60  # a start-up on a loaded machine; not a timing check
     while True:
