@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -21,57 +20,13 @@ from .config import PrinterSettings, TerminalConfig
 from .domain import Hall, PriorityGroup
 from .ports import IdCardReader, Printer, PrinterFactory, PrinterStatus, PrintError, Voice
 from .queue import Issued, QueueEngine, QueueError, ServiceState, ServiceUnavailable
+from .ticket_view import (PAUSED_MESSAGE, Grid, ServiceButton, TicketOutcome, VisitorError,  # noqa: F401
+                          spoken_number, ticket_speech, wait_text)
 
 log = logging.getLogger(__name__)
 
-PAUSED_MESSAGE = "暂停取号，请联系工作人员"
-
-
-@dataclass(frozen=True)
-class ServiceButton:
-    code: str
-    name: str
-    icon: str
-    waiting: int
-    wait_text: str
-    enabled: bool
-    reason: str  # why it is disabled, in the visitor's words
-
-
-@dataclass(frozen=True)
-class Grid:
-    buttons: tuple[ServiceButton, ...]
-    paused: bool  # the printer cannot print: no service can be taken
-    pause_reason: str  # for staff, e.g. "缺纸 / paper out"
-    visitor_reason: str = ""  # the same in the visitor's words only, e.g. "缺纸"
-
-
-@dataclass
-class TicketOutcome:
-    ticket_id: str
-    number: str
-    service_name: str
-    windows: tuple[int, ...]
-    people_ahead: int
-    estimated_wait_s: int
-    issued_at: float
-    print_state: str = "printing"  # printing | printed | failed | none
-    print_error: str = ""
-    phone_url: str | None = None  # the page the ticket's QR opens; None without a public address
-    priority_label: str = ""  # "绿色通道 · 65岁以上老人" for a green-channel ticket, else ""
-
-
-class VisitorError(Exception):
-    """A refusal to show a visitor, in Chinese, with nothing consumed."""
-
-
-def wait_text(seconds: int) -> str:
-    if seconds < 60:
-        return "无需等待" if seconds == 0 else "约1分钟"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"约{minutes}分钟"
-    return f"约{minutes // 60}小时{minutes % 60:02d}分"
+__all__ = ["PAUSED_MESSAGE", "Grid", "QueueBackend", "ServiceButton", "Terminal", "TicketOutcome", "VisitorError",
+           "build_terminal", "spoken_number", "ticket_speech", "wait_text"]
 
 
 class QueueBackend(Protocol):
@@ -387,43 +342,24 @@ class Terminal:
 
     # --------------------------------------------------------------- evaluator
     def submit_rating(self, prompt) -> None:
-        """Store a finished evaluator prompt: through the hall-server backend's outbox when
-        it has one, else in this terminal's own database. Level None is an unrated visit."""
-        from .ratings.followup import record_rating
-        from .ratings.model import make_rating
+        """Store a finished evaluator prompt (``kiosk/evaluator_desk.py::submit_rating``)."""
+        from .evaluator_desk import submit_rating
 
-        rating = make_rating(self.hall, key=prompt.key, level=prompt.level, window=self.config.window,
-                             reasons=prompt.reasons, phone=prompt.phone or None, ticket_id=prompt.ticket_id,
-                             ticket_number=prompt.ticket_number, service=prompt.service,
-                             terminal=self.config.name)
-        remote = getattr(self.backend, "submit_rating", None)
-        if remote is not None:
-            remote(rating)
-        else:
-            record_rating(self.local_ratings(), self.hall, rating)  # a bad rating opens its follow-up here too
-        log.info("rating %s for %s at window %d", rating.level_name, rating.ticket_number or "walk-in",
-                 rating.window)
+        submit_rating(self, prompt)
 
     def local_ratings(self):
-        from .ratings.store import RatingStore
-
+        """This terminal's own rating store (embedded evaluator), made on first use."""
         if getattr(self, "_ratings", None) is None:
-            self._ratings = RatingStore(self.backend.store.engine, self.hall.code, self.hall.timezone)
+            from .evaluator_desk import local_rating_store
+
+            self._ratings = local_rating_store(self)
         return self._ratings
 
     def duty(self) -> dict:
-        """Who and what the evaluator's idle screen shows for its window."""
-        window = self.hall.window(self.config.window)
-        services = [self.hall.service(c).name for c in (window.services if window else ()) if self.hall.service(c)]
-        staff = None
-        lookup = getattr(self.backend, "duty", None)
-        if lookup is not None:
-            try:
-                staff = lookup(self.config.window)
-            except Exception as exc:  # the idle screen keeps its last picture
-                log.warning("duty lookup failed: %s", exc)
-        return {"number": self.config.window, "name": window.name if window else "", "services": services,
-                "staff": staff}
+        """Who and what the evaluator's idle screen shows for its window (``kiosk/evaluator_desk.py``)."""
+        from .evaluator_desk import window_duty
+
+        return window_duty(self)
 
     def subscribe(self, callback: Callable[[str, dict], None]) -> bool:
         """Live events (e.g. ``ticket_finished``) from the queue's source; False when it has none."""
@@ -458,59 +394,4 @@ class Terminal:
             db.dispose()
 
 
-def ticket_speech(outcome: TicketOutcome) -> str:
-    windows = "、".join(str(w) for w in outcome.windows)
-    where = f"请到 {windows} 号窗口办理，" if windows else ""
-    return (f"您的号码是 {spoken_number(outcome.number)}，{where}"
-            f"前面还有 {outcome.people_ahead} 人，请留意叫号")
-
-
-def spoken_number(number: str) -> str:
-    """'A012' -> 'A 0 1 2' so the engine reads digits one by one, as hall callers do."""
-    return " ".join(number)
-
-
-def build_terminal(config: TerminalConfig, *, printer: Printer, voice: Voice,
-                   idcard_reader: IdCardReader | None = None, printer_factory: PrinterFactory | None = None,
-                   clock: Callable[[], float] = time.time, background: bool = True) -> Terminal:
-    """Assemble a terminal from its config and the devices the caller opened (the wiring layer,
-    ``wiring/terminal.py::open_terminal``, opens the ones the terminal file names; tests pass fakes).
-
-    The queue is the hall server's when ``config.server_url`` is set (with an
-    offline series and an outbox; ``background`` starts its sync, event and
-    heartbeat threads), else the embedded engine on the terminal's SQLite file.
-    The ID-card reader is kept only by a terminal that dispenses.
-    """
-    from .appointments.checkin import lane
-    from .hall_file import load_hall
-    from .storage.db import open_engine, sqlite_url
-    from .storage.queue_store import QueueStore
-
-    hall = load_hall(config.hall_file)
-    data_dir = Path(config.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if config.server_url:
-        from .sync import RemoteBackend
-
-        backend = RemoteBackend(config, hall, data_dir, clock=clock)
-        backend.start_up()
-        hall = backend.hall  # the server's (pulled now, or the last good copy)
-    else:
-        backend = QueueEngine(hall, QueueStore(open_engine(sqlite_url(data_dir / "queue.db")), hall.code),
-                              clock=clock)
-    terminal = Terminal(config, hall, backend, printer, voice, clock=clock, printer_factory=printer_factory)
-    # on-time appointments are called ahead of walk-ins; the hall's rule (strict / interleave) from the desk
-    apt_lane, _ = lane(lambda: terminal.appointments.settings(fresh=False))
-    (backend if isinstance(backend, QueueEngine) else backend.local).add_lane(apt_lane)
-    if idcard_reader is not None:
-        if terminal.dispenses:
-            terminal.idcard_reader = idcard_reader  # opened on first read
-        else:
-            idcard_reader.close()
-    if config.server_url:
-        backend.attach(terminal)
-        if background:
-            backend.start()
-            if terminal.dispenses:
-                terminal.appointments.start()  # today's appointments kept for offline check-in
-    return terminal
+from .terminal_build import build_terminal  # noqa: E402  (it imports Terminal only when called)
