@@ -1,8 +1,11 @@
-"""The Kivy App: composes the screens of a terminal's mode around its ``Terminal``.
+"""The Kivy App: composes the screens of a terminal's mode around its ``Terminal`` and runs it.
 
-``prepare_kivy`` must run before Kivy is imported anywhere: it sets the
-environment and config that decide the window (full screen, no exit on
-Escape) and registers the shipped CJK font as Kivy's default.
+The App owns the window's behaviour (scale, refusing close and Escape, dimming when idle,
+the first-frame and systemd hooks). Its neighbours each hold one job:
+``wiring/kivy_setup.py`` (``prepare_kivy``, before Kivy is imported), ``wiring/mode_screens.py``
+(which screens a mode shows), ``wiring/visitor_session.py`` (a visitor's session and live
+settings) and ``wiring/lifecycle.py`` (signals, fatal errors, the crash handler).
+``prepare_kivy``, ``StopOnSignals`` and ``STOP_GRACE_S`` stay importable from here.
 """
 
 from __future__ import annotations
@@ -10,58 +13,30 @@ from __future__ import annotations
 import logging
 import os
 
-from kiosk import paths
 from kiosk.config import TerminalConfig
 from kiosk.terminal import Terminal
+from wiring.kivy_setup import prepare_kivy
+from wiring.lifecycle import STOP_GRACE_S, StopOnSignals, crash_handler, record_fatal_errors
+from wiring.mode_screens import home_screen, mode_screens
+from wiring.visitor_session import VisitorSession
+
+__all__ = ["DIM_AFTER_S", "MAINTENANCE_EXIT", "STOP_GRACE_S", "StopOnSignals", "build_app_class", "create_app",
+           "prepare_kivy", "run_app"]
 
 log = logging.getLogger(__name__)
 
 MAINTENANCE_EXIT = 75  # "exit for maintenance": the systemd unit does not restart on this code
 DIM_AFTER_S = 600  # attract screen untouched this long: dim the backlight picture, wake on touch
-STOP_GRACE_S = 2.5  # after SIGTERM/SIGINT the process is gone by then, clean or not (systemd waits 3 s)
-
-
-def prepare_kivy(windowed: bool, size: tuple[int, int] | None, output=None) -> None:
-    os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns argv
-    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-    # SDL would turn SIGTERM/SIGINT into a window-close request, which a kiosk refuses;
-    # wiring.app.StopOnSignals handles them instead.
-    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
-    from kivy.config import Config
-
-    Config.set("kivy", "exit_on_escape", "0")
-    Config.set("kivy", "keyboard_mode", "systemanddock")  # staff text fields get an on-screen keyboard
-    Config.set("input", "mouse", "mouse,disable_multitouch")  # no red dots on right click
-    Config.set("graphics", "resizable", "1" if windowed else "0")
-    if windowed:
-        w, h = size or (1280, 720)
-        Config.set("graphics", "fullscreen", "0")
-        Config.set("graphics", "width", str(w))
-        Config.set("graphics", "height", str(h))
-    else:
-        Config.set("graphics", "fullscreen", "auto")
-        Config.set("graphics", "show_cursor", "0")
-        if output is not None:
-            from kiosk.display import full_screen_window
-
-            for key, value in full_screen_window(output).items():
-                Config.set("graphics", key, value)
-    from kivy.core.text import DEFAULT_FONT, LabelBase
-
-    # One font for every label: WenQuanYi Micro Hei covers Chinese and Latin.
-    LabelBase.register(DEFAULT_FONT, str(paths.FONT_PATH), None, str(paths.FONT_PATH))
-
 
 
 def build_app_class():
     from kivy.app import App
-    from kivy.base import ExceptionHandler, ExceptionManager
     from kivy.clock import Clock
     from kivy.core.window import Window
     from kivy.properties import NumericProperty
     from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-    class KioskApp(App):
+    class KioskApp(VisitorSession, App):
         scale = NumericProperty(1.0)  # window short side / 1080
         text_scale = NumericProperty(1.0)  # 1.5 in the large-type mode
 
@@ -117,7 +92,7 @@ def build_app_class():
                 self.card_watcher = CardWatcher(self, self.terminal.idcard_reader)
                 self.card_watcher.start()
             self.terminal.after_next_frame = self._after_next_frame
-            self.crash_handler = CrashHandler(self)
+            self.crash_handler = crash_handler(self)
             ExceptionManager.add_handler(self.crash_handler)
             Window.bind(on_touch_down=self._wake)
             # any touch, down, move or up, is a visitor acting: it holds every timeout
@@ -147,33 +122,11 @@ def build_app_class():
 
         @property
         def home(self) -> str:
-            """The screen every flow returns to: attract for a dispenser, the inquiry home else."""
-            return {"dispenser": "attract", "evaluator": "evaluator"}.get(self.terminal.config.mode, "inquiry")
+            """The screen every flow returns to (``wiring/mode_screens.py::home_screen``)."""
+            return home_screen(self.terminal.config.mode)
 
         def mode_screens(self) -> list:
-            mode = self.terminal.config.mode
-            screens = []
-            if mode == "evaluator":
-                from screens.evaluator import evaluator_screens
-
-                return evaluator_screens(self.terminal)
-            if mode in ("inquiry", "combined"):
-                from screens.inquiry import inquiry_screens
-
-                screens += inquiry_screens(self.terminal)
-            if mode == "dispenser":
-                from screens.dispenser import AttractScreen
-
-                screens.append(AttractScreen(self.terminal, name="attract"))
-            if mode in ("dispenser", "combined"):
-                from screens.dispenser import GridScreen, PriorityScreen, TicketScreen
-
-                from screens.checkin import checkin_screens
-
-                screens += [GridScreen(self.terminal, name="grid"),
-                            PriorityScreen(self.terminal, name="priority"),
-                            TicketScreen(self.terminal, name="ticket"), *checkin_screens(self.terminal)]
-            return screens
+            return mode_screens(self.terminal)
 
         def warm_fonts(self) -> None:
             """Open the CJK font at every size the screens use, once, while nobody waits.
@@ -251,82 +204,6 @@ def build_app_class():
                     Rectangle(size=Window.size)
                 Window.add_widget(self._dim)
 
-        # -------------------------------------------------- the visitor's session
-        def note_activity(self, *_args) -> None:
-            screen = self.sm.current_screen if self.sm else None
-            timer = getattr(screen, "idle", None)
-            if timer is not None:
-                timer.poke()
-            session = getattr(self, "evaluator_session", None)
-            if session is not None:
-                session.keep_alive()
-
-        def visitor_style_changed(self) -> bool:
-            return self.visitor_large is not None or self.visitor_contrast is not None
-
-        def toggle_visitor_style(self, key: str) -> None:
-            """长辈模式 (large type) or 高对比度 from a visitor's button, for this visitor only."""
-            from screens import theme
-
-            if key == "large":
-                self.visitor_large = not (self.text_scale > 1)
-            else:
-                self.visitor_contrast = not theme.high_contrast
-            Clock.schedule_once(lambda dt: self._apply_style(), 0)  # not while the tap is dispatched
-
-        def end_visitor_session(self) -> None:
-            """Back to the terminal's own type size and colours for the next visitor."""
-            if self.visitor_style_changed():
-                self.visitor_large = self.visitor_contrast = None
-                self._apply_style()
-
-        def _apply_style(self) -> None:
-            from screens import theme
-
-            config = self.terminal.config
-            large = config.font_scale == "large" if self.visitor_large is None else self.visitor_large
-            contrast = bool(self.visitor_contrast)
-            if (self.text_scale > 1) == large and theme.high_contrast == contrast:
-                return
-            self.text_scale = 1.5 if large else 1.0
-            theme.use_palette(contrast)
-            self.rebuild_screens()
-
-        def rebuild_screens(self) -> None:
-            """Build the mode's screens again: sizes and colours are fixed when a widget is made."""
-            staff = {"pin", "settings", "maintenance"}
-            current = self.sm.current
-            for screen in list(self.sm.screens):
-                if screen.name in staff:
-                    continue
-                timer = getattr(screen, "idle", None)
-                if timer is not None:
-                    timer.stop()
-                if screen.name == current:
-                    screen.dispatch("on_leave")
-                self.sm.remove_widget(screen)
-            for screen in self.mode_screens():
-                self.sm.add_widget(screen)
-            self.sm.current = current if self.sm.has_screen(current) else self.home
-            self._tick(0)
-
-        def apply_live_settings(self) -> None:
-            """After a save: font scale and timeouts take effect without a restart."""
-            config = self.terminal.config
-            self.visitor_large = self.visitor_contrast = None
-            large = config.font_scale == "large"
-            if (self.text_scale > 1) != large:
-                self.text_scale = 1.5 if large else 1.0
-                self.rebuild_screens()
-            for screen in self.sm.screens:
-                timer = getattr(screen, "idle", None)
-                timeout = {"grid": config.timeouts.idle_s, "priority": config.timeouts.idle_s,
-                           "ticket": config.timeouts.ticket_screen_s}.get(screen.name)
-                if screen.name in ("category", "guide", "search", "policies", "policy"):
-                    timeout = config.timeouts.inquiry_idle_s
-                if timer is not None and timeout:
-                    timer.timeout = timeout
-
         def exit_for_maintenance(self) -> None:
             log.warning("exit for maintenance requested from the settings screen")
             self.exit_code = MAINTENANCE_EXIT
@@ -337,109 +214,11 @@ def build_app_class():
                 self.card_watcher.stop()
             self.terminal.close()
 
-    class CrashHandler(ExceptionHandler):
-        """An unexpected error in a screen: log it, show a calm page, go back home.
-
-        A crash loop (kiosk.crash decides) keeps the maintenance page up and is
-        reported in the terminal's health so staff hear about it.
-        """
-
-        def __init__(self, app):
-            super().__init__()
-            self.app = app
-
-        def handle_exception(self, exc):
-            import traceback
-
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                return ExceptionManager.RAISE  # leaving is not a crash to recover from
-
-            from kiosk.crash import CrashLog
-
-            text = "".join(traceback.format_exception(exc))
-            log.error("unexpected error in the app:\n%s", text)
-            try:
-                in_loop = CrashLog(self.app.terminal.config.data_dir).record(text)
-                self.app.terminal.crash_loop = in_loop
-                self.app.sm.get_screen("maintenance").show(in_loop)
-                self.app.sm.current = "maintenance"
-            except Exception:  # the handler itself must never take the app down
-                log.exception("crash handler failed")
-            return ExceptionManager.PASS
-
     return KioskApp
 
 
 def create_app(terminal: Terminal, allow_close: bool = False, first_run_pin: bool = False):
     return build_app_class()(terminal, allow_close=allow_close, first_run_pin=first_run_pin)
-
-
-def _record_fatal_errors(data_dir) -> None:
-    """An error that kills the process never reaches Kivy's handler: log and count it."""
-    import sys
-
-    previous = sys.excepthook
-
-    def hook(kind, value, tb):
-        import traceback
-
-        from kiosk.crash import CrashLog
-
-        text = "".join(traceback.format_exception(kind, value, tb))
-        log.critical("fatal error:\n%s", text)
-        try:
-            CrashLog(data_dir).record(text)
-        except Exception:
-            pass
-        previous(kind, value, tb)
-
-    sys.excepthook = hook
-
-
-class StopOnSignals:
-    """SIGTERM (``systemctl stop``, a reboot) and SIGINT (Ctrl+C) end the app within 3 s.
-
-    The handler asks the Kivy loop to stop (``on_stop`` closes the terminal and its
-    databases) and arms a timer that ends the process after ``STOP_GRACE_S`` should
-    the loop be stuck; every issued ticket is already committed, so that exit loses
-    nothing. Before the App runs (Kivy still starting), the signal exits at once.
-    """
-
-    def __init__(self, grace_s: float = STOP_GRACE_S):
-        self.grace_s = grace_s
-        self.app = None
-        self.received: int | None = None
-
-    def install(self) -> None:
-        import signal
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._handle)
-
-    def _handle(self, signum, _frame) -> None:
-        import signal
-        import threading
-
-        from kiosk import watchdog
-
-        first = self.received is None
-        self.received = signum
-        log.warning("%s received: closing the terminal", signal.Signals(signum).name)
-        watchdog.stopping()
-        if first:
-            timer = threading.Timer(self.grace_s, self._force_exit)
-            timer.daemon = True
-            timer.start()
-        if self.app is None:
-            raise SystemExit(0)
-        from kivy.clock import Clock
-
-        Clock.schedule_once(lambda _dt: self.app.stop(), 0)
-
-    def _force_exit(self) -> None:
-        log.error("the app did not stop within %.1f s of the signal: exiting now", self.grace_s)
-        logging.shutdown()
-        os._exit(0)
 
 
 def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int] | None = None) -> int:
@@ -448,7 +227,7 @@ def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int
     stopper = StopOnSignals()
     stopper.install()
     setup_logging(config.data_dir)
-    _record_fatal_errors(config.data_dir)
+    record_fatal_errors(config.data_dir)
     output = None
     if os.environ.get("SDL_VIDEODRIVER") != "offscreen":
         from kiosk.display import probe_output
