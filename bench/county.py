@@ -152,7 +152,7 @@ def _pick(values: list[float], q: float) -> float | None:
     return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 1)
 
 
-def setup(base: str, folder: Path, processes: int, clients: int, total: int) -> dict:
+def setup(base: str, folder: Path, processes: int, clients: int, total: int, streams: bool = True) -> dict:
     import psycopg
 
     name = f"bench_{uuid.uuid4().hex[:8]}"
@@ -171,7 +171,7 @@ def setup(base: str, folder: Path, processes: int, clients: int, total: int) -> 
         ctx = multiprocessing.get_context("fork")
         out, stop = ctx.Queue(), ctx.Event()
         readers = []
-        for port, token in zip(ports, listen_tokens):
+        for port, token in zip(ports, listen_tokens if streams else []):
             ready = ctx.Event()
             p = ctx.Process(target=listen, args=(port, token, out, ready, stop), daemon=True)
             p.start()

@@ -47,9 +47,9 @@ fi
 
 if [ $QUICK = 1 ]; then
     GUIDES=(--guides 300); COLD=(--runs 1); TAP=(--tickets 5); SERVER=(--tickets 320 --raw-seconds 0.5)
-    SYNC=(--events 200 --calls 5); REPORTS=(--tickets 5000 --ratings 3000 --runs 1)
+    SYNC=(--events 200 --calls 5); REPORTS=(--tickets 5000 --ratings 3000 --runs 1); COUNTY=(--tickets 320)
 else
-    GUIDES=(); COLD=(); TAP=(); SERVER=(); SYNC=(); REPORTS=()
+    GUIDES=(); COLD=(); TAP=(); SERVER=(); SYNC=(); REPORTS=(); COUNTY=()
 fi
 [ -n "${KIOSK_TEST_PG_URL:-}" ] || REPORTS+=(--no-postgres)
 [ -n "${KIOSK_TEST_PG_URL:-}" ] || SERVER+=(--no-postgres)
@@ -75,6 +75,9 @@ run server_issue   "$PY" bench/server_issue.py "${SERVER[@]}"
 run sync_drain     "$PY" bench/sync_drain.py "${SYNC[@]}"
 run pages          "$PY" bench/pages.py
 run reports        "$PY" bench/reports.py "${REPORTS[@]}"
+if [ -n "${KIOSK_TEST_PG_URL:-}" ]; then  # several server processes need PostgreSQL
+    run county     "$PY" bench/county.py "${COUNTY[@]}"
+fi
 
 "$PY" - "$WORK/lines" "$OUT" "$QUICK" "$STARTED_UTC" <<'PYEOF' || FAILED=1
 import json, sys, time
