@@ -1,18 +1,19 @@
 """County server: one process against three processes on one PostgreSQL (issue 13).
 
-16 keep-alive clients POST /api/v1/tickets over the hall's 11 services; with three processes the
-clients are spread over them (client i talks to process i % 3). Figures per setup: tickets/s, p50/p99
+20 halls x 11 services on one database; 16 keep-alive clients, each a dispenser of one hall (client i:
+hall i % 20), POST /api/v1/tickets over its hall's services; with three processes the clients are spread
+over them (client i talks to process i % 3). Figures per setup: tickets/s, p50/p99
 of the issue request, and event delivery: the time from a client's 2xx to the ticket_issued event on
 an SSE stream (streams read by a separate process, so the load's threads do not delay them). One
 process: the stream is on the same process (the baseline). Three processes: streams on every process,
-and only deliveries to a process other than the one that issued count ("across processes").
+and only deliveries to a process other than the one that issued count ("across processes"). Each
+stream is a dispenser's of one hall (the hall of a client on another process): it hears that hall only.
 
-Halls: the server holds the halls its database has; until halls are first-class (issue 13 point 1)
-that is one hall, and the JSON says so (`halls`). The machine's load average is recorded beside the
+The machine's load average is recorded beside the
 figures (2 cores shared with other work: compare the two setups of one run, not runs).
 PostgreSQL from $KIOSK_TEST_PG_URL, else a throwaway cluster (scripts/ci_postgres.sh). Prints ONE JSON line.
 
-    .venv/bin/python bench/county.py [--tickets 3000] [--clients 16] [--processes 3]
+    .venv/bin/python bench/county.py [--tickets 3000] [--clients 16] [--processes 3] [--halls 20]
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from bench.server_issue import free_port, postgres_url  # noqa: E402
 SERVICES = 11
 
 
-def hall_text() -> str:
-    lines = ['[hall]', 'name = "县政务服务中心"', 'code = "county"', "closed_weekdays = []"]
+def hall_text(n: int = 0) -> str:
+    lines = ['[hall]', f'name = "{n + 1}号便民服务中心"', f'code = "hall{n:02d}"', "closed_weekdays = []"]
     prefixes = "ABCDEFGHJKL"
     for i in range(SERVICES):
         lines += ["[[services]]", f'code = "s{i}"', f'name = "业务{i + 1}"', f'prefix = "{prefixes[i]}"',
@@ -70,12 +71,27 @@ def start(db_url: str, folder: Path) -> tuple[subprocess.Popen, int]:
         time.sleep(0.1)
 
 
-def tokens_for(db_url: str, port: int, n: int) -> list[str]:
+def add_halls(db_url: str, halls: int) -> None:
+    """Halls 2..N beside the one the server seeded (``kiosk admin add-hall`` does the same)."""
+    from kiosk.hall_file import load_hall
+    from kiosk.storage.db import open_engine
+    from server import hall_store
+
+    engine = open_engine(db_url)
+    folder = Path(tempfile.mkdtemp(prefix="bench-county-halls-"))
+    for n in range(1, halls):
+        (folder / f"{n}.toml").write_text(hall_text(n), encoding="utf-8")
+        hall_store.save_hall(engine, load_hall(folder / f"{n}.toml"))
+    engine.dispose()
+
+
+def tokens_for(db_url: str, port: int, n: int, halls: int) -> list[str]:
+    """Dispenser tokens, the i-th of hall i % halls."""
     from kiosk.storage.db import open_engine
     from server import accounts
 
     engine = open_engine(db_url)
-    codes = [accounts.enrollment_code(engine)[0] for _ in range(n)]
+    codes = [accounts.enrollment_code(engine, hall=f"hall{i % halls:02d}")[0] for i in range(n)]
     engine.dispose()
     out = []
     for i, code in enumerate(codes):
@@ -109,7 +125,7 @@ def listen(port: int, token: str, out: multiprocessing.Queue, ready, stop) -> No
 
 
 def load(ports: list[int], tokens: list[str], total: int) -> tuple[dict, dict]:
-    """Run the load; returns figures and {ticket id: (port, time of the 2xx)}."""
+    """Run the load; returns figures and {ticket id: (port, time of the 2xx, client)}."""
     per_client = total // len(tokens)
     latencies: list[list[float]] = [[] for _ in tokens]
     done: dict[str, tuple[int, float]] = {}
@@ -131,7 +147,7 @@ def load(ports: list[int], tokens: list[str], total: int) -> tuple[dict, dict]:
             if r.status != 201:
                 errors.append(str(r.status))
                 continue
-            done[json.loads(raw)["id"]] = (port, time.time())
+            done[json.loads(raw)["id"]] = (port, time.time(), i)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(len(tokens))]
     for t in threads:
@@ -152,7 +168,8 @@ def _pick(values: list[float], q: float) -> float | None:
     return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 1)
 
 
-def setup(base: str, folder: Path, processes: int, clients: int, total: int, streams: bool = True) -> dict:
+def setup(base: str, folder: Path, processes: int, clients: int, total: int, halls: int = 20,
+          streams: bool = True) -> dict:
     import psycopg
 
     name = f"bench_{uuid.uuid4().hex[:8]}"
@@ -166,8 +183,11 @@ def setup(base: str, folder: Path, processes: int, clients: int, total: int, str
             proc, port = start(db_url, folder)
             procs.append(proc)
             ports.append(port)
-        tokens = tokens_for(db_url, ports[0], clients + processes)
-        listen_tokens, tokens = tokens[:processes], tokens[processes:]
+        add_halls(db_url, halls)
+        tokens = tokens_for(db_url, ports[0], clients, halls)
+        # the stream on process p hears the hall of client p + 1, which issues through another process
+        listen_clients = [(p + 1) % clients if processes > 1 else 0 for p in range(processes)]
+        listen_tokens = [tokens[c] for c in listen_clients]
         ctx = multiprocessing.get_context("fork")
         out, stop = ctx.Queue(), ctx.Event()
         readers = []
@@ -191,7 +211,7 @@ def setup(base: str, folder: Path, processes: int, clients: int, total: int, str
                 if ticket in done and (processes == 1 or done[ticket][0] != port):
                     delays.append(at - done[ticket][1])
         delays.sort()
-        expected = len(done) * (1 if processes == 1 else processes - 1)
+        expected = sum(1 for _, _, c in done.values() if c in listen_clients)
         figures["event_delivery"] = {
             "streams": processes, "measured": len(delays), "expected": expected,
             "across_processes": processes > 1,
@@ -213,9 +233,9 @@ def main() -> None:
     p.add_argument("--tickets", type=int, default=3000)
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--processes", type=int, default=3)
+    p.add_argument("--halls", type=int, default=20)
     args = p.parse_args()
-    result: dict = {"bench": "county", "clients": args.clients, "services": SERVICES, "halls": 1,
-                    "halls_note": "one hall until halls are first-class (issue 13 point 1)",
+    result: dict = {"bench": "county", "clients": args.clients, "services": SERVICES, "halls": args.halls,
                     "cpus": os.cpu_count(), "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     base, started, note = postgres_url()
     result["postgres_source"] = note
@@ -226,9 +246,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-county-"))
     (folder / "hall.toml").write_text(hall_text(), encoding="utf-8")
     try:
-        result["one_process"] = setup(base, folder, 1, args.clients, args.tickets)
+        result["one_process"] = setup(base, folder, 1, args.clients, args.tickets, args.halls)
         result[f"{args.processes}_processes"] = multi = setup(base, folder, args.processes, args.clients,
-                                                               args.tickets)
+                                                               args.tickets, args.halls)
         result["ratio_tickets_per_s"] = round(multi["tickets_per_s"] / result["one_process"]["tickets_per_s"], 3)
         result["baseline"] = "the same load on one process (its streams on that process)"
         result["target"] = {"event_delivery_p95_ms_max": 1000}

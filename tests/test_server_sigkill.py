@@ -7,7 +7,8 @@ client got a 2xx for exists exactly once, no ticket exists that no client got, a
 day the numbers run 1..N without a duplicate or a gap; the dead process's clients finished through the
 others.
 
-Halls: every hall the server holds takes part (one today; each gets its own terminal token).
+Two halls: hall A from the harness and hall B added with `kiosk admin add-hall`; the clients alternate
+between their dispensers' tokens.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from .test_server_support import db_url_for, enroll_terminal, start_server
+from .test_server_support import TEST_HALL, db_url_for, enroll_terminal, kiosk_cli, start_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -39,7 +40,14 @@ def test_sigkill_of_one_process_loses_and_doubles_nothing(tmp_path):
         for i in range(3):
             (tmp_path / f"p{i}").mkdir()
             servers.append(start_server(db_url, tmp_path / f"p{i}", users=(i == 0)))
-        halls = {"testhall": enroll_terminal(servers[0], "load-terminal")}
+        (tmp_path / "b.toml").write_text(TEST_HALL.replace('code = "testhall"', 'code = "beihall"'), encoding="utf-8")
+        out = kiosk_cli("admin", "add-hall", "--db", db_url, str(tmp_path / "b.toml"))
+        assert out.returncode == 0, out.stderr
+        out = kiosk_cli("admin", "enrollment-code", "--db", db_url, "--hall", "beihall", "--name", "北村取号机")
+        assert out.returncode == 0, out.stderr
+        r = servers[1].api("POST", "/api/v1/terminals/enroll", token=None, json={"code": out.stdout.strip(), "name": "x"})
+        assert r.status_code == 201 and r.json()["hall"] == "beihall", r.text
+        halls = {"testhall": enroll_terminal(servers[0], "load-terminal"), "beihall": r.json()["token"]}
 
         issued: list[list[dict]] = [[] for _ in range(CLIENTS)]
         served_by: list[Counter] = [Counter() for _ in range(CLIENTS)]
@@ -108,7 +116,9 @@ def test_sigkill_of_one_process_loses_and_doubles_nothing(tmp_path):
         runs = defaultdict(list)
         for r in rows:
             runs[(r.hall, r.service, r.day)].append(r.seq)
-        assert len(runs) == len(SERVICES) * len(halls)
+        assert len(runs) == len(SERVICES) * len(halls)  # both halls, every service
+        mine = {t["key"]: t["hall"] for t in got}
+        assert all(keys[k].hall == h for k, h in mine.items())  # each ticket in its client's hall
         for where, seqs in runs.items():
             assert sorted(seqs) == list(range(1, len(seqs) + 1)), where  # no duplicate, no gap
     finally:
