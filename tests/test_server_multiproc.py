@@ -205,12 +205,12 @@ def test_workers_share_one_port_and_survive_the_loss_of_one(tmp_path):
             out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(proc.pid)], capture_output=True, text=True)
             return [int(line.split()[0]) for line in out.stdout.splitlines() if "spawn_main" in line]
 
-        deadline = time.time() + 60
+        deadline = time.time() + 180  # a loaded machine starts uvicorn workers slowly
         while True:
             try:
-                if requests.get(url + "/healthz", timeout=2).status_code == 200 and len(children()) == 2:
+                if requests.get(url + "/healthz", timeout=5).status_code == 200 and len(children()) == 2:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             assert proc.poll() is None and time.time() < deadline, log.read_text(errors="replace")[-3000:]
             time.sleep(0.2)
@@ -220,7 +220,7 @@ def test_workers_share_one_port_and_survive_the_loss_of_one(tmp_path):
         os.kill(workers[0], signal.SIGKILL)  # one worker dies: the port still answers, through the other
         for _ in range(20):
             assert requests.get(url + "/healthz", timeout=10).status_code == 200
-        deadline = time.time() + 60
+        deadline = time.time() + 180  # a loaded machine starts uvicorn workers slowly
         while len(children()) < 2:  # and the dead one is replaced
             assert time.time() < deadline, "the killed worker was not restarted"
             time.sleep(0.2)
