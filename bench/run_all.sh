@@ -69,6 +69,7 @@ run guide_search   "$PY" bench/guide_search.py "${GUIDES[@]}"
 run printer_bytes  "$PY" bench/printer_bytes.py
 run printer_status "$PY" bench/printer_status.py
 run cold_start     "$PY" bench/cold_start.py "${COLD[@]}"
+run config_import  "$PY" bench/config_import.py "${COLD[@]}"
 run tap_to_ticket  "$PY" bench/tap_to_ticket.py "${TAP[@]}"
 run memory         "$PY" bench/memory.py "${TAP[@]}"
 run server_issue   "$PY" bench/server_issue.py "${SERVER[@]}"
