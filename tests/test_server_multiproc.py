@@ -18,8 +18,8 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_server_support import (PY, ROOT, db_url_for, enroll_terminal, env, free_port, kiosk_cli,  # noqa: E402
-                                 start_server)
+from test_server_support import (PY, ROOT, TEST_HALL, db_url_for, enroll_terminal, env, free_port,  # noqa: E402
+                                 kiosk_cli, start_server)
 
 pytestmark = pytest.mark.postgres
 
@@ -124,6 +124,29 @@ def test_events_of_one_process_reach_the_streams_of_the_other(pair):
     finally:
         for s in (staff_b, tv_a, staff_a):
             s.close()
+
+
+def test_events_of_another_hall_stay_out_across_processes(pair, tmp_path):
+    a, b = pair
+    (tmp_path / "b.toml").write_text(TEST_HALL.replace('code = "testhall"', 'code = "beihall"'), encoding="utf-8")
+    assert kiosk_cli("admin", "add-hall", "--db", a.db_url, str(tmp_path / "b.toml")).returncode == 0
+    out = kiosk_cli("admin", "enrollment-code", "--db", a.db_url, "--hall", "beihall", "--name", "北村取号机")
+    r = a.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": out.stdout.strip(), "name": "x"})
+    assert r.status_code == 201 and r.json()["hall"] == "beihall", r.text
+    a.tokens["bterm"] = r.json()["token"]
+    hall_a, hall_b = Stream(b, "sup"), Stream(b, "bterm")  # both on process b
+    try:
+        theirs = issue(a, "labor", token="bterm")  # hall B's ticket, through process a
+        hall_b.wait_for(lambda i, k, d: k == "ticket_issued" and d["ticket"]["id"] == theirs["id"])
+        ours = issue(a, "labor")  # then one of hall A
+        hall_a.wait_for(lambda i, k, d: k == "ticket_issued" and d["ticket"]["id"] == ours["id"])
+        last = issue(a, "labor", token="bterm")  # hall B's stream has heard everything up to here
+        hall_b.wait_for(lambda i, k, d: k == "ticket_issued" and d["ticket"]["id"] == last["id"])
+        assert not [d for _, k, d in hall_a.events if k == "ticket_issued" and d["ticket"]["id"] == theirs["id"]]
+        assert not [d for _, k, d in hall_b.events if k == "ticket_issued" and d["ticket"]["id"] == ours["id"]]
+    finally:
+        hall_a.close()
+        hall_b.close()
 
 
 def test_a_client_moving_to_another_process_catches_up_by_last_event_id(pair):
