@@ -135,4 +135,9 @@ def test_county_page_fits_a_phone(browser, county):  # noqa: F811
         box = page.locator(f"tr[data-hall='{B}'] a", has_text=label).first.bounding_box()
         assert box["width"] > box["height"], (label, box)
     page.screenshot(path=str(OUT / "county-phone.png"), full_page=True)
+    for path in (f"/ratings?hall={B}", f"/followups?hall={B}", f"/admin?hall={B}", f"/reports?hall={B}"):
+        page.goto(county.url + path)
+        page.wait_for_timeout(3000)  # the page's tables and charts are filled
+        assert path.split("?")[0] in page.url, page.url
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     ctx.close()
