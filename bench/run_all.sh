@@ -46,10 +46,10 @@ if [ -z "${KIOSK_TEST_PG_URL:-}" ]; then
 fi
 
 if [ $QUICK = 1 ]; then
-    GUIDES=(--guides 300); COLD=(--runs 1); TAP=(--tickets 5); SERVER=(--tickets 320 --raw-seconds 0.5)
+    GUIDES=(--guides 300); SEARCH=(--guides 300 --rounds 1); COLD=(--runs 1); TAP=(--tickets 5); SERVER=(--tickets 320 --raw-seconds 0.5)
     SYNC=(--events 200 --calls 5); REPORTS=(--tickets 5000 --ratings 3000 --runs 1); COUNTY=(--tickets 320)
 else
-    GUIDES=(); COLD=(); TAP=(); SERVER=(); SYNC=(); REPORTS=(); COUNTY=()
+    GUIDES=(); SEARCH=(); COLD=(); TAP=(); SERVER=(); SYNC=(); REPORTS=(); COUNTY=()
 fi
 [ -n "${KIOSK_TEST_PG_URL:-}" ] || REPORTS+=(--no-postgres)
 [ -n "${KIOSK_TEST_PG_URL:-}" ] || SERVER+=(--no-postgres)
@@ -66,6 +66,7 @@ run() {  # name, then the command; keeps every JSON line the bench prints
 }
 
 run guide_search   "$PY" bench/guide_search.py "${GUIDES[@]}"
+run search_screen  "$PY" bench/search_screen.py "${SEARCH[@]}"
 run printer_bytes  "$PY" bench/printer_bytes.py
 run printer_status "$PY" bench/printer_status.py
 run cold_start     "$PY" bench/cold_start.py "${COLD[@]}"

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from screens.offscreen import Harness, offscreen_environment  # noqa: E402
+from tests.offscreen import Harness, offscreen_environment  # noqa: E402
 
 offscreen_environment()
 os.environ["KIOSK_DATA_DIR"] = tempfile.mkdtemp(prefix="kiosk-bench-")

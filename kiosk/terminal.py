@@ -20,13 +20,13 @@ from .config import PrinterSettings, TerminalConfig
 from .domain import Hall, PriorityGroup
 from .ports import IdCardReader, Printer, PrinterFactory, PrinterStatus, PrintError, Voice
 from .queue import Issued, QueueEngine, QueueError, ServiceState, ServiceUnavailable
-from .ticket_view import (PAUSED_MESSAGE, Grid, ServiceButton, TicketOutcome, VisitorError,  # noqa: F401
+from .ticket_view import (PAUSED_MESSAGE, Grid, PrinterPaused, ServiceButton, TicketOutcome, VisitorError,  # noqa: F401
                           spoken_number, ticket_speech, wait_text)
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PAUSED_MESSAGE", "Grid", "QueueBackend", "ServiceButton", "Terminal", "TicketOutcome", "VisitorError",
-           "build_terminal", "spoken_number", "ticket_speech", "wait_text"]
+__all__ = ["PAUSED_MESSAGE", "Grid", "PrinterPaused", "QueueBackend", "ServiceButton", "Terminal", "TicketOutcome",
+           "VisitorError", "build_terminal", "spoken_number", "ticket_speech", "wait_text"]
 
 
 class QueueBackend(Protocol):
@@ -209,7 +209,7 @@ class Terminal:
         with self._issue_lock:
             status = self.printer_status()
             if not status.can_print:
-                raise VisitorError(PAUSED_MESSAGE)
+                raise PrinterPaused()
             try:
                 extra = {"key": key} if key else {}
                 if offline_key:  # an appointment's ticket made offline (only the sync backend has offline)

@@ -51,6 +51,13 @@ class VisitorError(Exception):
     """A refusal to show a visitor, in Chinese, with nothing consumed."""
 
 
+class PrinterPaused(VisitorError):
+    """The printer cannot print: ticketing pauses (``PAUSED_MESSAGE``) until it can."""
+
+    def __init__(self, message: str = PAUSED_MESSAGE):
+        super().__init__(message)
+
+
 def wait_text(seconds: int) -> str:
     if seconds < 60:
         return "无需等待" if seconds == 0 else "约1分钟"

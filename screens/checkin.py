@@ -21,7 +21,7 @@ from kiosk.idcard import IdCardError
 from kiosk.terminal import VisitorError
 
 from . import theme
-from .dispenser import VisitorScreen
+from .base import VisitorScreen
 from .widgets import BigButton
 
 Builder.load_file(str(Path(__file__).with_name("checkin.kv")))

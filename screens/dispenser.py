@@ -8,8 +8,7 @@ status query, printing) runs off the UI thread.
 from __future__ import annotations
 
 import math
-import threading
-import time
+import weakref
 from datetime import datetime
 
 from kivy.app import App
@@ -19,134 +18,16 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
-from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from kiosk.terminal import PAUSED_MESSAGE, Grid, TicketOutcome, VisitorError, wait_text
+from kiosk.terminal import PAUSED_MESSAGE, Grid, PrinterPaused, TicketOutcome, VisitorError, wait_text
 
 from . import theme
-from .widgets import (WARNING_SPEECH, BigButton, Header, IdleTimer, Panel, ServiceCard, WarningOverlay, icon_path,
-                      measure, paint)
+from .base import VisitorScreen, date_text, style_buttons
+from .refresh import GuardedRefresh
+from .widgets import BigButton, Panel, ServiceCard, icon_path, label, measure
 
-WEEKDAYS = "一二三四五六日"
-
-
-def date_text(now: datetime) -> str:
-    return f"{now.year}年{now.month}月{now.day}日 星期{WEEKDAYS[now.weekday()]}"
-
-
-def label(text: str = "", size: float = theme.TEXT, colour=None, bold: bool = False, **kw) -> Label:
-    """A visitor label. With ``size_hint_y=None`` it is a line of the page: it wraps at its
-    width and grows with its text (``height`` is its least height); else its text fills its box."""
-    app = App.get_running_app()
-    grows = kw.get("size_hint_y", 1) is None
-    lbl = Label(text=text, font_size=app.tx(size), color=theme.rgba(theme.INK if colour is None else colour),
-                bold=bold, halign=kw.pop("halign", "center"), valign=kw.pop("valign", "middle"), **kw)
-    if grows:
-        floor = lbl.height
-        lbl.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
-                 texture_size=lambda w, s: setattr(w, "height", max(floor, s[1])))
-    else:
-        lbl.bind(size=lambda w, s: setattr(w, "text_size", s))
-    return lbl
-
-
-class VisitorScreen(Screen):
-    """A screen with the hall header and a body; a warning over it before it times out."""
-
-    idle_timeout = 0.0  # seconds without activity before going home; 0: never
-    warning_text = "{} 秒后返回首页"
-
-    def __init__(self, terminal, **kw):
-        super().__init__(**kw)
-        self.terminal = terminal
-        app = App.get_running_app()
-        root = BoxLayout(orientation="vertical")
-        paint(root, theme.PAGE)
-        self.header = Header(title=terminal.hall_name)
-        self.header.bind(on_long_press=lambda *_: self.open_settings())
-        self.body = BoxLayout(orientation="vertical", padding=app.px(32), spacing=app.px(theme.GAP))
-        root.add_widget(self.header)
-        root.add_widget(self.body)
-        self.add_widget(root)
-        self.overlay = WarningOverlay(self)
-        self.overlay.bind(on_continue=lambda *_: self.idle.poke())
-        self.countdown = self.overlay  # its ``text`` is the warning
-        self.idle = IdleTimer(self.idle_timeout, terminal.config.timeouts.warn_before_s,
-                              self.timed_out, self._show_countdown, on_warn=self._say_warning,
-                              busy=lambda: bool(getattr(terminal.voice, "speaking", False)))
-        self.bind(size=lambda *_: self.tick_clock(terminal.now()))
-
-    def _show_countdown(self, seconds: int) -> None:
-        self.overlay.text = self.warning_text.format(seconds) if seconds else ""
-
-    def _say_warning(self) -> None:
-        if self.terminal.voice.available:
-            self.terminal.voice.say(WARNING_SPEECH)
-
-    def on_enter(self, *args):
-        if self.idle.timeout:
-            self.idle.start()
-
-    def on_leave(self, *args):
-        self.idle.stop()
-
-    def timed_out(self) -> None:
-        """Nobody is here any more: the next visitor gets the terminal's own settings."""
-        app = App.get_running_app()
-        self.go_home()
-        app.end_visitor_session()
-
-    def go_home(self) -> None:
-        self.manager.current = App.get_running_app().home
-
-    def open_settings(self) -> None:
-        if self.manager.has_screen("pin"):
-            self.manager.current = "pin"
-
-    def tick_clock(self, now: datetime) -> None:
-        self.header.status_text = self.terminal.status_marker()
-        portrait = self.height > self.width  # a narrow header keeps room for the hall name
-        self.header.clock_text = f"{now:%H:%M}" if portrait else f"{date_text(now)}  {now:%H:%M}"
-
-
-def style_buttons(screen) -> BoxLayout:
-    """长辈模式 and 高对比度: the visitor's own choice, until the session ends; under them
-    呼叫工作人员 (screens/helpdesk.py)."""
-    from .helpdesk import help_button
-
-    app = App.get_running_app()
-    height = max(app.px(theme.TARGET), app.tx(theme.TEXT) * 2.7)
-    block = BoxLayout(orientation="vertical", size_hint_y=None, height=2 * height + app.px(theme.GAP),
-                      spacing=app.px(theme.GAP))
-    row = BoxLayout(size_hint_y=None, height=height, spacing=app.px(theme.GAP))
-    for text, key, on in (("长辈模式（大字）", "large", app.text_scale > 1), ("高对比度", "contrast", theme.high_contrast)):
-        if on:  # a tick, so colour is not the only signal; short enough for one line in large type
-            text = "✓ " + text.split("（")[0]
-        b = BigButton(text=text, font_size=app.tx(theme.TEXT),
-                      bg=theme.rgba(theme.BLUE if on else theme.WHITE), bg_down=theme.rgba(theme.BLUE_DARK),
-                      ink=theme.rgba(theme.WHITE if on else theme.BLUE), outlined=not on)
-        b.style_key = key
-        b.bind(on_release=lambda b: app.toggle_visitor_style(b.style_key))
-        row.add_widget(b)
-    block.add_widget(row)
-    screen.style_row = row
-    helper = screen.help_button = help_button(screen.terminal, height)
-
-    def place(*_args) -> None:
-        """Landscape: one row of three; portrait: 呼叫工作人员 on a row of its own, full width."""
-        own_row = screen.height > screen.width
-        if helper.parent is not None and (helper.parent is block) == own_row:
-            return
-        if helper.parent is not None:
-            helper.parent.remove_widget(helper)
-        (block if own_row else row).add_widget(helper, index=0)
-        helper.size_hint_y = None if own_row else 1
-        block.height = 2 * height + app.px(theme.GAP) if own_row else height
-
-    place()
-    screen.bind(size=place)
-    return block
+REFRESH_S = 3.0  # the grid's printer check while it is shown
 
 
 class AttractScreen(VisitorScreen):
@@ -262,6 +143,9 @@ class GridScreen(VisitorScreen):
             self.body.add_widget(w)
         self._card_by_code: dict[str, ServiceCard] = {}
         self._refresh_event = None
+        self.refresher = GuardedRefresh(self.terminal.grid, self._apply, name="grid-refresh")
+        listener = weakref.WeakMethod(self._queue_event)  # a rebuilt screen is not kept alive by the queue
+        terminal.subscribe(lambda kind, data: (lambda m: m and m(kind, data))(listener()))
         self._busy_until = 0.0
         self.page = 0
         self.pages = 1
@@ -347,30 +231,32 @@ class GridScreen(VisitorScreen):
     def on_pre_enter(self, *args):
         self.message.text = ""
         self.show(self.terminal.grid())
-        self._refresh_event = Clock.schedule_interval(lambda dt: self.refresh_async(), 3)
+        # the printer cannot tell us it ran out of paper: one guarded refresh every few seconds
+        self._refresh_event = Clock.schedule_interval(self.refresher.request, REFRESH_S)
 
     def on_leave(self, *args):
         super().on_leave(*args)
         if self._refresh_event:
             self._refresh_event.cancel()
+            self._refresh_event = None
         if self.card is not None and self.manager.current != "ticket":
             from .checkin import forget_card
 
             forget_card(self)
 
     def refresh_async(self) -> None:
-        def work():
-            try:
-                grid = self.terminal.grid()
-            except Exception:  # a refresh failure keeps the last picture
-                return
-            self._apply(grid)
+        """A fresh picture off the UI thread (it asks the printer); never two at once."""
+        self.refresher.request()
 
-        threading.Thread(target=work, daemon=True).start()
-
-    @mainthread
     def _apply(self, grid: Grid) -> None:
-        self.show(grid)
+        if self.manager is not None and self.manager.current == self.name:
+            self.show(grid)
+
+    def _queue_event(self, kind: str, _data: dict) -> None:
+        """The queue moved (a ticket issued, called, finished ...): counts and waits change now,
+        not at the next timer tick. Any thread; only while the grid is shown."""
+        if self._refresh_event is not None and kind.startswith(("ticket_", "window_")):
+            self.refresher.request()
 
     def show(self, grid: Grid) -> None:
         self.paused = grid.paused
@@ -407,9 +293,9 @@ class GridScreen(VisitorScreen):
 
     # -- taps
     def _on_card(self, card: ServiceCard) -> None:
-        if not card.enabled or time.monotonic() < self._busy_until:
+        if not card.enabled or self.clock() < self._busy_until:
             return  # closed, paused, or the second tap of a double tap
-        self._busy_until = time.monotonic() + 1.0
+        self._busy_until = self.clock() + 1.0
         self.choose(card.code)
 
     def choose(self, code: str) -> None:
@@ -461,9 +347,9 @@ class PriorityScreen(VisitorScreen):
         self.groups.cols = 1 if large and self.height > self.width else 2
 
     def _pick(self, group: str | None) -> None:
-        if time.monotonic() < self._busy_until:
+        if self.clock() < self._busy_until:
             return
-        self._busy_until = time.monotonic() + 1.0
+        self._busy_until = self.clock() + 1.0
         self.manager.get_screen("ticket").issue(self.service_code, group)
 
 
@@ -571,7 +457,7 @@ class TicketScreen(VisitorScreen):
         except VisitorError as exc:
             grid.message.text = str(exc)
             self.manager.current = "grid"
-            if str(exc) == PAUSED_MESSAGE:
+            if isinstance(exc, PrinterPaused):
                 grid.refresh_async()
             return
         self.show(outcome)

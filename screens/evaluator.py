@@ -20,10 +20,10 @@ from kiosk.evaluator import EvaluatorSession
 from kiosk.ratings.model import LEVELS
 
 from . import theme
-from .dispenser import VisitorScreen, label
+from .base import VisitorScreen
 from kivy.uix.widget import Widget
 
-from .widgets import MIN_WARN_S, WARNING_SPEECH, BigButton, Panel, fit_font, icon_path
+from .widgets import MIN_WARN_S, WARNING_SPEECH, BigButton, Panel, fit_font, icon_path, label
 
 # colour and face per level; white text on each is at least 7:1 (tests/test_theme.py)
 LEVEL_STYLE = {

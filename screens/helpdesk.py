@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
-from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
 
 from kiosk.help import SENDING, TEXTS
 
 from . import theme
-from .widgets import BigButton, Panel, icon_path
+from .widgets import BigButton, IconButton, Panel, icon_path
 
 CLOSE_AFTER_S = 30.0  # a confirmation nobody closes goes away before the next visitor
 
 
 def help_button(terminal, height: float):
-    from .inquiry import IconButton  # the inquiry module imports this package's dispenser screens
-
     app = App.get_running_app()
     b = IconButton(text="呼叫工作人员", icon_source=icon_path("help"), font_size=app.tx(theme.BUTTON_TEXT),
                    size_hint_y=None, height=height)

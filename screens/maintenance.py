@@ -6,7 +6,8 @@ from kivy.app import App
 from kivy.clock import Clock
 
 from . import theme
-from .dispenser import VisitorScreen, label
+from .base import VisitorScreen
+from .widgets import label
 
 BACK_AFTER_S = 8
 

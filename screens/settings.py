@@ -7,6 +7,7 @@ module validates, writes the terminal file atomically and logs each change.
 from __future__ import annotations
 
 import threading
+import time
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
@@ -21,15 +22,13 @@ from kiosk.pin import NEW_PIN_LENGTH
 from kiosk.terminal_settings import SettingsDraft
 
 from . import theme
-from .widgets import BigButton, IdleTimer, WarningOverlay, paint
+from .widgets import BigButton, IdleTimer, WarningOverlay, label, paint
 
 
 def _label(text="", size=theme.TEXT_SMALL, colour=theme.INK, bold=False, **kw) -> Label:
-    app = App.get_running_app()
-    lbl = Label(text=text, font_size=app.tx(size), color=theme.rgba(colour), bold=bold,
-                halign=kw.pop("halign", "left"), valign="middle", **kw)
-    lbl.bind(size=lambda w, s: setattr(w, "text_size", s))
-    return lbl
+    """Staff pages: a left-aligned label whose text fills its box."""
+    kw.setdefault("halign", "left")
+    return label(text, size, colour, bold, kind="box", **kw)
 
 
 def _button(text, on_press, primary=True, **kw) -> BigButton:
@@ -63,7 +62,8 @@ class StaffScreen(Screen):
         self.overlay = WarningOverlay(self)
         self.overlay.bind(on_continue=lambda *_: self.idle.poke())
         self.idle = IdleTimer(120, 15, self.leave,
-                              lambda s: setattr(self.overlay, "text", f"{s} 秒后退出设置" if s else ""))
+                              lambda s: setattr(self.overlay, "text", f"{s} 秒后退出设置" if s else ""),
+                              clock=getattr(app, "monotonic", None) or time.monotonic)
 
     def on_touch_down(self, touch):
         self.idle.poke()

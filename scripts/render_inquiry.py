@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from screens.offscreen import Harness, offscreen_environment  # noqa: E402
+from tests.offscreen import Harness, offscreen_environment  # noqa: E402
 
 offscreen_environment()
 

@@ -61,14 +61,11 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def idle_clock(monkeypatch) -> FakeClock:
-    """The screens' idle timeouts read this clock (screens.widgets.IdleTimer.now): tests advance it,
-    so a slow frame on a loaded machine never sends a visitor home early."""
-    from screens.widgets import IdleTimer
-
-    fake = FakeClock(0.0)
-    monkeypatch.setattr(IdleTimer, "now", staticmethod(fake))
-    return fake
+def idle_clock() -> FakeClock:
+    """The screens' monotonic clock (idle timeouts): ``harness_factory`` injects it into the App of a
+    test that asks for it; tests advance it, so a slow frame on a loaded machine never sends a visitor
+    home early."""
+    return FakeClock(0.0)
 
 
 @pytest.fixture
@@ -114,13 +111,16 @@ def terminal_factory(tmp_path, clock):
 
 
 @pytest.fixture
-def harness_factory():
-    """Attach a terminal's App to the offscreen window; every harness is closed afterwards."""
-    from screens.offscreen import Harness
+def harness_factory(request):
+    """Attach a terminal's App to the offscreen window; every harness is closed afterwards.
+    A test that uses ``idle_clock`` gets it as the screens' clock."""
+    from tests.offscreen import Harness
 
     made = []
 
     def attach(terminal, size=(1920, 1080), **app_options):
+        if "idle_clock" in request.fixturenames:
+            app_options.setdefault("monotonic", request.getfixturevalue("idle_clock"))
         h = Harness(terminal, size, **app_options)
         made.append(h)
         return h

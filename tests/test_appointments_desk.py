@@ -59,12 +59,12 @@ def test_code_at_0950_for_1000_is_called_first(term, clock):
 
 def test_paused_printer_refuses_before_the_appointment_is_used(term, clock):
     from devices.printer import PrinterStatus
-    from kiosk.terminal import PAUSED_MESSAGE, VisitorError
+    from kiosk.terminal import PAUSED_MESSAGE, PrinterPaused
 
     appt = book(term)
     clock.now = local_ts(2026, 11, 23, 9, 55)
     term.printer.state = PrinterStatus.PAPER_OUT
-    with pytest.raises(VisitorError) as paused:
+    with pytest.raises(PrinterPaused) as paused:  # a typed refusal (a VisitorError), not a matched string
         term.appointments.check_in_code(appt["code"])
     assert str(paused.value) == PAUSED_MESSAGE
     assert term.appointments._store.get(appt["id"])["status"] == "booked"

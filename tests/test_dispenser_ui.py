@@ -158,6 +158,19 @@ def test_printer_out_of_paper_pauses_without_consuming_and_recovers(ui):
     assert h.sm.current == "ticket" and [t.number for t in tickets(h)] == ["C001"]
 
 
+def test_grid_follows_the_queue_without_waiting_for_its_timer(ui):
+    """The engine's events refresh the grid (the timer is only for the printer, which cannot tell)."""
+    h = ui()
+    h.sm.current = "grid"
+    h.pump()
+    grid = h.sm.get_screen("grid")
+    grid._refresh_event.cancel()  # no timer: only the queue's own event can bring the new count
+    before = grid.refresher.fetches
+    h.app.terminal.backend.issue("family")  # issued elsewhere: the engine tells its listeners
+    assert h.wait(lambda: "等候\u00a01\u00a0人" in card(h, "family").detail)
+    assert grid.refresher.fetches > before
+
+
 def test_printer_failing_after_issue_keeps_ticket_and_offers_reprint(ui):
     printer = FakePrinter()
     printer.fail_next_job = "printer stopped answering after the job"

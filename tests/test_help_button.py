@@ -44,7 +44,7 @@ def test_inquiry_home_has_the_button(terminal_factory, harness_factory):
 
 
 def test_linked_terminal_tells_the_staff_once_a_minute(tmp_path):
-    from screens.offscreen import Harness
+    from tests.offscreen import Harness
 
     server = RestartableServer(tmp_path / "server")
     h = None

@@ -279,7 +279,7 @@ def check_screen(h, name, size, min_text):
     from kivy.uix.label import Label
     from kivy.uix.scrollview import ScrollView
 
-    from screens.inquiry import IconButton
+    from screens.widgets import IconButton
 
     current = h.sm.current_screen
     buttons = []

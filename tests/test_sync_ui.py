@@ -12,7 +12,7 @@ pytestmark = pytest.mark.ui
 
 
 def test_grid_issues_offline_and_the_header_shows_the_marker(tmp_path, monkeypatch):
-    from screens.offscreen import Harness
+    from tests.offscreen import Harness
 
     quick_backoff(monkeypatch)
     server = RestartableServer(tmp_path / "server")

@@ -163,10 +163,10 @@ class CheckinDesk:
 
     def _printer_ready(self) -> None:
         """Refuse before an appointment is claimed when no ticket could come out."""
-        from kiosk.terminal import PAUSED_MESSAGE, VisitorError
+        from kiosk.terminal import PrinterPaused
 
         if not self.terminal.printer_status().can_print:
-            raise VisitorError(PAUSED_MESSAGE)
+            raise PrinterPaused()
 
     def swipe(self, card: IdCard) -> CardResult:
         person = self.key_of(card)

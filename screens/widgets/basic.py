@@ -1,9 +1,7 @@
-"""Reusable visitor widgets: panels, big buttons, service cards, header, countdown."""
+"""Basic visitor widgets: panels, big buttons, service cards, the header; text measuring and the one label helper."""
 
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -15,9 +13,9 @@ from kivy.uix.label import Label
 
 from kiosk.paths import ASSETS_DIR
 
-from . import theme
+from .. import theme
 
-Builder.load_file(str(Path(__file__).with_name("widgets.kv")))
+Builder.load_file(str(Path(__file__).with_name("basic.kv")))
 
 
 def paint(widget, colour: tuple[int, int, int]) -> None:
@@ -45,6 +43,104 @@ def fit_font(text: str, width: float, largest: float, smallest: float, bold: boo
     if natural <= width:
         return largest
     return max(smallest, int(largest * width / natural) - 1)
+
+
+NO_LINE_START = set("，。、；：？！）》」』”’…·%,.;:?!)]}〕】")
+NO_LINE_END = set("（《「『“‘([{〔【")
+
+
+def wrappable(text: str) -> str:
+    """Escaped markup that wraps between hanzi, but never before a closing or after an opening mark.
+
+    Kivy wraps markup only between style runs or at spaces, and breaks a long
+    run anywhere (so a line could start with "，"). Empty [b][/b] pairs split
+    the text into runs of one character, with punctuation kept on its
+    neighbour's run and latin words and numbers kept whole, without changing
+    how it looks.
+    """
+    from kivy.utils import escape_markup
+
+    runs: list[str] = []
+    for ch in text:
+        if runs and (ch in NO_LINE_START or runs[-1][-1] in NO_LINE_END
+                     or (ch.isascii() and ch.isalnum() and runs[-1][-1].isascii() and runs[-1][-1].isalnum())):
+            runs[-1] += ch
+        else:
+            runs.append(ch)
+    return "[b][/b]".join(escape_markup(r) for r in runs)
+
+
+def px(value: float) -> float:
+    """Layout pixels at this screen's size (the App's scale)."""
+    from kivy.app import App
+
+    return App.get_running_app().px(value)
+
+
+def tx(value: float) -> float:
+    """Type size in pixels: layout scale times the visitor's type scale (长辈模式)."""
+    from kivy.app import App
+
+    return App.get_running_app().tx(value)
+
+
+def blue_hex() -> str:  # follows the palette (high contrast)
+    return theme.hex_colour(theme.BLUE)
+
+
+def soft_hex() -> str:
+    return theme.hex_colour(theme.INK_SOFT)
+
+
+
+def highlighted(name: str, span: tuple[int, int] | None) -> str:
+    """Markup for a guide name with the matched characters in bold blue, underlined."""
+    if not span:
+        return wrappable(name)
+    start, end = span
+    return (wrappable(name[:start]) + f"[b][color={blue_hex()}][u]" + wrappable(name[start:end])
+            + "[/u][/color][/b]" + wrappable(name[end:]))
+
+
+def label(text: str = "", size: float = theme.TEXT, colour=None, bold: bool = False, kind: str = "",
+          **kw) -> Label:
+    """The one label helper of every screen (``size`` in type points, scaled by the App's ``tx``).
+
+    ``kind``:
+      ``"box"``  its text fills its box (centred unless ``halign`` says otherwise);
+      ``"grow"`` a line of a page: wraps at its width, and its height follows its text
+                 (``height`` is its least height);
+      ``"para"`` a left-aligned paragraph that grows, line height 1.3, breaking lines by the
+                 Chinese rule (plain ``text`` is made ``wrappable``; with ``markup`` the caller does that);
+      ``"line"`` one line of fixed height (``height``, else 1.45 x the type), cut with "…".
+    Without ``kind``: ``"grow"`` when ``size_hint_y=None``, else ``"box"``.
+    """
+    from kivy.app import App
+
+    app = App.get_running_app()
+    kind = kind or ("grow" if kw.get("size_hint_y", 1) is None else "box")
+    colour = theme.INK if colour is None else colour  # the palette of the moment (high contrast)
+    if kind == "para":
+        if not kw.pop("markup", False):
+            text = wrappable(text)
+        kw.update(markup=True, size_hint_y=None)
+        kw.setdefault("halign", "left")
+        kw.setdefault("valign", "top")
+        kw.setdefault("line_height", 1.3)
+    elif kind == "line":
+        kw.update(shorten=True, size_hint_y=None)
+        kw.setdefault("shorten_from", "right")
+        kw.setdefault("halign", "left")
+        kw["height"] = kw.get("height") or app.tx(size) * 1.45
+    floor = kw.get("height", 0)
+    lbl = Label(text=text, font_size=app.tx(size), color=theme.rgba(colour), bold=bold,
+                halign=kw.pop("halign", "center"), valign=kw.pop("valign", "middle"), **kw)
+    if kind in ("grow", "para"):
+        lbl.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
+                 texture_size=lambda w, s: setattr(w, "height", max(floor, s[1])))
+    else:
+        lbl.bind(size=lambda w, s: setattr(w, "text_size", s))
+    return lbl
 
 
 def icon_path(name: str) -> str:
@@ -147,127 +243,3 @@ class Header(BoxLayout):
 
     def on_long_press(self) -> None:
         pass
-
-
-class CountdownLabel(Label):
-    pass
-
-
-MIN_WARN_S = 10.0  # PRODUCT.md 5: at least 10 s of warning before a terminal goes home
-WARNING_SPEECH = "即将返回首页，如需继续，请点继续使用"
-
-
-class WarningOverlay(BoxLayout):
-    """The timeout warning over the whole screen: what happens, when, and a large 继续使用.
-
-    ``text`` is the message ("15 秒后返回首页"); it shows itself on its screen
-    while ``text`` is set. Touching anywhere counts as activity (the App pokes
-    the screen's timer), so the button is there for those who need a target.
-    """
-
-    text = StringProperty("")
-    audit_box = True
-
-    __events__ = ("on_continue",)
-
-    def __init__(self, screen, **kw):
-        super().__init__(**kw)
-        self.screen = screen
-        self.bind(text=self._show)
-
-    def _show(self, *_args) -> None:
-        if self.text and self.parent is None:
-            self.screen.add_widget(self)
-        elif not self.text and self.parent is not None:
-            # after this touch is handled: the touch that ends the warning must not reach what is under it
-            Clock.schedule_once(lambda dt: self._hide(), 0)
-
-    def _hide(self) -> None:
-        if not self.text and self.parent is not None:
-            self.parent.remove_widget(self)
-
-    def on_touch_down(self, touch):
-        super().on_touch_down(touch)
-        touch.ud["warning"] = True
-        return True  # a touch on the warning only continues; nothing under it is pressed
-
-    def on_touch_move(self, touch):
-        super().on_touch_move(touch)
-        return True
-
-    def on_touch_up(self, touch):
-        super().on_touch_up(touch)
-        return True
-
-    def press_continue(self) -> None:
-        self.text = ""
-        self.dispatch("on_continue")
-
-    def on_continue(self) -> None:
-        pass
-
-
-class IdleTimer:
-    """Calls ``on_timeout`` after ``timeout`` seconds without activity.
-
-    Activity is ``poke()`` (the App pokes on every touch down, move and up) and,
-    through ``busy()``, speech still running. The last ``max(warn, 10)`` seconds
-    are announced through ``on_tick(seconds_left)`` (0 clears the warning) and,
-    once, ``on_warn()`` (the spoken warning); a visitor is never sent home
-    without notice. It only runs while started. Time is read from ``IdleTimer.now``
-    (monotonic seconds); Kivy's clock only decides how often it is looked at.
-    """
-
-    now = staticmethod(time.monotonic)  # tests replace it with a fake clock (conftest ``idle_clock``)
-
-    def __init__(self, timeout: float, warn: float, on_timeout, on_tick, on_warn=None, busy=None):
-        self.timeout, self.warn = timeout, warn
-        self.on_timeout, self.on_tick = on_timeout, on_tick
-        self.on_warn, self.busy = on_warn, busy
-        self._since = self.now()
-        self._event = None
-        self.warning = False
-
-    @property
-    def warn_s(self) -> float:
-        return max(self.warn, MIN_WARN_S)
-
-    @property
-    def running(self) -> bool:
-        return self._event is not None
-
-    def left(self) -> float:
-        return self.timeout - (self.now() - self._since)
-
-    def start(self) -> None:
-        self.stop()
-        self._since = self.now()
-        self._event = Clock.schedule_interval(self._step, 0.25)
-
-    def stop(self) -> None:
-        if self._event is not None:
-            self._event.cancel()
-            self._event = None
-        self.warning = False
-        self.on_tick(0)
-
-    def poke(self) -> None:
-        if self._event is not None:
-            self._since = self.now()
-            if self.warning:
-                self.warning = False
-                self.on_tick(0)
-
-    def _step(self, dt: float) -> None:
-        if not self.warning and self.busy is not None and self.busy():
-            self._since = self.now()  # reading aloud: the visitor is listening
-        left = self.left()
-        if left <= 0:
-            self.stop()
-            self.on_timeout()
-        elif left <= self.warn_s:
-            if not self.warning:
-                self.warning = True
-                if self.on_warn is not None:
-                    self.on_warn()
-            self.on_tick(int(left) + 1)  # "5 秒" counts the second under way

@@ -24,7 +24,8 @@ def offscreen_environment() -> None:
 class Harness:
     """An App attached to the offscreen window, with helpers to tap and render."""
 
-    def __init__(self, terminal, size: tuple[int, int] = (1920, 1080), **app_options):
+    def __init__(self, terminal, size: tuple[int, int] = (1920, 1080), monotonic=None, **app_options):
+        """``monotonic``: the screens' clock for timeouts and double-tap guards (a test's fake clock)."""
         offscreen_environment()
         from wiring.app import create_app, prepare_kivy
 
@@ -36,6 +37,8 @@ class Harness:
         self.window = Window
         self.window.size = size
         self.app = create_app(terminal, allow_close=True, **app_options)
+        if monotonic is not None:
+            self.app.monotonic = monotonic  # injected into every VisitorScreen (screens/base.py)
         from kivy.app import App
 
         App._running_app = self.app

@@ -1,0 +1,125 @@
+"""The base of every visitor screen: the hall header over a body, the idle timeout and its warning.
+
+Every mode's screens (dispenser, inquiry, evaluator, check-in, maintenance) derive from
+``VisitorScreen``; ``style_buttons`` is the 长辈模式 / 高对比度 / 呼叫工作人员 block that the
+attract screen and the inquiry home share.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from kivy.app import App
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+
+from . import theme
+from .widgets import WARNING_SPEECH, BigButton, Header, IdleTimer, WarningOverlay, paint
+
+WEEKDAYS = "一二三四五六日"
+
+
+def date_text(now: datetime) -> str:
+    return f"{now.year}年{now.month}月{now.day}日 星期{WEEKDAYS[now.weekday()]}"
+
+
+class VisitorScreen(Screen):
+    """A screen with the hall header and a body; a warning over it before it times out."""
+
+    idle_timeout = 0.0  # seconds without activity before going home; 0: never
+    warning_text = "{} 秒后返回首页"
+
+    def __init__(self, terminal, clock=None, **kw):
+        super().__init__(**kw)
+        self.terminal = terminal
+        app = App.get_running_app()
+        # monotonic seconds for timeouts and double-tap guards: injected (the App's ``monotonic``, a
+        # test's fake clock), never read from the wall
+        self.clock = clock or getattr(app, "monotonic", None) or time.monotonic
+        root = BoxLayout(orientation="vertical")
+        paint(root, theme.PAGE)
+        self.header = Header(title=terminal.hall_name)
+        self.header.bind(on_long_press=lambda *_: self.open_settings())
+        self.body = BoxLayout(orientation="vertical", padding=app.px(32), spacing=app.px(theme.GAP))
+        root.add_widget(self.header)
+        root.add_widget(self.body)
+        self.add_widget(root)
+        self.overlay = WarningOverlay(self)
+        self.overlay.bind(on_continue=lambda *_: self.idle.poke())
+        self.countdown = self.overlay  # its ``text`` is the warning
+        self.idle = IdleTimer(self.idle_timeout, terminal.config.timeouts.warn_before_s,
+                              self.timed_out, self._show_countdown, on_warn=self._say_warning,
+                              busy=lambda: bool(getattr(terminal.voice, "speaking", False)), clock=self.clock)
+        self.bind(size=lambda *_: self.tick_clock(terminal.now()))
+
+    def _show_countdown(self, seconds: int) -> None:
+        self.overlay.text = self.warning_text.format(seconds) if seconds else ""
+
+    def _say_warning(self) -> None:
+        if self.terminal.voice.available:
+            self.terminal.voice.say(WARNING_SPEECH)
+
+    def on_enter(self, *args):
+        if self.idle.timeout:
+            self.idle.start()
+
+    def on_leave(self, *args):
+        self.idle.stop()
+
+    def timed_out(self) -> None:
+        """Nobody is here any more: the next visitor gets the terminal's own settings."""
+        app = App.get_running_app()
+        self.go_home()
+        app.end_visitor_session()
+
+    def go_home(self) -> None:
+        self.manager.current = App.get_running_app().home
+
+    def open_settings(self) -> None:
+        if self.manager.has_screen("pin"):
+            self.manager.current = "pin"
+
+    def tick_clock(self, now: datetime) -> None:
+        self.header.status_text = self.terminal.status_marker()
+        portrait = self.height > self.width  # a narrow header keeps room for the hall name
+        self.header.clock_text = f"{now:%H:%M}" if portrait else f"{date_text(now)}  {now:%H:%M}"
+
+
+def style_buttons(screen) -> BoxLayout:
+    """长辈模式 and 高对比度: the visitor's own choice, until the session ends; under them
+    呼叫工作人员 (screens/helpdesk.py)."""
+    from .helpdesk import help_button
+
+    app = App.get_running_app()
+    height = max(app.px(theme.TARGET), app.tx(theme.TEXT) * 2.7)
+    block = BoxLayout(orientation="vertical", size_hint_y=None, height=2 * height + app.px(theme.GAP),
+                      spacing=app.px(theme.GAP))
+    row = BoxLayout(size_hint_y=None, height=height, spacing=app.px(theme.GAP))
+    for text, key, on in (("长辈模式（大字）", "large", app.text_scale > 1), ("高对比度", "contrast", theme.high_contrast)):
+        if on:  # a tick, so colour is not the only signal; short enough for one line in large type
+            text = "✓ " + text.split("（")[0]
+        b = BigButton(text=text, font_size=app.tx(theme.TEXT),
+                      bg=theme.rgba(theme.BLUE if on else theme.WHITE), bg_down=theme.rgba(theme.BLUE_DARK),
+                      ink=theme.rgba(theme.WHITE if on else theme.BLUE), outlined=not on)
+        b.style_key = key
+        b.bind(on_release=lambda b: app.toggle_visitor_style(b.style_key))
+        row.add_widget(b)
+    block.add_widget(row)
+    screen.style_row = row
+    helper = screen.help_button = help_button(screen.terminal, height)
+
+    def place(*_args) -> None:
+        """Landscape: one row of three; portrait: 呼叫工作人员 on a row of its own, full width."""
+        own_row = screen.height > screen.width
+        if helper.parent is not None and (helper.parent is block) == own_row:
+            return
+        if helper.parent is not None:
+            helper.parent.remove_widget(helper)
+        (block if own_row else row).add_widget(helper, index=0)
+        helper.size_hint_y = None if own_row else 1
+        block.height = 2 * height + app.px(theme.GAP) if own_row else height
+
+    place()
+    screen.bind(size=place)
+    return block

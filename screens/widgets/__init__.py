@@ -1,0 +1,20 @@
+"""The visitor widget toolkit, one module per job:
+
+    basic    panels, big buttons, service cards, the header; text measuring, ``wrappable`` markup
+             and the one label helper ``label``
+    buttons  tiles, list rows, icon buttons, keyboard keys and list markers of the inquiry pages
+    paging   scrolling columns and their 上一页 / 下一页 pager
+    timeout  the idle timer and the warning drawn before a screen goes home
+"""
+
+from .basic import (BigButton, Header, Panel, ServiceCard, blue_hex, fit_font, highlighted, icon_path, label,
+                    measure, paint, px, soft_hex, tx, wrappable)
+from .buttons import (CardBase, Dot, IconButton, KeyButton, QueryField, RowButton, StepNumber, TickBox,
+                      TileButton, nav_button)
+from .paging import Pager, scroll_column
+from .timeout import MIN_WARN_S, WARNING_SPEECH, CountdownLabel, IdleTimer, WarningOverlay
+
+__all__ = ["BigButton", "CardBase", "CountdownLabel", "Dot", "Header", "IconButton", "IdleTimer", "KeyButton",
+           "MIN_WARN_S", "Pager", "Panel", "QueryField", "RowButton", "ServiceCard", "StepNumber", "TickBox",
+           "TileButton", "WARNING_SPEECH", "WarningOverlay", "blue_hex", "fit_font", "highlighted", "icon_path",
+           "label", "measure", "nav_button", "paint", "px", "scroll_column", "soft_hex", "tx", "wrappable"]
