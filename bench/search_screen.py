@@ -175,11 +175,11 @@ def settled(search) -> bool:
 def run(guides: int | None, rounds: int) -> dict:
     from devices.voice import NullVoice
     from kiosk.config import load_terminal
-    from kiosk.terminal import build_terminal
+    from wiring.terminal import open_terminal
 
     config = load_terminal(None)
     config.mode = "combined"
-    terminal = build_terminal(config, voice=NullVoice())
+    terminal = open_terminal(config, voice=NullVoice())  # the shipped preview printer
     if guides:
         sys.path.insert(0, str(ROOT / "bench"))
         from guide_search import generate

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
@@ -19,6 +21,7 @@ from .common import HOME, InquiryScreen
 BACKSPACE, CLEAR = "删除", "清空"
 QWERTY_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL",
                [*((c, 1) for c in "ZXCVBNM"), (BACKSPACE, 1.5), (CLEAR, 1.5)])
+ROW_CACHE = 60  # rows kept drawn: three screens of results
 ALPHA_ROWS = ("ABCDEFG", "HIJKLMN", "OPQRSTU", [*((c, 1) for c in "VWXYZ"), (BACKSPACE, 2)],
               "1234567", [*((c, 1) for c in "890"), (CLEAR, 2)])
 
@@ -43,7 +46,8 @@ class SearchScreen(InquiryScreen):
         self.scroll, self.results = scroll_column()
         self.pagers = {True: Pager(self.scroll, vertical=True), False: Pager(self.scroll, vertical=False)}
         self.empty = label("", theme.TEXT, theme.INK, markup=True, kind="para")
-        self.rows: list[RowButton] = []
+        self.rows: list[RowButton] = []  # the rows shown, in order
+        self._cache: OrderedDict[tuple, RowButton] = OrderedDict()  # drawn rows by what they show
         self.clear()
         self._size_changed()  # laid out before first shown (taps may come first)
 
@@ -149,6 +153,9 @@ class SearchScreen(InquiryScreen):
         self.show_results()
 
     def show_results(self) -> None:
+        """The hits (or the hot items) as rows. Rows are kept and reused: a guide shown the same way
+        again keeps its drawn text, and a new one takes a spare row instead of building one, so a
+        keystroke renders only the text that changed (issue 17: keystroke to results drawn)."""
         catalogue = self.catalogue
         if self.query:
             hits = catalogue.search(self.query, limit=20)
@@ -157,25 +164,52 @@ class SearchScreen(InquiryScreen):
         else:
             items = [(g, None, "") for g in catalogue.hot()]
             self.results_title.text = "热门事项"
-        self.results.clear_widgets()
-        self.rows = []
         if not items:
+            self.rows = []
             self.empty.text = "\n".join(wrappable(t) for t in (
                 f"没有找到与“{self.query.upper()}”相关的事项。", "",
                 "请检查拼音字母，或少输入几个字母再试；", "也可以到导办台咨询工作人员，我们帮您办。"))
-            self.results.add_widget(self.empty)
+            self._show([self.empty])
             return
         narrow = not self.portrait
+        wanted = []
         for guide, span, why in items:
-            category = catalogue.category(guide.category)
             detail = ("\n" if narrow else " · ").join(p for p in (why, f"{guide.window}号窗口") if p)
-            row = RowButton(text=highlighted(guide.name, span), detail=detail, item=guide, title_bold=False,
-                            title_size=tx(theme.TEXT if narrow else 40), icon_size=px(56 if narrow else 80),
-                            icon_source=icon_path(category.icon if category else "general"))
-            row.bind(on_release=lambda r: self.open_guide(r.item, "search"))
-            self.results.add_widget(row)
-            self.rows.append(row)
+            wanted.append(((catalogue.version, guide.id, span, detail, narrow), guide))
+        keep = {key for key, _guide in wanted}
+        self.rows = [self._row(key, guide, keep) for key, guide in wanted]
+        self._show(self.rows)
         self.scroll.scroll_y = 1
+
+    def _show(self, widgets: list) -> None:
+        if list(reversed(self.results.children)) != widgets:
+            self.results.clear_widgets()
+            for w in widgets:
+                self.results.add_widget(w)
+
+    def _row(self, key: tuple, guide, keep: set) -> RowButton:
+        """The row drawn for ``key`` (content version, guide, matched span, detail, orientation): the same widget as last
+        time if there was one, else a spare (the longest unused), else a new one while the cache grows."""
+        row = self._cache.pop(key, None)
+        if row is None:
+            spare = None
+            if len(self._cache) >= ROW_CACHE:
+                spare = next((k for k in self._cache if k not in keep), None)
+            if spare is not None:
+                row = self._cache.pop(spare)
+            else:
+                row = RowButton(title_bold=False)
+                row.bind(on_release=lambda r: self.open_guide(r.item, "search"))
+            _version, _id, span, detail, narrow = key
+            category = self.catalogue.category(guide.category)
+            row.item = guide
+            row.title_size = tx(theme.TEXT if narrow else 40)
+            row.icon_size = px(56 if narrow else 80)
+            row.icon_source = icon_path(category.icon if category else "general")
+            row.text = highlighted(guide.name, span)
+            row.detail = detail
+        self._cache[key] = row  # the most recently used last
+        return row
 
     @staticmethod
     def _why(hit) -> str:
