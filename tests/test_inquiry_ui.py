@@ -142,6 +142,31 @@ def test_name_match_is_highlighted(ui):
     assert plain(rows[0].text) == rows[0].item.name
 
 
+def test_results_reuse_their_rows_instead_of_building_new_ones(ui):
+    """A keystroke updates kept rows (issue 17: keystroke to results drawn); nothing stale is shown."""
+    from screens.inquiry.search import ROW_CACHE
+
+    h = ui()
+    screen(h, "inquiry").open_search()
+    h.pump()
+    search = screen(h, "search")
+    type_keys(h, "D")
+    first = list(search.rows)
+    h.tap(search.keys["删除"])
+    type_keys(h, "D")
+    assert search.rows == first  # the same widgets, their text already drawn
+    made = {id(r) for r in first}
+    for query in ("YL", "DBSQ", "SHEBAO", "HUKOU", "QXZ", "Y"):
+        h.tap(search.keys["清空"])
+        type_keys(h, query)
+        made |= {id(r) for r in search.rows}
+        want = [hit.guide for hit in h.app.terminal.guides.search(query.lower(), limit=20)]
+        assert [r.item for r in search.rows] == want
+        assert [plain(r.text) for r in search.rows] == [g.name for g in want]
+        assert list(reversed(search.results.children)) == (search.rows or [search.empty])
+    assert len(made) <= ROW_CACHE
+
+
 def test_no_hit_says_so_and_suggests_staff(ui):
     h = ui()
     screen(h, "inquiry").open_search()
