@@ -8,7 +8,6 @@ status query, printing) runs off the UI thread.
 from __future__ import annotations
 
 import math
-import weakref
 from datetime import datetime
 
 from kivy.app import App
@@ -24,7 +23,7 @@ from kiosk.terminal import PAUSED_MESSAGE, Grid, PrinterPaused, TicketOutcome, V
 
 from . import theme
 from .base import VisitorScreen, date_text, style_buttons
-from .refresh import GuardedRefresh
+from .refresh import GuardedRefresh, on_queue_events
 from .widgets import BigButton, Panel, ServiceCard, icon_path, label, measure
 
 REFRESH_S = 3.0  # the grid's printer check while it is shown
@@ -144,8 +143,7 @@ class GridScreen(VisitorScreen):
         self._card_by_code: dict[str, ServiceCard] = {}
         self._refresh_event = None
         self.refresher = GuardedRefresh(self.terminal.grid, self._apply, name="grid-refresh")
-        listener = weakref.WeakMethod(self._queue_event)  # a rebuilt screen is not kept alive by the queue
-        terminal.subscribe(lambda kind, data: (lambda m: m and m(kind, data))(listener()))
+        on_queue_events(terminal, self._queue_event)
         self._busy_until = 0.0
         self.page = 0
         self.pages = 1

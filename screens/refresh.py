@@ -7,8 +7,10 @@ runs, further requests are folded into one more fetch after it; the result reach
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import weakref
 from typing import Callable
 
 from kivy.clock import Clock
@@ -50,3 +52,29 @@ class GuardedRefresh:
                     self._running = False
                     return
                 self._again = False
+
+
+def on_queue_events(terminal, callback) -> bool:
+    """Call the bound method ``callback(kind, data)`` for each live queue event of ``terminal`` (any thread).
+
+    The method is held weakly, and the terminal gets one subscription however many screens ask:
+    a visitor's 长辈模式 rebuilds the screens, and the old ones must neither stay alive nor pile
+    up listeners. False when the terminal's queue cannot push (then only the timer refreshes).
+    """
+    hub = getattr(terminal, "_screen_listeners", None)
+    if hub is None:
+        hub = []
+
+        def fan_out(kind: str, data: dict) -> None:
+            for ref in list(hub):
+                method = ref()
+                if method is None:
+                    with contextlib.suppress(ValueError):
+                        hub.remove(ref)
+                else:
+                    method(kind, data)
+
+        terminal._screen_listeners = hub
+        terminal._screen_push = terminal.subscribe(fan_out)
+    hub.append(weakref.WeakMethod(callback))
+    return bool(terminal._screen_push)

@@ -64,3 +64,29 @@ def test_a_failing_fetch_keeps_the_last_picture_and_frees_the_guard():
     while (r.running or len(calls) < 2) and time.monotonic() < end:
         time.sleep(0.01)
     assert calls == [1, 1]
+
+
+def test_screens_hear_queue_events_through_one_subscription_and_are_not_kept_alive(terminal_factory):
+    import gc
+
+    from screens.refresh import on_queue_events
+
+    term = terminal_factory()
+    listeners = term.backend.listeners  # the embedded engine's own list
+    before = len(listeners)
+
+    class Screen:  # stands for a GridScreen: a bound method is what the screens register
+        def __init__(self):
+            self.heard = []
+
+        def hear(self, kind, data):
+            self.heard.append(kind)
+
+    old, new = Screen(), Screen()
+    assert on_queue_events(term, old.hear) and on_queue_events(term, new.hear)
+    assert len(listeners) == before + 1  # one subscription, however many screens (rebuilt for 长辈模式)
+    del old
+    gc.collect()  # a rebuilt screen is gone: the queue must not keep it alive
+    term.backend.issue("family")
+    assert new.heard == ["ticket_issued"]
+    assert len(term._screen_listeners) == 1
