@@ -49,7 +49,7 @@ def rss_mb() -> float:
 
 
 def _environment() -> None:
-    from screens.offscreen import offscreen_environment
+    from tests.offscreen import offscreen_environment
 
     offscreen_environment()
     os.environ["KIOSK_DATA_DIR"] = tempfile.mkdtemp(prefix="kiosk-bench-memory-")
@@ -65,7 +65,7 @@ def app_side(total: int) -> dict:
 
     from devices.voice import NullVoice
     from kiosk.config import load_terminal
-    from screens.offscreen import Harness
+    from tests.offscreen import Harness
     from wiring.terminal import open_terminal
 
     # the hall's clock runs from a working Monday 09:00 (the sample hall is closed at night and on weekends)
