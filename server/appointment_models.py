@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from .models import Day, Strict
+from .models import PLAIN, Day, Strict
 
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$"), Field(examples=["483920"])]
 SlotText = Annotated[str, StringConstraints(pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"), Field(examples=["09:00-09:30"])]
@@ -123,11 +123,11 @@ class CheckinOut(BaseModel):
 
 class OfflineCheckinIn(Strict):
     key: Key
-    appointment_id: str = Field(min_length=1, max_length=32)
+    appointment_id: str = Field(min_length=1, max_length=32, pattern=PLAIN)
     at: float = Field(description="when the visitor checked in (epoch seconds, terminal clock)")
     late: bool
-    ticket_id: str = Field(min_length=1, max_length=32)
-    ticket_number: str = Field(min_length=1, max_length=12)
+    ticket_id: str = Field(min_length=1, max_length=32, pattern=PLAIN)
+    ticket_number: str = Field(min_length=1, max_length=12, pattern=PLAIN)
 
 
 class TodayItem(BaseModel):

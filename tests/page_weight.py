@@ -63,12 +63,15 @@ def measure(context, url: str, settle_ms: int = 1200, ready: str | None = None) 
     sent: dict[str, tuple[str, str]] = {}
     done: dict[str, int] = {}
     order: list[str] = []
+    documents: list[str] = []  # a page that sends its reader on by script loads a second document
 
     def will_send(e):
         rid = e["requestId"]
         if rid not in sent:
             order.append(rid)
         sent[rid] = (e["request"]["method"], e["request"]["url"])  # a redirect keeps the id: its last URL
+        if e.get("type") == "Document" and rid not in documents:
+            documents.append(rid)
 
     cdp.on("Network.requestWillBeSent", will_send)
     cdp.on("Network.loadingFinished", lambda e: done.__setitem__(e["requestId"], int(e["encodedDataLength"])))
@@ -77,15 +80,33 @@ def measure(context, url: str, settle_ms: int = 1200, ready: str | None = None) 
     load.status = response.status if response else 0
     if ready:
         page.wait_for_selector(ready)
-    load.fonts_loaded = page.evaluate(FONTS_JS)
+    load.fonts_loaded = evaluate_after_redirects(page, FONTS_JS)
     page.wait_for_timeout(settle_ms)  # late fetches (a second snapshot request would show here)
-    for rid in order:
+    # weigh the page the reader ends up on: from its document on
+    kept = order[order.index(documents[-1]):] if documents else order
+    for rid in kept:
         method, u = sent[rid]
         load.requests.append((method, u, done.get(rid, 0)))
-    load.bytes = sum(done.values())
+    load.bytes = sum(done.get(rid, 0) for rid in kept)
     cdp.detach()
     page.close()
     return load
+
+
+def evaluate_after_redirects(page, script: str, tries: int = 5):
+    """Evaluate once the page stays put: a page that sends its reader elsewhere by script (a hall
+    user opening /county goes to the hall's console) destroys the context mid-evaluate."""
+    from playwright.sync_api import Error
+
+    for _ in range(tries - 1):
+        try:
+            return page.evaluate(script)
+        except Error as exc:
+            if "context was destroyed" not in str(exc):
+                raise
+            page.wait_for_timeout(300)
+            page.wait_for_load_state("networkidle")
+    return page.evaluate(script)
 
 
 def staff_pages() -> list[str]:
