@@ -295,7 +295,8 @@ def enroll(engine: sa.Engine, code: str, name: str, address: str | None = None, 
         scope = conn.execute(sa.select(enrollment_scopes).where(enrollment_scopes.c.code_hash == h)).first()
         if scope is not None and scope.mode is not None:
             if mode not in (None, scope.mode):
-                raise AccountError("mode", f"this code was made for a {scope.mode} terminal", 403)
+                raise AccountError("mode", f"this code was made for a terminal in {scope.mode} mode: "
+                                   f"set mode = \"{scope.mode}\" in the terminal file", 403)
             mode = scope.mode
         if scope is not None and scope.window is not None:
             if window not in (None, scope.window):

@@ -108,7 +108,7 @@ RULES: dict[str, str] = {
     "POST /api/v1/appointments/{appointment_id}/cancel": "staff",
     "GET /api/v1/public/tickets/{token}": "public",
     # linked halls (a township's own hall server): the code, then the hall's push token, name the hall;
-    # the list and reports are county-wide (admins and county users)
+    # the list and reports are county-wide (county users only: server/api_linked_halls.py::READERS)
     "POST /api/v1/county/link": "none",
     "POST /api/v1/county/batch": "none",
     "GET /api/v1/county/linked-halls": "none",
