@@ -6,8 +6,9 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.staticfiles import StaticFiles
 
 from kiosk import __version__
@@ -99,7 +100,8 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     errors.install(app)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database check (?hall=CODE: that hall's)")
-    def healthz(request: Request, hall: str | None = None) -> dict:
+    def healthz(request: Request, hall: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+                                                                   description="a hall's code")] = None) -> dict:
         rt = (county.hall(hall) if hall else county.only()) or county.first
         queue = rt.queue()  # reads the database
         return {"ok": True, "hall": rt.code, "hall_version": rt.version, "time": time.time(), "version": __version__,

@@ -89,11 +89,14 @@ class AppointmentStore:
         self.tz = ZoneInfo(timezone)
         self.clock = clock
         migrate(engine, "appointments", APPOINTMENT_MIGRATIONS)
-        with engine.begin() as conn:
-            if conn.execute(sa.select(appointment_settings.c.hall)
-                            .where(appointment_settings.c.hall == hall_code)).first() is None:
-                conn.execute(appointment_settings.insert().values(
-                    hall=hall_code, settings=json.dumps(AppointmentSettings().to_dict()), secret=new_secret()))
+        try:
+            with engine.begin() as conn:
+                if conn.execute(sa.select(appointment_settings.c.hall)
+                                .where(appointment_settings.c.hall == hall_code)).first() is None:
+                    conn.execute(appointment_settings.insert().values(
+                        hall=hall_code, settings=json.dumps(AppointmentSettings().to_dict()), secret=new_secret()))
+        except IntegrityError:
+            pass  # another server process made this hall's row between our read and insert: keep theirs
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), self.tz)
