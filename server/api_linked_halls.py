@@ -27,14 +27,14 @@ from . import county_inbox
 from .accounts import COUNTY_ROLES
 from .auth import requires
 from .errors import ApiError
-from .models import Day, Strict
+from .models import HALL_CODE_PATTERN, Day, Strict
 
 router = APIRouter(prefix="/api/v1/county", tags=["county link"])
 _bearer = HTTPBearer(auto_error=False, description="A linked hall server's token")
 # county-wide readers: county users only (a hall's own admin sees its hall, not the county's links)
 READERS = COUNTY_ROLES
 
-HallCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+HallCode = Annotated[str, StringConstraints(pattern=HALL_CODE_PATTERN)]
 
 
 class LinkIn(Strict):
@@ -124,7 +124,7 @@ def linked_halls(request: Request, principal=Depends(requires(*READERS))) -> lis
 
 
 @router.get("/linked-halls/{hall}/reports/{day}", summary="A linked hall's daily report and its corrections")
-def linked_reports(request: Request, hall: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")],
+def linked_reports(request: Request, hall: Annotated[str, Path(pattern=HALL_CODE_PATTERN)],
                    day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")],
                    principal=Depends(requires(*READERS))) -> JSONResponse:
     engine = _engine(request)

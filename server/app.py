@@ -22,6 +22,7 @@ from .daily_reports import DailyFreezer
 from .event_relay import EventRelay, is_postgres
 from .halls import HallPrefix
 from .limits import BodyLimit, StreamSlots
+from .models import HALL_CODE_PATTERN
 from .rating_export import names_for
 from .runtime import County
 
@@ -100,7 +101,7 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     errors.install(app)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database check (?hall=CODE: that hall's)")
-    def healthz(request: Request, hall: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+    def healthz(request: Request, hall: Annotated[str | None, Query(pattern=HALL_CODE_PATTERN,
                                                                    description="a hall's code")] = None) -> dict:
         rt = (county.hall(hall) if hall else county.only()) or county.first
         queue = rt.queue()  # reads the database

@@ -36,10 +36,11 @@ from kiosk.ratings.tables import ratings as rating_table
 from kiosk.storage.db import reader
 from kiosk.storage.schema import migrate
 
+from .models import HALL_CODE_PATTERN
 from .schema import hall_settings
 
 CODE_TTL_S = 7 * 86400
-HALL_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+HALL_CODE_RE = re.compile(HALL_CODE_PATTERN)
 KINDS = ("rating", "followup", "report")
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 # follow-up states in the order a case moves; a snapshot never moves a stored case back

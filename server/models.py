@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from kiosk import hall_model
 
 PLAIN = r"^[^\x00-\x1f\x7f]*$"
+# a hall's code wherever a request names one (path, query, a linked hall's push)
+HALL_CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$"),
                  Field(description="lowercase code, e.g. labor", examples=["labor"])]
