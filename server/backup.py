@@ -19,11 +19,12 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
+
+from .periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -195,20 +196,21 @@ def rotate(out_dir: Path | str, keep: int) -> list[Path]:
     return removed
 
 
-class DailyBackup:
+class DailyBackup(Periodic):
     """The server's backup thread: one backup a (local) day, the newest ``keep`` kept.
 
     It checks every ``check_s`` seconds whether today's backup exists; the first
     check runs at start, so a server that was down at midnight still backs up.
     """
 
+    thread_name = "daily-backup"
+
     def __init__(self, url: str, out_dir: Path | str, keep: int = 14, check_s: float = 600.0,
                  clock: Callable[[], float] = time.time):
         if keep < 1:
             raise ValueError("--backup-keep: must be at least 1")
+        super().__init__()
         self.url, self.out_dir, self.keep, self.check_s, self.clock = url, Path(out_dir), keep, check_s, clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.last_error = ""
 
     def due(self) -> bool:
@@ -229,19 +231,3 @@ class DailyBackup:
         log.info("daily backup %s (%d kept, %d removed)", path, min(self.keep, len(backups(self.out_dir))), len(gone))
         return path
 
-    def start(self) -> None:
-        def loop():
-            while not self._stop.is_set():
-                try:
-                    self.run_once()
-                except Exception:  # never take the server down over a backup
-                    log.exception("daily backup")
-                self._stop.wait(self.check_s)
-
-        self._thread = threading.Thread(target=loop, name="daily-backup", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -34,6 +33,7 @@ from kiosk.ratings.tables import ratings
 from kiosk.storage.db import reader
 from kiosk.storage.schema import migrate, tickets
 
+from .periodic import Periodic
 from .report_models import Correction, DailyListItem, DailyReport, PeriodReport
 from .reports import period_report
 
@@ -186,30 +186,16 @@ def freeze_due(engine: sa.Engine, hall: Hall, now: float | None = None) -> list[
     return done
 
 
-class DailyFreezer:
+class DailyFreezer(Periodic):
     """The server's thread that freezes each hall's day at its closing time (checks every ``check_s``)."""
 
+    thread_name = "daily-reports"
+
     def __init__(self, engine: sa.Engine, halls: Callable[[], list[Hall]], check_s: float | None = None):
+        super().__init__()
         self.engine, self.halls = engine, halls
         self.check_s = check_s if check_s is not None else float(os.environ.get("KIOSK_REPORT_CHECK_S", "30"))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> None:
         for hall in self.halls():
             freeze_due(self.engine, hall)
-
-    def start(self) -> None:
-        def loop():
-            while not self._stop.is_set():
-                try:
-                    self.run_once()
-                except Exception:  # never take the server down over a report
-                    log.exception("daily report freeze")
-                self._stop.wait(self.check_s)
-
-        self._thread = threading.Thread(target=loop, name="daily-reports", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
