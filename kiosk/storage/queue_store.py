@@ -3,6 +3,8 @@
 The engine never writes SQL; it asks this store to number-and-insert a ticket
 atomically, to compare-and-set a ticket's state, and to read queues. The same
 store runs on the terminal's SQLite file and on the hall server's database.
+The tables and migrations are ``kiosk.storage.schema``; people ahead counted in SQL
+is ``kiosk.storage.ahead_counts``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from kiosk.domain import Ticket, TicketStatus, Window
 from kiosk.ordering import Counts, Ordering
 
+from .ahead_counts import ahead_statement, window_counts
 from .db import reader
 from .schema import LANE_STREAK_MIGRATIONS, QUEUE_MIGRATIONS, TOKEN_MIGRATIONS, counters, migrate, tickets, window_states
 
@@ -86,38 +89,6 @@ _DURATIONS = (sa.select(_t.finished_at - _t.started_at)
               .where(_t.hall == _B("hall"), _t.service == _B("service"), _t.status == TicketStatus.DONE.value,
                      _t.started_at.is_not(None), _t.finished_at.is_not(None))
               .order_by(_t.finished_at.desc()).limit(_B("limit")))
-
-
-def _ahead_statement(ordering: Ordering):
-    """The waiting queue around one ticket, in groups: one row per (service, window, priority) with
-    ``count, earlier`` and, per front lane, ``in lane, in lane and earlier``.
-
-    Grouped by plain columns in the order of ``ix_tickets_waiting``, so SQLite counts from the index
-    alone without sorting; ``QueueStore.ahead_counts`` turns the rows into each window's ``Counts``.
-    """
-    c = tickets.c
-    ia, seq, tid = _B("issued_at"), _B("seq"), _B("id")
-    earlier = sa.or_(c.issued_at < ia, sa.and_(c.issued_at == ia, c.seq < seq),
-                     sa.and_(c.issued_at == ia, c.seq == seq, c.id < tid))
-
-    def count(cond):
-        return sa.func.sum(sa.case((cond, 1), else_=0))
-
-    aggregates = [sa.func.count(), count(earlier)]
-    taken = []
-    for lane in ordering.lanes:  # a ticket belongs to the first lane that admits it
-        cond = sa.and_(lane.sql(c), *[sa.not_(t) for t in taken])
-        taken.append(lane.sql(c))
-        aggregates += [count(cond), count(sa.and_(cond, earlier))]
-    groups = (c.service, c.window, c.priority)
-    waiting = (c.hall == _B("hall"), c.day == _B("day"), c.status == TicketStatus.WAITING.value, c.id != tid)
-    services = _B("services", expanding=True)
-    by_service = sa.select(*groups, *aggregates).where(*waiting, c.service.in_(services)).group_by(*groups)
-    # tickets sent to one of the windows although its services do not include theirs
-    sent = (sa.select(*groups, *aggregates)
-            .where(*waiting, c.window.in_(_B("numbers", expanding=True)), c.service.not_in(services))
-            .group_by(*groups))
-    return sa.union_all(by_service, sent)
 
 
 class QueueStore:
@@ -327,39 +298,13 @@ class QueueStore:
         key = tuple(lane.name for lane in ordering.lanes)
         stmt = self._ahead.get(key)
         if stmt is None:
-            stmt = self._ahead[key] = _ahead_statement(ordering)
+            stmt = self._ahead[key] = ahead_statement(ordering)
         params = dict(hall=self.hall, day=ticket.day, id=ticket.id, issued_at=ticket.issued_at, seq=ticket.seq,
                       services=sorted({s for w in windows for s in w.services}),
                       numbers=[w.number for w in windows])
         with self._read() as conn:
             groups = conn.execute(stmt, params).all()
-        out = []
-        for w in windows:
-            use_priority = ordering.uses_priority(w)
-            c = Counts()
-            for service, number, priority, total, earlier, *lanes in groups:
-                if not (number == w.number if number is not None else service in w.services):
-                    continue  # the same test as kiosk.ordering.serves
-                total, earlier = int(total), int(earlier or 0)
-                lanes = [int(v or 0) for v in lanes]
-                for i in range(0, len(lanes), 2):
-                    in_lane, in_lane_earlier = lanes[i], lanes[i + 1]
-                    total, earlier = total - in_lane, earlier - in_lane_earlier
-                    if i // 2 == ordering.mixed:  # the interleaved lane
-                        c.mixed_total += in_lane
-                        c.mixed_before += in_lane_earlier
-                        continue
-                    c.front_total += in_lane
-                    if my_lane is not None:
-                        c.front_before += in_lane if i // 2 < my_lane else in_lane_earlier if i // 2 == my_lane else 0
-                if use_priority and priority is not None:
-                    c.p_total += total
-                    c.p_before += earlier
-                else:
-                    c.n_total += total
-                    c.n_before += earlier
-            out.append(c)
-        return out
+        return window_counts(groups, windows, ordering, my_lane)
 
     def last_number(self, day: str, service: str, series: str = "") -> int | None:
         """The last sequence number issued for the service that day, if any."""
