@@ -26,7 +26,7 @@ import tracemalloc
 from pypinyin import Style, lazy_pinyin
 
 from kiosk.guides import GuideCatalogue
-from kiosk.guides.search import _compile
+from kiosk.guides.search_query import compile_query
 
 PLACES = ("青石村", "白沙村", "柳树湾", "高桥村", "东岭村", "西河村", "南坪社区", "北山村", "石门村", "新田村",
           "长塘村", "枫林村", "龙潭村", "杨家坪", "大湾村", "镇社保所", "镇民政办", "镇农业站", "镇司法所", "")
@@ -99,7 +99,7 @@ def main() -> None:
     typed = keystrokes()
     times, empty = [], 0
     for query in typed:
-        _compile.cache_clear()
+        compile_query.cache_clear()
         t = time.perf_counter()
         hits = catalogue.search(query, limit=20)
         times.append(time.perf_counter() - t)

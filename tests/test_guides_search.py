@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from kiosk.guides import GuideCatalogue
-from kiosk.guides.search import SCORE, TYPO_MIN, Searchable, SearchIndex
+from kiosk.guides.search import SCORE, Searchable, SearchIndex
+from kiosk.guides.search_query import TYPO_MIN
 
 
 @pytest.fixture(scope="module")
