@@ -1,6 +1,7 @@
 """Render every dispenser screen to PNG in both orientations (for review and the README).
 
-    python scripts/render_screens.py OUT_DIR
+    python scripts/render_screens.py OUT_DIR            # normal type
+    python scripts/render_screens.py --large OUT_DIR    # large type (长辈模式), files named *-large-*
 """
 
 import sys
@@ -13,7 +14,7 @@ from tests.offscreen import Harness, offscreen_environment  # noqa: E402
 offscreen_environment()
 
 
-def main(out: Path) -> None:
+def main(out: Path, large: bool = False) -> None:
     from devices.printer import FakePrinter, PrinterStatus
     from devices.voice import FakeVoice
     from kiosk.config import load_terminal
@@ -22,6 +23,8 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     config = load_terminal(None)
     config.data_dir = Path(tempfile.mkdtemp(prefix="kiosk-render-"))
+    if large:
+        config.font_scale = "large"
     printer = FakePrinter()
     # a Monday morning, so the grid shows a hall at work (the header clock shows the real time)
     from datetime import datetime
@@ -36,6 +39,7 @@ def main(out: Path) -> None:
         terminal.issue("general", wait_for_print=True)
     h = Harness(terminal, (1920, 1080))
     for size, tag in (((1920, 1080), "landscape"), ((1080, 1920), "portrait")):
+        tag = f"large-{tag}" if large else tag
         h.resize(size)
         sm = h.sm
         sm.current = "attract"
@@ -66,4 +70,5 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "out/screens"))
+    args = [a for a in sys.argv[1:] if a != "--large"]
+    main(Path(args[0] if args else "out/screens"), large="--large" in sys.argv[1:])

@@ -116,8 +116,8 @@ def test_the_import_scan_sees_late_and_submodule_imports(tmp_path):
     """The scan is not blind: imports inside functions count, and `from pkg import module` names the module."""
     src = tmp_path / "sample.py"
     src.write_text("from devices.printer import Printer\nfrom server import main\nimport kivy.app\n"
-                   "def f():\n    from screens.dispenser import GridScreen\n", encoding="utf-8")
-    assert imported_modules(src) == {"devices.printer", "server.main", "kivy.app", "screens.dispenser"}
+                   "def f():\n    from screens.dispenser.grid import GridScreen\n", encoding="utf-8")
+    assert imported_modules(src) == {"devices.printer", "server.main", "kivy.app", "screens.dispenser.grid"}
 
 
 def test_readme_and_contracts_link_here():

@@ -26,12 +26,14 @@ def mode_screens(terminal) -> list:
 
         screens += inquiry_screens(terminal)
     if mode == "dispenser":
-        from screens.dispenser import AttractScreen
+        from screens.dispenser.attract import AttractScreen
 
         screens.append(AttractScreen(terminal, name="attract"))
     if mode in ("dispenser", "combined"):
         from screens.checkin import checkin_screens
-        from screens.dispenser import GridScreen, PriorityScreen, TicketScreen
+        from screens.dispenser.grid import GridScreen
+        from screens.dispenser.priority import PriorityScreen
+        from screens.dispenser.ticket import TicketScreen
 
         screens += [GridScreen(terminal, name="grid"),
                     PriorityScreen(terminal, name="priority"),

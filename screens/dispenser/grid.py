@@ -1,0 +1,238 @@
+"""The service grid: a card per service with its waiting count and wait, or why it is closed; paged
+when the cards do not fit; a red banner while the printer cannot print (the terminal decides)."""
+
+from __future__ import annotations
+
+import math
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.widget import Widget
+
+from kiosk.terminal import PAUSED_MESSAGE, Grid
+
+from .. import theme
+from ..base import VisitorScreen
+from ..refresh import GuardedRefresh, on_queue_events
+from ..widgets import BigButton, Panel, ServiceCard, icon_path, label, measure
+
+REFRESH_S = 3.0  # the grid's printer check while it is shown
+
+
+class GridScreen(VisitorScreen):
+    """The services as cards. Columns follow the orientation and the type size; cards are as tall
+    as their words need, and when they do not all fit the grid pages (上一页 / 下一页)."""
+
+    paused = BooleanProperty(False)
+
+    def __init__(self, terminal, **kw):
+        self.idle_timeout = terminal.config.timeouts.idle_s
+        super().__init__(terminal, **kw)
+        app = App.get_running_app()
+        self.title = label("请选择您要办理的业务", theme.TITLE, theme.INK, bold=True,
+                           size_hint_y=None, height=0)
+        self.banner = Panel(bg=theme.rgba(theme.RED), size_hint_y=None, height=0, opacity=0,
+                            orientation="vertical", padding=app.px(16), spacing=app.px(8))
+        self.banner_title = label("", 56, theme.WHITE, bold=True, size_hint_y=None, height=0)
+        self.banner_reason = label("", theme.TEXT_SMALL, theme.WHITE, size_hint_y=None, height=0)
+        self.banner.add_widget(self.banner_title)
+        self.banner.add_widget(self.banner_reason)
+        self.banner.bind(minimum_height=lambda *_: self._size_banner())
+        self.message = label("", theme.TEXT, theme.RED, bold=True, size_hint_y=None, height=0)
+        self.cards = GridLayout(spacing=app.px(theme.GAP), row_force_default=True)
+        self.back = BigButton(text="返回首页", size_hint=(None, None), width=app.px(360),
+                              height=app.px(theme.TARGET))
+        self.back.bind(on_release=lambda *_: self.go_home())
+        light = dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE), ink=theme.rgba(theme.BLUE),
+                     outlined=True, size_hint=(None, None), height=app.px(theme.TARGET),
+                     width=max(app.px(260), app.tx(theme.BUTTON_TEXT) * 3 + app.px(48)))
+        self.prev_page = BigButton(text="上一页", **light)
+        self.next_page = BigButton(text="下一页", **light)
+        self.prev_page.bind(on_release=lambda *_: self.turn(-1))
+        self.next_page.bind(on_release=lambda *_: self.turn(+1))
+        self.appointment = BigButton(text="预约取号", size_hint=(None, None), width=app.px(360),
+                                     height=app.px(theme.TARGET), bg=theme.rgba(theme.GREEN),
+                                     bg_down=theme.rgba(theme.BLUE_DARK))
+        self.appointment.bind(on_release=lambda *_: setattr(self.manager, "current", "checkin"))
+        self.card = None  # a swiped ID card (screens/checkin.py): green channel preselected, one-ticket rule
+        self.title_min = 0.0
+        # the pages get their own row (empty when the cards fit): beside 返回首页 and 预约取号 in large
+        # type on a portrait screen they would not fit
+        self.pager = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
+        for w in (self.prev_page, Widget(), self.next_page):
+            self.pager.add_widget(w)
+        footer = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
+        for w in (self.back, Widget(), self.appointment):
+            footer.add_widget(w)
+        for w in (self.title, self.banner, self.message, self.cards, footer):
+            self.body.add_widget(w)
+        self._card_by_code: dict[str, ServiceCard] = {}
+        self._refresh_event = None
+        self.refresher = GuardedRefresh(self.terminal.grid, self._apply, name="grid-refresh")
+        on_queue_events(terminal, self._queue_event)
+        self._busy_until = 0.0
+        self.page = 0
+        self.pages = 1
+        self._measured: dict = {}
+        self._arrange_trigger = Clock.create_trigger(lambda dt: self._arrange())
+        self.cards.bind(size=lambda *_: self._arrange_trigger())
+        self.bind(size=lambda *_: self._arrange_trigger())
+
+    def _size_banner(self) -> None:
+        self.banner.height = self.banner.minimum_height if self.paused else 0
+
+    def _columns(self) -> int:
+        large = App.get_running_app().text_scale > 1
+        if self.height > self.width:
+            return 1 if large else 2
+        return 2 if large else (4 if len(self._card_by_code) > 12 else 3)
+
+    def _text_height(self, text: str, size: float, bold: bool, width: float) -> float:
+        key = (text, size, bold, round(width))
+        if key not in self._measured:
+            self._measured[key] = measure(text, size, bold, width)[1] if text else 0
+        return self._measured[key]
+
+    def _card_height(self, width: float) -> float:
+        """The height the tallest card's words need at this card width."""
+        app = App.get_running_app()
+        words = width - app.px(48) - min(app.px(112), app.px(theme.TARGET) * .7 * 1.34) - app.px(20)
+        need = max((self._text_height(c.name, app.tx(48), True, words)
+                    + self._text_height(c.detail, app.tx(theme.TEXT_SMALL), False, words)
+                    for c in self._card_by_code.values()), default=0)
+        return max(app.px(theme.TARGET), need + app.px(36))  # the card pads 16 px above and below
+
+    def _arrange(self) -> None:
+        app = App.get_running_app()
+        codes = list(self._card_by_code)
+        if not codes or self.cards.height <= 1:
+            return
+        cols = self._columns()
+        gap = app.px(theme.GAP)
+        card_w = (self.cards.width - gap * (cols - 1)) / cols
+        need = self._card_height(card_w)
+        room = self.cards.height
+        rows_fit = max(1, int((room + gap) // (need + gap)))
+        per_page = rows_fit * cols
+        self.pages = max(1, math.ceil(len(codes) / per_page))
+        self.page = min(self.page, self.pages - 1)
+        shown = codes[self.page * per_page:(self.page + 1) * per_page]
+        rows = rows_fit if self.pages > 1 else math.ceil(len(codes) / cols)
+        self.cards.cols = cols
+        self.cards.row_default_height = max(need, (room - gap * (rows - 1)) / rows) if rows <= rows_fit else need
+        current = [c.code for c in reversed(self.cards.children)]
+        if current != shown:
+            self.cards.clear_widgets()
+            for code in shown:
+                self.cards.add_widget(self._card_by_code[code])
+        paged = self.pages > 1
+        if paged and self.pager.parent is None:  # its row only while there are pages (it costs a gap)
+            self.body.add_widget(self.pager, index=1)
+        elif not paged and self.pager.parent is not None:
+            self.body.remove_widget(self.pager)
+        for b in (self.prev_page, self.next_page):
+            b.disabled = not paged
+        if paged:
+            self.prev_page.disabled = self.page == 0
+            self.next_page.disabled = self.page >= self.pages - 1
+        self._show_title()
+
+    def _show_title(self) -> None:
+        if self.paused:
+            self.title.text = ""  # the banner says what matters now
+        elif self.card is not None:
+            return  # a swipe's message (screens/checkin.py set_title)
+        elif self.pages > 1:
+            self.title.text = f"请选择您要办理的业务 （第{self.page + 1}/{self.pages}页）"  # breaks at the space
+        else:
+            self.title.text = "请选择您要办理的业务"
+
+    def turn(self, step: int) -> None:
+        self.page = max(0, min(self.pages - 1, self.page + step))
+        self._arrange()
+
+    # -- data
+    def on_pre_enter(self, *args):
+        self.message.text = ""
+        self.show(self.terminal.grid())
+        # the printer cannot tell us it ran out of paper: one guarded refresh every few seconds
+        self._refresh_event = Clock.schedule_interval(self.refresher.request, REFRESH_S)
+
+    def on_leave(self, *args):
+        super().on_leave(*args)
+        if self._refresh_event:
+            self._refresh_event.cancel()
+            self._refresh_event = None
+        if self.card is not None and self.manager.current != "ticket":
+            from ..checkin import forget_card
+
+            forget_card(self)
+
+    def refresh_async(self) -> None:
+        """A fresh picture off the UI thread (it asks the printer); never two at once."""
+        self.refresher.request()
+
+    def _apply(self, grid: Grid) -> None:
+        if self.manager is not None and self.manager.current == self.name:
+            self.show(grid)
+
+    def _queue_event(self, kind: str, _data: dict) -> None:
+        """The queue moved (a ticket issued, called, finished ...): counts and waits change now,
+        not at the next timer tick. Any thread; only while the grid is shown."""
+        if self._refresh_event is not None and kind.startswith(("ticket_", "window_")):
+            self.refresher.request()
+
+    def show(self, grid: Grid) -> None:
+        self.paused = grid.paused
+        self._show_title()
+        self.banner.opacity = 1 if grid.paused else 0
+        self.banner_title.text = PAUSED_MESSAGE if grid.paused else ""
+        reason = grid.visitor_reason or grid.pause_reason.split(" / ")[0]
+        self.banner_reason.text = f"原因：{reason}" if grid.paused and reason else ""
+        self._size_banner()
+        changed = set(self._card_by_code) != {b.code for b in grid.buttons}
+        if changed:
+            self.cards.clear_widgets()
+            self._card_by_code.clear()
+            self.page = 0
+            for b in grid.buttons:
+                card = ServiceCard(code=b.code, icon_source=icon_path(b.icon))
+                card.bind(on_release=self._on_card)
+                self._card_by_code[b.code] = card
+        for b in grid.buttons:
+            card = self._card_by_code[b.code]
+            before = (card.name, card.detail)
+            card.name = b.name
+            card.enabled = b.enabled and not grid.paused
+            if grid.paused:
+                card.detail = "暂停取号"
+            elif b.enabled:
+                # a line may break between the count and the wait, never inside either
+                card.detail = f"等候\u00a0{b.waiting}\u00a0人 · {b.wait_text}"
+            else:
+                card.detail = b.reason
+            changed = changed or before != (card.name, card.detail)
+        if changed:
+            self._arrange()
+
+    # -- taps
+    def _on_card(self, card: ServiceCard) -> None:
+        if not card.enabled or self.clock() < self._busy_until:
+            return  # closed, paused, or the second tap of a double tap
+        self._busy_until = self.clock() + 1.0
+        self.choose(card.code)
+
+    def choose(self, code: str) -> None:
+        if self.card is not None:
+            from ..checkin import choose_with_card
+
+            choose_with_card(self, code)
+            return
+        if self.terminal.needs_priority_step(code):
+            self.manager.get_screen("priority").service_code = code
+            self.manager.current = "priority"
+        else:
+            self.manager.get_screen("ticket").issue(code, None)

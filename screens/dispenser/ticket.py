@@ -1,0 +1,173 @@
+"""The ticket screen: the number as large as the room allows, people ahead, the wait, which windows,
+the print state with 重新打印 after a failed print, 再听一遍 and 完成."""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.clock import Clock, mainthread
+from kivy.properties import ObjectProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from kiosk.terminal import PrinterPaused, TicketOutcome, VisitorError, wait_text
+
+from .. import theme
+from ..base import VisitorScreen
+from ..widgets import BigButton, label
+
+class TicketScreen(VisitorScreen):
+    """The number, as large as the room left by the words; then what to do and where.
+
+    Landscape: the number on the left, the words on the right. Portrait: one column.
+    """
+
+    outcome = ObjectProperty(None, allownone=True)
+
+    def __init__(self, terminal, **kw):
+        self.idle_timeout = terminal.config.timeouts.ticket_screen_s
+        super().__init__(terminal, **kw)
+        app = App.get_running_app()
+        line = dict(size_hint_y=None, height=0)
+        self.caption = label("您的号码", 44, theme.INK_SOFT, **line)
+        self.number = Label(text="", color=theme.rgba(theme.BLUE), bold=True, size_hint_y=None,
+                            halign="center", valign="middle")
+        self.service = label("", 60, theme.INK, bold=True, **line)
+        self.priority = label("", 44, theme.GREEN, bold=True, **line)
+        self.ahead = label("", 44, theme.INK, markup=True, **line)
+        self.windows = label("", theme.TEXT, theme.INK, **line)
+        self.print_state = label("", theme.TEXT, theme.INK, bold=True, **line)
+        button = dict(size_hint=(None, None), height=app.px(theme.TARGET))
+        self.again = BigButton(text="再听一遍", width=max(app.px(300), app.tx(theme.BUTTON_TEXT) * 4 + app.px(48)),
+                               bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE),
+                               ink=theme.rgba(theme.BLUE), outlined=True, **button)
+        self.again.bind(on_release=lambda *_: self.say_again())
+        self.reprint = BigButton(text="重新打印", width=max(app.px(300), app.tx(theme.BUTTON_TEXT) * 4 + app.px(48)),
+                                 bg=theme.rgba(theme.RED), bg_down=theme.rgba(theme.RED), **button)
+        self.reprint.bind(on_release=lambda *_: self.do_reprint())
+        self.done = BigButton(text="完成", width=max(app.px(300), app.tx(theme.BUTTON_TEXT) * 2 + app.px(48)),
+                              **button)
+        self.done.bind(on_release=lambda *_: self.finish())
+        self.buttons = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
+        self.number_box = BoxLayout(orientation="vertical", spacing=app.px(theme.GAP))
+        self.words_box = BoxLayout(orientation="vertical", spacing=app.px(theme.GAP))
+        self.split = BoxLayout(spacing=app.px(48))
+        self._set_buttons(reprint=False)
+        self.body.add_widget(self.split)
+        self.body.add_widget(self.buttons)
+        self._portrait = None
+        self._size_trigger = Clock.create_trigger(lambda dt: self._size_number())
+        for w in (self.caption, self.service, self.priority, self.ahead, self.windows, self.print_state):
+            w.bind(height=lambda *_: self._size_trigger())
+        self.bind(size=lambda *_: self._arrange())
+
+    def _arrange(self) -> None:
+        portrait = self.height > self.width
+        if portrait != self._portrait:
+            self._portrait = portrait
+            for box in (self.split, self.number_box, self.words_box):
+                box.clear_widgets()
+            self.split.orientation = "vertical" if portrait else "horizontal"
+            words = (self.service, self.priority, self.ahead, self.windows, self.print_state)
+            if portrait:
+                for w in (Widget(), self.caption, self.number, *words, Widget()):
+                    self.number_box.add_widget(w)
+                self.split.add_widget(self.number_box)
+                self.number_box.size_hint_x = 1
+            else:
+                for w in (Widget(), self.caption, self.number, Widget()):
+                    self.number_box.add_widget(w)
+                for w in (Widget(), *words, Widget()):
+                    self.words_box.add_widget(w)
+                self.split.add_widget(self.number_box)
+                self.split.add_widget(self.words_box)
+                self.number_box.size_hint_x, self.words_box.size_hint_x = 0.42, 0.58
+        self._size_number()
+
+    def _size_number(self) -> None:
+        """The number gets the room the words leave (at most 27% of the screen's height), and never wraps."""
+        app = App.get_running_app()
+        portrait = self.height > self.width
+        gap = app.px(theme.GAP)
+        others = [self.caption] + ([self.service, self.priority, self.ahead, self.windows, self.print_state]
+                                   if portrait else [])
+        shown = [w for w in others if w.height > 0]
+        room = (self.height - self.header.height - 2 * app.px(32) - self.buttons.height - gap
+                - sum(w.height for w in shown) - gap * (len(shown) + 1))
+        width = (self.width - app.px(64)) * (1 if portrait else 0.42) - app.px(16)
+        size = max(app.px(80), min(self.height * 0.27, room / 1.25))
+        self.number.font_size = size
+        self.number.texture_update()
+        if self.number.texture_size[0] > width > 0:
+            self.number.font_size = size * width / self.number.texture_size[0]
+            self.number.texture_update()
+        self.number.height = self.number.texture_size[1]
+
+    def _set_buttons(self, reprint: bool) -> None:
+        self.buttons.clear_widgets()
+        self.buttons.add_widget(Widget())
+        if self.terminal.voice.available:
+            self.buttons.add_widget(self.again)
+        if reprint:
+            self.buttons.add_widget(self.reprint)
+        self.buttons.add_widget(self.done)
+        self.buttons.add_widget(Widget())
+
+    def issue(self, code: str, priority: str | None, person: str | None = None) -> None:
+        grid = self.manager.get_screen("grid")
+        try:
+            outcome = self.terminal.issue(code, priority, on_printed=self._printed, person=person)
+        except VisitorError as exc:
+            grid.message.text = str(exc)
+            self.manager.current = "grid"
+            if isinstance(exc, PrinterPaused):
+                grid.refresh_async()
+            return
+        self.show(outcome)
+        self.manager.current = "ticket"
+
+    def show(self, outcome: TicketOutcome) -> None:
+        self.outcome = outcome
+        self.caption.text = "您的号码"
+        self.number.text = outcome.number
+        self.service.text = outcome.service_name
+        self.priority.text = outcome.priority_label
+        ahead = "[b]前面还有 {} 人[/b]".format(outcome.people_ahead)
+        wait = f"预计等待 {wait_text(outcome.estimated_wait_s)}"
+        self.ahead.text = f"{ahead}  ·  {wait}"
+        windows = "、".join(str(w) for w in outcome.windows)
+        self.windows.text = f"请到 {windows} 号窗口办理 · 请留意叫号" if windows else "请留意叫号"
+        self._show_print_state(outcome)
+        self._size_number()
+
+    def _show_print_state(self, outcome: TicketOutcome) -> None:
+        texts = {"printing": ("正在打印小票…", theme.INK),
+                 "printed": ("请取走小票 · 过号请重新取号", theme.GREEN),
+                 "failed": ("小票打印失败，请记住您的号码或点“重新打印”", theme.RED),
+                 "none": ("本机不打印小票，请记住您的号码", theme.INK)}
+        text, colour = texts[outcome.print_state]
+        self.print_state.text = text
+        self.print_state.color = theme.rgba(colour)
+        self._set_buttons(reprint=outcome.print_state == "failed")
+
+    @mainthread
+    def _printed(self, outcome: TicketOutcome) -> None:
+        if self.outcome is outcome:
+            self._show_print_state(outcome)
+
+    def say_again(self) -> None:
+        if self.outcome is not None:
+            self.idle.poke()
+            self.terminal.say_ticket(self.outcome)
+
+    def finish(self) -> None:
+        self.go_home()
+        App.get_running_app().end_visitor_session()
+
+    def do_reprint(self) -> None:
+        if self.outcome is None:
+            return
+        self.idle.poke()
+        self._show_print_state(self.outcome)
+        self.terminal.reprint(self.outcome, on_printed=self._printed)
+        self._show_print_state(self.outcome)
