@@ -1,0 +1,154 @@
+"""What a visitor sees on a real display, and a tap where a tile is drawn: shared by the X and cage tests.
+
+- ``xwd_image``: an X screenshot (``xwd``'s dump, parsed here: no ImageMagick, no python-xlib).
+- ``fill_problems``: the attract screen fills the picture (the header's blue across the whole top
+  edge, no black band on any side, no black area).
+- ``tiles``: the service tiles as drawn (white cards on the page colour), in reading order.
+- ``always_open_hall``: the sample hall with every service open every day, so a terminal running
+  on the real clock issues tickets whatever the time of the test (the sample hall closes at
+  17:30 Beijing time and on weekends), and without the green channel, so one tap on a tile issues
+  the ticket (no "priority?" question between).
+- ``issued``: the services of the tickets in a terminal's SQLite file.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+from .conftest import ROOT
+
+BLUE = (11, 79, 156)  # screens/theme.py: the header
+WHITE = (255, 255, 255)  # screens/theme.py: a card
+HALL = ROOT / "config" / "hall.toml"
+
+
+def xwd_image(display: str, window: str = "root", prefix: list[str] | None = None):
+    """The picture of ``window`` (an X id, or the root) on ``display``, as a PIL RGB image."""
+    from PIL import Image
+
+    target = ["-root"] if window == "root" else ["-id", window]
+    r = subprocess.run([*(prefix or []), "env", f"DISPLAY={display}", "xwd", "-silent", *target],
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    data = r.stdout
+    header = struct.unpack(">25I", data[:100])
+    size, width, height, byte_order, bpp, line, ncolors = (header[0], header[4], header[5], header[7],
+                                                           header[11], header[12], header[19])
+    assert bpp == 32, f"xwd: {bpp} bits per pixel (a 24-bit TrueColor screen gives 32)"
+    pixels = data[size + 12 * ncolors:]
+    raw = "BGRX" if byte_order == 0 else "XRGB"
+    return Image.frombuffer("RGBX", (width, height), pixels, "raw", raw, line, 1).convert("RGB")
+
+
+def fill_problems(image) -> list[str]:
+    """What keeps ``image`` from being the attract screen edge to edge; empty when it is."""
+    w, h = image.size
+    problems = []
+    top = [image.getpixel((x, 4)) for x in range(w)]
+    bad_top = sum(1 for p in top if p != BLUE)
+    if bad_top:
+        problems.append(f"the header covers {w - bad_top} of {w} px of the top edge")
+    edges = [image.getpixel((x, h - 1)) for x in range(w)] + [image.getpixel((0, y)) for y in range(h)] \
+        + [image.getpixel((w - 1, y)) for y in range(h)]
+    black = sum(1 for p in edges if max(p) < 24)
+    if black:
+        problems.append(f"{black} black pixels on the bottom, left and right edges")
+    grid = [image.getpixel((x, y)) for x in range(0, w, 16) for y in range(0, h, 16)]
+    if sum(1 for p in grid if max(p) < 24) / len(grid) >= 0.02:
+        problems.append("a black area in the picture")
+    return problems
+
+
+def tiles(image, step: int = 4, min_side: int = 120) -> list[tuple[int, int, int, int]]:
+    """The white cards (``min_side`` px wide, half that high at least) as (left, top, right, bottom), row by row.
+
+    A card's text and icon do not split it: its white margin joins around them.
+    """
+    from PIL import Image
+
+    cols, rows = image.width // step, image.height // step
+    small = list(image.resize((cols, rows), Image.NEAREST).getdata())
+    white = [[p == WHITE for p in small[r * cols:(r + 1) * cols]] for r in range(rows)]
+    seen = [[False] * cols for _ in range(rows)]
+    found = []
+    for r0 in range(rows):
+        for c0 in range(cols):
+            if not white[r0][c0] or seen[r0][c0]:
+                continue
+            seen[r0][c0] = True
+            stack, box = [(r0, c0)], [c0, r0, c0, r0]
+            while stack:
+                r, c = stack.pop()
+                box = [min(box[0], c), min(box[1], r), max(box[2], c), max(box[3], r)]
+                for rr, cc in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+                    if 0 <= rr < rows and 0 <= cc < cols and white[rr][cc] and not seen[rr][cc]:
+                        seen[rr][cc] = True
+                        stack.append((rr, cc))
+            left, top, right, bottom = box[0] * step, box[1] * step, (box[2] + 1) * step, (box[3] + 1) * step
+            if right - left >= min_side and bottom - top >= min_side // 2:
+                found.append((left, top, right, bottom))
+    # reading order: rows (cards whose tops are within half a card of each other), then left to right
+    found.sort(key=lambda b: (b[1], b[0]))
+    ordered, row = [], []
+    for box in found:
+        if row and box[1] - row[0][1] > (row[0][3] - row[0][1]) // 2:
+            ordered += sorted(row)
+            row = []
+        row.append(box)
+    return ordered + sorted(row)
+
+
+def wait_for_tiles(shoot, count: int, timeout: float = 60):
+    """Screenshots from ``shoot()`` until ``count`` tiles are drawn: (image, tiles)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        image = shoot()
+        found = tiles(image)
+        if len(found) == count or time.monotonic() > deadline:
+            return image, found
+        time.sleep(0.5)
+
+
+def always_open_hall(path: Path) -> Path:
+    """A copy of the sample hall at ``path``: every service open at any hour on any day, no green channel."""
+    text = HALL.read_text(encoding="utf-8")
+    text = re.sub(r"^green_channel = true", "green_channel = false", text, flags=re.M)
+    text = re.sub(r'^(\s*hours = )".*?"', r'\1""', text, flags=re.M)
+    text = re.sub(r"^(closed_weekdays = )\[.*?\]", r"\1[]", text, flags=re.M)
+    text = re.sub(r"^(closed_dates = )\[.*?\]", r"\1[]", text, flags=re.M | re.S)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def service_codes(hall: Path) -> list[str]:
+    """The hall's services in the order the grid shows them."""
+    import tomllib
+
+    return [s["code"] for s in tomllib.loads(hall.read_text(encoding="utf-8"))["services"]]
+
+
+def issued(db: Path) -> list[str]:
+    """The service of every ticket in a terminal's queue database (none if it has no tickets table yet)."""
+    if not db.exists():
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return [row[0] for row in con.execute("SELECT service FROM tickets ORDER BY issued_at")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+def wait_for_ticket(db: Path, timeout: float = 30) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = issued(db)
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
