@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from types import SimpleNamespace
 
 from kivy.app import App
 from kivy.uix.boxlayout import BoxLayout
@@ -18,6 +19,12 @@ from . import theme
 from .widgets import WARNING_SPEECH, BigButton, Header, IdleTimer, WarningOverlay, paint
 
 WEEKDAYS = "一二三四五六日"
+
+
+def kv_ids(widget) -> SimpleNamespace:
+    """``widget.ids`` as strong references: kv hands out weak proxies, and a widget a screen takes out
+    of the tree for a while (a button shown only sometimes) would be collected."""
+    return SimpleNamespace(**{key: proxy.__self__ for key, proxy in widget.ids.items()})
 
 
 def date_text(now: datetime) -> str:

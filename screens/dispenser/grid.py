@@ -1,25 +1,39 @@
 """The service grid: a card per service with its waiting count and wait, or why it is closed; paged
-when the cards do not fit; a red banner while the printer cannot print (the terminal decides)."""
+when the cards do not fit; a red banner while the printer cannot print (the terminal decides).
+
+Static layout in grid.kv; here only the cards built from the hall's services, their columns and pages.
+"""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
-from kivy.uix.widget import Widget
 
-from kiosk.terminal import PAUSED_MESSAGE, Grid
+from kiosk.terminal import Grid
 
 from .. import theme
-from ..base import VisitorScreen
+from ..base import VisitorScreen, kv_ids
 from ..refresh import GuardedRefresh, on_queue_events
-from ..widgets import BigButton, Panel, ServiceCard, icon_path, label, measure
+from ..widgets import ServiceCard, icon_path, measure
+
+Builder.load_file(str(Path(__file__).with_name("grid.kv")))
 
 REFRESH_S = 3.0  # the grid's printer check while it is shown
+
+
+class GridBody(BoxLayout):
+    paused = BooleanProperty(False)  # the printer cannot print: the red banner shows
+    pause_reason = StringProperty("")  # why, in the visitor's words
+
+
+class GridPager(BoxLayout):
+    pass
 
 
 class GridScreen(VisitorScreen):
@@ -31,44 +45,20 @@ class GridScreen(VisitorScreen):
     def __init__(self, terminal, **kw):
         self.idle_timeout = terminal.config.timeouts.idle_s
         super().__init__(terminal, **kw)
-        app = App.get_running_app()
-        self.title = label("请选择您要办理的业务", theme.TITLE, theme.INK, bold=True,
-                           size_hint_y=None, height=0)
-        self.banner = Panel(bg=theme.rgba(theme.RED), size_hint_y=None, height=0, opacity=0,
-                            orientation="vertical", padding=app.px(16), spacing=app.px(8))
-        self.banner_title = label("", 56, theme.WHITE, bold=True, size_hint_y=None, height=0)
-        self.banner_reason = label("", theme.TEXT_SMALL, theme.WHITE, size_hint_y=None, height=0)
-        self.banner.add_widget(self.banner_title)
-        self.banner.add_widget(self.banner_reason)
-        self.banner.bind(minimum_height=lambda *_: self._size_banner())
-        self.message = label("", theme.TEXT, theme.RED, bold=True, size_hint_y=None, height=0)
-        self.cards = GridLayout(spacing=app.px(theme.GAP), row_force_default=True)
-        self.back = BigButton(text="返回首页", size_hint=(None, None), width=app.px(360),
-                              height=app.px(theme.TARGET))
+        self.layout = GridBody()
+        ids = kv_ids(self.layout)
+        self.title, self.banner, self.message, self.cards = ids.title, ids.banner, ids.message, ids.cards
+        self.banner_title, self.banner_reason = ids.banner_title, ids.banner_reason
+        self.back, self.appointment = ids.back, ids.appointment
         self.back.bind(on_release=lambda *_: self.go_home())
-        light = dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE), ink=theme.rgba(theme.BLUE),
-                     outlined=True, size_hint=(None, None), height=app.px(theme.TARGET),
-                     width=max(app.px(260), app.tx(theme.BUTTON_TEXT) * 3 + app.px(48)))
-        self.prev_page = BigButton(text="上一页", **light)
-        self.next_page = BigButton(text="下一页", **light)
+        self.appointment.bind(on_release=lambda *_: setattr(self.manager, "current", "checkin"))
+        self.pager = GridPager()  # in the body only while there are pages (it costs a gap)
+        self.prev_page, self.next_page = kv_ids(self.pager).prev, kv_ids(self.pager).next
         self.prev_page.bind(on_release=lambda *_: self.turn(-1))
         self.next_page.bind(on_release=lambda *_: self.turn(+1))
-        self.appointment = BigButton(text="预约取号", size_hint=(None, None), width=app.px(360),
-                                     height=app.px(theme.TARGET), bg=theme.rgba(theme.GREEN),
-                                     bg_down=theme.rgba(theme.BLUE_DARK))
-        self.appointment.bind(on_release=lambda *_: setattr(self.manager, "current", "checkin"))
+        self.body.add_widget(self.layout)
         self.card = None  # a swiped ID card (screens/checkin.py): green channel preselected, one-ticket rule
         self.title_min = 0.0
-        # the pages get their own row (empty when the cards fit): beside 返回首页 and 预约取号 in large
-        # type on a portrait screen they would not fit
-        self.pager = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
-        for w in (self.prev_page, Widget(), self.next_page):
-            self.pager.add_widget(w)
-        footer = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
-        for w in (self.back, Widget(), self.appointment):
-            footer.add_widget(w)
-        for w in (self.title, self.banner, self.message, self.cards, footer):
-            self.body.add_widget(w)
         self._card_by_code: dict[str, ServiceCard] = {}
         self._refresh_event = None
         self.refresher = GuardedRefresh(self.terminal.grid, self._apply, name="grid-refresh")
@@ -81,8 +71,8 @@ class GridScreen(VisitorScreen):
         self.cards.bind(size=lambda *_: self._arrange_trigger())
         self.bind(size=lambda *_: self._arrange_trigger())
 
-    def _size_banner(self) -> None:
-        self.banner.height = self.banner.minimum_height if self.paused else 0
+    def on_paused(self, _screen, paused: bool) -> None:
+        self.layout.paused = paused
 
     def _columns(self) -> int:
         large = App.get_running_app().text_scale > 1
@@ -130,9 +120,9 @@ class GridScreen(VisitorScreen):
                 self.cards.add_widget(self._card_by_code[code])
         paged = self.pages > 1
         if paged and self.pager.parent is None:  # its row only while there are pages (it costs a gap)
-            self.body.add_widget(self.pager, index=1)
+            self.layout.add_widget(self.pager, index=1)
         elif not paged and self.pager.parent is not None:
-            self.body.remove_widget(self.pager)
+            self.layout.remove_widget(self.pager)
         for b in (self.prev_page, self.next_page):
             b.disabled = not paged
         if paged:
@@ -186,13 +176,9 @@ class GridScreen(VisitorScreen):
             self.refresher.request()
 
     def show(self, grid: Grid) -> None:
-        self.paused = grid.paused
+        self.layout.pause_reason = grid.visitor_reason or grid.pause_reason.split(" / ")[0]
+        self.paused = grid.paused  # the banner follows (grid.kv)
         self._show_title()
-        self.banner.opacity = 1 if grid.paused else 0
-        self.banner_title.text = PAUSED_MESSAGE if grid.paused else ""
-        reason = grid.visitor_reason or grid.pause_reason.split(" / ")[0]
-        self.banner_reason.text = f"原因：{reason}" if grid.paused and reason else ""
-        self._size_banner()
         changed = set(self._card_by_code) != {b.code for b in grid.buttons}
         if changed:
             self.cards.clear_widgets()

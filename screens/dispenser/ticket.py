@@ -1,20 +1,32 @@
 """The ticket screen: the number as large as the room allows, people ahead, the wait, which windows,
-the print state with 重新打印 after a failed print, 再听一遍 and 完成."""
+the print state with 重新打印 after a failed print, 再听一遍 and 完成.
+
+Static layout in ticket.kv; here only the outcome's words, the number's size, which buttons show and
+where the words go in each orientation.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kivy.app import App
 from kivy.clock import Clock, mainthread
+from kivy.lang import Builder
 from kivy.properties import ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from kiosk.terminal import PrinterPaused, TicketOutcome, VisitorError, wait_text
 
 from .. import theme
-from ..base import VisitorScreen
-from ..widgets import BigButton, label
+from ..base import VisitorScreen, kv_ids
+
+Builder.load_file(str(Path(__file__).with_name("ticket.kv")))
+
+
+class TicketBody(BoxLayout):
+    pass
+
 
 class TicketScreen(VisitorScreen):
     """The number, as large as the room left by the words; then what to do and where.
@@ -27,34 +39,17 @@ class TicketScreen(VisitorScreen):
     def __init__(self, terminal, **kw):
         self.idle_timeout = terminal.config.timeouts.ticket_screen_s
         super().__init__(terminal, **kw)
-        app = App.get_running_app()
-        line = dict(size_hint_y=None, height=0)
-        self.caption = label("您的号码", 44, theme.INK_SOFT, **line)
-        self.number = Label(text="", color=theme.rgba(theme.BLUE), bold=True, size_hint_y=None,
-                            halign="center", valign="middle")
-        self.service = label("", 60, theme.INK, bold=True, **line)
-        self.priority = label("", 44, theme.GREEN, bold=True, **line)
-        self.ahead = label("", 44, theme.INK, markup=True, **line)
-        self.windows = label("", theme.TEXT, theme.INK, **line)
-        self.print_state = label("", theme.TEXT, theme.INK, bold=True, **line)
-        button = dict(size_hint=(None, None), height=app.px(theme.TARGET))
-        self.again = BigButton(text="再听一遍", width=max(app.px(300), app.tx(theme.BUTTON_TEXT) * 4 + app.px(48)),
-                               bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.PAGE),
-                               ink=theme.rgba(theme.BLUE), outlined=True, **button)
+        self.layout = TicketBody()
+        ids = kv_ids(self.layout)
+        self.caption, self.number, self.service = ids.caption, ids.number, ids.service
+        self.priority, self.ahead, self.windows, self.print_state = ids.priority, ids.ahead, ids.windows, ids.print_state
+        self.again, self.reprint, self.done = ids.again, ids.reprint, ids.done
         self.again.bind(on_release=lambda *_: self.say_again())
-        self.reprint = BigButton(text="重新打印", width=max(app.px(300), app.tx(theme.BUTTON_TEXT) * 4 + app.px(48)),
-                                 bg=theme.rgba(theme.RED), bg_down=theme.rgba(theme.RED), **button)
         self.reprint.bind(on_release=lambda *_: self.do_reprint())
-        self.done = BigButton(text="完成", width=max(app.px(300), app.tx(theme.BUTTON_TEXT) * 2 + app.px(48)),
-                              **button)
         self.done.bind(on_release=lambda *_: self.finish())
-        self.buttons = BoxLayout(size_hint_y=None, height=app.px(theme.TARGET), spacing=app.px(theme.GAP))
-        self.number_box = BoxLayout(orientation="vertical", spacing=app.px(theme.GAP))
-        self.words_box = BoxLayout(orientation="vertical", spacing=app.px(theme.GAP))
-        self.split = BoxLayout(spacing=app.px(48))
+        self.buttons, self.split, self.number_box, self.words_box = ids.buttons, ids.split, ids.number_box, ids.words_box
         self._set_buttons(reprint=False)
-        self.body.add_widget(self.split)
-        self.body.add_widget(self.buttons)
+        self.body.add_widget(self.layout)
         self._portrait = None
         self._size_trigger = Clock.create_trigger(lambda dt: self._size_number())
         for w in (self.caption, self.service, self.priority, self.ahead, self.windows, self.print_state):
