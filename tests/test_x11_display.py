@@ -9,8 +9,8 @@ touch landed where the tile was drawn. Escape does not leave the full-screen kio
 
 `kiosk run --windowed` under openbox: a window of the asked size inside the screen, taps land
 where drawn through the window manager's frame, and closing the window (Alt+F4, the window
-manager's close: WM_DELETE_WINDOW) ends the app with exit code 0. Without a window manager,
-Escape ends it.
+manager's close: WM_DELETE_WINDOW) ends the app with exit code 0. (Escape ending --windowed is
+tests/test_dispenser_ui.py's.)
 
 The terminal runs on the real clock with a copy of the sample hall that is always open (the sample
 hall closes at 17:30 Beijing time and on weekends).
@@ -216,13 +216,3 @@ def test_windowed_under_a_window_manager_taps_land_and_closing_the_window_ends_i
         finally:
             term.close()
 
-
-def test_windowed_without_a_window_manager_ends_on_escape(tmp_path):
-    with x_server("1280x1024", wm=False) as display:
-        term = Terminal(display, tmp_path, "--windowed", "--size", "1024x768")
-        try:
-            term.xdotool("search", "--sync", "--onlyvisible", "--pid", str(term.proc.pid))
-            term.xdotool("key", "Escape")
-            assert term.wait_exit() == 0, "Escape did not end --windowed:\n" + term.tail()
-        finally:
-            term.close()

@@ -72,8 +72,9 @@ def tiles(image, step: int = 4, min_side: int = 120) -> list[tuple[int, int, int
     from PIL import Image
 
     cols, rows = image.width // step, image.height // step
-    small = list(image.resize((cols, rows), Image.NEAREST).getdata())
-    white = [[p == WHITE for p in small[r * cols:(r + 1) * cols]] for r in range(rows)]
+    small = image.resize((cols, rows), Image.NEAREST).tobytes()  # RGB, 3 bytes a pixel
+    card = bytes(WHITE)
+    white = [[small[i:i + 3] == card for i in range(r * cols * 3, (r + 1) * cols * 3, 3)] for r in range(rows)]
     seen = [[False] * cols for _ in range(rows)]
     found = []
     for r0 in range(rows):
