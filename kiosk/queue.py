@@ -22,6 +22,8 @@ from .domain import Hall, Service, Ticket, TicketStatus, Window
 from .ordering import TRANSFERRED, Lane, Ordering
 from .ordering import serves as ordering_serves
 from .queue_errors import QueueError, ServiceUnavailable, UnknownService, WindowError
+from .storage.ahead_counts import window_counts
+from .storage.queue_cache import Placement
 from .storage.queue_store import KeyTaken, NumbersExhausted, NumberTaken, QueueStore
 
 __all__ = ["Availability", "Issued", "QueueEngine", "QueueError", "ServiceState", "ServiceUnavailable",
@@ -111,7 +113,10 @@ class QueueEngine(WindowCalls):
         return [w for w in self.hall.windows_for(service_code) if w.number not in paused]
 
     def average_service_s(self, svc: Service) -> float:
-        durations = [d for d in self.store.recent_durations(svc.code) if d > 0]
+        return self._mean_service_s(svc, self.store.recent_durations(svc.code))
+
+    def _mean_service_s(self, svc: Service, recent: list[float]) -> float:
+        durations = [d for d in recent if d > 0]
         if durations:
             return statistics.mean(durations)
         minutes = svc.average_minutes or self.hall.default_service_minutes
@@ -138,12 +143,20 @@ class QueueEngine(WindowCalls):
               terminal: str | None = None, series: str = "") -> Issued:
         """Issue the next number, or raise ``ServiceUnavailable`` consuming nothing.
 
-        ``key`` makes the call idempotent: the same key returns the same ticket.
+        ``key`` makes the call idempotent: the same key returns the same ticket (found when its
+        insert meets the key, or when a repeated request is refused: closed since, sold out).
+        One write transaction per new ticket; its figures come from the same transaction.
         """
-        if key:
-            existing = self.store.by_key(key)
-            if existing:
-                return self._issued(existing, created=False)
+        try:
+            return self._issue_new(service_code, priority, key, terminal, series)
+        except QueueError:
+            existing = self.store.by_key(key) if key else None
+            if existing is None:
+                raise
+            return self._issued(existing, created=False)
+
+    def _issue_new(self, service_code: str, priority: str | None, key: str | None, terminal: str | None,
+                   series: str) -> Issued:
         svc = self.service(service_code)
         if priority is not None:
             if not self.hall.green_channel:
@@ -162,20 +175,26 @@ class QueueEngine(WindowCalls):
                           terminal=terminal, key=key, token=token)
 
         token = self.token_maker(day) if self.token_maker else None
+        ordering = self.ordering
+        placement = None
         try:
-            ticket = self.store.insert_numbered(svc.code, day, series, svc.range_start, svc.range_end,
-                                                svc.daily_cap, build)
+            if all(lane.sql is not None for lane in ordering.lanes):  # placed from the queue held in memory
+                ticket, placement = self.store.issue_placed(svc.code, day, series, svc.range_start, svc.range_end,
+                                                            svc.daily_cap, build, ordering.lanes, now)
+            else:
+                ticket = self.store.insert_numbered(svc.code, day, series, svc.range_start, svc.range_end,
+                                                    svc.daily_cap, build)
         except NumbersExhausted:
             raise ServiceUnavailable("今日号已取完", "sold_out") from None
         except NumberTaken as exc:
             raise QueueError(f"numbers of service '{svc.code}' are held by other tickets: {exc}",
                              "number_taken") from None
         except KeyTaken:
-            existing = self.store.by_key(key)  # the same key raced in meanwhile
+            existing = self.store.by_key(key)  # the key made a ticket before (a retry) or just now (a race)
             if existing is None:  # held by a ticket of another hall on the same database
                 raise QueueError("this idempotency key belongs to another ticket", "key_taken") from None
             return self._issued(existing, created=False)
-        issued = self._issued(ticket)
+        issued = self._issued(ticket) if placement is None else self._placed(ticket, placement, ordering, now)
         self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
         return issued
 
@@ -192,6 +211,25 @@ class QueueEngine(WindowCalls):
             ahead, paused = self._people_ahead(ticket)
             wait = self.estimate_wait_s(svc, ahead, paused)
         return Issued(ticket, ahead, wait, tuple(w.number for w in self.hall.windows_for(svc.code)), created)
+
+    def _placed(self, ticket: Ticket, placement: Placement, ordering: Ordering, now: float) -> Issued:
+        """A new ticket's figures from its own transaction's ``Placement``: the same count as
+        ``_people_ahead``'s SQL, over the queue held in memory."""
+        svc = self.service(ticket.service)
+        states = placement.states
+        paused = {n for n, st in states.items() if st.paused}
+        serving = [w for w in self.hall.windows if ordering_serves(w, ticket)]
+        open_ = [w for w in serving if w.number not in paused] or serving
+        if not open_:  # no window serves it: counted as ``Ordering.people_ahead`` does, from the loaded queue
+            return self._issued(ticket)
+        my_lane = ordering.lane_of(ticket, now)
+        counts = window_counts(placement.groups, open_, ordering, my_lane)
+        ahead = min(ordering.position_from(w, ticket, c, states[w.number].priority_streak if w.number in states else 0,
+                                           my_lane, states[w.number].lane_streak if w.number in states else 0)
+                    for w, c in zip(open_, counts))
+        windows = max(1, len(self.open_windows(svc.code, paused)))
+        wait = int(round(ahead * self._mean_service_s(svc, placement.durations) / windows))
+        return Issued(ticket, ahead, wait, tuple(w.number for w in self.hall.windows_for(svc.code)))
 
     # --------------------------------------------------------------- order
     @property

@@ -137,8 +137,11 @@ actions = st.lists(st.one_of(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(windows=halls_windows(), rule=rules, steps=actions, pause=st.lists(st.integers(1, 4), max_size=2),
-       apt_k=apt_modes)
-def test_engine_people_ahead_is_the_calling_position(sample_hall, windows, rule, steps, pause, apt_k):
+       apt_k=apt_modes, via=st.lists(st.booleans(), min_size=30, max_size=30))
+def test_engine_people_ahead_is_the_calling_position(sample_hall, windows, rule, steps, pause, apt_k, via):
+    """Each new ticket's people ahead (from the queue held in memory) is its calling position at once, and
+    stays so for every waiting ticket. Two engines on one database stand for two server processes: each
+    step goes through either, so each one's memory must catch the other's writes."""
     from kiosk.queue import QueueEngine, QueueError
     from kiosk.storage.db import open_engine, sqlite_url
     from kiosk.storage.queue_store import QueueStore
@@ -148,19 +151,33 @@ def test_engine_people_ahead_is_the_calling_position(sample_hall, windows, rule,
     with tempfile.TemporaryDirectory() as tmp:
         db = open_engine(sqlite_url(Path(tmp) / "q.db"))
         engine = QueueEngine(hall, QueueStore(db, hall.code), clock=clock)
-        engine.add_lane(apt_lane(apt_k))  # appointments: strict or interleaved (the window's streak is kept)
+        other = QueueEngine(hall, QueueStore(db, hall.code), clock=clock)
+        for e in (engine, other):
+            e.add_lane(apt_lane(apt_k))  # appointments: strict or interleaved (the window's streak is kept)
         numbers = [w.number for w in windows]
-        for step in steps:
+
+        def position(t) -> int | None:
+            """``t``'s calling position now: its index in the order of the windows that reach it first."""
+            paused = {n for n, st in engine.store.window_states().items() if st.paused}
+            serving = [w.number for w in windows if serves(w, t)]
+            open_ = [n for n in serving if n not in paused] or serving
+            return min(([x.id for x in engine.waiting_for(n)].index(t.id) for n in open_), default=None)
+
+        for step, second in zip(steps, via):
             clock.advance(7)
+            e = other if second else engine
             try:
+                issued = None
                 if step[0] == "issue":
-                    engine.issue(step[1], step[2])
+                    issued = e.issue(step[1], step[2])
                 elif step[0] == "appointment":
-                    engine.issue(step[1], key=f"{APT}{clock()}")
+                    issued = e.issue(step[1], key=f"{APT}{clock()}")
                 elif step[0] == "call" and step[1] in numbers:
-                    engine.call_next(step[1])
+                    e.call_next(step[1])
                 elif step[0] == "transfer" and step[1] in numbers and step[2] in numbers and step[1] != step[2]:
-                    engine.transfer(step[1], to_window=step[2])
+                    e.transfer(step[1], to_window=step[2])
+                if issued is not None and (at := position(issued.ticket)) is not None:
+                    assert issued.people_ahead == at, (issued, step)
             except QueueError:
                 pass  # nobody to transfer, a paused window: not what this test is about
         for n in pause:

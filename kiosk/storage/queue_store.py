@@ -13,32 +13,24 @@ import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.domain import Ticket, TicketStatus, Window
-from kiosk.ordering import Counts, Ordering
+from kiosk.ordering import Counts, Lane, Ordering
 
 from .ahead_counts import ahead_statement, window_counts
 from .db import reader
-from .schema import LANE_STREAK_MIGRATIONS, QUEUE_MIGRATIONS, TOKEN_MIGRATIONS, counters, migrate, tickets, window_states
+from .group_commit import GroupCommit, Slot
+from .numbering import (BY_KEY, MAX_SKIPS, KeyTaken, NumbersExhausted, NumberTaken,  # noqa: F401 (their home)
+                        number_and_insert, ticket_of, values_of)
+from .queue_cache import Placement, QueueCache, bump
+from .schema import (LANE_STREAK_MIGRATIONS, QUEUE_MIGRATIONS, QUEUE_VERSION_MIGRATIONS, TOKEN_MIGRATIONS, counters,
+                     migrate, tickets, window_states)
 
 
-class NumbersExhausted(Exception):
-    """The service's range or daily cap is used up for the day."""
-
-
-class KeyTaken(Exception):
-    """A ticket with this idempotency key is already there (nothing was inserted)."""
-
-
-class NumberTaken(Exception):
-    """Too many numbers in a row were already held by other tickets (nothing was inserted)."""
-
-
-MAX_SKIPS = 20
 log = logging.getLogger(__name__)
 
 
@@ -52,38 +44,23 @@ class WindowState:
     lane_streak: int = 0  # calls of the interleaved front lane in a row (kiosk.ordering)
 
 
-_TICKET_FIELDS = ("id", "number", "service", "day", "seq", "issued_at", "status", "priority", "window",
-                  "called_at", "started_at", "finished_at", "call_count", "terminal", "key",
-                  "transferred_from", "token")
+_ticket, _values = ticket_of, values_of
 
 
-def _ticket(row) -> Ticket:
+def window_state_of(row) -> "WindowState":
     m = row._mapping
-    t = Ticket(**{f: m[f] for f in _TICKET_FIELDS})
-    t.status = TicketStatus(t.status)
-    return t
-
-
-def _values(t: Ticket) -> dict:
-    v = {f: getattr(t, f) for f in _TICKET_FIELDS}
-    v["status"] = t.status.value
-    return v
+    return WindowState(m["number"], bool(m["paused"]), m["current_ticket"], m["staff"], m["priority_streak"],
+                       m["lane_streak"])
 
 
 # Statements on the per-ticket hot path are built once: building a SQLAlchemy
 # expression costs more than running it on SQLite.
 _B = sa.bindparam
 _t = tickets.c
-_BY_KEY = sa.select(tickets).where(_t.key == _B("key"))
+_BY_KEY = BY_KEY
 _GET = sa.select(tickets).where(_t.id == _B("id"), _t.hall == _B("hall"))
 _LAST = sa.select(counters.c.last).where(counters.c.hall == _B("hall"), counters.c.day == _B("day"),
                                          counters.c.service == _B("service"), counters.c.series == _B("series"))
-# (bound names differ from column names: an UPDATE reserves those for its SET clause)
-_COUNTER_KEY = sa.and_(counters.c.hall == _B("k_hall"), counters.c.day == _B("k_day"),
-                       counters.c.service == _B("k_service"), counters.c.series == _B("k_series"))
-_COUNTER_NEXT = (counters.update().where(_COUNTER_KEY, counters.c.last < _B("limit"))
-                 .values(last=counters.c.last + 1).returning(counters.c.last))
-_COUNTER_EXISTS = sa.select(counters.c.last).where(_COUNTER_KEY)
 _WINDOW = sa.select(window_states).where(window_states.c.hall == _B("hall"), window_states.c.number == _B("number"))
 _DURATIONS = (sa.select(_t.finished_at - _t.started_at)
               .where(_t.hall == _B("hall"), _t.service == _B("service"), _t.status == TicketStatus.DONE.value,
@@ -95,12 +72,14 @@ class QueueStore:
     def __init__(self, engine: sa.Engine, hall_code: str):
         self.engine = engine
         self.hall = hall_code
-        self._ignoring: dict[str, object] = {}
         self._ahead: dict[tuple, object] = {}
         self._local = threading.local()
         migrate(engine, "queue", QUEUE_MIGRATIONS)
         migrate(engine, "ticket_token", TOKEN_MIGRATIONS)
         migrate(engine, "lane_streak", LANE_STREAK_MIGRATIONS)
+        migrate(engine, "queue_version", QUEUE_VERSION_MIGRATIONS)
+        self._cache = QueueCache(hall_code)  # the day's waiting queue in memory (kiosk.storage.queue_cache)
+        self._group: GroupCommit = GroupCommit(self._issue_batch)  # tickets arriving together share a commit
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -138,50 +117,66 @@ class QueueStore:
         (range or cap used up: ``NumbersExhausted``; the ticket's ``key`` already
         used: ``KeyTaken``) changes nothing.
         """
-        bound = dict(k_hall=self.hall, k_day=day, k_service=service, k_series=series,
-                     limit=last if cap is None else min(last, first - 1 + cap))
-        insert = self._insert_ignore(tickets)
         with self.engine.begin() as conn:
-            for _ in range(MAX_SKIPS + 1):
-                seq = conn.execute(_COUNTER_NEXT, bound).scalar()
-                if seq is None:
-                    last_now = conn.execute(_COUNTER_EXISTS, bound).scalar()
-                    if last_now is None:
-                        conn.execute(self._insert_ignore(counters).values(
-                            hall=self.hall, day=day, service=service, series=series, last=first - 1))
-                    elif last_now >= bound["limit"]:
-                        raise NumbersExhausted(service)
-                    # else the day's counter row was created by another transaction after this UPDATE
-                    # began (PostgreSQL, READ COMMITTED: the UPDATE did not see it): update it now
-                    continue
-                ticket = build(seq)
-                values = dict(hall=self.hall, series=series, **_values(ticket))
-                if conn.execute(insert, values).first() is not None:  # RETURNING id: inserted
-                    return ticket
-                if ticket.key and conn.execute(_BY_KEY, {"key": ticket.key}).first() is not None:
-                    raise KeyTaken(ticket.key)
-                log.error("number %s %s is already held by another ticket (offline series clash or old data): "
-                          "skipped", day, ticket.number)
-            raise NumberTaken(f"{MAX_SKIPS} numbers in a row of service '{service}' are already taken on {day}")
+            return number_and_insert(conn, self.hall, service, day, series, first, last, cap, build,
+                                     bump(conn, self.hall))
 
-    def _insert_ignore(self, table: sa.Table):
-        """``INSERT ... ON CONFLICT DO NOTHING`` for this engine's dialect (built once)."""
-        stmt = self._ignoring.get(table.name)
-        if stmt is None:
-            if self.engine.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
+    def issue_placed(self, service: str, day: str, series: str, first: int, last: int, cap: int | None,
+                     build: Callable[[int], Ticket], lanes: Sequence[Lane], now: float) -> tuple[Ticket, Placement]:
+        """``insert_numbered`` and, from the same transaction, what placing the ticket needs: the waiting
+        queue around it, the window states and its service's latest service times (``Placement``), taken
+        from the queue held in memory (``kiosk.storage.queue_cache``) instead of counted again.
+
+        One write transaction: the queue version bumped, the number taken, the ticket inserted (three
+        statements), plus the rows other writers changed since this process last looked, if any.
+        Tickets asked for while another commits share the next commit (``kiosk.storage.group_commit``).
+        """
+        return self._group.submit((service, day, series, first, last, cap, build, tuple(lanes), now))
+
+    def _issue_batch(self, slots: list[Slot]) -> None:
+        """Tickets queued together (``GroupCommit``): one transaction, one version bump, one commit; each
+        placed as of that commit. If any is refused or fails, the batch is undone and each runs alone."""
+        days, lanes = {s.item[1] for s in slots}, {s.item[7] for s in slots}
+        if len(slots) > 1 and len(days) == 1 and len(lanes) == 1:
+            try:
+                results = self._issue_together([s.item for s in slots])
+            except Exception:
+                pass  # each on its own below, to give each its own answer
             else:
-                from sqlalchemy.dialects.sqlite import insert
-            stmt = insert(table).on_conflict_do_nothing()
-            if table is tickets:  # rowcount is not reliable here on every driver (psycopg: -1)
-                stmt = stmt.returning(tickets.c.id)
-            self._ignoring[table.name] = stmt
-        return stmt
+                for s, result in zip(slots, results):
+                    s.result = result
+                return
+        for s in slots:
+            try:
+                s.result = self._issue_together([s.item])[0]
+            except Exception as exc:
+                s.error = exc
+
+    def _issue_together(self, items: list[tuple]) -> list[tuple[Ticket, Placement]]:
+        cache, held = self._cache, False
+        day, lanes, now = items[0][1], items[0][7], max(item[8] for item in items)
+        try:
+            with self.engine.begin() as conn:
+                version = bump(conn, self.hall)
+                made = [number_and_insert(conn, self.hall, *item[:7], version) for item in items]
+                cache.lock.acquire()  # held until the commit is done: the cache then holds what committed
+                held = True
+                cache.sync(conn, version, day, lanes, now, made)
+                out = [(t, cache.place(conn, t, lanes)) for t in made]
+            return out
+        except BaseException:
+            if held:
+                cache.invalidate()
+            raise
+        finally:
+            if held:
+                cache.lock.release()
 
     def insert(self, ticket: Ticket, generation: int = 0) -> Ticket:
         """Insert an already-numbered ticket (a transfer continuation or a synced one)."""
         with self.engine.begin() as conn:
-            conn.execute(tickets.insert().values(hall=self.hall, generation=generation, **_values(ticket)))
+            conn.execute(tickets.insert().values(hall=self.hall, generation=generation, qv=bump(conn, self.hall),
+                                                 **_values(ticket)))
         return ticket
 
     def insert_offline(self, items: list[tuple[Ticket, str]]) -> dict[str, tuple[str, str | None, str | None]]:
@@ -211,6 +206,7 @@ class QueueStore:
             return found
 
         with self.engine.begin() as conn:
+            version = bump(conn, self.hall)
             known = {k for (k,) in chunked(conn, sa.select(tickets.c.key), tickets.c.key, [t.key for t, _ in items])}
             fresh = []
             for t, series in items:
@@ -233,7 +229,7 @@ class QueueStore:
                 else:
                     taken.add((t.day, t.number))
                     used_ids.add(t.id)
-                    rows.append(dict(hall=self.hall, series=series, generation=0, **_values(t)))
+                    rows.append(dict(hall=self.hall, series=series, generation=0, qv=version, **_values(t)))
                     out[t.key] = ("applied", None, None)
             if rows:
                 conn.execute(tickets.insert(), rows)
@@ -332,10 +328,11 @@ class QueueStore:
         of them wins here, and the other picks again.
         """
         with self.engine.begin() as conn:
+            version = bump(conn, self.hall)
             result = conn.execute(
                 tickets.update()
                 .where(tickets.c.id == ticket.id, tickets.c.status.in_([s.value for s in expected]))
-                .values(**{k: v for k, v in _values(ticket).items() if k != "id"}))
+                .values(qv=version, **{k: v for k, v in _values(ticket).items() if k != "id"}))
         return result.rowcount == 1
 
     def claim(self, ticket: Ticket, expected: Iterable[TicketStatus], state: WindowState,
@@ -346,29 +343,25 @@ class QueueStore:
         if staff:
             values["staff"] = staff
         with self.engine.begin() as conn:
+            values["qv"] = version = bump(conn, self.hall)
             result = conn.execute(tickets.update()
                                   .where(tickets.c.id == ticket.id,
                                          tickets.c.status.in_([s.value for s in expected])).values(**values))
             if result.rowcount != 1:
                 return False
-            self._save_window_state(conn, state)
+            self._save_window_state(conn, state, version)
         return True
 
     def window_state(self, number: int) -> WindowState:
         with self._read() as conn:
             row = conn.execute(_WINDOW, {"hall": self.hall, "number": number}).first()
-        if row is None:
-            return WindowState(number)
-        m = row._mapping
-        return WindowState(number, bool(m["paused"]), m["current_ticket"], m["staff"], m["priority_streak"],
-                           m["lane_streak"])
+        return WindowState(number) if row is None else window_state_of(row)
 
     def window_states(self) -> dict[int, WindowState]:
         """Every stored window state of the hall, in one read."""
         with self._read() as conn:
             rows = conn.execute(sa.select(window_states).where(window_states.c.hall == self.hall)).all()
-        return {m["number"]: WindowState(m["number"], bool(m["paused"]), m["current_ticket"], m["staff"],
-                                         m["priority_streak"], m["lane_streak"]) for m in (r._mapping for r in rows)}
+        return {row.number: window_state_of(row) for row in rows}
 
     def paused_windows(self) -> set[int]:
         """Numbers of the hall's paused windows, in one read (the grid asks for every service)."""
@@ -379,11 +372,11 @@ class QueueStore:
 
     def save_window_state(self, state: WindowState) -> None:
         with self.engine.begin() as conn:
-            self._save_window_state(conn, state)
+            self._save_window_state(conn, state, bump(conn, self.hall))
 
-    def _save_window_state(self, conn: sa.Connection, state: WindowState) -> None:
+    def _save_window_state(self, conn: sa.Connection, state: WindowState, version: int) -> None:
         values = dict(paused=state.paused, current_ticket=state.current_ticket, staff=state.staff,
-                      priority_streak=state.priority_streak, lane_streak=state.lane_streak)
+                      priority_streak=state.priority_streak, lane_streak=state.lane_streak, qv=version)
         updated = conn.execute(window_states.update()
                                .where(window_states.c.hall == self.hall, window_states.c.number == state.number)
                                .values(**values)).rowcount

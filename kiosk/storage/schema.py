@@ -42,6 +42,7 @@ tickets = sa.Table(
     sa.Column("transferred_from", sa.String(32)),
     sa.Column("staff", sa.String(64)),
     sa.Column("token", sa.String(32)),  # public link (migration component "ticket_token")
+    sa.Column("qv", sa.Integer, nullable=False, server_default="0"),  # queue version that wrote it ("queue_version")
     # A transferred ticket keeps its number; the generation tells the copies apart.
     sa.UniqueConstraint("hall", "day", "number", "generation", name="uq_ticket_number"),
     sa.Index("ix_tickets_queue", "hall", "day", "status", "service"),
@@ -65,6 +66,18 @@ window_states = sa.Table(
     sa.Column("staff", sa.String(64)),
     sa.Column("priority_streak", sa.Integer, nullable=False, server_default="0"),
     sa.Column("lane_streak", sa.Integer, nullable=False, server_default="0"),  # component "lane_streak"
+    sa.Column("qv", sa.Integer, nullable=False, server_default="0"),  # queue version that wrote it ("queue_version")
+)
+
+
+# The hall's queue version: every write to its tickets or window states bumps it first, in the same
+# transaction, and stamps the rows it writes with the new value (``qv``). A process that holds the queue
+# in memory (``kiosk.storage.queue_cache``) knows from it whether it missed a change, and which rows to
+# read again. Migration component "queue_version".
+queue_versions = sa.Table(
+    "queue_versions", metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
 )
 
 
@@ -112,6 +125,19 @@ def _lane_streak_v1(conn: sa.Connection) -> None:
 
 
 LANE_STREAK_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_lane_streak_v1]
+
+
+def _queue_version_v1(conn: sa.Connection) -> None:
+    """The queue version table, and the version that last wrote each ticket and window state."""
+    queue_versions.create(conn, checkfirst=True)
+    inspector = sa.inspect(conn)
+    for table in ("tickets", "window_states"):
+        if "qv" not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN qv INTEGER NOT NULL DEFAULT 0"))
+    conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_tickets_qv ON tickets (hall, qv)"))
+
+
+QUEUE_VERSION_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_queue_version_v1]
 
 
 def migrate(engine: sa.Engine, component: str, steps: list[Callable[[sa.Connection], None]]) -> int:

@@ -1,0 +1,112 @@
+"""A ticket's number and row in one write transaction: ``UPDATE counters ... RETURNING`` then ``INSERT``.
+
+``QueueStore.insert_numbered`` and ``QueueStore.issue_placed`` run ``number_and_insert`` inside their
+transaction, after the hall's queue version was bumped (``kiosk.storage.queue_cache.bump``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import sqlalchemy as sa
+
+from kiosk.domain import Ticket, TicketStatus
+
+from .schema import counters, tickets
+
+MAX_SKIPS = 20
+log = logging.getLogger(__name__)
+
+
+class NumbersExhausted(Exception):
+    """The service's range or daily cap is used up for the day."""
+
+
+class KeyTaken(Exception):
+    """A ticket with this idempotency key is already there (nothing was inserted)."""
+
+
+class NumberTaken(Exception):
+    """Too many numbers in a row were already held by other tickets (nothing was inserted)."""
+
+
+TICKET_FIELDS = ("id", "number", "service", "day", "seq", "issued_at", "status", "priority", "window",
+                 "called_at", "started_at", "finished_at", "call_count", "terminal", "key",
+                 "transferred_from", "token")
+
+
+def ticket_of(row) -> Ticket:
+    m = row._mapping
+    t = Ticket(**{f: m[f] for f in TICKET_FIELDS})
+    t.status = TicketStatus(t.status)
+    return t
+
+
+def values_of(t: Ticket) -> dict:
+    v = {f: getattr(t, f) for f in TICKET_FIELDS}
+    v["status"] = t.status.value
+    return v
+
+
+# Built once: building a SQLAlchemy expression costs more than running it on SQLite.
+_B = sa.bindparam
+# (bound names differ from column names: an UPDATE reserves those for its SET clause)
+_COUNTER_KEY = sa.and_(counters.c.hall == _B("k_hall"), counters.c.day == _B("k_day"),
+                       counters.c.service == _B("k_service"), counters.c.series == _B("k_series"))
+_COUNTER_NEXT = (counters.update().where(_COUNTER_KEY, counters.c.last < _B("limit"))
+                 .values(last=counters.c.last + 1).returning(counters.c.last))
+_COUNTER_EXISTS = sa.select(counters.c.last).where(_COUNTER_KEY)
+BY_KEY = sa.select(tickets).where(tickets.c.key == _B("key"))
+
+
+def insert_ignore(dialect: str, table: sa.Table):
+    """``INSERT ... ON CONFLICT DO NOTHING`` for ``dialect`` (for tickets: ``RETURNING id``)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).on_conflict_do_nothing()
+    if table is tickets:  # rowcount is not reliable here on every driver (psycopg: -1)
+        stmt = stmt.returning(tickets.c.id)
+    return stmt
+
+
+def number_and_insert(conn: sa.Connection, hall: str, service: str, day: str, series: str, first: int, last: int,
+                      cap: int | None, build: Callable[[int], Ticket], qv: int) -> Ticket:
+    """The next number and the ticket's row, in ``conn``'s write transaction (see ``QueueStore.insert_numbered``)."""
+    dialect = conn.dialect.name
+    bound = dict(k_hall=hall, k_day=day, k_service=service, k_series=series,
+                 limit=last if cap is None else min(last, first - 1 + cap))
+    insert = _statement(dialect, tickets)
+    for _ in range(MAX_SKIPS + 1):
+        seq = conn.execute(_COUNTER_NEXT, bound).scalar()
+        if seq is None:
+            last_now = conn.execute(_COUNTER_EXISTS, bound).scalar()
+            if last_now is None:
+                conn.execute(_statement(dialect, counters).values(
+                    hall=hall, day=day, service=service, series=series, last=first - 1))
+            elif last_now >= bound["limit"]:
+                raise NumbersExhausted(service)
+            # else the day's counter row was created by another transaction after this UPDATE
+            # began (PostgreSQL, READ COMMITTED: the UPDATE did not see it): update it now
+            continue
+        ticket = build(seq)
+        values = dict(hall=hall, series=series, qv=qv, **values_of(ticket))
+        if conn.execute(insert, values).first() is not None:  # RETURNING id: inserted
+            return ticket
+        if ticket.key and conn.execute(BY_KEY, {"key": ticket.key}).first() is not None:
+            raise KeyTaken(ticket.key)
+        log.error("number %s %s is already held by another ticket (offline series clash or old data): "
+                  "skipped", day, ticket.number)
+    raise NumberTaken(f"{MAX_SKIPS} numbers in a row of service '{service}' are already taken on {day}")
+
+
+_statements: dict[tuple[str, str], object] = {}
+
+
+def _statement(dialect: str, table: sa.Table):
+    stmt = _statements.get((dialect, table.name))
+    if stmt is None:
+        stmt = _statements[(dialect, table.name)] = insert_ignore(dialect, table)
+    return stmt
