@@ -39,10 +39,11 @@ def xwd_image(display: str, window: str = "root", prefix: list[str] | None = Non
     header = struct.unpack(">25I", data[:100])
     size, width, height, byte_order, bpp, line, ncolors = (header[0], header[4], header[5], header[7],
                                                            header[11], header[12], header[19])
-    assert bpp == 32, f"xwd: {bpp} bits per pixel (a 24-bit TrueColor screen gives 32)"
+    assert bpp in (24, 32), f"xwd: {bpp} bits per pixel, not a TrueColor screen"
     pixels = data[size + 12 * ncolors:]
-    raw = "BGRX" if byte_order == 0 else "XRGB"
-    return Image.frombuffer("RGBX", (width, height), pixels, "raw", raw, line, 1).convert("RGB")
+    mode = "RGBX" if bpp == 32 else "RGB"
+    raw = {(32, 0): "BGRX", (32, 1): "XRGB", (24, 0): "BGR", (24, 1): "RGB"}[bpp, byte_order]
+    return Image.frombuffer(mode, (width, height), pixels, "raw", raw, line, 1).convert("RGB")
 
 
 def fill_problems(image) -> list[str]:
