@@ -92,8 +92,12 @@ def full_screen_window(output: Output) -> dict[str, str]:
 
     Under Xwayland the window is created one pixel larger than the output: cage
     clamps it to the output (a window exactly the output's size stayed black on
-    wlroots' software renderer, one smaller left a black line). Elsewhere Kivy's
-    own full screen ("auto": the desktop's resolution) at the output's size.
+    wlroots' software renderer, one smaller left a black line). Why black: cage
+    0.1.4 scans a window of exactly the output's size out directly, and on the
+    headless backend the tests use, screenshots (grim) then keep the frame from
+    before the scan-out began; one pixel larger, the first frames are composited
+    (tests/test_cage.py's docstring has the evidence). Elsewhere Kivy's own full
+    screen ("auto": the desktop's resolution) at the output's size.
     """
     if output.under_wayland:
         return {"fullscreen": "0", "borderless": "1", "position": "custom", "left": "0", "top": "0",
