@@ -106,14 +106,17 @@ def tiles(image, step: int = 4, min_side: int = 120) -> list[tuple[int, int, int
 
 
 def wait_for_tiles(shoot, count: int, timeout: float = 60):
-    """Screenshots from ``shoot()`` until ``count`` tiles are drawn: (image, tiles)."""
+    """Screenshots from ``shoot()`` until ``count`` tiles are drawn, in the same place in two shots
+    in a row (not sliding in): (image, tiles)."""
     deadline = time.monotonic() + timeout
+    before = None
     while True:
         image = shoot()
         found = tiles(image)
-        if len(found) == count or time.monotonic() > deadline:
+        if len(found) == count and found == before or time.monotonic() > deadline:
             return image, found
-        time.sleep(0.5)
+        before = found
+        time.sleep(0.3)
 
 
 def always_open_hall(path: Path) -> Path:
