@@ -1,15 +1,19 @@
-"""The base of the inquiry screens (查询机): its idle timeout, orientation-aware layout, list pages."""
+"""The base of the inquiry screens (查询机): its idle timeout, orientation, the list page (layout in common.kv)."""
 
 from __future__ import annotations
 
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.widget import Widget
+from pathlib import Path
 
-from .. import theme
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from .. import widgets  # noqa: F401  (the toolkit's kv rules)
 from ..base import VisitorScreen
-from ..widgets import Pager, RowButton, nav_button, px, scroll_column
 
 HOME = "inquiry"
+
+Builder.load_file(str(Path(__file__).with_name("common.kv")))
 
 
 def window_text(terminal, number: int) -> str:
@@ -23,15 +27,16 @@ def guide_detail(guide) -> str:
 
 
 class InquiryScreen(VisitorScreen):
-    """A visitor screen of the inquiry mode: its idle timeout, orientation-aware layout."""
+    """A visitor screen of the inquiry mode: its idle timeout; ``portrait`` for the kv rules to bind to."""
 
     is_home = False
+    portrait = BooleanProperty(False)
 
     def __init__(self, terminal, **kw):
         # the home times out only while a visitor's 长辈模式 / 高对比度 is on (see on_enter)
         self.idle_timeout = terminal.config.timeouts.inquiry_idle_s
         super().__init__(terminal, **kw)
-        self.portrait: bool | None = None
+        self._laid_out = False
         self.bind(size=self._size_changed)
 
     @property
@@ -40,37 +45,45 @@ class InquiryScreen(VisitorScreen):
 
     def _size_changed(self, *_args) -> None:
         portrait = self.height > self.width
-        if portrait != self.portrait:
+        if portrait != self.portrait or not self._laid_out:
+            self._laid_out = True
             self.portrait = portrait
             self.relayout()
             self.tick_clock(self.terminal.now())  # the header shows the date only in landscape
 
     def relayout(self) -> None:
-        """Arrange for ``self.portrait``; called when the orientation changes."""
+        """What the kv rules cannot bind (buttons flowed by measured widths); called when the orientation changes."""
 
     def go(self, name: str) -> None:
         self.manager.current = name
+
+    def go_inquiry_home(self) -> None:
+        self.go(HOME)
 
     def open_guide(self, guide, back_to: str) -> None:
         self.manager.get_screen("guide").show(guide, back_to)
         self.manager.current = "guide"
 
-    def _list_page(self, title_row: BoxLayout) -> None:
-        """A titled, paged column of big rows with 返回首页 below (a category, the policies)."""
-        self.scroll, self.list = scroll_column()
-        self.pager = Pager(self.scroll)
-        middle = BoxLayout(spacing=px(theme.GAP))
-        middle.add_widget(self.scroll)
-        middle.add_widget(self.pager)
-        self.home_button = nav_button("返回首页", "home", lambda: self.go(HOME), width=px(380))
-        for w in (title_row, middle, self.footer(self.home_button)):
-            self.body.add_widget(w)
-        self.rows: list[RowButton] = []
-        self._size_changed()  # laid out before first shown (taps may come first)
 
-    def footer(self, *buttons) -> BoxLayout:
-        bar = BoxLayout(size_hint_y=None, height=px(theme.TARGET), spacing=px(theme.GAP))
-        for b in buttons:
-            bar.add_widget(b)
-        bar.add_widget(Widget())
-        return bar
+class ListPage(BoxLayout):
+    """The body of a category or the policies: title row, the paged column, 返回首页 (common.kv)."""
+
+    screen = ObjectProperty(None, allownone=True)
+    icon_source = StringProperty("")
+    title = StringProperty("")
+    count = StringProperty("")  # e.g. "共 5 项"; empty: no count shown
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.scroll, self.list, self.pager = self.ids.scroll, self.ids.scroll.column, self.ids.pager
+        self.home_button = self.ids.home.__self__
+
+
+def list_page(screen, **kw) -> ListPage:
+    """``screen``'s body as a list page; the page's parts become the screen's (``scroll``, ``list``, ...)."""
+    page = ListPage(screen=screen, **kw)
+    screen.body.add_widget(page)
+    screen.page = page
+    screen.scroll, screen.list, screen.pager, screen.home_button = page.scroll, page.list, page.pager, page.home_button
+    screen.rows = []
+    return page

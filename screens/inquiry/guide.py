@@ -1,22 +1,63 @@
-"""A guide's sections; print the 一次性告知单, take a ticket, read aloud."""
+"""A guide's sections; print the 一次性告知单, take a ticket, read aloud.
+
+Static layout in guide.kv; here the sections built from the guide and the actions flowed into rows.
+"""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from kivy.clock import mainthread
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import ColorProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.image import Image
 from kivy.uix.widget import Widget
 from kivy.utils import escape_markup
 
 from .. import theme
-from ..widgets import (Dot, IconButton, Pager, Panel, StepNumber, TickBox, blue_hex, icon_path, label,
-                       nav_button, px, scroll_column, soft_hex, tx, wrappable)
+from ..widgets import (Dot, Panel, StepNumber, TickBox, blue_hex, icon_path, label, px, soft_hex, tx,
+                       wrappable)
 from .common import HOME, InquiryScreen, window_text
+
+Builder.load_file(str(Path(__file__).with_name("guide.kv")))
 
 SECTION_ORDER = ("办理条件", "申请材料", "办理流程", "办理时限", "收费标准", "办理结果", "受理窗口",
                  "咨询电话", "注意事项", "法定依据")
+
+
+class GuideSection(Panel):
+    """One section of a guide: its title in blue over its lines (guide.kv)."""
+
+    title = StringProperty("")
+
+
+class MarkedLine(BoxLayout):
+    """A marker (box, number, dot) beside a wrapping paragraph, centred on its first line (guide.kv)."""
+
+    text = StringProperty("")
+    marker = ObjectProperty(None, allownone=True)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        anchor = self.ids.anchor
+        anchor.add_widget(self.marker)
+        anchor.bind(pos=self._place, size=self._place)
+
+    def _place(self, *_args) -> None:
+        anchor, first_line = self.ids.anchor, tx(theme.TEXT) * 1.3
+        self.marker.center_x = anchor.center_x
+        self.marker.center_y = anchor.top - first_line / 2
+
+
+class GuidePage(BoxLayout):
+    """The guide screen's body (guide.kv)."""
+
+    screen = ObjectProperty(None, allownone=True)
+    status_text = StringProperty("")
+    status_colour = ColorProperty(theme.rgba(theme.INK))
+
 
 class GuideScreen(InquiryScreen):
     """A guide in sections; the actions stay visible below the scrolling text."""
@@ -26,31 +67,14 @@ class GuideScreen(InquiryScreen):
         self.guide = None
         self.back_to = HOME
         self._busy_until = 0.0
-        head = BoxLayout(size_hint_y=None, spacing=px(20))
-        self.icon = Image(size_hint=(None, None), size=(px(96), px(96)), pos_hint={"center_y": .5},
-                          fit_mode="contain")
-        # the name, then case type and window in smaller grey type on the same line when it fits
-        self.title = label("", 48, theme.INK, bold=True, markup=True, line_height=1.15, pos_hint={"center_y": .5}, kind="para")
-        self.title.bind(height=lambda w, h: setattr(head, "height", max(px(100), h)))
-        head.add_widget(self.icon)
-        head.add_widget(self.title)
-        self.scroll, self.sections = scroll_column()
-        self.pager = Pager(self.scroll)
-        middle = BoxLayout(spacing=px(theme.GAP))
-        middle.add_widget(self.scroll)
-        middle.add_widget(self.pager)
-        self.status = label("", theme.TEXT, theme.INK, bold=True, height=0, opacity=0, kind="line")
-        self.print_button = IconButton(text="打印一次性告知单", icon_source=icon_path("print"))
-        self.print_button.bind(on_release=lambda *_: self.print_notice())
-        self.ticket_button = IconButton(text="取号办理", icon_source=icon_path("ticket"))
-        self.ticket_button.bind(on_release=lambda *_: self.take_ticket())
-        self.read_button = IconButton(text="朗读", icon_source=icon_path("speak"), light=True)
-        self.read_button.bind(on_release=lambda *_: self.read_aloud())
-        self.back_button = nav_button("返回", "back", self.go_back)
-        self.home_button = nav_button("首页", "home", lambda: self.go(HOME))
-        self.actions = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(theme.GAP))
-        for w in (head, middle, self.status, self.actions):
-            self.body.add_widget(w)
+        self.page = GuidePage(screen=self)
+        self.body.add_widget(self.page)
+        ids = self.page.ids
+        self.icon, self.title, self.status = ids.icon, ids.title, ids.status
+        self.scroll, self.sections, self.pager = ids.scroll, ids.scroll.column, ids.pager
+        self.actions = ids.actions
+        self.print_button, self.ticket_button, self.read_button = ids.print.__self__, ids.ticket.__self__, ids.read.__self__
+        self.back_button, self.home_button = ids.back.__self__, ids.home.__self__
         self.bind(width=lambda *_: self.relayout())  # the actions flow by the real width
         self._size_changed()  # laid out before first shown (taps may come first)
 
@@ -71,21 +95,21 @@ class GuideScreen(InquiryScreen):
 
     def relayout(self) -> None:
         """The actions in as few rows as their natural widths allow (one in landscape, two in portrait)."""
+        if not hasattr(self, "actions"):
+            return
         main, nav = self._action_buttons()
-        self.actions.clear_widgets()
         gap, room = px(theme.GAP), self.width - 2 * px(32)
         buttons = main + nav
-        for b in buttons:
+        for b in (self.print_button, self.ticket_button, self.read_button, self.back_button, self.home_button):
             if b.parent:
                 b.parent.remove_widget(b)
-        rows = self._rows(buttons, room, gap)
-        for buttons in rows:
-            row = BoxLayout(size_hint_y=None, height=px(theme.TARGET), spacing=gap)
+        self.actions.clear_widgets()
+        for buttons in self._rows(buttons, room, gap):
+            row = Factory.GuideActionRow()
             for b in buttons:
                 b.size_hint_x = b.natural_width()  # spare room is shared in proportion
                 row.add_widget(b)
             self.actions.add_widget(row)
-        self.actions.height = len(rows) * px(theme.TARGET) + (len(rows) - 1) * gap
 
     @staticmethod
     def _rows(buttons: list, room: float, gap: float) -> list[list]:
@@ -116,13 +140,11 @@ class GuideScreen(InquiryScreen):
         self.scroll.scroll_y = 1
         self.relayout()
 
-    def _section(self, title: str, widgets: list) -> Panel:
-        panel = Panel(orientation="vertical", size_hint_y=None, padding=(px(32), px(20)), spacing=px(14),
-                      radius=px(20))
-        panel.add_widget(label(title, 44, theme.BLUE, bold=True, line_height=1.1, kind="para"))
+    @staticmethod
+    def _section(title: str, widgets: list) -> Panel:
+        panel = GuideSection(title=title)
         for w in widgets:
             panel.add_widget(w)
-        panel.bind(minimum_height=panel.setter("height"))
         return panel
 
     def _section_widgets(self, g) -> list[tuple[str, list]]:
@@ -157,23 +179,9 @@ class GuideScreen(InquiryScreen):
         return Dot(size=(tx(14), tx(14)))
 
     @staticmethod
-    def _marked(marker: Widget, text: str) -> BoxLayout:
-        """A marker (box, number, dot) beside a wrapping paragraph, centred on its first line."""
-        first_line = tx(theme.TEXT) * 1.3
-        lbl = label(text, markup=True, kind="para")
-        anchor = Widget(size_hint_x=None, width=max(marker.width, tx(50)))
-        anchor.add_widget(marker)
-
-        def place(*_args):
-            marker.center_x = anchor.center_x
-            marker.center_y = anchor.top - first_line / 2
-
-        anchor.bind(pos=place, size=place)
-        row = BoxLayout(size_hint_y=None, spacing=px(18))
-        row.add_widget(anchor)
-        row.add_widget(lbl)
-        lbl.bind(height=lambda w, h: setattr(row, "height", max(h, marker.height)))
-        return row
+    def _marked(marker: Widget, text: str) -> MarkedLine:
+        """A marker (box, number, dot) beside a wrapping paragraph (``text`` is markup)."""
+        return MarkedLine(marker=marker, text=text)
 
     def speech_text(self) -> str:
         g = self.guide
@@ -207,10 +215,8 @@ class GuideScreen(InquiryScreen):
         self._set_status(f"告知单打印失败：{reason}，请向窗口工作人员索取", theme.RED)
 
     def _set_status(self, text: str, colour) -> None:
-        self.status.text = text
-        self.status.color = theme.rgba(colour)
-        self.status.height = tx(theme.TEXT) * 1.6 if text else 0
-        self.status.opacity = 1 if text else 0
+        self.page.status_colour = theme.rgba(colour)
+        self.page.status_text = text
 
     def take_ticket(self) -> None:
         if self.can_take_ticket() and self._debounced():

@@ -1,19 +1,33 @@
-"""The inquiry home (search, policies, category tiles, hot items) and one category's guides."""
+"""The inquiry home (search, policies, category tiles, hot items) and one category's guides.
+
+Static layout in home.kv and common.kv; here the tiles and rows built from the catalogue.
+"""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from kivy.app import App
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
-from kivy.uix.image import Image
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty
 from kivy.uix.scrollview import ScrollView
 
 from .. import theme
 from ..base import style_buttons
-from ..widgets import IconButton, RowButton, TileButton, icon_path, label, px, tx, wrappable
-from .common import HOME, InquiryScreen, guide_detail
+from ..widgets import RowButton, TileButton, icon_path, px, tx, wrappable
+from .common import HOME, InquiryScreen, guide_detail, list_page
+
+Builder.load_file(str(Path(__file__).with_name("home.kv")))
+
+
+class HomePage(ScrollView):
+    """The home's body (home.kv): the top buttons, the style block, the tiles and the hot items."""
+
+    screen = ObjectProperty(None, allownone=True)
+    portrait = BooleanProperty(False)
+    hot_count = NumericProperty(0)
+
 
 class InquiryHome(InquiryScreen):
     is_home = True
@@ -21,38 +35,27 @@ class InquiryHome(InquiryScreen):
     def __init__(self, terminal, **kw):
         super().__init__(terminal, **kw)
         self.body.padding = (px(32), px(24))
-        self.scroll = ScrollView(do_scroll_x=False, bar_width=px(10), bar_color=theme.rgba(theme.BLUE, .7))
-        self.content = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(theme.GAP))
-        self.scroll.add_widget(self.content)
-        self.body.add_widget(self.scroll)
-        self.top_row = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(theme.GAP))
-        self.search_button = IconButton(text="搜索事项", icon_source=icon_path("search"), font_size=tx(52))
-        self.search_button.bind(on_release=lambda *_: self.open_search())
-        self.policy_button = IconButton(text="政策文件", icon_source=icon_path("policy"), light=True)
-        self.policy_button.bind(on_release=lambda *_: self.go("policies"))
-        self.ticket_button = None
-        if terminal.dispenses:
-            self.ticket_button = IconButton(text="取号", icon_source=icon_path("ticket"))
-            self.ticket_button.bind(on_release=lambda *_: self.go("grid"))
-        self.cat_title = label("按类别查找", theme.TEXT, theme.INK_SOFT, bold=True, kind="line")
-        self.cat_grid = GridLayout(spacing=px(theme.GAP), size_hint_y=None, row_force_default=True)
-        self.hot_title = label("热门事项", theme.TEXT, theme.INK_SOFT, bold=True, kind="line")
-        self.hot_grid = GridLayout(spacing=px(theme.GAP), size_hint_y=None, row_force_default=True)
-        cat_block = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(8))
-        hot_block = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(8))
-        for block, title, grid in ((cat_block, self.cat_title, self.cat_grid),
-                                   (hot_block, self.hot_title, self.hot_grid)):
-            block.add_widget(title)
-            block.add_widget(grid)
-            block.bind(minimum_height=block.setter("height"))
-        self.styles = style_buttons(self)
+        self.page = self.scroll = HomePage(screen=self)
+        self.bind(portrait=self.page.setter("portrait"))
+        self.body.add_widget(self.page)
+        ids = self.page.ids
+        self.content, self.top_row = ids.content, ids.top_row
+        self.search_button, self.policy_button, self.ticket_button = ids.search.__self__, ids.policy.__self__, ids.ticket.__self__
+        if not terminal.dispenses:
+            ids.first_row.remove_widget(self.ticket_button)
+            self.ticket_button = None
+        self.cat_title, self.cat_grid = ids.cat_title, ids.cat_grid
+        self.hot_title, self.hot_grid = ids.hot_title, ids.hot_grid
+        self.styles = style_buttons(self)  # shared with the attract screen (screens/base.py)
+        self.content.add_widget(self.styles, index=len(self.content.children) - 1)  # under the top row
         self.styles.bind(height=lambda *_: self._fit())  # 呼叫工作人员 takes a row of its own in portrait
-        for w in (self.top_row, self.styles, cat_block, hot_block):
-            self.content.add_widget(w)
         self.tiles: dict[str, TileButton] = {}
         self.hot_buttons: list[RowButton] = []
         self._version = None
         self.scroll.bind(size=lambda *_: self._fit())
+        self.top_row.bind(height=lambda *_: self._fit())
+        for grid in (self.cat_grid, self.hot_grid):  # the kv rule sets the columns by orientation and type
+            grid.bind(cols=lambda *_: self._fit())
         self.fill()
         self._size_changed()  # laid out before first shown (taps may come first)
 
@@ -69,6 +72,7 @@ class InquiryHome(InquiryScreen):
             self.fill()
 
     def fill(self) -> None:
+        """The category tiles and the hot items from the catalogue."""
         catalogue = self.catalogue
         self._version = catalogue.version
         self.cat_grid.clear_widgets()
@@ -88,38 +92,29 @@ class InquiryHome(InquiryScreen):
             row.bind(on_release=lambda r: self.open_guide(r.item, HOME))
             self.hot_grid.add_widget(row)
             self.hot_buttons.append(row)
-        self.hot_title.opacity = 1 if self.hot_buttons else 0
-        self.relayout()
+        self.page.hot_count = len(self.hot_buttons)
+        self._fit()
 
     def open_category(self, code: str) -> None:
         self.manager.get_screen("category").show(code)
         self.go("category")
 
-    def _arrange_top(self) -> None:
-        """One row of search, policies (and 取号); on a narrow screen with 取号, search gets its own row."""
-        buttons = [b for b in (self.search_button, self.policy_button, self.ticket_button) if b]
-        for b in buttons:
-            if b.parent:
-                b.parent.remove_widget(b)
-        self.top_row.clear_widgets()
-        height = max(px(140), tx(44) * 2.4)
-        rows = [buttons[:1], buttons[1:]] if self.portrait and len(buttons) > 2 else [buttons]
-        for members in rows:
-            row = BoxLayout(size_hint_y=None, height=height, spacing=px(theme.GAP))
-            for b in members:  # beside the search button the others take less room
-                b.size_hint_x = 0.6 if b is not self.search_button and self.search_button in members else 1
-                row.add_widget(b)
-            self.top_row.add_widget(row)
-        self.top_row.height = len(rows) * height + (len(rows) - 1) * px(theme.GAP)
-
     def relayout(self) -> None:
         self._arrange_top()
-        large = App.get_running_app().text_scale > 1
-        if self.portrait:
-            self.cat_grid.cols, self.hot_grid.cols = (2, 1) if large else (3, 2)
-        else:
-            self.cat_grid.cols, self.hot_grid.cols = (4, 2) if large else (6, 4)
         self._fit()
+
+    def _arrange_top(self) -> None:
+        """One row of search, policies (and 取号); on a narrow screen with 取号, search gets its own row."""
+        ids = self.page.ids
+        split = self.portrait and self.ticket_button is not None
+        others = [b for b in (self.policy_button, self.ticket_button) if b]
+        target = ids.second_row if split else ids.first_row
+        if others[0].parent is target:
+            return
+        for b in others:  # beside the search button the others take less room
+            b.parent.remove_widget(b)
+            b.size_hint_x = 1 if split else 0.6
+            target.add_widget(b)
 
     def _fit(self) -> None:
         """Tiles share the height of the page; too little height (large type) scrolls instead."""
@@ -141,39 +136,34 @@ class InquiryHome(InquiryScreen):
 
 
 class CategoryScreen(InquiryScreen):
-    """One category's guides as big rows."""
+    """One category's guides as big rows (the list page of common.kv)."""
 
     def __init__(self, terminal, **kw):
         super().__init__(terminal, **kw)
         self.code = ""
-        title_row = BoxLayout(size_hint_y=None, height=max(px(100), tx(theme.TITLE) * 1.5), spacing=px(20))
-        self.icon = Image(size_hint=(None, None), size=(px(88), px(88)), pos_hint={"center_y": .5},
-                          fit_mode="contain")
-        self.title = label("", theme.TITLE, theme.INK, bold=True, height=title_row.height, kind="line")
-        self.count = label("", theme.TEXT, theme.INK_SOFT, height=title_row.height, halign="right",
-                          size_hint_x=None, width=tx(theme.TEXT) * 5, kind="line")
-        for w in (self.icon, self.title, self.count):
-            title_row.add_widget(w)
-        self._list_page(title_row)
+        list_page(self)
+        self._size_changed()  # laid out before first shown (taps may come first)
+
+    def relayout(self) -> None:
+        """Two columns in landscape, one in portrait or large type."""
+        if hasattr(self, "list"):
+            self.list.cols = 1 if self.portrait or App.get_running_app().text_scale > 1 else 2
 
     def show(self, code: str) -> None:
+        """The category's guides as rows."""
         catalogue = self.catalogue
         category = catalogue.category(code)
         self.code = code
-        self.icon.source = icon_path(category.icon if category else "general")
-        self.title.text = category.name if category else ""
+        self.page.icon_source = icon_path(category.icon if category else "general")
+        self.page.title = category.name if category else ""
         guides = catalogue.guides(code)
-        self.count.text = f"共 {len(guides)} 项"
+        self.page.count = f"共 {len(guides)} 项"
         self.list.clear_widgets()
         self.rows = []
         for g in guides:
             row = RowButton(text=wrappable(g.name), detail=wrappable(guide_detail(g)), item=g,
-                            icon_source=self.icon.source)
+                            icon_source=self.page.icon_source)
             row.bind(on_release=lambda r: self.open_guide(r.item, "category"))
             self.list.add_widget(row)
             self.rows.append(row)
         self.scroll.scroll_y = 1
-        self.relayout()
-
-    def relayout(self) -> None:
-        self.list.cols = 1 if self.portrait or App.get_running_app().text_scale > 1 else 2

@@ -1,23 +1,29 @@
-"""The policy documents, and one document in large type."""
+"""The policy documents, and one document in large type.
+
+Static layout in policy.kv and common.kv (the list); here the rows and paragraphs built from the policies.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.image import Image
 from kivy.utils import escape_markup
 
 from .. import theme
-from ..widgets import Pager, Panel, RowButton, icon_path, label, nav_button, px, scroll_column, tx, wrappable
-from .common import HOME, InquiryScreen
+from ..widgets import RowButton, icon_path, label, wrappable
+from .common import InquiryScreen, list_page
+
+Builder.load_file(str(Path(__file__).with_name("policy.kv")))
+
 
 class PolicyListScreen(InquiryScreen):
     def __init__(self, terminal, **kw):
         super().__init__(terminal, **kw)
-        title_row = BoxLayout(size_hint_y=None, height=max(px(100), tx(theme.TITLE) * 1.5), spacing=px(20))
-        title_row.add_widget(Image(source=icon_path("policy"), size_hint=(None, None), size=(px(88), px(88)),
-                                   pos_hint={"center_y": .5}, fit_mode="contain"))
-        title_row.add_widget(label("政策文件", theme.TITLE, theme.INK, bold=True, height=title_row.height, kind="line"))
-        self._list_page(title_row)
+        list_page(self, icon_source=icon_path("policy"), title="政策文件")
+        self._size_changed()  # laid out before first shown (taps may come first)
 
     def on_pre_enter(self, *args):
         self.list.clear_widgets()
@@ -52,6 +58,13 @@ def chinese_date(iso: str) -> str:
     return f"{y}年{m}月{d}日"
 
 
+class PolicyPage(BoxLayout):
+    """The policy screen's body (policy.kv)."""
+
+    screen = ObjectProperty(None, allownone=True)
+    big = BooleanProperty(False)  # 字号放大
+
+
 class PolicyScreen(InquiryScreen):
     """One policy document in large type; 字号放大 makes it larger still."""
 
@@ -60,23 +73,20 @@ class PolicyScreen(InquiryScreen):
     def __init__(self, terminal, **kw):
         super().__init__(terminal, **kw)
         self.policy = None
-        self.big = False
-        self.scroll, self.page = scroll_column(spacing=px(20))
-        self.page.padding = (px(40), px(32))
-        self.pager = Pager(self.scroll)
-        sheet = Panel(radius=px(20))
-        sheet.add_widget(self.scroll)
-        middle = BoxLayout(spacing=px(theme.GAP))
-        middle.add_widget(sheet)
-        middle.add_widget(self.pager)
-        self.size_button = nav_button("字号放大", "", self.toggle_size, width=px(320), light=False)
-        self.back_button = nav_button("返回", "back", lambda: self.go("policies"), width=px(300))
-        self.home_button = nav_button("首页", "home", lambda: self.go(HOME), width=px(300))
-        bar = self.footer(self.back_button, self.home_button)
-        bar.add_widget(self.size_button)
-        self.body.add_widget(middle)
-        self.body.add_widget(bar)
+        self.page = PolicyPage(screen=self)
+        self.body.add_widget(self.page)
+        ids = self.page.ids
+        self.scroll, self.sheet, self.pager = ids.scroll, ids.scroll.column, ids.pager
+        self.size_button, self.back_button, self.home_button = ids.size, ids.back.__self__, ids.home.__self__
         self._size_changed()  # laid out before first shown (taps may come first)
+
+    @property
+    def big(self) -> bool:
+        return self.page.big
+
+    @big.setter
+    def big(self, value: bool) -> None:
+        self.page.big = value
 
     def show(self, policy) -> None:
         self.policy = policy
@@ -89,15 +99,14 @@ class PolicyScreen(InquiryScreen):
 
     def render(self) -> None:
         p = self.policy
-        self.size_button.text = "字号还原" if self.big else "字号放大"
-        self.page.clear_widgets()
+        self.sheet.clear_widgets()
         if p is None:
             return
         size = self.SIZES[self.big]
-        self.page.add_widget(label(p.title, size + 8, theme.INK, bold=True, halign="center", line_height=1.2, kind="para"))
-        self.page.add_widget(label(policy_meta(p), max(theme.TEXT_SMALL, size - 8), theme.INK_SOFT,
+        self.sheet.add_widget(label(p.title, size + 8, theme.INK, bold=True, halign="center", line_height=1.2, kind="para"))
+        self.sheet.add_widget(label(policy_meta(p), max(theme.TEXT_SMALL, size - 8), theme.INK_SOFT,
                                   halign="center", markup=True, kind="para"))
         for n, text in enumerate(p.body):
             salutation = n == 0 and text.endswith("：")
-            self.page.add_widget(label(text if salutation else "　　" + text, size, theme.INK, line_height=1.45, kind="para"))
+            self.sheet.add_widget(label(text if salutation else "　　" + text, size, theme.INK, line_height=1.45, kind="para"))
         self.scroll.scroll_y = 1

@@ -1,18 +1,24 @@
-"""The on-screen keyboard and the guides found as the visitor types."""
+"""The on-screen keyboard and the guides found as the visitor types.
+
+Static layout in search.kv; here the keys built from the key rows and the result rows from the hits.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from pathlib import Path
 
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
-from kivy.uix.widget import Widget
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty
+from kivy.uix.floatlayout import FloatLayout
 from kivy.utils import escape_markup
 
 from .. import theme
-from ..widgets import (KeyButton, Pager, QueryField, RowButton, blue_hex, fit_font, highlighted, icon_path,
-                       label, nav_button, px, scroll_column, tx, wrappable)
-from .common import HOME, InquiryScreen
+from ..widgets import KeyButton, RowButton, blue_hex, fit_font, highlighted, icon_path, label, px, tx, wrappable
+from .common import InquiryScreen
+
+Builder.load_file(str(Path(__file__).with_name("search.kv")))
 
 # The keyboards. Landscape: QWERTY with 120-px keys and 24-px gaps (10 keys = 1416 px).
 # Portrait (1016 px between the margins) cannot hold 10 such keys in a row, so it uses
@@ -24,6 +30,17 @@ QWERTY_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL",
 ROW_CACHE = 60  # rows kept drawn: three screens of results
 ALPHA_ROWS = ("ABCDEFG", "HIJKLMN", "OPQRSTU", [*((c, 1) for c in "VWXYZ"), (BACKSPACE, 2)],
               "1234567", [*((c, 1) for c in "890"), (CLEAR, 2)])
+HINT = ("输入事项名称的拼音首字母或全拼即可，例如：\n"
+        "“低保申请”输入 [b][color={blue}]DBSQ[/color][/b]，“养老保险”输入 [b][color={blue}]YLBX[/color][/b]")
+
+
+class SearchPage(FloatLayout):
+    """The search screen's body (search.kv); ``keyboard_width`` / ``keyboard_height`` from its key rows."""
+
+    screen = ObjectProperty(None, allownone=True)
+    portrait = BooleanProperty(False)
+    keyboard_width = NumericProperty(0)
+    keyboard_height = NumericProperty(0)
 
 
 class SearchScreen(InquiryScreen):
@@ -33,69 +50,49 @@ class SearchScreen(InquiryScreen):
         super().__init__(terminal, **kw)
         self.query = ""
         self.keys: dict[str, KeyButton] = {}
-        self.field = QueryField(size_hint_y=None, height=px(theme.TARGET), padding=(px(28), 0))
-        self.field_label = Label(font_size=tx(56), color=theme.rgba(theme.INK), halign="left", valign="middle",
-                                 shorten=True, shorten_from="left", bold=True)
-        self.field_label.bind(size=lambda w, s: setattr(w, "text_size", s))
+        self._keyboards: dict[bool, tuple] = {}  # by orientation: (rows, keys, width, height), built once
+        self.page = SearchPage(screen=self)
+        self.bind(portrait=self.page.setter("portrait"))
+        self.body.add_widget(self.page)
+        ids = self.page.ids
+        self.field, self.field_label, self.home_button = ids.field, ids.field_label, ids.home.__self__
+        self.keyboard, self.hint, self.results_title = ids.keyboard, ids.hint, ids.results_title
+        self.scroll, self.results = ids.scroll, ids.scroll.column
+        self.pagers = {True: ids.column_pager, False: ids.row_pager}
         self.field_label.bind(width=self._fit_field)
-        self.field.add_widget(self.field_label)
-        self.home_button = nav_button("返回首页", "home", lambda: self.go(HOME), width=px(360))
-        self.keyboard = BoxLayout(orientation="vertical", size_hint_y=None, spacing=px(theme.GAP))
-        self.hint = label("", theme.TEXT_SMALL, theme.INK_SOFT, markup=True, kind="para")
-        self.results_title = label("", theme.TEXT, theme.INK_SOFT, bold=True, kind="line")
-        self.scroll, self.results = scroll_column()
-        self.pagers = {True: Pager(self.scroll, vertical=True), False: Pager(self.scroll, vertical=False)}
         self.empty = label("", theme.TEXT, theme.INK, markup=True, kind="para")
         self.rows: list[RowButton] = []  # the rows shown, in order
         self._cache: OrderedDict[tuple, RowButton] = OrderedDict()  # drawn rows by what they show
         self.clear()
         self._size_changed()  # laid out before first shown (taps may come first)
 
-    # -- layout: landscape keyboard left, results right; portrait results above the keyboard
+    @property
+    def pager(self):
+        return self.pagers[self.portrait]
+
+    # -- layout: landscape keyboard left, results right; portrait results above the keyboard (search.kv)
     def relayout(self) -> None:
-        self.body.clear_widgets()
-        self.pager = self.pagers[self.portrait]
-        for w in (self.field, self.home_button, self.keyboard, self.hint, self.results_title, self.scroll,
-                  *self.pagers.values(), self.empty):
-            if w.parent:
-                w.parent.remove_widget(w)
-        self._build_keyboard(ALPHA_ROWS if self.portrait else QWERTY_ROWS)
-        top = BoxLayout(size_hint_y=None, height=px(theme.TARGET), spacing=px(theme.GAP))
-        top.add_widget(self.field)
-        top.add_widget(self.home_button)
-        results = BoxLayout(orientation="vertical", spacing=px(12))
-        results.add_widget(self.results_title)
-        listing = BoxLayout(spacing=px(theme.GAP))
-        listing.add_widget(self.scroll)
-        if self.portrait:
-            listing.add_widget(self.pager)
-        results.add_widget(listing)
-        if not self.portrait:  # the narrow column keeps its width for the names
-            results.spacing = px(theme.GAP)
-            results.add_widget(self.pager)
-        if self.portrait:
-            for w in (top, results, self.keyboard):
-                self.body.add_widget(w)
-            self.hint.opacity = 0
-        else:
-            left = BoxLayout(orientation="vertical", size_hint_x=None, width=self.keyboard.width,
-                             spacing=px(theme.GAP))
-            for w in (top, self.keyboard, self.hint, Widget()):
-                left.add_widget(w)
-            row = BoxLayout(spacing=px(theme.GAP))
-            row.add_widget(left)
-            row.add_widget(results)
-            self.body.add_widget(row)
-            self.hint.opacity = 1
+        if not hasattr(self, "page"):
+            return
+        self._show_keyboard(ALPHA_ROWS if self.portrait else QWERTY_ROWS)
         self.show_results()
 
-    def _build_keyboard(self, rows) -> None:
+    def _show_keyboard(self, rows) -> None:
+        """The keyboard of this orientation, built the first time it is shown."""
+        if self.portrait not in self._keyboards:
+            self._keyboards[self.portrait] = self._build_keyboard(rows)
+        rows_widgets, self.keys, width, height = self._keyboards[self.portrait]
+        if list(reversed(self.keyboard.children)) != rows_widgets:
+            self.keyboard.clear_widgets()
+            for row in rows_widgets:
+                self.keyboard.add_widget(row)
+        self.page.keyboard_width, self.page.keyboard_height = width, height
+
+    def _build_keyboard(self, rows) -> tuple:
         key, gap = px(theme.TARGET), px(theme.GAP)
-        self.keyboard.clear_widgets()
-        self.keys = {}
-        widest = 0
+        keys, built, widest = {}, [], 0
         for chars in rows:
-            row = BoxLayout(size_hint=(None, None), height=key, spacing=gap, pos_hint={"center_x": .5})
+            row = Factory.KeyRow()
             width = -gap
             for ch, units in ([(c, 1) for c in chars] if isinstance(chars, str) else chars):
                 w = key * units + gap * (units - 1)
@@ -107,15 +104,12 @@ class SearchScreen(InquiryScreen):
                     b.font_size = tx(theme.BUTTON_TEXT)
                 b.bind(on_release=lambda k: self.press(k.key))
                 row.add_widget(b)
-                self.keys[ch] = b
+                keys[ch] = b
                 width += w + gap
             row.width = width
             widest = max(widest, width)
-            self.keyboard.add_widget(row)
-        self.keyboard.width = widest
-        self.keyboard.size_hint_x = None
-        self.keyboard.pos_hint = {"center_x": .5}
-        self.keyboard.height = len(rows) * key + (len(rows) - 1) * gap
+            built.append(row)
+        return built, keys, widest, len(rows) * key + (len(rows) - 1) * gap
 
     # -- typing
     def clear(self) -> None:
@@ -147,9 +141,7 @@ class SearchScreen(InquiryScreen):
             self.field_label.text = "请点按下方字母键输入"
             self.field_label.color = theme.rgba(theme.INK_SOFT)
         self._fit_field()
-        self.hint.text = ("输入事项名称的拼音首字母或全拼即可，例如：\n"
-                          f"“低保申请”输入 [b][color={blue_hex()}]DBSQ[/color][/b]，"
-                          f"“养老保险”输入 [b][color={blue_hex()}]YLBX[/color][/b]")
+        self.hint.text = HINT.format(blue=blue_hex())
         self.show_results()
 
     def show_results(self) -> None:

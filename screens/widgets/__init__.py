@@ -9,12 +9,13 @@
 
 from .basic import (BigButton, Header, Panel, ServiceCard, blue_hex, fit_font, highlighted, icon_path, label,
                     measure, paint, px, soft_hex, tx, wrappable)
-from .buttons import (CardBase, Dot, IconButton, KeyButton, QueryField, RowButton, StepNumber, TickBox,
+from .buttons import (CardBase, Dot, IconButton, KeyButton, NavButton, QueryField, RowButton, StepNumber, TickBox,
                       TileButton, nav_button)
-from .paging import Pager, scroll_column
+from .paging import Pager, PagerKey, PagerRow, ScrollColumn, scroll_column
 from .timeout import MIN_WARN_S, WARNING_SPEECH, CountdownLabel, IdleTimer, WarningOverlay
 
 __all__ = ["BigButton", "CardBase", "CountdownLabel", "Dot", "Header", "IconButton", "IdleTimer", "KeyButton",
-           "MIN_WARN_S", "Pager", "Panel", "QueryField", "RowButton", "ServiceCard", "StepNumber", "TickBox",
+           "MIN_WARN_S", "NavButton", "Pager", "PagerKey", "PagerRow", "Panel", "QueryField", "RowButton",
+           "ScrollColumn", "ServiceCard", "StepNumber", "TickBox",
            "TileButton", "WARNING_SPEECH", "WarningOverlay", "blue_hex", "fit_font", "highlighted", "icon_path",
            "label", "measure", "nav_button", "paint", "px", "scroll_column", "soft_hex", "tx", "wrappable"]

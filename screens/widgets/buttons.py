@@ -58,20 +58,30 @@ class IconButton(ButtonBehavior, BoxLayout):
     bg_down = ColorProperty(theme.rgba(theme.BLUE_DARK))
     ink = ColorProperty(theme.rgba(theme.WHITE))
     outlined = BooleanProperty(False)
+    light = BooleanProperty(False)  # white with a blue edge and words (also settable from kv)
 
-    def __init__(self, light: bool = False, **kw):
+    def __init__(self, **kw):
         kw.setdefault("font_size", tx(theme.BUTTON_TEXT))
-        kw.setdefault("bg", theme.rgba(theme.BLUE))  # the palette of the moment (high contrast)
-        kw.setdefault("bg_down", theme.rgba(theme.BLUE_DARK))
-        kw.setdefault("ink", theme.rgba(theme.WHITE))
         self.disabled_bg = theme.rgba(theme.DISABLED_BG)
         self.disabled_ink = theme.rgba(theme.DISABLED_INK)
-        if light:
-            kw.update(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.BLUE, .12),
-                      ink=theme.rgba(theme.BLUE), outlined=True)
+        colours = self._colours(kw.get("light", False))
+        for key, value in colours.items():
+            kw.setdefault(key, value)  # the palette of the moment (high contrast)
         super().__init__(**kw)
         self.bind(size=self._fit, text=self._fit, font_size=self._fit, icon_source=self._fit)
         self._fit()
+
+    @staticmethod
+    def _colours(light: bool) -> dict:
+        if light:
+            return dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.BLUE, .12), ink=theme.rgba(theme.BLUE),
+                        outlined=True)
+        return dict(bg=theme.rgba(theme.BLUE), bg_down=theme.rgba(theme.BLUE_DARK), ink=theme.rgba(theme.WHITE),
+                    outlined=False)
+
+    def on_light(self, _w, light: bool) -> None:
+        for key, value in self._colours(light).items():
+            setattr(self, key, value)
 
     def text_width(self) -> float:
         core = CoreLabel(text=self.text or " ", font_size=self.font_size, bold=True)
@@ -83,8 +93,13 @@ class IconButton(ButtonBehavior, BoxLayout):
         icon = px(76) if self.icon_source else 0
         return self.padding[0] + self.padding[2] + 3 * self.spacing + icon + self.text_width() + px(16)
 
+    def on_kv_post(self, *_args) -> None:
+        self._fit()
+
     def _fit(self, *_args) -> None:
         """The label takes its natural width (so icon and label centre together), wrapping if narrower."""
+        if "icon" not in self.ids:  # made by a kv rule: its own rule comes later (on_kv_post)
+            return
         natural = self.text_width()
         room = self.width - self.padding[0] - self.padding[2] - 3 * self.spacing
         icon = min(px(76), self.height * .62) if self.icon_source else 0
@@ -93,6 +108,25 @@ class IconButton(ButtonBehavior, BoxLayout):
         self.ids.icon.size = (icon, icon)
         self.ids.label.width = max(1, min(natural, room - icon))
 
+
+
+class NavButton(IconButton):
+    """A light navigation button (返回, 首页 ...): at least ``least_width`` wide (0: it shares the row),
+    never narrower than its icon and label on one line (large type)."""
+
+    least_width = NumericProperty(0)
+
+    def __init__(self, **kw):
+        kw.setdefault("light", True)
+        super().__init__(**kw)
+        self.bind(least_width=self._widen, text=self._widen, font_size=self._widen, padding=self._widen,
+                  spacing=self._widen, icon_source=self._widen)
+        self._widen()
+
+    def _widen(self, *_args) -> None:
+        if self.least_width:
+            self.size_hint_x = None
+            self.width = max(self.least_width, self.natural_width())
 
 
 class KeyButton(BigButton):
@@ -116,9 +150,7 @@ class Dot(Widget):
 
 
 def nav_button(text: str, icon: str, on_press, width: float = 0, light: bool = True) -> IconButton:
-    b = IconButton(text=text, icon_source=icon_path(icon) if icon else "", light=light,
-                   size_hint_x=None if width else 1, width=width or 100)
-    if width:  # never narrower than icon and label on one line (large type)
-        b.width = max(width, b.natural_width())
+    b = NavButton(text=text, icon_source=icon_path(icon) if icon else "", light=light, width=width or 100,
+                  least_width=width)
     b.bind(on_release=lambda *_: on_press())
     return b

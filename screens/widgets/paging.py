@@ -1,49 +1,69 @@
-"""Scrolling columns and their 上一页 / 下一页 pager."""
+"""Scrolling columns and their 上一页 / 下一页 pager (layout in paging.kv)."""
 
 from __future__ import annotations
 
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
-from kivy.uix.scrollview import ScrollView
-from kivy.uix.widget import Widget
+from pathlib import Path
 
-from .. import theme
-from .basic import px, tx
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.scrollview import ScrollView
+
 from .buttons import KeyButton
 
+Builder.load_file(str(Path(__file__).with_name("paging.kv")))
 
-class Pager(BoxLayout):
-    """上一页 / 下一页 for a ScrollView: visitors who do not know to swipe can still read on.
 
-    A column beside the list (``vertical``) or a row below it (``horizontal``).
+class PagerKey(KeyButton):
+    """上一页 / 下一页: a white key with blue words (paging.kv)."""
+
+
+class ScrollColumn(ScrollView):
+    """A vertical scroll over one column (``ids.column``, a GridLayout that grows with its rows)."""
+
+    spacing = NumericProperty(-1)  # between rows; -1: the theme's gap
+    column_padding = ListProperty([0, 0, 0, 0])
+
+    @property
+    def column(self):
+        return self.ids.column
+
+
+class PagerBase(BoxLayout):
+    """上一页 / 下一页 for a ScrollView (``scroll``): visitors who do not know to swipe can still read on.
+
+    ``Pager`` is a column beside the list, ``PagerRow`` a row below it. A list that fits needs no
+    page buttons, nor room for them: the pager then takes no width (height) and is hidden.
     """
 
-    def __init__(self, scroll: ScrollView, vertical: bool = True, **kw):
-        gap = px(theme.GAP)
-        if vertical:  # the arrow beside the words: one line, so two buttons fit a short column
-            kw.update(orientation="vertical", size_hint_x=None, width=max(px(150), tx(theme.TEXT) * 4.2 + px(36)))
-        else:
-            kw.update(orientation="horizontal", size_hint_y=None, height=px(theme.TARGET))
-        super().__init__(spacing=gap, **kw)
-        self.vertical = vertical
-        self.full = self.width if vertical else self.height
-        self.scroll = scroll
-        colours = dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.BLUE, .2), ink=theme.rgba(theme.BLUE),
-                       markup=True, font_size=tx(theme.TEXT))
-        # a row under a narrow list (landscape search) has room for the words, not the arrows too
-        up, down = ("▲ 上一页", "▼ 下一页") if vertical else ("上一页", "下一页")
-        if vertical:
-            colours.update(size_hint_min_y=px(theme.TARGET), size_hint_max_y=px(240))
-        self.up = KeyButton(text=up, **colours)
-        self.down = KeyButton(text=down, **colours)
-        self.up.bind(on_release=lambda *_: self.page(+1))
-        self.down.bind(on_release=lambda *_: self.page(-1))
-        for w in ((self.up, Widget(size_hint_y=0.2), self.down) if vertical else (self.up, self.down)):
-            self.add_widget(w)
-        scroll.bind(scroll_y=self._update, height=self._update)
+    scroll = ObjectProperty(None, allownone=True)
+    full = NumericProperty(0)  # its width (column) or height (row) while it shows
+    active = BooleanProperty(True)  # False: never shown (a layout that uses the other pager)
+    vertical = True
+
+    def __init__(self, scroll: ScrollView | None = None, **kw):
         self._content = None
-        scroll.bind(children=self._watch)
-        self._watch()
+        super().__init__(**kw)
+        if scroll is not None:
+            self.scroll = scroll
+        self.bind(full=self._update, active=self._update)
+        self._update()
+
+    @property
+    def up(self):
+        return self.ids.up
+
+    @property
+    def down(self):
+        return self.ids.down
+
+    def on_kv_post(self, *_args) -> None:
+        self._update()
+
+    def on_scroll(self, _w, scroll) -> None:
+        if scroll is not None:
+            scroll.bind(scroll_y=self._update, height=self._update, children=self._watch)
+            self._watch()
 
     def _watch(self, *_args) -> None:
         if self.scroll.children and self.scroll.children[0] is not self._content:
@@ -52,11 +72,15 @@ class Pager(BoxLayout):
         self._update()
 
     def _overflow(self) -> float:
-        return (self._content.height - self.scroll.height) if self._content is not None else 0
+        if self._content is None or self.scroll is None:
+            return 0
+        return self._content.height - self.scroll.height
 
     def _update(self, *_args) -> None:
-        overflow = self._overflow() > 1
-        self.opacity = 1 if overflow else 0  # a list that fits needs no page buttons, nor room for them
+        if "up" not in self.ids:
+            return
+        overflow = self.active and self._overflow() > 1
+        self.opacity = 1 if overflow else 0
         setattr(self, "width" if self.vertical else "height", self.full if overflow else 0)
         self.up.disabled = not overflow or self.scroll.scroll_y >= 0.999
         self.down.disabled = not overflow or self.scroll.scroll_y <= 0.001
@@ -70,10 +94,17 @@ class Pager(BoxLayout):
         self._update()
 
 
-def scroll_column(spacing: float | None = None) -> tuple[ScrollView, GridLayout]:
-    scroll = ScrollView(do_scroll_x=False, bar_width=px(10), bar_color=theme.rgba(theme.BLUE, .7),
-                        bar_inactive_color=theme.rgba(theme.BLUE, .35), scroll_type=["bars", "content"])
-    content = GridLayout(cols=1, size_hint_y=None, spacing=px(theme.GAP) if spacing is None else spacing)
-    content.bind(minimum_height=content.setter("height"))
-    scroll.add_widget(content)
-    return scroll, content
+class Pager(PagerBase):
+    """The pager as a column beside the list (the arrow beside the words)."""
+
+
+class PagerRow(PagerBase):
+    """The pager as a row below a narrow list (room for the words, not the arrows too)."""
+
+    vertical = False
+
+
+def scroll_column(spacing: float | None = None) -> tuple[ScrollView, BoxLayout]:
+    """A ScrollColumn and its column (for layouts built in Python)."""
+    scroll = ScrollColumn(spacing=-1 if spacing is None else spacing)
+    return scroll, scroll.column
