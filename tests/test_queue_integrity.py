@@ -115,3 +115,68 @@ def test_postgres_counter_row_made_by_another_transaction_mid_issue_is_not_sold_
         db_a.dispose()
         db_b.dispose()
         drop()
+
+
+def _issue_at_once(engine, threads: int, each: int, **kw) -> tuple[list, list]:
+    """``threads`` threads issuing ``each`` tickets through one engine at once: (issued, refusals)."""
+    import threading
+
+    from kiosk.queue import QueueError
+
+    issued, refused, start = [], [], threading.Barrier(threads)
+
+    def run() -> None:
+        start.wait()
+        for _ in range(each):
+            try:
+                issued.append(engine.issue("labor", **kw))
+            except QueueError as exc:
+                refused.append(exc.code)
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return issued, refused
+
+
+def test_tickets_issued_at_once_share_commits_and_keep_numbers_and_places(engine):
+    """Many threads at once (their tickets share commits, kiosk/storage/group_commit.py): no duplicate, no
+    gap, and each ticket's people ahead is its place in the queue when it was committed (the clock
+    stands still, so issue order is number order and the place is seq - 1)."""
+    from sqlalchemy import event
+
+    commits = []
+    event.listen(engine.store.engine, "commit", lambda conn: commits.append(1))
+    issued, refused = _issue_at_once(engine, 8, 25)
+    assert refused == []
+    seqs = sorted(i.ticket.seq for i in issued)
+    assert seqs == list(range(1, 201))
+    assert all(i.people_ahead == i.ticket.seq - 1 for i in issued)
+    assert [t.seq for t in engine.waiting_for(1)] == list(range(1, 201))
+    assert len(commits) <= 200  # (fewer when tickets met in a batch; never more than one each)
+
+
+def test_a_refusal_inside_a_shared_batch_leaves_the_others_whole(engine):
+    """The daily cap runs out while threads issue at once: exactly the cap is issued, numbered 1..cap,
+    the rest refused as sold out, nothing consumed by a refused one."""
+    from dataclasses import replace
+
+    svc = engine.hall.service("labor")
+    engine.hall = replace(engine.hall, services=tuple(replace(s, daily_cap=50) if s is svc else s
+                                                      for s in engine.hall.services))
+    issued, refused = _issue_at_once(engine, 8, 10)
+    assert sorted(i.ticket.seq for i in issued) == list(range(1, 51))
+    assert refused == ["sold_out"] * 30
+    assert all(i.people_ahead == i.ticket.seq - 1 for i in issued)
+    with reader(engine.store.engine) as conn:
+        assert conn.execute(sa.select(counters.c.last).where(counters.c.service == "labor")).scalar() == 50
+
+
+def test_a_repeated_key_inside_a_shared_batch_returns_its_ticket(engine):
+    first = engine.issue("labor", key="k-1")
+    issued, refused = _issue_at_once(engine, 6, 5, key="k-1")
+    assert refused == [] and {i.ticket.id for i in issued} == {first.ticket.id}
+    assert not any(i.created for i in issued)
+    assert engine.issue("labor").ticket.seq == 2  # the repeats consumed no number

@@ -110,3 +110,34 @@ def _statement(dialect: str, table: sa.Table):
     if stmt is None:
         stmt = _statements[(dialect, table.name)] = insert_ignore(dialect, table)
     return stmt
+
+
+class Undo(Exception):
+    """A shared batch could not be numbered in one go (a refusal, a number held, a new day): undo it."""
+
+
+_COUNTER_RESERVE = (counters.update().where(_COUNTER_KEY, counters.c.last + _B("n") <= _B("limit"))
+                    .values(last=counters.c.last + _B("n")).returning(counters.c.last))
+
+
+def number_and_insert_many(conn: sa.Connection, hall: str, items: list[tuple], qv: int) -> list[Ticket]:
+    """Several tickets in ``conn``'s write transaction with one counter ``UPDATE`` per service and one
+    multi-row ``INSERT``; ``items`` are ``number_and_insert``'s arguments ``(service, day, series, first,
+    last, cap, build)``. Raises ``Undo`` (roll back, then number each alone) unless all go in cleanly."""
+    groups: dict[tuple, list[int]] = {}
+    for i, (service, day, series, first, last, cap, _) in enumerate(items):
+        limit = last if cap is None else min(last, first - 1 + cap)
+        groups.setdefault((service, day, series, limit), []).append(i)
+    made: list[Ticket | None] = [None] * len(items)
+    for (service, day, series, limit), members in groups.items():
+        top = conn.execute(_COUNTER_RESERVE, dict(k_hall=hall, k_day=day, k_service=service, k_series=series,
+                                                  n=len(members), limit=limit)).scalar()
+        if top is None:  # no counter row yet, or too few numbers left: each alone says which
+            raise Undo(service)
+        for seq, i in zip(range(top - len(members) + 1, top + 1), members):
+            made[i] = items[i][6](seq)
+    rows = [dict(hall=hall, series=items[i][2], qv=qv, **values_of(t)) for i, t in enumerate(made)]
+    inserted = conn.execute(_statement(conn.dialect.name, tickets), rows).all()
+    if len(inserted) != len(rows):  # a key used before, or a number held by another ticket
+        raise Undo("insert")
+    return made

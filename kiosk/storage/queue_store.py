@@ -25,7 +25,7 @@ from .ahead_counts import ahead_statement, window_counts
 from .db import reader
 from .group_commit import GroupCommit, Slot
 from .numbering import (BY_KEY, MAX_SKIPS, KeyTaken, NumbersExhausted, NumberTaken,  # noqa: F401 (their home)
-                        number_and_insert, ticket_of, values_of)
+                        number_and_insert, number_and_insert_many, ticket_of, values_of)
 from .queue_cache import Placement, QueueCache, bump
 from .schema import (LANE_STREAK_MIGRATIONS, QUEUE_MIGRATIONS, QUEUE_VERSION_MIGRATIONS, TOKEN_MIGRATIONS, counters,
                      migrate, tickets, window_states)
@@ -158,7 +158,10 @@ class QueueStore:
         try:
             with self.engine.begin() as conn:
                 version = bump(conn, self.hall)
-                made = [number_and_insert(conn, self.hall, *item[:7], version) for item in items]
+                if len(items) == 1:
+                    made = [number_and_insert(conn, self.hall, *items[0][:7], version)]
+                else:  # one counter UPDATE per service and one INSERT for them all (else each alone)
+                    made = number_and_insert_many(conn, self.hall, [item[:7] for item in items], version)
                 cache.lock.acquire()  # held until the commit is done: the cache then holds what committed
                 held = True
                 cache.sync(conn, version, day, lanes, now, made)
