@@ -129,21 +129,18 @@ def build_app_class():
             return mode_screens(self.terminal)
 
         def warm_fonts(self) -> None:
-            """Open the CJK font at every size the screens use, once, while nobody waits.
+            """Open the CJK font's faces the screens use, once, while nobody waits.
 
-            SDL_ttf parses the 5 MB font file for each new size (about 60 ms
-            here); paying that on the attract screen keeps it off the first tap.
+            SDL_ttf parses the 5 MB font file for each new (pixel size, bold) face (about 60 ms
+            here); paying that on the attract screen keeps it off the first tap. Only the faces the
+            labels use: each costs about 0.3 MB for the life of the app (``screens/fonts.py``).
             """
-            from kivy.core.text import Label as CoreLabel
-            from kivy.uix.label import Label
+            from screens import fonts
 
-            sizes = {round(w.font_size) for screen in self.sm.screens for w in screen.walk()
-                     if isinstance(w, Label)}
+            faces = fonts.faces_in_use(w for screen in self.sm.screens for w in screen.walk())
             if self.sm.has_screen("ticket"):
-                sizes.add(round(self.sm.get_screen("ticket").height * 0.27))
-            for size in sorted(sizes):
-                for bold in (False, True):
-                    CoreLabel(text="号A0", font_size=size, bold=bold).refresh()
+                faces.add((int(self.sm.get_screen("ticket").number_size_hint()), True))
+            fonts.warm(faces)
 
         def _after_next_frame(self, fn) -> None:
             def once(*_args):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 
-from kiosk import paths
 
 
 def prepare_kivy(windowed: bool, size: tuple[int, int] | None, output=None) -> None:
@@ -37,7 +36,7 @@ def prepare_kivy(windowed: bool, size: tuple[int, int] | None, output=None) -> N
 
             for key, value in full_screen_window(output).items():
                 Config.set("graphics", key, value)
-    from kivy.core.text import DEFAULT_FONT, LabelBase
+    from screens import fonts
 
-    # One font for every label: WenQuanYi Micro Hei covers Chinese and Latin.
-    LabelBase.register(DEFAULT_FONT, str(paths.FONT_PATH), None, str(paths.FONT_PATH))
+    # One font for every label: WenQuanYi Micro Hei covers Chinese and Latin; one face per pixel size.
+    fonts.register_font()

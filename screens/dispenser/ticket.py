@@ -24,6 +24,16 @@ from ..base import VisitorScreen, kv_ids
 Builder.load_file(str(Path(__file__).with_name("ticket.kv")))
 
 
+NUMBER_STEP_PX = 8
+
+
+def _whole_step(size: float) -> int:
+    """The number's font size rounded down to whole steps of 8 px: each size the number takes opens
+    a face of the font (``screens/fonts.py``), so a few steps instead of one per fraction a
+    ticket's width gives."""
+    return max(NUMBER_STEP_PX, int(size) // NUMBER_STEP_PX * NUMBER_STEP_PX)
+
+
 class TicketBody(BoxLayout):
     pass
 
@@ -90,13 +100,17 @@ class TicketScreen(VisitorScreen):
         room = (self.height - self.header.height - 2 * app.px(32) - self.buttons.height - gap
                 - sum(w.height for w in shown) - gap * (len(shown) + 1))
         width = (self.width - app.px(64)) * (1 if portrait else 0.42) - app.px(16)
-        size = max(app.px(80), min(self.height * 0.27, room / 1.25))
+        size = _whole_step(max(app.px(80), min(self.height * 0.27, room / 1.25)))
         self.number.font_size = size
         self.number.texture_update()
         if self.number.texture_size[0] > width > 0:
-            self.number.font_size = size * width / self.number.texture_size[0]
+            self.number.font_size = _whole_step(size * width / self.number.texture_size[0])
             self.number.texture_update()
         self.number.height = self.number.texture_size[1]
+
+    def number_size_hint(self) -> int:
+        """The number's usual size (27% of the screen's height), for opening its face early."""
+        return _whole_step(self.height * 0.27)
 
     def _set_buttons(self, reprint: bool) -> None:
         self.buttons.clear_widgets()
