@@ -2,8 +2,14 @@
 
     python scripts/render_screens.py OUT_DIR            # normal type
     python scripts/render_screens.py --large OUT_DIR    # large type (长辈模式), files named *-large-*
+    python scripts/render_screens.py OUT_DIR --mode evaluator|staff [--large]
+
+``--mode evaluator`` renders the evaluator's screens (idle, rate, reasons, phone, thanks),
+``--mode staff`` the PIN pads and the terminal settings (top and scrolled to the end).
+Files are named ``<screen>-[large-]<landscape|portrait>.png``.
 """
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -14,17 +20,79 @@ from tests.offscreen import Harness, offscreen_environment  # noqa: E402
 offscreen_environment()
 
 
-def main(out: Path, large: bool = False) -> None:
+def render_evaluator(h, out: Path, tag: str) -> None:
+    """The evaluator's five screens, driven through its session as a visitor would."""
+    sm, session = h.sm, h.app.evaluator_session
+    home = sm.get_screen("evaluator")
+    session.state, session.prompt = "idle", None
+    home.sync()
+    h.screenshot(out / f"evaluator-idle-{tag}.png")
+    session.ticket_finished(f"t-{tag}", "A017", "labor")
+    home.sync()
+    h.screenshot(out / f"evaluator-rate-{tag}.png")
+    session._last_press = -1e9
+    session.choose(1)
+    session.toggle_reason(h.app.terminal.hall.rating_reasons[0][0])
+    home.sync()
+    h.screenshot(out / f"evaluator-reasons-{tag}.png")
+    session.want_phone()
+    for d in "1391234":
+        session.type_phone(d)
+    home.sync()
+    h.screenshot(out / f"evaluator-phone-{tag}.png")
+    session.phone_done(skip=True)
+    session.reasons_done()
+    home.sync()
+    h.screenshot(out / f"evaluator-thanks-{tag}.png")
+    session.state, session.prompt = "idle", None
+    home.sync()
+
+
+def render_staff(h, out: Path, tag: str) -> None:
+    """The PIN pads and the terminal settings, top and scrolled to the end."""
+    from kivy.uix.scrollview import ScrollView
+
+    sm = h.sm
+    for name in ("pin", "firstpin", "settings"):
+        sm.current = name
+        h.pump(5)
+        h.screenshot(out / f"{name}-{tag}.png")
+    scroll = next(w for w in sm.get_screen("settings").walk() if isinstance(w, ScrollView))
+    scroll.scroll_y = 0
+    h.screenshot(out / f"settings-end-{tag}.png")
+    scroll.scroll_y = 1
+    sm.current = h.app.home
+
+
+def main() -> None:
     from devices.printer import FakePrinter, PrinterStatus
     from devices.voice import FakeVoice
     from kiosk.config import load_terminal
     from kiosk.terminal import build_terminal
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="out/screens", type=Path)
+    parser.add_argument("--mode", default="dispenser", choices=("dispenser", "evaluator", "staff"))
+    parser.add_argument("--large", action="store_true", help="the large-type mode")
+    args = parser.parse_args()
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
     config = load_terminal(None)
     config.data_dir = Path(tempfile.mkdtemp(prefix="kiosk-render-"))
-    if large:
+    if args.large:
         config.font_scale = "large"
+    if args.mode == "evaluator":
+        config.mode, config.window = "evaluator", 2
+    if args.mode != "dispenser":
+        terminal = build_terminal(config, printer=FakePrinter(), voice=FakeVoice())
+        h = Harness(terminal, (1920, 1080))
+        for size, tag in (((1920, 1080), "landscape"), ((1080, 1920), "portrait")):
+            tag = f"large-{tag}" if args.large else tag
+            h.resize(size)
+            (render_evaluator if args.mode == "evaluator" else render_staff)(h, out, tag)
+        h.close()
+        print(f"rendered into {out}")
+        return
     printer = FakePrinter()
     # a Monday morning, so the grid shows a hall at work (the header clock shows the real time)
     from datetime import datetime
@@ -39,7 +107,7 @@ def main(out: Path, large: bool = False) -> None:
         terminal.issue("general", wait_for_print=True)
     h = Harness(terminal, (1920, 1080))
     for size, tag in (((1920, 1080), "landscape"), ((1080, 1920), "portrait")):
-        tag = f"large-{tag}" if large else tag
+        tag = f"large-{tag}" if args.large else tag
         h.resize(size)
         sm = h.sm
         sm.current = "attract"
@@ -70,5 +138,4 @@ def main(out: Path, large: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--large"]
-    main(Path(args[0] if args else "out/screens"), large="--large" in sys.argv[1:])
+    main()

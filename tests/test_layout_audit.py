@@ -245,3 +245,32 @@ def test_inquiry_screens_hold_their_text(terminal_factory, harness_factory, cloc
             sm.get_screen("grid").show(term.grid())
             a.check("grid", orientation)
     report(a)
+
+
+@pytest.mark.parametrize("font_scale", ["normal", "large"])
+def test_staff_screens_hold_their_text(terminal_factory, harness_factory, out_dir, font_scale):
+    """The PIN pads and the settings form, scrolled from top to end. Staff screens keep the
+    terminal's own type size (a visitor's 长辈模式 does not rebuild them), so each size gets its App."""
+    from screens.widgets import measure
+
+    term = terminal_factory(printer=FakePrinter())
+    term.config.font_scale = font_scale
+    h = harness_factory(term, SIZES["landscape"], monotonic=FakeClock(0.0))
+    a = Auditor(h, "staff", out_dir)
+    a.style_name = font_scale  # what Auditor.check files the pictures under (and checks the App is in)
+    sm = h.sm
+    for orientation, size in SIZES.items():
+        h.resize(size)
+        for name in ("pin", "firstpin", "settings"):
+            sm.current = name
+            a.check(name, orientation)
+        settings = sm.get_screen("settings")
+        for field in (settings.server, settings.code, settings.new_pin, settings.new_pin_again):
+            room = field.width - field.padding[0] - field.padding[2]  # a hint wider than its field is cut
+            assert measure(field.hint_text, field.font_size)[0] <= room, (font_scale, orientation, field.hint_text)
+        scroll = settings.scroll
+        for y, state in ((0.5, "settings-middle"), (0.0, "settings-end")):
+            scroll.scroll_y = y
+            a.check(state, orientation)
+        sm.current = h.app.home
+    report(a)

@@ -91,6 +91,8 @@ def test_pin_change_on_the_settings_screen_refuses_weak_pins(staff_ui, tmp_path)
     assert h.wait(lambda: h.sm.current == "settings", timeout=5)
     screen = h.sm.get_screen("settings")
     change = next(w for w in screen.walk() if getattr(w, "text", "") == "修改密码")
+    screen.scroll.scroll_to(change, animate=False)  # staff scroll down to the PIN row
+    h.pump(5)
     path = tmp_path / "terminal.toml"
     before = path.read_text(encoding="utf-8")
     for new, again, words in (("123456", "123456", "连续"), ("000000", "000000", "重复"), ("2468", "2468", "6位"),
@@ -120,10 +122,10 @@ def test_five_wrong_pins_lock_the_pad(staff_ui):
     pad = h.sm.get_screen("pin")
     for _ in range(5):
         enter_pin(h, "1111")
-        assert h.wait(lambda: pad.message.text and pad.message.text != "正在核验…", timeout=5)
-    assert "锁定" in pad.message.text or "分钟" in pad.message.text, pad.message.text
+        assert h.wait(lambda: pad.message and pad.message != "正在核验…", timeout=5)
+    assert "锁定" in pad.message or "分钟" in pad.message, pad.message
     enter_pin(h, "480317")  # even the right PIN is refused while locked
-    assert h.wait(lambda: pad.message.text != "正在核验…", timeout=5)
+    assert h.wait(lambda: pad.message != "正在核验…", timeout=5)
     h.pump()
     assert h.sm.current == "pin"
 
@@ -223,10 +225,10 @@ def test_first_start_without_a_pin_asks_for_one_and_opens_settings(first_start, 
     h, path = first_start(size=size)
     assert h.sm.current == "firstpin"
     screen = h.sm.get_screen("firstpin")
-    assert "kiosk terminal set-pin" in screen.message.text
+    assert "kiosk terminal set-pin" in screen.message
     h.screenshot(tmp_path / f"firstpin-{size[0]}x{size[1]}.png")
     type_on(h, "firstpin", "482913")
-    assert "再输入一次" in screen.message.text and load_terminal(path).pin_hash == ""
+    assert "再输入一次" in screen.message and load_terminal(path).pin_hash == ""
     type_on(h, "firstpin", "482913")
     assert h.wait(lambda: h.sm.current == "settings", timeout=10)
     stored = load_terminal(path).pin_hash
@@ -238,7 +240,7 @@ def test_first_pin_typed_differently_twice_is_not_saved(first_start):
     h, path = first_start()
     type_on(h, "firstpin", "482913")
     type_on(h, "firstpin", "482914")
-    assert "不一致" in h.sm.get_screen("firstpin").message.text
+    assert "不一致" in h.sm.get_screen("firstpin").message
     assert h.sm.current == "firstpin" and load_terminal(path).pin_hash == ""
 
 
@@ -246,7 +248,7 @@ def test_first_pin_the_core_refuses_is_not_saved(first_start):
     h, path = first_start()
     type_on(h, "firstpin", "12")
     type_on(h, "firstpin", "12")
-    assert h.wait(lambda: "不能使用" in h.sm.get_screen("firstpin").message.text, timeout=10)
+    assert h.wait(lambda: "不能使用" in h.sm.get_screen("firstpin").message, timeout=10)
     assert h.sm.current == "firstpin" and load_terminal(path).pin_hash == ""
 
 

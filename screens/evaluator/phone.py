@@ -1,0 +1,70 @@
+"""The phone number for a call back: the number so far, 确定提交 / 返回，不留电话 and a keypad.
+Static layout in phone.kv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from ..widgets import BigButton
+from .common import EvaluatorScreen
+
+Builder.load_file(str(Path(__file__).with_name("phone.kv")))
+
+ERASE = "删除"
+
+
+class PhoneView(BoxLayout):
+    portrait = BooleanProperty(False)
+    number = StringProperty("—")
+    message = StringProperty("")
+    __events__ = ("on_key", "on_confirm", "on_skip")
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        for key in self.ids.keypad.children:
+            if isinstance(key, BigButton):
+                key.bind(on_release=lambda b: self.dispatch("on_key", b.text))
+
+    def on_key(self, key):
+        pass
+
+    def on_confirm(self):
+        pass
+
+    def on_skip(self):
+        pass
+
+
+class PhoneScreen(EvaluatorScreen):
+    def __init__(self, terminal, session, **kw):
+        super().__init__(terminal, session, PhoneView(), **kw)
+        self.view.bind(on_key=lambda _, k: self.erase() if k == ERASE else self.type(k),
+                       on_confirm=lambda *_: self.confirm(), on_skip=lambda *_: self.skip())
+        self.number, self.message, self.pad = self.view.ids.number, self.view.ids.message, self.view.ids.keypad
+
+    def refresh(self) -> None:
+        phone = self.session.prompt.phone if self.session.prompt else ""
+        self.view.number = phone or "—"
+
+    def type(self, digit: str) -> None:
+        self.session.type_phone(digit)
+        self.view.message = ""
+        self.refresh()
+
+    def erase(self) -> None:
+        self.session.erase_phone()
+        self.refresh()
+
+    def confirm(self) -> None:
+        if self.session.phone_done():
+            self.sync()
+        else:
+            self.view.message = "请输入11位手机号码，或点“返回”"
+
+    def skip(self) -> None:
+        if self.session.phone_done(skip=True):
+            self.sync()

@@ -1,0 +1,74 @@
+"""Reasons for a bad rating, then 提交 (the third tap); a phone number is optional.
+Static layout in reasons.kv; the reasons are the hall's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from ..widgets import BigButton
+from .common import EvaluatorScreen
+
+Builder.load_file(str(Path(__file__).with_name("reasons.kv")))
+
+
+class ReasonToggle(BigButton):
+    """A reason; chosen, it is filled and ticked (so colour is not the only signal)."""
+
+    name = StringProperty("")
+    code = StringProperty("")
+    chosen = BooleanProperty(False)
+
+
+class ReasonsView(BoxLayout):
+    portrait = BooleanProperty(False)
+    phone = StringProperty("")  # the number left, if any
+    message = StringProperty("")
+    __events__ = ("on_phone", "on_done")
+
+    def on_phone(self):
+        pass
+
+    def on_done(self):
+        pass
+
+
+class ReasonsScreen(EvaluatorScreen):
+    def __init__(self, terminal, session, **kw):
+        super().__init__(terminal, session, ReasonsView(), **kw)
+        v = self.view
+        self.toggles = {}
+        for code, name in terminal.hall.rating_reasons:
+            toggle = ReasonToggle(name=name, code=code)
+            toggle.bind(on_release=lambda b: self.toggle(b.code))
+            self.toggles[code] = toggle
+            v.ids.grid.add_widget(toggle)
+        v.bind(on_phone=lambda *_: self.open_phone(), on_done=lambda *_: self.done())
+        self.phone, self.next, self.message = v.ids.phone, v.ids.next, v.ids.message
+
+    def refresh(self) -> None:
+        prompt = self.session.prompt
+        chosen = set(prompt.reasons) if prompt else set()
+        for code, toggle in self.toggles.items():
+            toggle.chosen = code in chosen
+        self.view.phone = prompt.phone if prompt else ""
+        self.view.message = ""
+
+    def toggle(self, code: str) -> None:
+        self.session.toggle_reason(code)
+        self.refresh()
+
+    def done(self) -> None:
+        if self.session.reasons_done():
+            self.sync()
+        else:
+            self.view.message = "请至少选择一项原因"
+
+    def open_phone(self) -> None:
+        if self.session.want_phone():
+            self.sync()
+        else:
+            self.view.message = "请先选择不满意的原因"
