@@ -112,7 +112,7 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     def livez() -> dict:
         return {"ok": True}
 
-    for module in (api_auth, api_county, api_audit, api_terminals, api_queue, api_windows, api_admin, api_events,
+    for module in (api_queue, api_auth, api_county, api_audit, api_terminals, api_windows, api_admin, api_events,
                    api_rating_export, api_ratings, api_staff, api_sync, api_checkin, api_appointments, api_reports,
                    api_linked_halls, pages, public):
         app.include_router(module.router)

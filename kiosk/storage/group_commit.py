@@ -17,12 +17,13 @@ T = TypeVar("T")
 
 
 class Slot(Generic[T]):
-    """One request in a batch: ``item`` in, ``result`` or ``error`` out."""
+    """One request in a batch: ``item`` in, ``result`` or ``error`` out; ``woken`` tells its thread to go on."""
 
-    __slots__ = ("item", "result", "error", "done")
+    __slots__ = ("item", "result", "error", "done", "woken")
 
     def __init__(self, item: T):
         self.item, self.result, self.error, self.done = item, None, None, False
+        self.woken = threading.Event()
 
     def answer(self) -> Any:
         if self.error is not None:
@@ -34,19 +35,21 @@ class GroupCommit(Generic[T]):
     def __init__(self, run: Callable[[list[Slot[T]]], None]):
         """``run(slots)`` fills each slot's ``result`` or ``error`` (it may raise: then every slot gets that)."""
         self._run = run
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[Slot[T]] = []
         self._leading = False
 
     def submit(self, item: T) -> Any:
         slot = Slot(item)
-        with self._cond:
+        with self._lock:
             self._queue.append(slot)
-            while self._leading and not slot.done:
-                self._cond.wait()
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            slot.woken.wait()  # answered, or handed the lead by the batch before (each waiter is woken once)
             if slot.done:
                 return slot.answer()
-            self._leading = True
+        with self._lock:
             batch, self._queue = self._queue, []
         try:
             self._run(batch)
@@ -55,9 +58,14 @@ class GroupCommit(Generic[T]):
                 if s.result is None and s.error is None:
                     s.error = exc
         finally:
-            with self._cond:
+            with self._lock:
                 for s in batch:
                     s.done = True
-                self._leading = False
-                self._cond.notify_all()
+                following = self._queue[0] if self._queue else None
+                self._leading = following is not None  # the first one queued meanwhile leads next
+            for s in batch:
+                if s is not slot:
+                    s.woken.set()
+            if following is not None:
+                following.woken.set()
         return slot.answer()
