@@ -12,8 +12,9 @@ if [ -z "${KIOSK_TEST_PG_URL:-}" ] && [ -f scripts/ci_postgres.sh ]; then
   eval "$(bash scripts/ci_postgres.sh start)"
   trap 'bash scripts/ci_postgres.sh stop >/dev/null 2>&1 || true' EXIT
 fi
-# both cores: pytest-xdist, each test file whole on one worker (its module-scoped servers and
-# browser start once); KIOSK_TEST_WORKERS=0 runs in this one process
+# both cores: pytest-xdist, each test file whole on one worker (its module-scoped servers start
+# once) but for the independent files tests/xdist_order.py splits, heaviest first;
+# KIOSK_TEST_WORKERS=0 runs in this one process
 workers=${KIOSK_TEST_WORKERS:-2}
 xdist=()
 [ "$workers" = 0 ] || xdist=(-n "$workers" --dist loadfile)

@@ -34,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 # A test module that leaves a process running (a server, a multiprocessing child) fails in the
 # teardown of its last test (tests/process_guard.py).
 from tests.process_guard import pytest_runtest_teardown, pytest_sessionfinish  # noqa: E402,F401
+# `-n 2 --dist loadfile`: files whole except independent ones, heaviest first (tests/xdist_order.py)
+from tests.xdist_order import check_split_files, order, pytest_xdist_make_scheduler  # noqa: E402,F401
 TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -130,6 +132,80 @@ def harness_factory(request):
         h.close()
 
 
+# ------------------------------------------------------------------ Chromium (Playwright)
+# One Playwright driver and one Chromium per test process (per xdist worker), shared by every browser
+# test; each test gets fresh contexts (its own cookies, storage, viewport), closed after it.
+
+_shared_browsers: list = []
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    """The Playwright driver (one per test process); its Chromium processes live for the session."""
+    from tests.page_weight import CHROMIUM, have_chromium
+    from tests.process_guard import allow_process, leftovers
+
+    if not have_chromium():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Debian chromium is missing at {CHROMIUM}")
+        pytest.skip(f"no {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    before = set(leftovers())
+    pw = sync_playwright().start()
+    for pid in set(leftovers()) - before:  # the driver: the browsers are its children
+        allow_process(pid)
+    yield pw
+    pw.stop()
+
+
+def _start_chromium(request, pw, **launch):
+    from tests.page_weight import ARGS, CHROMIUM
+    from tests.process_guard import allow_process, leftovers
+
+    before = set(leftovers())
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True, **launch)
+    for pid in set(leftovers()) - before:  # also any helper Chromium moves away from the driver
+        allow_process(pid)
+    _shared_browsers.append(browser)
+
+    def stop():
+        _shared_browsers.remove(browser)
+        browser.close()
+
+    request.addfinalizer(stop)
+    return browser
+
+
+@pytest.fixture(scope="session")
+def browser(request, _playwright):
+    """Debian's Chromium through Playwright, shared by the session's browser tests."""
+    return _start_chromium(request, _playwright)
+
+
+@pytest.fixture(scope="session")
+def browser_no_cjk(request, _playwright, tmp_path_factory):
+    """A Chromium that sees no CJK system font: Chinese can only come from a page's served HallFont."""
+    from tests.page_weight import cjk_system_fonts, no_cjk_fontconfig
+
+    env = no_cjk_fontconfig(tmp_path_factory.mktemp("fontconfig"))
+    assert cjk_system_fonts(env) == []
+    return _start_chromium(request, _playwright, env=env)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Contexts a test opened on a shared browser are closed after it, also when it failed."""
+    before = [(b, set(b.contexts)) for b in _shared_browsers]
+    try:
+        return (yield)
+    finally:
+        for b, old in before:
+            for ctx in b.contexts:
+                if ctx not in old:
+                    ctx.close()
+
+
 # `pytest -m "not slow"`: the quick subset a developer runs often. Slow: whatever drives Kivy
 # (ui), Chromium (browser) or PostgreSQL (postgres), starts real hall servers (the modules that use
 # tests/test_server_support.py), or runs other whole processes, fuzzing or load.
@@ -141,6 +217,7 @@ SLOW_MODULES = {"test_server_fuzz", "test_server_concurrency", "test_durability"
 SLOW_TESTS = {"test_sigkill_during_writes_leaves_old_or_new_file", "test_codes_are_six_digits_and_unique_per_day"}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module
@@ -148,3 +225,19 @@ def pytest_collection_modifyitems(config, items):
         if (uses_servers or module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES or item.originalname in SLOW_TESTS
                 or any(item.get_closest_marker(m) for m in ("ui", "browser", "postgres"))):
             item.add_marker(pytest.mark.slow)
+    check_split_files(items)
+    order(items)  # heaviest modules first, for both workers to finish together (tests/xdist_order.py)
+
+
+_timings = os.environ.get("KIOSK_TEST_TIMINGS")
+
+
+def pytest_runtest_logreport(report):
+    """With KIOSK_TEST_TIMINGS=FILE, one line per test phase as it ends (a run cut short still tells)."""
+    if _timings and not hasattr(report, "node"):  # written where the test ran, not again by xdist's controller
+        import json
+
+        with open(_timings, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"test": report.nodeid, "when": report.when, "s": round(report.duration, 3),
+                                  "outcome": report.outcome, "worker": XDIST_WORKER or "main",
+                                  "end": round(report.stop, 1)}) + "\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_server_browser import OUT, browser  # noqa: E402,F401  (the Chromium fixture)
+from test_server_browser import OUT  # noqa: E402
 from test_server_halls import B, HALL_B  # noqa: E402
 from test_server_support import PASSWORD, kiosk_cli, start_server  # noqa: E402
 
@@ -45,7 +45,7 @@ def _sign_in(page, url: str, user: str) -> None:
     page.click("#submit")
 
 
-def test_county_admin_watches_every_hall_and_enters_one(browser, county):  # noqa: F811
+def test_county_admin_watches_every_hall_and_enters_one(browser, county):
     OUT.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     ctx = browser.new_context(viewport={"width": 1600, "height": 900}, locale="zh-CN", bypass_csp=True)
@@ -81,7 +81,7 @@ def test_county_admin_watches_every_hall_and_enters_one(browser, county):  # noq
     ctx.close()
 
 
-def test_viewer_reads_ratings_and_hall_staff_stay_out(browser, county):  # noqa: F811
+def test_viewer_reads_ratings_and_hall_staff_stay_out(browser, county):
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True)
     page = ctx.new_page()
     _sign_in(page, county.url, "cview")
@@ -104,7 +104,7 @@ def test_viewer_reads_ratings_and_hall_staff_stay_out(browser, county):  # noqa:
     ctx.close()
 
 
-def test_hall_pages_link_to_the_halls_report(browser, county):  # noqa: F811
+def test_hall_pages_link_to_the_halls_report(browser, county):
     """Every hall page with the tab bar links to 统计报表 of the same hall (it was reachable from /reports only)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True)
     page = ctx.new_page()
@@ -120,7 +120,7 @@ def test_hall_pages_link_to_the_halls_report(browser, county):  # noqa: F811
     ctx.close()
 
 
-def test_county_page_fits_a_phone(browser, county):  # noqa: F811
+def test_county_page_fits_a_phone(browser, county):
     """On a phone the page stays in the screen (its tables scroll inside their cards) and the header's words
     are not set one character per line (they were: the grid's cards grew to their widest table)."""
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", bypass_csp=True)

@@ -312,16 +312,8 @@ def test_a_push_token_writes_only_its_own_hall_and_bad_events_are_refused_by_fie
 
 
 @pytest.mark.browser
-def test_the_county_page_shows_a_linked_hall_beside_its_own(tmp_path):
-    import os
-
-    from test_server_browser import ARGS, CHROMIUM, OUT
-
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
+def test_the_county_page_shows_a_linked_hall_beside_its_own(browser, tmp_path):
+    from test_server_browser import OUT
 
     county = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path, TEST_HALL)
     add_county_viewer(county.db_url)
@@ -339,24 +331,21 @@ def test_the_county_page_shows_a_linked_hall_beside_its_own(tmp_path):
             {"key": f"report:{day}:0", "kind": "report", "payload": report}]})
         assert [x["outcome"] for x in r.json()["results"]] == ["applied", "applied"]
         OUT.mkdir(parents=True, exist_ok=True)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
-            problems: list[str] = []
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(county.url + "/login")
-            page.fill("#username", "cview")
-            page.fill("#password", PASSWORD)
-            page.click("#submit")
-            page.wait_for_url("**/county**")
-            row = page.locator("#county tr[data-hall='qingshi']")
-            row.wait_for()
-            text = row.inner_text()
-            assert "青石镇便民服务中心" in text and "自建服务器上报" in text and day in text and "100.0%" in text
-            assert page.locator("#county tr[data-hall='testhall']").count() == 1  # beside the hall it hosts
-            assert row.locator("td").count() == 9 and row.locator("td >> text=—").count() == 6
-            page.screenshot(path=str(OUT / "county-linked.png"), full_page=True)
-            browser.close()
+        page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(county.url + "/login")
+        page.fill("#username", "cview")
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        page.wait_for_url("**/county**")
+        row = page.locator("#county tr[data-hall='qingshi']")
+        row.wait_for()
+        text = row.inner_text()
+        assert "青石镇便民服务中心" in text and "自建服务器上报" in text and day in text and "100.0%" in text
+        assert page.locator("#county tr[data-hall='testhall']").count() == 1  # beside the hall it hosts
+        assert row.locator("td").count() == 9 and row.locator("td >> text=—").count() == 6
+        page.screenshot(path=str(OUT / "county-linked.png"), full_page=True)
         assert not problems, problems
     finally:
         county.stop()

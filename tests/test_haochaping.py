@@ -256,17 +256,9 @@ def test_item_code_is_known_only_when_one_guide_leads_to_the_service():
 # ------------------------------------------------------------------ the pages
 
 @pytest.mark.browser
-def test_verify_on_the_followups_page_and_overdue_on_the_ratings_page(tmp_path):
-    import os
-
-    from test_server_browser import ARGS, CHROMIUM, OUT
+def test_verify_on_the_followups_page_and_overdue_on_the_ratings_page(browser, tmp_path):
+    from test_server_browser import OUT
     from test_server_support import PASSWORD
-
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
 
     h = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path, RATING_HALL)
     try:
@@ -277,37 +269,34 @@ def test_verify_on_the_followups_page_and_overdue_on_the_ratings_page(tmp_path):
         walk_in(h, 5)
         OUT.mkdir(parents=True, exist_ok=True)
         problems: list[str] = []
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(h.url + "/login")
-            page.fill("#username", "sup")
-            page.fill("#password", PASSWORD)
-            page.click("#submit")
-            page.wait_for_url("**/admin**")
-            page.goto(h.url + "/followups")
-            card = page.locator(f"article[id='{wrong['followup_id']}']")
-            card.wait_for()
-            page.screenshot(path=str(OUT / "haochaping-followups-open.png"), full_page=True)
-            card.locator("textarea[aria-label='核实情况']").fill("监控显示群众按错了键")
-            card.locator("button:has-text('核实不属实')").click()
-            page.wait_for_selector("#toast >> text=不计入满意率")
-            page.click("#states button[data-state='rejected']")
-            page.wait_for_selector(f"article[id='{wrong['followup_id']}'] .done-mark")
-            assert "监控显示群众按错了键" in card.inner_text() and "不计入满意率" in card.inner_text()
-            page.screenshot(path=str(OUT / "haochaping-followups.png"), full_page=True)
-            start = date.fromtimestamp(time.time() - 6 * DAY).isoformat()
-            page.goto(h.url + f"/ratings?from={start}&to={date.today().isoformat()}")
-            page.wait_for_selector("#bad tr.overdue-row")
-            row = page.locator("#bad tr.overdue-row")
-            assert row.count() == 1 and "已逾期" in row.inner_text() and "待整改" in row.inner_text()
-            assert page.locator("#bad tr.rejected-row").count() == 1
-            assert "核实不属实的差评 1 条" in page.inner_text("#note")
-            assert page.inner_text("#rate") == "50.0%"  # 5 and 1 counted; the rejected 2 left out
-            assert page.get_attribute("#export", "href").startswith("/api/v1/ratings/export?format=csv")
-            page.screenshot(path=str(OUT / "haochaping-ratings.png"), full_page=True)
-            browser.close()
+        page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(h.url + "/login")
+        page.fill("#username", "sup")
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        page.wait_for_url("**/admin**")
+        page.goto(h.url + "/followups")
+        card = page.locator(f"article[id='{wrong['followup_id']}']")
+        card.wait_for()
+        page.screenshot(path=str(OUT / "haochaping-followups-open.png"), full_page=True)
+        card.locator("textarea[aria-label='核实情况']").fill("监控显示群众按错了键")
+        card.locator("button:has-text('核实不属实')").click()
+        page.wait_for_selector("#toast >> text=不计入满意率")
+        page.click("#states button[data-state='rejected']")
+        page.wait_for_selector(f"article[id='{wrong['followup_id']}'] .done-mark")
+        assert "监控显示群众按错了键" in card.inner_text() and "不计入满意率" in card.inner_text()
+        page.screenshot(path=str(OUT / "haochaping-followups.png"), full_page=True)
+        start = date.fromtimestamp(time.time() - 6 * DAY).isoformat()
+        page.goto(h.url + f"/ratings?from={start}&to={date.today().isoformat()}")
+        page.wait_for_selector("#bad tr.overdue-row")
+        row = page.locator("#bad tr.overdue-row")
+        assert row.count() == 1 and "已逾期" in row.inner_text() and "待整改" in row.inner_text()
+        assert page.locator("#bad tr.rejected-row").count() == 1
+        assert "核实不属实的差评 1 条" in page.inner_text("#note")
+        assert page.inner_text("#rate") == "50.0%"  # 5 and 1 counted; the rejected 2 left out
+        assert page.get_attribute("#export", "href").startswith("/api/v1/ratings/export?format=csv")
+        page.screenshot(path=str(OUT / "haochaping-ratings.png"), full_page=True)
         assert not problems, problems
         assert late["followup_id"]
     finally:

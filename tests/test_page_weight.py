@@ -4,28 +4,20 @@ font slices (HallFont), which together weigh under 300 KB."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from page_weight import (ARGS, CHROMIUM, have_chromium, measure_all, no_cjk_fontconfig, staff_pages,  # noqa: E402
-                         warm_fonts)
+from page_weight import measure_all, staff_pages, warm_fonts  # noqa: E402
 from test_server_support import PASSWORD, ROOT, start_server  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def loads(tmp_path_factory):
-    if not have_chromium():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
+def loads(tmp_path_factory, browser_no_cjk):
     tmp = tmp_path_factory.mktemp("weight")
     hall = start_server(f"sqlite:///{tmp / 'server.db'}", tmp)  # open every day and hour
     try:
@@ -33,13 +25,7 @@ def loads(tmp_path_factory):
         assert r.status_code == 201, r.text
         token = r.json()["token"]
         warm_fonts(hall.url)  # cut once per content and machine, then cached
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True,
-                                        env=no_cjk_fontconfig(tmp / "fontconfig"))
-            try:
-                yield hall, measure_all(browser, hall.url, "boss", PASSWORD, token, "dibao-shenqing")
-            finally:
-                browser.close()
+        yield hall, measure_all(browser_no_cjk, hall.url, "boss", PASSWORD, token, "dibao-shenqing")
     finally:
         hall.stop()
 

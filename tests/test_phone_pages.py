@@ -14,8 +14,7 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from page_weight import (ARGS, CHROMIUM, PHONE, cjk_system_fonts, have_chromium, measure,  # noqa: E402
-                         no_cjk_fontconfig, warm_fonts)
+from page_weight import PHONE, measure, warm_fonts  # noqa: E402
 from test_server_support import ROOT, start_server  # noqa: E402
 
 OUT = ROOT / "tmp" / "out"
@@ -26,27 +25,10 @@ Object.defineProperty(navigator, 'vibrate', { value: (p) => { window.__vibration
 
 
 @pytest.fixture(scope="module")
-def fonts_env(tmp_path_factory):
-    """A Chromium that sees no CJK system font: Chinese can only come from the served HallFont."""
-    env = no_cjk_fontconfig(tmp_path_factory.mktemp("fontconfig"))
-    assert cjk_system_fonts(env) == []
-    return env
-
-
-@pytest.fixture(scope="module")
-def browser(fonts_env):
-    if not have_chromium():
-        import os
-
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True, env=fonts_env)
-        yield b
-        b.close()
+def browser(browser_no_cjk):
+    """The session's Chromium that sees no CJK system font (tests/conftest.py): Chinese can only come
+    from the served HallFont."""
+    return browser_no_cjk
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +139,7 @@ def test_phone_page_first_load_is_small_and_uses_the_web_font(browser, hall):
     fonts = [u for _, u, _ in load.requests if u.endswith(".woff2")]
     assert fonts and all("/fonts/core-" in u for u in fonts), fonts  # only the slice this page needs
     assert max(b for _, u, b in load.requests if u.endswith(".woff2")) < 200_000
-    # Chinese is drawn with the served font: this Chromium sees no CJK system font (fonts_env)
+    # Chinese is drawn with the served font: this Chromium sees no CJK system font (browser_no_cjk)
     assert load.fonts_loaded, "HallFont was not loaded"
     page = ctx.new_page()
     page.goto(f"{hall.url}/q/{t['token']}")

@@ -218,15 +218,8 @@ def test_openapi_lists_the_routes(hall):
 
 
 @pytest.mark.browser
-def test_staff_page_books_and_imports(tmp_path):
-    import os
-
-    from test_server_browser import ARGS
+def test_staff_page_books_and_imports(browser, tmp_path):
     from test_server_support import PASSWORD, ROOT
-
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
 
     out = ROOT / "tmp" / "out"
     out.mkdir(parents=True, exist_ok=True)
@@ -236,61 +229,58 @@ def test_staff_page_books_and_imports(tmp_path):
         now_slot, now_day = _current_slot()
         assert book(h, now_slot, service="allday", day=now_day, name="今天").status_code == 201  # in the stats
         problems: list[str] = []
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS, headless=True)
-            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-                    if r.status >= 400 and "/import" not in r.url and not r.url.endswith("favicon.ico") else None)
-            page.goto(h.url + "/login")
-            page.fill("#username", "sup")
-            page.fill("#password", PASSWORD)
-            page.click("#submit")
-            page.wait_for_url("**/admin**")
-            page.goto(h.url + "/appointments")
-            page.wait_for_selector("#slot option", state="attached")
-            with page.expect_response(lambda r: "/slots" in r.url and DAY in r.url):
-                page.fill("#day", DAY)  # a day ahead: today's 10:00 slot may have ended (refused then)
-            page.wait_for_load_state("networkidle")  # that day's slots are in the list
-            page.select_option("#slot", "10:00-10:30")
-            page.fill("#name", "王小明")
-            page.fill("#phone", "13800138000")
-            page.click("#book button[type=submit]")
-            page.wait_for_selector("#made .code-box")
-            code = page.inner_text("#made .code-box")
-            assert len(code) == 6 and code.isdigit()
-            page.wait_for_selector("#list table")
-            assert code in page.inner_text("#list") and "王*明" in page.inner_text("#list")
-            today = page.input_value("#day")
-            bad = tmp_path / "day.csv"
-            bad.write_text(f"date,slot,service,name\n{today},10:00-10:30,labor,李四\n{today},10:00-10:30,labor,张三\n"
-                           f"{today},10:15-10:45,labor,赵六\n", encoding="utf-8")
-            page.set_input_files("#csv", str(bad))
-            page.click("#import button[type=submit]")
-            page.wait_for_selector("#import-errors li")
-            errors = page.inner_text("#import-errors")
-            assert "line 3: slot" in errors and "line 4: slot" in errors
-            assert len(h.api("GET", BASE, token="clerk", params={"day": today}).json()) == 1  # nothing imported
-            page.wait_for_selector("#stats table")
-            page.wait_for_selector("#service-slots tr[data-service='labor']")
-            page.fill("#service-slots tr[data-service='labor'] .capacity", "3")
-            page.check("#one-ticket")
-            page.select_option("#mode", "interleave")
-            page.fill("#max-in-a-row", "3")
-            page.screenshot(path=str(out / "appointments-page.png"), full_page=True)
-            page.click("#settings button[type=submit]")
-            import time
+        page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                if r.status >= 400 and "/import" not in r.url and not r.url.endswith("favicon.ico") else None)
+        page.goto(h.url + "/login")
+        page.fill("#username", "sup")
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        page.wait_for_url("**/admin**")
+        page.goto(h.url + "/appointments")
+        page.wait_for_selector("#slot option", state="attached")
+        with page.expect_response(lambda r: "/slots" in r.url and DAY in r.url):
+            page.fill("#day", DAY)  # a day ahead: today's 10:00 slot may have ended (refused then)
+        page.wait_for_load_state("networkidle")  # that day's slots are in the list
+        page.select_option("#slot", "10:00-10:30")
+        page.fill("#name", "王小明")
+        page.fill("#phone", "13800138000")
+        page.click("#book button[type=submit]")
+        page.wait_for_selector("#made .code-box")
+        code = page.inner_text("#made .code-box")
+        assert len(code) == 6 and code.isdigit()
+        page.wait_for_selector("#list table")
+        assert code in page.inner_text("#list") and "王*明" in page.inner_text("#list")
+        today = page.input_value("#day")
+        bad = tmp_path / "day.csv"
+        bad.write_text(f"date,slot,service,name\n{today},10:00-10:30,labor,李四\n{today},10:00-10:30,labor,张三\n"
+                       f"{today},10:15-10:45,labor,赵六\n", encoding="utf-8")
+        page.set_input_files("#csv", str(bad))
+        page.click("#import button[type=submit]")
+        page.wait_for_selector("#import-errors li")
+        errors = page.inner_text("#import-errors")
+        assert "line 3: slot" in errors and "line 4: slot" in errors
+        assert len(h.api("GET", BASE, token="clerk", params={"day": today}).json()) == 1  # nothing imported
+        page.wait_for_selector("#stats table")
+        page.wait_for_selector("#service-slots tr[data-service='labor']")
+        page.fill("#service-slots tr[data-service='labor'] .capacity", "3")
+        page.check("#one-ticket")
+        page.select_option("#mode", "interleave")
+        page.fill("#max-in-a-row", "3")
+        page.screenshot(path=str(out / "appointments-page.png"), full_page=True)
+        page.click("#settings button[type=submit]")
+        import time
 
-            def saved():
-                got = h.api("GET", BASE + "/settings", token="sup").json()
-                return (got["services"][0]["capacity"] == 3 and got["one_ticket_per_person"]
-                        and (got["mode"], got["max_in_a_row"]) == ("interleave", 3))
+        def saved():
+            got = h.api("GET", BASE + "/settings", token="sup").json()
+            return (got["services"][0]["capacity"] == 3 and got["one_ticket_per_person"]
+                    and (got["mode"], got["max_in_a_row"]) == ("interleave", 3))
 
-            end = time.monotonic() + 10
-            while not saved() and time.monotonic() < end:
-                time.sleep(0.1)
-            assert saved()
-            browser.close()
+        end = time.monotonic() + 10
+        while not saved() and time.monotonic() < end:
+            time.sleep(0.1)
+        assert saved()
         assert not problems, problems
     finally:
         h.stop()

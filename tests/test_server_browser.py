@@ -5,7 +5,6 @@ Screenshots land in tmp/out/ (console, display, admin) for a person to look at.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -14,26 +13,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_support import PASSWORD, ROOT, start_server  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 OUT = ROOT / "tmp" / "out"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

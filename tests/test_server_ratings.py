@@ -7,7 +7,6 @@ statistics and follow-up pages; screenshots land in tmp/out/ratings-*.png.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import time
@@ -497,20 +496,11 @@ def test_openapi_lists_the_routes(hall):
 
 # -------------------------------------------------------------------- browser
 
-CHROMIUM = "/usr/bin/chromium"
 OUT = ROOT / "tmp" / "out"
 
 
 @pytest.mark.browser
-def test_supervisor_pages(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    from test_server_browser import ARGS
-
+def test_supervisor_pages(browser, tmp_path):
     h = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path, RATING_HALL)
     for window in (1, 2):
         enroll_terminal(h, f"eval{window}", "evaluator", window)
@@ -518,72 +508,69 @@ def test_supervisor_pages(tmp_path):
         _seed(h)
         OUT.mkdir(parents=True, exist_ok=True)
         problems: list[str] = []
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN", bypass_csp=True)
-            page = ctx.new_page()
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-                    if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
-            page.goto(h.url + "/login")
-            page.fill("#username", "sup")
-            page.fill("#password", PASSWORD)
-            page.click("#submit")
-            page.wait_for_url("**/admin**")
-            page.click("nav.tabs a:has-text('评价统计')")
-            page.wait_for_url("**/ratings**")
-            page.wait_for_selector("#by-window table")
-            assert page.inner_text("#rate") == "71.4%"  # seeded today: 7 rated, 5 of them satisfied
-            assert "服务态度差" in page.inner_text("#bad") and "服务态度差" in page.inner_text("#reasons")
-            assert page.locator("#reasons .rrow").count() == 3
-            assert "1号 劳动保障" in page.inner_text("#by-window") and "王芳" in page.inner_text("#by-staff")
-            assert page.get_attribute("#csv", "href").startswith("/api/v1/stats/ratings.csv?")
-            page.screenshot(path=str(OUT / "ratings-stats.png"), full_page=True)
-            page.select_option("#window", "2")
-            page.wait_for_function("document.getElementById('rate').textContent === '50.0%'")
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN", bypass_csp=True)
+        page = ctx.new_page()
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+        page.goto(h.url + "/login")
+        page.fill("#username", "sup")
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        page.wait_for_url("**/admin**")
+        page.click("nav.tabs a:has-text('评价统计')")
+        page.wait_for_url("**/ratings**")
+        page.wait_for_selector("#by-window table")
+        assert page.inner_text("#rate") == "71.4%"  # seeded today: 7 rated, 5 of them satisfied
+        assert "服务态度差" in page.inner_text("#bad") and "服务态度差" in page.inner_text("#reasons")
+        assert page.locator("#reasons .rrow").count() == 3
+        assert "1号 劳动保障" in page.inner_text("#by-window") and "王芳" in page.inner_text("#by-staff")
+        assert page.get_attribute("#csv", "href").startswith("/api/v1/stats/ratings.csv?")
+        page.screenshot(path=str(OUT / "ratings-stats.png"), full_page=True)
+        page.select_option("#window", "2")
+        page.wait_for_function("document.getElementById('rate').textContent === '50.0%'")
 
-            page.click("nav.tabs a:has-text('整改回访')")
-            page.wait_for_url("**/followups")
-            page.wait_for_selector(".case")
-            assert page.locator(".case.overdue").count() == 1
-            assert "已逾期" in page.inner_text(".case.overdue .due")
-            page.screenshot(path=str(OUT / "ratings-followups.png"), full_page=True)
-            first = page.locator(".case.overdue")
-            # an unverified case shows the 核实 form too: name the step's own box
-            first.locator("textarea[aria-label='整改措施']").fill("已约谈窗口人员，一次性告知清单张贴到窗口")
-            first.locator("button:has-text('记录整改')").click()
-            page.wait_for_selector(".case.overdue .st-rectified")
-            page.locator(".case.overdue textarea[aria-label='回访结果']").fill("电话回访，群众表示满意")
-            page.locator(".case.overdue select").select_option("yes")
-            page.locator(".case.overdue button:has-text('记录回访')").click()
-            page.wait_for_function("document.querySelectorAll('.case.overdue').length === 0")
-            page.click("#states button[data-state='called_back']")
-            page.wait_for_selector(".case.closed")
-            assert "群众表示满意" in page.inner_text(".case.closed")
-            page.screenshot(path=str(OUT / "ratings-followups-done.png"), full_page=True)
+        page.click("nav.tabs a:has-text('整改回访')")
+        page.wait_for_url("**/followups")
+        page.wait_for_selector(".case")
+        assert page.locator(".case.overdue").count() == 1
+        assert "已逾期" in page.inner_text(".case.overdue .due")
+        page.screenshot(path=str(OUT / "ratings-followups.png"), full_page=True)
+        first = page.locator(".case.overdue")
+        # an unverified case shows the 核实 form too: name the step's own box
+        first.locator("textarea[aria-label='整改措施']").fill("已约谈窗口人员，一次性告知清单张贴到窗口")
+        first.locator("button:has-text('记录整改')").click()
+        page.wait_for_selector(".case.overdue .st-rectified")
+        page.locator(".case.overdue textarea[aria-label='回访结果']").fill("电话回访，群众表示满意")
+        page.locator(".case.overdue select").select_option("yes")
+        page.locator(".case.overdue button:has-text('记录回访')").click()
+        page.wait_for_function("document.querySelectorAll('.case.overdue').length === 0")
+        page.click("#states button[data-state='called_back']")
+        page.wait_for_selector(".case.closed")
+        assert "群众表示满意" in page.inner_text(".case.closed")
+        page.screenshot(path=str(OUT / "ratings-followups-done.png"), full_page=True)
 
-            # the staff tab uploads the photo the evaluator's idle screen shows
-            photo = tmp_path / "wang.png"
-            photo.write_bytes(PNG)
-            page.goto(h.url + "/admin#staff")
-            page.wait_for_selector("#staff-table table")
-            with page.expect_file_chooser() as chooser:
-                page.locator("#staff-table tr:has-text('王芳') button:has-text('上传照片')").click()
-            chooser.value.set_files(str(photo))
-            page.wait_for_selector("#toast.show:has-text('照片已更新')")
-            duty = h.api("GET", "/api/v1/windows/1/duty", token="terminal").json()
-            assert duty["staff"]["name"] == "王芳" and duty["staff"]["photo_url"]
+        # the staff tab uploads the photo the evaluator's idle screen shows
+        photo = tmp_path / "wang.png"
+        photo.write_bytes(PNG)
+        page.goto(h.url + "/admin#staff")
+        page.wait_for_selector("#staff-table table")
+        with page.expect_file_chooser() as chooser:
+            page.locator("#staff-table tr:has-text('王芳') button:has-text('上传照片')").click()
+        chooser.value.set_files(str(photo))
+        page.wait_for_selector("#toast.show:has-text('照片已更新')")
+        duty = h.api("GET", "/api/v1/windows/1/duty", token="terminal").json()
+        assert duty["staff"]["name"] == "王芳" and duty["staff"]["photo_url"]
 
-            clerk = browser.new_context(locale="zh-CN", bypass_csp=True).new_page()
-            clerk.goto(h.url + "/login")
-            clerk.fill("#username", "clerk")
-            clerk.fill("#password", PASSWORD)
-            clerk.click("#submit")
-            clerk.wait_for_url("**/console")
-            for path in ("/ratings", "/followups"):
-                clerk.goto(h.url + path)
-                clerk.wait_for_url("**/login?denied=1")
-            browser.close()
+        clerk = browser.new_context(locale="zh-CN", bypass_csp=True).new_page()
+        clerk.goto(h.url + "/login")
+        clerk.fill("#username", "clerk")
+        clerk.fill("#password", PASSWORD)
+        clerk.click("#submit")
+        clerk.wait_for_url("**/console")
+        for path in ("/ratings", "/followups"):
+            clerk.goto(h.url + path)
+            clerk.wait_for_url("**/login?denied=1")
         assert not problems, problems
     finally:
         h.stop()

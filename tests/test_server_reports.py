@@ -312,18 +312,9 @@ def _seed_week(h, days: list[str]) -> None:
 
 
 @pytest.mark.browser
-def test_reports_page_shows_a_week_with_charts_and_freezes_the_day(tmp_path):
-    import os
+def test_reports_page_shows_a_week_with_charts_and_freezes_the_day(browser, tmp_path):
     from datetime import date, timedelta
 
-    chromium = "/usr/bin/chromium"
-    if not os.path.exists(chromium):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    from test_server_browser import ARGS
     from test_server_support import PASSWORD, ROOT
 
     h = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path, TEST_HALL + REASONS)
@@ -335,48 +326,45 @@ def test_reports_page_shows_a_week_with_charts_and_freezes_the_day(tmp_path):
         out = ROOT / "tmp" / "out"
         out.mkdir(parents=True, exist_ok=True)
         problems: list[str] = []
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
-            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-                    if r.status >= 400 and not r.url.endswith(("/favicon.ico", "/api/v1/halls")) else None)
-            page.goto(h.url + "/login")
-            page.fill("#username", "sup")
-            page.fill("#password", PASSWORD)
-            page.click("#submit")
-            page.wait_for_url("**/admin**")
-            page.goto(f"{h.url}/reports?from={days[0]}&to={days[-1]}")
-            page.wait_for_selector("#by-staff table")
-            page.wait_for_selector("#daily-state")
-            assert page.inner_text("#issued") == str(want["issued"]) and page.inner_text("#served") == str(want["served"])
-            assert page.inner_text("#satisfaction-rate") == f"{want['satisfaction_rate'] * 100:.1f}%"
-            assert page.inner_text("#rating-rate") == f"{want['rating_rate'] * 100:.1f}%"
-            assert page.locator("#chart-days path[data-series='办结']").count() == 1
-            assert page.locator("#chart-days circle").count() == 3 * 7  # three lines, a point a day
-            assert page.locator("#chart-windows rect[data-series='办结']").count() == 4  # every window
-            assert "王芳" in page.inner_text("#by-staff") and "1号 劳动保障" in page.inner_text("#by-window")
-            assert "非常满意 + 满意 + 基本满意" in page.inner_text("#definitions")
-            assert page.get_attribute("#csv", "href").startswith("/api/v1/reports/period.csv?")
-            assert "临时数据" in page.inner_text("#daily-state")
-            page.wait_for_selector("#halls-missing")
-            assert page.inner_text("#halls-missing") == "1 个大厅尚未上报"
-            assert "未上报" in page.inner_text("#daily-halls")
-            page.screenshot(path=str(out / "reports-week.png"), full_page=True)
-            page.click("#daily button:has-text('立即冻结日报')")
-            page.wait_for_selector("#daily-state.frozen")
-            assert "已冻结" in page.inner_text("#daily-state")
-            page.wait_for_selector("#halls-missing:text-is('全部大厅已上报')")
-            page.screenshot(path=str(out / "reports-frozen.png"))
-            clerk = browser.new_context(locale="zh-CN").new_page()
-            clerk.goto(h.url + "/login")
-            clerk.fill("#username", "clerk")
-            clerk.fill("#password", PASSWORD)
-            clerk.click("#submit")
-            clerk.wait_for_url("**/console")
-            clerk.goto(h.url + "/reports")
-            clerk.wait_for_url("**/login?denied=1")
-            browser.close()
+        page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith(("/favicon.ico", "/api/v1/halls")) else None)
+        page.goto(h.url + "/login")
+        page.fill("#username", "sup")
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        page.wait_for_url("**/admin**")
+        page.goto(f"{h.url}/reports?from={days[0]}&to={days[-1]}")
+        page.wait_for_selector("#by-staff table")
+        page.wait_for_selector("#daily-state")
+        assert page.inner_text("#issued") == str(want["issued"]) and page.inner_text("#served") == str(want["served"])
+        assert page.inner_text("#satisfaction-rate") == f"{want['satisfaction_rate'] * 100:.1f}%"
+        assert page.inner_text("#rating-rate") == f"{want['rating_rate'] * 100:.1f}%"
+        assert page.locator("#chart-days path[data-series='办结']").count() == 1
+        assert page.locator("#chart-days circle").count() == 3 * 7  # three lines, a point a day
+        assert page.locator("#chart-windows rect[data-series='办结']").count() == 4  # every window
+        assert "王芳" in page.inner_text("#by-staff") and "1号 劳动保障" in page.inner_text("#by-window")
+        assert "非常满意 + 满意 + 基本满意" in page.inner_text("#definitions")
+        assert page.get_attribute("#csv", "href").startswith("/api/v1/reports/period.csv?")
+        assert "临时数据" in page.inner_text("#daily-state")
+        page.wait_for_selector("#halls-missing")
+        assert page.inner_text("#halls-missing") == "1 个大厅尚未上报"
+        assert "未上报" in page.inner_text("#daily-halls")
+        page.screenshot(path=str(out / "reports-week.png"), full_page=True)
+        page.click("#daily button:has-text('立即冻结日报')")
+        page.wait_for_selector("#daily-state.frozen")
+        assert "已冻结" in page.inner_text("#daily-state")
+        page.wait_for_selector("#halls-missing:text-is('全部大厅已上报')")
+        page.screenshot(path=str(out / "reports-frozen.png"))
+        clerk = browser.new_context(locale="zh-CN").new_page()
+        clerk.goto(h.url + "/login")
+        clerk.fill("#username", "clerk")
+        clerk.fill("#password", PASSWORD)
+        clerk.click("#submit")
+        clerk.wait_for_url("**/console")
+        clerk.goto(h.url + "/reports")
+        clerk.wait_for_url("**/login?denied=1")
         assert not problems, problems
         assert h.api("GET", "/api/v1/reports/daily", token="sup").json()["status"] == "frozen"
     finally:
@@ -438,17 +426,7 @@ def test_county_lists_every_halls_daily_report_and_who_has_not_reported(tmp_path
 
 
 @pytest.mark.browser
-def test_county_page_shows_the_daily_reports_of_every_hall(tmp_path):
-    import os
-
-    chromium = "/usr/bin/chromium"
-    if not os.path.exists(chromium):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian chromium is missing at /usr/bin/chromium")
-        pytest.skip("no /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    from test_server_browser import ARGS
+def test_county_page_shows_the_daily_reports_of_every_hall(browser, tmp_path):
     from test_server_support import PASSWORD, ROOT
 
     h = _county(tmp_path)
@@ -456,37 +434,34 @@ def test_county_page_shows_the_daily_reports_of_every_hall(tmp_path):
         day = today(h)
         assert h.api("POST", "/api/v1/reports/daily/freeze", token="sup").status_code == 200
         problems: list[str] = []
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
-            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-                    if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
-            page.goto(h.url + "/login")
-            page.fill("#username", "cview")
-            page.fill("#password", PASSWORD)
-            page.click("#submit")
-            page.wait_for_url("**/county**")
-            page.fill("#daily-day", day)
-            page.dispatch_event("#daily-day", "change")
-            page.wait_for_selector("#daily-list tr[data-daily-hall='beihall'].unreported")
-            assert "1 个中心尚未上报：北村便民服务中心" in page.inner_text("#daily-missing")
-            assert "已上报" in page.inner_text("#daily-list tr[data-daily-hall='testhall']")
-            out = ROOT / "tmp" / "out"
-            out.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out / "county-daily.png"), full_page=True)
-            page.click("#daily-list tr[data-daily-hall='testhall'] a:has-text('查看')")
-            page.wait_for_url("**/reports?of=testhall**")
-            page.wait_for_selector("#daily-state.frozen")
-            assert page.input_value("#hall") == "testhall"
-            page.goto(f"{h.url}/reports?hall=beihall")  # the county page's per-hall link form
-            page.wait_for_url("**/reports?of=beihall**")
-            page.wait_for_selector("#daily-state.provisional")
-            page.select_option("#hall", "all")  # 全县合计
-            page.wait_for_selector("#daily:has-text('请选择一个大厅')")
-            assert page.locator("#daily-halls tr.unreported").count() == 1
-            page.screenshot(path=str(out / "reports-county.png"), full_page=True)
-            browser.close()
+        page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+        page.goto(h.url + "/login")
+        page.fill("#username", "cview")
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        page.wait_for_url("**/county**")
+        page.fill("#daily-day", day)
+        page.dispatch_event("#daily-day", "change")
+        page.wait_for_selector("#daily-list tr[data-daily-hall='beihall'].unreported")
+        assert "1 个中心尚未上报：北村便民服务中心" in page.inner_text("#daily-missing")
+        assert "已上报" in page.inner_text("#daily-list tr[data-daily-hall='testhall']")
+        out = ROOT / "tmp" / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(out / "county-daily.png"), full_page=True)
+        page.click("#daily-list tr[data-daily-hall='testhall'] a:has-text('查看')")
+        page.wait_for_url("**/reports?of=testhall**")
+        page.wait_for_selector("#daily-state.frozen")
+        assert page.input_value("#hall") == "testhall"
+        page.goto(f"{h.url}/reports?hall=beihall")  # the county page's per-hall link form
+        page.wait_for_url("**/reports?of=beihall**")
+        page.wait_for_selector("#daily-state.provisional")
+        page.select_option("#hall", "all")  # 全县合计
+        page.wait_for_selector("#daily:has-text('请选择一个大厅')")
+        assert page.locator("#daily-halls tr.unreported").count() == 1
+        page.screenshot(path=str(out / "reports-county.png"), full_page=True)
         assert not problems, problems
     finally:
         h.stop()
