@@ -18,6 +18,7 @@ from typing import Callable, Protocol
 
 from .config import PrinterSettings, TerminalConfig
 from .domain import Hall, PriorityGroup
+from .heap import release_free_memory
 from .ports import IdCardReader, Printer, PrinterFactory, PrinterStatus, PrintError, Voice
 from .queue import Issued, QueueEngine, QueueError, ServiceState, ServiceUnavailable
 from .ticket_view import (PAUSED_MESSAGE, Grid, PrinterPaused, ServiceButton, TicketOutcome, VisitorError,  # noqa: F401
@@ -263,6 +264,7 @@ class Terminal:
             self._print(outcome, issued)
             if on_printed:
                 on_printed(outcome)
+            release_free_memory()  # what the receipt's picture freed (kiosk/heap.py)
 
         if wait:
             job()

@@ -28,29 +28,40 @@ PAPER = (255, 255, 255)
 FRAME = (226, 229, 234)
 
 
-@lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(paths.FONT_PATH), size, index=0)
+GLYPH_DOTS = 24  # the printer's character cell is 12 x 24 dots
+GLYPH_SIZE = GLYPH_DOTS - 2  # the printer's glyphs keep a dot of space around them
+
+
+@lru_cache(maxsize=1)
+def _font() -> ImageFont.FreeTypeFont:
+    """The one face of the picture (index 0 of the .ttc at the printer's 24-dot size): the printer
+    magnifies that one font for double and quad size, and so does the picture (a face per size kept
+    the 5 MB file mapped three times; issue 17)."""
+    return ImageFont.truetype(str(paths.FONT_PATH), GLYPH_SIZE, index=0)
+
+
+def _glyph_strip(line: str, bold: bool) -> Image.Image:
+    """One line at the printer's own size: each character centred in its cell."""
+    cols = sum(char_width(ch) for ch in line)
+    strip = Image.new("L", (max(cols * CELL_DOTS, 1), GLYPH_DOTS), 255)
+    draw = ImageDraw.Draw(strip)
+    font = _font()
+    x = 0
+    for ch in line:
+        w = char_width(ch) * CELL_DOTS
+        if not ch.isspace():
+            draw.text((x + w / 2, GLYPH_DOTS / 2), ch, font=font, fill=INK, anchor="mm", stroke_width=1 if bold else 0,
+                      stroke_fill=INK)
+        x += w
+    return strip
 
 
 def _text_strip(line: str, width: int, height: int, bold: bool) -> Image.Image:
-    """One printed line: each character centred in its cell, magnified like GS !."""
-    cell = CELL_DOTS * height  # draw at the height's scale, stretch sideways after
-    glyph = 24 * height
-    cols = sum(char_width(ch) for ch in line)
-    strip = Image.new("L", (max(cols * cell, 1), glyph), 255)
-    draw = ImageDraw.Draw(strip)
-    font = _font(glyph - 2 * height)  # the printer's glyphs keep a dot of space around them
-    stroke = max(1, height // 2) if bold else 0
-    x = 0
-    for ch in line:
-        w = char_width(ch) * cell
-        if not ch.isspace():
-            draw.text((x + w / 2, glyph / 2), ch, font=font, fill=INK, anchor="mm", stroke_width=stroke,
-                      stroke_fill=INK)
-        x += w
-    if width != height:
-        strip = strip.resize((max(cols * CELL_DOTS * width, 1), glyph), Image.LANCZOS)
+    """One printed line, magnified like GS ! (the printer scales its 24-dot glyphs)."""
+    strip = _glyph_strip(line, bold)
+    if width != 1 or height != 1:
+        strip = strip.resize((strip.width * width, strip.height * height), Image.LANCZOS)
+    glyph = GLYPH_DOTS * height
     pitch = max(LINE_DOTS, glyph + 4 * height)
     framed = Image.new("L", (strip.width, pitch), 255)
     framed.paste(strip, (0, (pitch - glyph) // 2))
