@@ -10,7 +10,8 @@ want_tests=0
 packages=(libgl1 libegl1 libgl1-mesa-dri libmtdev1 python3-venv espeak-ng)
 # cage, grim, xwayland: tests/test_cage.py runs the terminal under the deploy's compositor;
 # xvfb, openbox, xdotool, x11-apps (xwd), x11-utils (xprop): tests/test_x11_display.py runs it on X
-[ $want_tests = 1 ] && packages+=(chromium postgresql libzbar0 cage grim xwayland xvfb openbox xdotool x11-apps x11-utils)
+# strace: tests/test_terminal_memory.py counts the opens of the font file
+[ $want_tests = 1 ] && packages+=(chromium postgresql libzbar0 cage grim xwayland xvfb openbox xdotool x11-apps x11-utils strace)
 
 missing=()
 for p in "${packages[@]}"; do

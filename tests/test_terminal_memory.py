@@ -1,0 +1,88 @@
+"""A dispenser's memory costs that a change could bring back (issue 17; not timed: the figures are
+`bench/memory.py`'s).
+
+Each test runs the shipped embedded dispenser (`kiosk run` with no config: the queue on a SQLite file,
+the preview printer) in a process of its own, on the offscreen window, through one real tap on
+综合受理 until its ticket is printed.
+
+- The font file is opened once per face: SDL_ttf opens it for each (whole-pixel size, bold) face a
+  label asks for, Pillow once for the receipt picture. Counted with strace, which sees the C
+  libraries' opens (an audit hook on ``open`` sees only Python's, and no font is opened there).
+- python-escpos (with its YAML capabilities and barcode modules) is not loaded on that path.
+  SQLAlchemy is: it is the embedded queue's store (``kiosk/storage/``), as on the hall server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import json, os, sys
+from bench.dispenser_taps import Dispenser, environment, side_main
+
+def run():
+    environment("kiosk-test-memory-")
+    asked = set()
+    from wiring.kivy_setup import prepare_kivy
+    prepare_kivy(windowed=True, size=(1280, 720))
+    from kivy.core.text.text_sdl2 import LabelSDL2
+    keyed = LabelSDL2._get_font_id
+
+    def observed(self):  # every face a label asks SDL_ttf for, as SDL_ttf opens it
+        asked.add((int(self.options["font_size"]), bool(self.options["bold"])))
+        return keyed(self)
+
+    LabelSDL2._get_font_id = observed
+    app = Dispenser((1280, 720))
+    app.tap()
+    from devices.printer import png
+    result = {"sdl_faces": len(asked), "pillow_faces": png._font.cache_info().currsize,
+              "printed": app.tickets_saved(),
+              "loaded": sorted(m for m in sys.modules if m.split(".")[0] in ("escpos", "yaml", "barcode")),
+              "sqlalchemy": "sqlalchemy" in sys.modules}
+    app.close()
+    return result
+
+side_main(run)
+"""
+
+
+def _run_child(tmp_path: Path, strace_log: Path | None = None) -> dict:
+    cmd = [sys.executable, "-c", CHILD]
+    if strace_log is not None:
+        cmd = ["strace", "-f", "-qq", "-e", "trace=open,openat", "-o", str(strace_log), *cmd]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="offscreen", KIVY_HOME=str(tmp_path / "kivy"))
+    env.pop("KIOSK_DATA_DIR", None)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is installed by scripts/setup.sh --test")
+def test_the_font_file_is_opened_once_per_face_from_start_to_the_first_ticket(tmp_path):
+    from kiosk.paths import FONT_PATH
+
+    log = tmp_path / "strace.log"
+    result = _run_child(tmp_path, log)
+    assert result["printed"] == 1
+    opens = [line for line in log.read_text(errors="replace").splitlines()
+             if str(FONT_PATH) in line and "= -1" not in line]
+    assert result["pillow_faces"] == 1  # one face for the picture, magnified like the printer does
+    # before issue 17: 51 opens for 23 faces (32, 32.0 and 32.4 were three faces of one size)
+    assert len(opens) == result["sdl_faces"] + result["pillow_faces"], (len(opens), result)
+
+
+def test_the_dispenser_path_does_not_load_python_escpos(tmp_path):
+    result = _run_child(tmp_path)
+    assert result["printed"] == 1
+    assert result["loaded"] == []
+    assert result["sqlalchemy"]  # the embedded queue's store; if this changes, say so in the module docstring
