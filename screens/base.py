@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 from kivy.app import App
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
-from . import theme
-from .widgets import WARNING_SPEECH, BigButton, Header, IdleTimer, WarningOverlay, paint
+from .widgets import WARNING_SPEECH, IdleTimer, WarningOverlay
+
+Builder.load_file(str(Path(__file__).with_name("base.kv")))
 
 WEEKDAYS = "一二三四五六日"
 
@@ -44,14 +48,9 @@ class VisitorScreen(Screen):
         # monotonic seconds for timeouts and double-tap guards: injected (the App's ``monotonic``, a
         # test's fake clock), never read from the wall
         self.clock = clock or getattr(app, "monotonic", None) or time.monotonic
-        root = BoxLayout(orientation="vertical")
-        paint(root, theme.PAGE)
-        self.header = Header(title=terminal.hall_name)
-        self.header.bind(on_long_press=lambda *_: self.open_settings())
-        self.body = BoxLayout(orientation="vertical", padding=app.px(32), spacing=app.px(theme.GAP))
-        root.add_widget(self.header)
-        root.add_widget(self.body)
-        self.add_widget(root)
+        ids = kv_ids(self)  # the header over the body (base.kv)
+        self.header, self.body = ids.header, ids.body
+        self.header.title = terminal.hall_name
         self.overlay = WarningOverlay(self)
         self.overlay.bind(on_continue=lambda *_: self.idle.poke())
         self.countdown = self.overlay  # its ``text`` is the warning
@@ -93,28 +92,21 @@ class VisitorScreen(Screen):
         self.header.clock_text = f"{now:%H:%M}" if portrait else f"{date_text(now)}  {now:%H:%M}"
 
 
-def style_buttons(screen) -> BoxLayout:
+class StyleButtons(BoxLayout):
+    """长辈模式 / 高对比度 (base.kv), and 呼叫工作人员 beside them or, portrait, under them."""
+
+    row_height = NumericProperty(0)
+    own_row = BooleanProperty(False)  # 呼叫工作人员 on a row of its own
+
+
+def style_buttons(screen) -> StyleButtons:
     """长辈模式 and 高对比度: the visitor's own choice, until the session ends; under them
     呼叫工作人员 (screens/helpdesk.py)."""
     from .helpdesk import help_button
 
-    app = App.get_running_app()
-    height = max(app.px(theme.TARGET), app.tx(theme.TEXT) * 2.7)
-    block = BoxLayout(orientation="vertical", size_hint_y=None, height=2 * height + app.px(theme.GAP),
-                      spacing=app.px(theme.GAP))
-    row = BoxLayout(size_hint_y=None, height=height, spacing=app.px(theme.GAP))
-    for text, key, on in (("长辈模式（大字）", "large", app.text_scale > 1), ("高对比度", "contrast", theme.high_contrast)):
-        if on:  # a tick, so colour is not the only signal; short enough for one line in large type
-            text = "✓ " + text.split("（")[0]
-        b = BigButton(text=text, font_size=app.tx(theme.TEXT),
-                      bg=theme.rgba(theme.BLUE if on else theme.WHITE), bg_down=theme.rgba(theme.BLUE_DARK),
-                      ink=theme.rgba(theme.WHITE if on else theme.BLUE), outlined=not on)
-        b.style_key = key
-        b.bind(on_release=lambda b: app.toggle_visitor_style(b.style_key))
-        row.add_widget(b)
-    block.add_widget(row)
-    screen.style_row = row
-    helper = screen.help_button = help_button(screen.terminal, height)
+    block = StyleButtons()
+    row = screen.style_row = kv_ids(block).row
+    helper = screen.help_button = help_button(screen.terminal, block.row_height)
 
     def place(*_args) -> None:
         """Landscape: one row of three; portrait: 呼叫工作人员 on a row of its own, full width."""
@@ -125,7 +117,7 @@ def style_buttons(screen) -> BoxLayout:
             helper.parent.remove_widget(helper)
         (block if own_row else row).add_widget(helper, index=0)
         helper.size_hint_y = None if own_row else 1
-        block.height = 2 * height + app.px(theme.GAP) if own_row else height
+        block.own_row = own_row
 
     place()
     screen.bind(size=place)

@@ -203,8 +203,11 @@ class Header(BoxLayout):
     def __init__(self, **kw):
         super().__init__(**kw)
         self._hold = None
-        self.ids.title.bind(width=self._fit_title)
         self.bind(title=self._fit_title)
+
+    def on_kv_post(self, base_widget):
+        # its rule is applied by now, also when a kv rule made it (screens/base.kv)
+        self.ids.title.bind(width=self._fit_title)
 
     def _fit_title(self, *_args) -> None:
         """The hall's name on one line when it fits (down to the smallest visitor size), else two."""
