@@ -94,12 +94,17 @@ def main() -> None:
         print(f"rendered into {out}")
         return
     printer = FakePrinter()
-    # a Monday morning, so the grid shows a hall at work (the header clock shows the real time)
+    # a Monday morning, so the grid shows a hall at work (the header's clock says 10:00 too)
+    import itertools
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     monday = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
-    terminal = build_terminal(config, printer=printer, voice=FakeVoice(), clock=lambda: monday)
+    # a millisecond per reading: tickets keep the order they were issued in (a clock that stands
+    # still ties them, and the order, so the people ahead, would change from run to run)
+    readings = itertools.count()
+    terminal = build_terminal(config, printer=printer, voice=FakeVoice(),
+                              clock=lambda: monday + next(readings) / 1000)
     for code, count in (("labor", 6), ("medical", 4), ("relief", 2), ("subsidy", 9)):
         for _ in range(count):
             terminal.backend.issue(code)
