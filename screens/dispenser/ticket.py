@@ -74,19 +74,16 @@ class TicketScreen(VisitorScreen):
                 box.clear_widgets()
             self.split.orientation = "vertical" if portrait else "horizontal"
             words = (self.service, self.priority, self.ahead, self.windows, self.print_state)
-            if portrait:
-                for w in (Widget(), self.caption, self.number, *words, Widget()):
-                    self.number_box.add_widget(w)
-                self.split.add_widget(self.number_box)
-                self.number_box.size_hint_x = 1
-            else:
-                for w in (Widget(), self.caption, self.number, Widget()):
-                    self.number_box.add_widget(w)
-                for w in (Widget(), *words, Widget()):
-                    self.words_box.add_widget(w)
-                self.split.add_widget(self.number_box)
-                self.split.add_widget(self.words_box)
-                self.number_box.size_hint_x, self.words_box.size_hint_x = 0.42, 0.58
+            if portrait:  # one column, centred
+                columns = ((self.number_box, (Widget(), self.caption, self.number, *words, Widget()), 1),)
+            else:  # the number on the left, the words on the right, each centred
+                columns = ((self.number_box, (Widget(), self.caption, self.number, Widget()), 0.42),
+                           (self.words_box, (Widget(), *words, Widget()), 0.58))
+            for box, children, share in columns:
+                for w in children:
+                    box.add_widget(w)
+                box.size_hint_x = share
+                self.split.add_widget(box)
         self._size_number()
 
     def _size_number(self) -> None:
@@ -113,14 +110,12 @@ class TicketScreen(VisitorScreen):
         return _whole_step(self.height * 0.27)
 
     def _set_buttons(self, reprint: bool) -> None:
+        """再听一遍 when the terminal has a voice, 重新打印 after a failed print, 完成; centred."""
         self.buttons.clear_widgets()
-        self.buttons.add_widget(Widget())
-        if self.terminal.voice.available:
-            self.buttons.add_widget(self.again)
-        if reprint:
-            self.buttons.add_widget(self.reprint)
-        self.buttons.add_widget(self.done)
-        self.buttons.add_widget(Widget())
+        shown = (([self.again] if self.terminal.voice.available else []) + ([self.reprint] if reprint else [])
+                 + [self.done])
+        for w in (Widget(), *shown, Widget()):
+            self.buttons.add_widget(w)
 
     def issue(self, code: str, priority: str | None, person: str | None = None) -> None:
         grid = self.manager.get_screen("grid")
