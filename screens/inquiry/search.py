@@ -15,7 +15,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.utils import escape_markup
 
 from .. import theme
-from ..widgets import KeyButton, RowButton, blue_hex, fit_font, highlighted, icon_path, label, px, tx, wrappable
+from ..widgets import KeyButton, RowButton, SnapKey, blue_hex, fit_font, highlighted, icon_path, label, px, tx, wrappable
 from .common import InquiryScreen
 
 Builder.load_file(str(Path(__file__).with_name("search.kv")))
@@ -99,7 +99,7 @@ class SearchScreen(InquiryScreen):
                 editing = ch in (BACKSPACE, CLEAR)
                 colours = {} if editing else dict(bg=theme.rgba(theme.WHITE), bg_down=theme.rgba(theme.BLUE, .2),
                                                   ink=theme.rgba(theme.BLUE))
-                b = KeyButton(text=ch, key=ch, size_hint=(None, None), size=(w, key), **colours)
+                b = SnapKey(text=ch, key=ch, size_hint=(None, None), size=(w, key), **colours)
                 if editing:
                     b.font_size = tx(theme.BUTTON_TEXT)
                 b.bind(on_release=lambda k: self.press(k.key))
