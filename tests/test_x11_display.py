@@ -161,8 +161,11 @@ def tap_last_tile(term: Terminal, shoot, window: str | None = None) -> None:
     """From the attract screen: tap its middle (any touch starts), then the last tile drawn; a ticket
     for that tile's service must be in the terminal's database."""
     image = shoot()
-    term.tap(image.width // 2, image.height // 2, window)
-    grid, found = wait_for_tiles(shoot, len(term.codes))
+    def tap_middle():
+        term.tap(image.width // 2, image.height // 2, window)
+
+    tap_middle()
+    grid, found = wait_for_tiles(shoot, len(term.codes), retap=tap_middle)
     assert len(found) == len(term.codes), \
         f"{len(found)} tiles drawn, the hall has {len(term.codes)} services:\n{term.tail()}"
     left, top, right, bottom = found[-1]
