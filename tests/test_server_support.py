@@ -273,7 +273,9 @@ def _launch(db_url: str, hall_file: Path, tmp: Path) -> Hall | None:
                                  "--hall", str(hall_file)], stdout=out, stderr=subprocess.STDOUT, env=env(), cwd=ROOT)
     atexit.register(_kill_if_running, proc)  # a fixture that failed before its stop() leaves no orphan
     hall = Hall(f"http://127.0.0.1:{port}", db_url, proc, log)
-    deadline = time.time() + 60  # a start-up on a loaded machine; not a timing check
+    # wait for the server to answer or die; the limit only turns a hang into a failure (a start-up
+    # took over 60 s with the machine's load at 12 on 2 cores)
+    deadline = time.time() + 300
     while True:
         try:
             if requests.get(hall.url + "/healthz", timeout=2).status_code == 200:
