@@ -1,4 +1,7 @@
-"""16 terminals issuing 2,000 tickets at once: no duplicate, no gap, on SQLite and PostgreSQL."""
+"""16 terminals issuing 640 tickets at once: no duplicate, no gap, on SQLite and PostgreSQL.
+
+Every request contends with 15 others from the barrier on, so each of the 640 is a chance for a
+lost or doubled number; throughput under load is bench/server_issue.py's job, not this test's."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_support import BACKENDS, server_fixture  # noqa: E402
 
-CLIENTS, TOTAL = 16, 2000
+CLIENTS, TOTAL = 16, 640
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
