@@ -70,6 +70,28 @@ def wrappable(text: str) -> str:
     return "[b][/b]".join(escape_markup(r) for r in runs)
 
 
+CLAUSE_END = set("，。、；：？！")
+
+
+def clauses(text: str) -> str:
+    """Escaped markup for a short visitor message that wraps only between clauses: after "，" and
+    its kin, and around a “quoted” phrase, so "暂停取号，请联系工作人员" breaks after the comma
+    instead of leaving "员" alone, and “重新打印” stays whole. A clause longer than a line still
+    breaks inside (Kivy breaks any run that cannot fit)."""
+    from kivy.utils import escape_markup
+
+    runs: list[str] = [""]
+    for ch in text:
+        if ch == "“" and runs[-1]:
+            runs.append("")
+        if ch in NO_LINE_START and not runs[-1] and len(runs) > 1:
+            runs.pop()  # a mark right after a quote stays on the quote's line
+        runs[-1] += ch
+        if ch in CLAUSE_END or (ch == "”" and "“" in runs[-1]):
+            runs.append("")
+    return "[b][/b]".join(escape_markup(r) for r in runs if r)
+
+
 def px(value: float) -> float:
     """Layout pixels at this screen's size (the App's scale)."""
     from kivy.app import App
