@@ -73,3 +73,27 @@ def test_without_a_factory_the_running_printer_stays(tmp_path):
         assert term.print_now(sample_ticket(), "after") == "" and len(fake.printed) == 1
     finally:
         term.close()
+
+
+def test_anti_aliasing_is_off_on_software_gl_and_on_with_a_gpu(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from wiring import kivy_setup
+
+    monkeypatch.delenv("KIOSK_MULTISAMPLES", raising=False)
+    monkeypatch.setenv("LIBGL_ALWAYS_SOFTWARE", "1")
+    assert kivy_setup.software_gl() and kivy_setup.multisamples() == 0
+    monkeypatch.setenv("LIBGL_ALWAYS_SOFTWARE", "0")
+    dri = tmp_path / "dri"
+    dri.mkdir()
+    real_path = Path
+
+    def fake_path(p, *rest):  # /dev/dri is where the render nodes are looked for
+        return dri if str(p) == "/dev/dri" else real_path(p, *rest)
+
+    monkeypatch.setattr(kivy_setup, "Path", fake_path)
+    assert kivy_setup.multisamples() == 0  # no render node: llvmpipe
+    (dri / "renderD128").touch()
+    assert not kivy_setup.software_gl() and kivy_setup.multisamples() == 2
+    monkeypatch.setenv("KIOSK_MULTISAMPLES", "4")
+    assert kivy_setup.multisamples() == 4
