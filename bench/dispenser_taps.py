@@ -45,6 +45,12 @@ def environment(prefix: str) -> None:
 
     offscreen_environment()
     os.environ["KIOSK_DATA_DIR"] = tempfile.mkdtemp(prefix=prefix)
+    from kivy.config import Config
+
+    from wiring.kivy_setup import multisamples
+
+    # the anti-aliasing `kiosk run` picks on this box (0 on software GL), for the app and the bare window alike
+    Config.set("graphics", "multisamples", str(multisamples()))
 
 
 class Dispenser:

@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from wiring.kivy_setup import multisamples  # noqa: E402
 from bench.dispenser_taps import SIZE, BareWindow, Dispenser, environment, rss_mb, run_side, side_main  # noqa: E402
 
 CHECKPOINTS = (1, 10, 100, 1000)
@@ -111,6 +112,7 @@ def main(total: int) -> None:
     load = os.getloadavg()
     print(json.dumps({
         "bench": "memory", "tickets": total, "size": f"{SIZE[0]}x{SIZE[1]}",
+        "multisamples": multisamples(),  # what `kiosk run` picks here; both sides use it
         "rss_mb": {k: round(v, 1) for k, v in a.items()},
         "first_ticket_jump_mb": round(first_jump, 1),
         "growth_mb_per_1000_from_first": round(growth_from_first, 2),
