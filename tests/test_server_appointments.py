@@ -227,6 +227,8 @@ def test_staff_page_books_and_imports(browser, tmp_path):
     try:
         assert h.api("PUT", BASE + "/settings", token="sup", json=SETTINGS).status_code == 200
         now_slot, now_day = _current_slot()
+        if now_slot.startswith("23:5"):  # as the tests below: no slot of today is left to book
+            pytest.skip("too close to midnight for a same-day slot")
         assert book(h, now_slot, service="allday", day=now_day, name="今天").status_code == 201  # in the stats
         problems: list[str] = []
         page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
