@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_ratings import RATING_HALL  # noqa: E402
-from test_server_support import (BACKENDS, PASSWORD, PY, ROOT, TEST_HALL, db_url_for, env, kiosk_cli,  # noqa: E402
+from test_server_support import (BACKENDS, hall_today, PASSWORD, PY, ROOT, TEST_HALL, db_url_for, env, kiosk_cli,  # noqa: E402
                                  start_server)
 
 from kiosk.storage.db import open_engine  # noqa: E402
@@ -226,7 +226,7 @@ def test_link_then_push_exactly_once_through_sigkill_on_both_sides(pair, tmp_pat
         c_keys = {k for (k,) in rows(c_db, "SELECT key FROM county_received WHERE hall = 'qingshi'")}
         assert c_keys == t_keys
         # the frozen daily report, once
-        today = date.today().isoformat()
+        today = hall_today().isoformat()
         reports = rows(c_db, "SELECT day, revision, payload FROM county_reports WHERE hall = 'qingshi'")
         assert [(d, n) for d, n, _ in reports] == [(today, 0)]
         assert json.loads(reports[0][2])["report"]
@@ -276,7 +276,7 @@ def test_a_push_token_writes_only_its_own_hall_and_bad_events_are_refused_by_fie
         assert county.api("POST", "/api/v1/county/batch", token=None, json={"events": []}).status_code == 401
         assert county.api("POST", "/api/v1/county/batch", token="admin", json={"events": []}).status_code == 401
         rid = uuid.uuid4().hex
-        rating = {"id": rid, "key": "k1", "day": date.today().isoformat(), "level": 4, "reasons": [], "window": 3,
+        rating = {"id": rid, "key": "k1", "day": hall_today().isoformat(), "level": 4, "reasons": [], "window": 3,
                   "created_at": time.time(), "hall": "west"}  # a payload naming another hall changes nothing
         r = county.api("POST", "/api/v1/county/batch", token=tokens["east"],
                        json={"events": [{"key": "rating:" + rid, "kind": "rating", "payload": rating},
@@ -321,7 +321,7 @@ def test_the_county_page_shows_a_linked_hall_beside_its_own(browser, tmp_path):
         made = kiosk_cli("admin", "county-link-code", "--db", county.db_url, "--hall", "qingshi", "--name",
                          "青石镇便民服务中心")
         token = county.api("POST", "/api/v1/county/link", token=None, json={"code": made.stdout.strip()}).json()["token"]
-        day = date.today().isoformat()
+        day = hall_today().isoformat()
         rating = {"id": uuid.uuid4().hex, "key": "k", "day": day, "level": 5, "reasons": [], "window": 1,
                   "created_at": time.time()}
         report = {"day": day, "revision": 0, "made_at": time.time(), "report": {"total": {"served": 12,

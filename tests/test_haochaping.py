@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_ratings import RATING_HALL, finished_ticket  # noqa: E402
-from test_server_support import BACKENDS, ROOT, db_url_for, enroll_terminal, start_server  # noqa: E402
+from test_server_support import BACKENDS, hall_today, ROOT, db_url_for, enroll_terminal, start_server  # noqa: E402
 
 DOC = ROOT / "docs" / "haochaping-export.md"
 DAY = 86400
@@ -65,7 +65,7 @@ def verify(hall, followup_id, verdict, reason="查看了评价器记录和监控
 # ------------------------------------------------------------------ 核实
 
 def test_a_rejected_bad_rating_is_kept_but_leaves_the_satisfaction_rate(hall):
-    day = date.today().isoformat()
+    day = hall_today().isoformat()
     before = stats(hall, day)
     good = walk_in(hall, 5)
     bad = walk_in(hall, 1, ["attitude"])
@@ -93,7 +93,7 @@ def test_a_rejected_bad_rating_is_kept_but_leaves_the_satisfaction_rate(hall):
 
 
 def test_a_confirmed_bad_rating_counts_and_its_case_goes_on(hall):
-    day = date.today().isoformat()
+    day = hall_today().isoformat()
     bad = walk_in(hall, 2, ["slow"])
     before = stats(hall, day)
     r = verify(hall, bad["followup_id"], "confirmed", "窗口人员承认办理拖延")
@@ -127,7 +127,7 @@ def test_overdue_cases_are_flagged_in_the_ratings_list_and_rejected_ones_never(h
     finally:
         hall.api("PUT", "/api/v1/rating-settings", token="sup", json={"followup_days": 15})
     assert verify(hall, older["followup_id"], "rejected").status_code == 200
-    start = date.fromtimestamp(time.time() - 11 * DAY).isoformat()
+    start = hall_today(11).isoformat()
     listed = {x["id"]: x for x in hall.api("GET", f"/api/v1/ratings?from={start}&bad=true", token="sup").json()}
     assert listed[old["id"]]["overdue"] is True and listed[old["id"]]["followup_state"] == "open"
     assert listed[older["id"]]["overdue"] is False and listed[older["id"]]["followup_state"] == "rejected"
@@ -199,8 +199,8 @@ def test_the_export_round_trips_through_its_documented_format(hall):
     assert hall.api("POST", f"/api/v1/followups/{fid}/callback", token="sup",
                     json={"note": "电话回访，群众满意", "satisfied": True}).status_code == 200
 
-    today = date.today().isoformat()
-    start = date.fromtimestamp(time.time() - 12 * DAY).isoformat()
+    today = hall_today().isoformat()
+    start = hall_today(12).isoformat()
     r = hall.api("GET", f"/api/v1/ratings/export?from={start}&to={today}&format=csv", token="sup")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM
@@ -287,8 +287,8 @@ def test_verify_on_the_followups_page_and_overdue_on_the_ratings_page(browser, t
         page.wait_for_selector(f"article[id='{wrong['followup_id']}'] .done-mark")
         assert "监控显示群众按错了键" in card.inner_text() and "不计入满意率" in card.inner_text()
         page.screenshot(path=str(OUT / "haochaping-followups.png"), full_page=True)
-        start = date.fromtimestamp(time.time() - 6 * DAY).isoformat()
-        page.goto(h.url + f"/ratings?from={start}&to={date.today().isoformat()}")
+        start = hall_today(6).isoformat()
+        page.goto(h.url + f"/ratings?from={start}&to={hall_today().isoformat()}")
         page.wait_for_selector("#bad tr.overdue-row")
         row = page.locator("#bad tr.overdue-row")
         assert row.count() == 1 and "已逾期" in row.inner_text() and "待整改" in row.inner_text()

@@ -106,6 +106,16 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def hall_today(days_ago: int = 0):
+    """The test halls' date today (Asia/Shanghai, their time zone), ``days_ago`` days back: what
+    their server calls today. Tests run with TZ=UTC, where ``date.today()`` is a day behind from
+    16:00 to 24:00 UTC."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=days_ago)
+
+
 def env() -> dict:
     e = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     return e
