@@ -8,8 +8,9 @@ to the module's .kv file or, if it really builds from data, listed here with its
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from .kv_layout import add_widget_calls, loads_its_kv_file
 
 ROOT = Path(__file__).resolve().parent.parent
 INQUIRY = ROOT / "screens" / "inquiry"
@@ -38,26 +39,6 @@ ALLOWED = {
 }
 
 
-def add_widget_calls(path: Path) -> dict[str, int]:
-    """``add_widget`` calls by enclosing function ("Class.method" or "function"; "<module>" outside any)."""
-    counts: dict[str, int] = {}
-
-    def visit(node, scope: list[str]) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                visit(child, scope + [child.name])
-                continue
-            if (isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute)
-                    and child.func.attr == "add_widget"):
-                name = ".".join(scope[-2:]) if len(scope) > 1 and scope[-2][:1].isupper() else (
-                    scope[-1] if scope else "<module>")
-                counts[name] = counts.get(name, 0) + 1
-            visit(child, scope)
-
-    visit(ast.parse(path.read_text(encoding="utf-8")), [])
-    return counts
-
-
 def test_inquiry_modules_build_no_static_layout_in_python():
     found = {}
     for module in SCREEN_MODULES:
@@ -71,8 +52,7 @@ def test_each_inquiry_screen_module_loads_its_kv_file():
     for module in SCREEN_MODULES:
         kv = INQUIRY / f"{module}.kv"
         assert kv.exists(), kv
-        source = (INQUIRY / f"{module}.py").read_text(encoding="utf-8")
-        assert 'Builder.load_file(str(Path(__file__).with_name("' + kv.name + '")))' in source, module
+        assert loads_its_kv_file(INQUIRY / f"{module}.py"), module
 
 
 def test_the_counter_sees_calls_in_methods_and_at_module_level(tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .test_inquiry_kv import add_widget_calls
+from .kv_layout import add_widget_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("evaluator", "settings")
