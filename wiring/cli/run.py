@@ -30,9 +30,7 @@ def run(args) -> int:
     try:
         config = load_terminal(path)
     except ConfigInvalid as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return 1
+        return _refuse(exc)
     if args.mode:
         config.mode = args.mode
     size = None
@@ -47,8 +45,18 @@ def run(args) -> int:
 
     try:
         return run_app(config, windowed=args.windowed, size=size)
+    except ConfigInvalid as exc:  # the hall file the terminal file names, read once Kivy is set up
+        return _refuse(exc)
     except NoDisplay as exc:
         print(f"kiosk: no usable display ({exc}). Start it on the box's screen: under cage "
               "(deploy/install.sh does), in a desktop session, or with DISPLAY / WAYLAND_DISPLAY set; "
               "SDL_VIDEODRIVER=offscreen runs it headless. / 没有可用的显示器", file=sys.stderr)
         return 1
+
+
+def _refuse(exc) -> int:
+    """One ``file:line: field: message`` line per problem on the real stderr (once Kivy is imported,
+    ``sys.stderr`` goes to its log file only), exit 1."""
+    for error in exc.errors:
+        print(error, file=sys.__stderr__)
+    return 1
