@@ -97,3 +97,12 @@ def test_anti_aliasing_is_off_on_software_gl_and_on_with_a_gpu(monkeypatch, tmp_
     assert not kivy_setup.software_gl() and kivy_setup.multisamples() == 2
     monkeypatch.setenv("KIOSK_MULTISAMPLES", "4")
     assert kivy_setup.multisamples() == 4
+
+
+def test_a_bad_anti_aliasing_override_is_said_and_ignored(monkeypatch, caplog):
+    from wiring import kivy_setup
+
+    monkeypatch.setenv("KIOSK_MULTISAMPLES", "lots")
+    monkeypatch.setattr(kivy_setup, "software_gl", lambda: True)
+    assert kivy_setup.multisamples() == 0
+    assert "KIOSK_MULTISAMPLES='lots' is not a whole number" in caplog.text

@@ -7,6 +7,7 @@ settings once). Re-exported as ``wiring.app.prepare_kivy``.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -28,7 +29,11 @@ def multisamples() -> int:
     override = os.environ.get("KIOSK_MULTISAMPLES", "")
     if override.isdigit():
         return int(override)
-    return 0 if software_gl() else 2
+    chosen = 0 if software_gl() else 2
+    if override:
+        logging.getLogger(__name__).warning("KIOSK_MULTISAMPLES=%r is not a whole number of samples: using %d",
+                                            override, chosen)
+    return chosen
 
 
 def prepare_kivy(windowed: bool, size: tuple[int, int] | None, output=None) -> None:
