@@ -4,9 +4,6 @@ lane), and back online: the check-in and its ticket are applied exactly once."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
 
 from kiosk.idcard import parse_text
@@ -14,7 +11,7 @@ from kiosk.idcard import parse_text
 from .idcard_fakes import PHOTO, id_number, sample_text
 from .sync_support import RestartableServer, build, enrolled_terminal
 from .test_server_appointments import BASE, HALL, SETTINGS
-from .test_server_support import start_server
+from .test_server_support import hall_slot, hall_today, start_server
 
 
 @pytest.fixture
@@ -33,11 +30,10 @@ def server(tmp_path):
 
 
 def current_slot() -> tuple[str, str]:
-    now = datetime.now(ZoneInfo("Asia/Shanghai"))
-    if now.hour == 23 and now.minute >= 50:
+    slot, day = hall_slot()
+    if slot.startswith("23:5"):
         pytest.skip("too close to midnight for a same-day slot")
-    start = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
-    return f"{start:%H:%M}-{start + timedelta(minutes=5):%H:%M}", start.date().isoformat()
+    return slot, day
 
 
 def test_online_then_offline_check_in_applied_once(server, tmp_path):
@@ -141,7 +137,7 @@ def test_a_second_dispenser_refuses_a_second_ticket_for_the_same_card(server, tm
         with pytest.raises(VisitorError) as refused:  # ... the server has
             t2.issue("allday", person=person, wait_for_print=True)
         assert str(refused.value) == f"您已取过全天业务的号：{first.number}"
-        day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        day = hall_today().isoformat()
         assert [t["number"] for t in server.tickets(day)] == [first.number]  # the refusal consumed nothing
     finally:
         t1.close()

@@ -4,14 +4,14 @@ capacity and codes, moving, cancelling, the CSV import (all or nothing), statist
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from idcard_fakes import id_number  # noqa: E402
-from test_server_support import BACKENDS, TEST_HALL, db_url_for, start_server  # noqa: E402
+from test_server_support import BACKENDS, TEST_HALL, db_url_for, hall_slot, hall_today, start_server  # noqa: E402
 
 BASE = "/api/v1/appointments"
 DAY = (date.today() + timedelta(days=7)).isoformat()  # the test hall is open every day
@@ -121,10 +121,7 @@ def test_malformed_appointment_ids_are_422_naming_the_id(hall, bad_id):
 def test_a_slot_that_has_ended_today_cannot_be_booked_or_moved_into(hall):
     """Create and move refuse a slot of today that has already ended (422 naming slot); a CSV import of
     today's list from the booking platform still takes it (those visitors may come late or not at all)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    slot, day = _current_slot()
+    slot, day = hall_slot()
     start = datetime.fromisoformat(f"{day}T{slot[:5]}")
     if slot.startswith("00:00") or slot.startswith("23:5"):
         pytest.skip("no ended slot today yet / too close to midnight")
@@ -138,7 +135,7 @@ def test_a_slot_that_has_ended_today_cannot_be_booked_or_moved_into(hall):
     moved = hall.api("PATCH", f"{BASE}/{a['id']}", token="clerk", json={"slot": past})
     assert moved.status_code == 422 and moved.json()["field"] == "slot", moved.text
     assert hall.api("GET", f"{BASE}/{a['id']}", token="clerk").json()["slot"] == slot  # unchanged
-    if datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat() != day:
+    if hall_today().isoformat() != day:
         return  # midnight passed meanwhile
     csv = f"date,slot,service,name\n{day},{past},allday,早上预约\n"
     ok = hall.api("POST", BASE + "/import", token="clerk", params={"day": day}, data=csv.encode())
@@ -226,7 +223,7 @@ def test_staff_page_books_and_imports(browser, tmp_path):
     h = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path, HALL)
     try:
         assert h.api("PUT", BASE + "/settings", token="sup", json=SETTINGS).status_code == 200
-        now_slot, now_day = _current_slot()
+        now_slot, now_day = hall_slot()
         if now_slot.startswith("23:5"):  # as the tests below: no slot of today is left to book
             pytest.skip("too close to midnight for a same-day slot")
         assert book(h, now_slot, service="allday", day=now_day, name="今天").status_code == 201  # in the stats
@@ -288,18 +285,8 @@ def test_staff_page_books_and_imports(browser, tmp_path):
         h.stop()
 
 
-def _current_slot() -> str:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    now = datetime.now(ZoneInfo("Asia/Shanghai"))
-    start = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
-    end = start + timedelta(minutes=5)
-    return f"{start:%H:%M}-{end:%H:%M}", start.date().isoformat()
-
-
 def test_check_in_by_code_is_called_before_walk_ins(hall):
-    slot, day = _current_slot()
+    slot, day = hall_slot()
     if slot.startswith("23:5"):
         pytest.skip("too close to midnight for a same-day slot")
     number = id_number("33010219500101123")
@@ -336,7 +323,7 @@ def test_check_in_by_code_is_called_before_walk_ins(hall):
 
 def test_interleaved_appointments_alternate_with_walk_ins(hall):
     """mode interleave, max_in_a_row 1: appointment, walk-in, appointment...; people ahead says so."""
-    slot, day = _current_slot()
+    slot, day = hall_slot()
     if slot.startswith("23:5"):
         pytest.skip("too close to midnight for a same-day slot")
     r = hall.api("PUT", BASE + "/settings", token="sup", json={**SETTINGS, "mode": "interleave", "max_in_a_row": 1})
@@ -409,7 +396,7 @@ def test_check_in_refusals(hall):
 
 
 def test_offline_check_in_applied_once(hall):
-    slot, day = _current_slot()
+    slot, day = hall_slot()
     a = book(hall, slot, service="allday", day=day, name="离线").json()
 
     def checked_in() -> int:

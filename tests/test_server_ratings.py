@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_server_support import (BACKENDS, PASSWORD, ROOT, TEST_HALL, db_url_for, enroll_terminal,  # noqa: E402
+from test_server_support import (BACKENDS, PASSWORD, ROOT, TEST_HALL, db_url_for, enroll_terminal, hall_today,  # noqa: E402
                                  start_server)
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -356,7 +356,7 @@ def test_statistics_by_staff_and_service(hall):
     finally:
         hall.api("PATCH", "/api/v1/users/clerk", token="sup", json={"window": 1})
     assert rate(hall, ticket=t["id"], level=2, reasons=["slow"]).status_code == 201
-    today = datetime.now(TZ).date().isoformat()
+    today = hall_today().isoformat()
     s = hall.api("GET", f"/api/v1/stats/ratings?from={today}&to={today}&staff=clerk&service=medical",
                  token="sup").json()
     assert s["bad"] >= 1 and s["staff"] == "clerk" and s["service"] == "medical"

@@ -116,6 +116,16 @@ def hall_today(days_ago: int = 0):
     return datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=days_ago)
 
 
+def hall_slot() -> tuple[str, str]:
+    """The test halls' current 5-minute appointment slot ("HH:MM-HH:MM") and its day, in their time zone."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    start = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    return f"{start:%H:%M}-{start + timedelta(minutes=5):%H:%M}", start.date().isoformat()
+
+
 def env() -> dict:
     e = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     return e
