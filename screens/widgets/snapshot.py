@@ -16,6 +16,8 @@ finger is down.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from kivy.graphics import Canvas, ClearBuffers, ClearColor, Color, Fbo, Rectangle, Translate
 from kivy.properties import ColorProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -60,19 +62,21 @@ class Snapshot(BoxLayout):
         self._shift.x, self._shift.y = -self.x, -self.y
 
     # children's canvases go into the framebuffer, not onto the window
-    def add_widget(self, widget, *args, **kw):
+    @contextmanager
+    def _into_fbo(self):
         canvas, self.canvas = self.canvas, self.fbo
         try:
-            return super().add_widget(widget, *args, **kw)
+            yield
         finally:
             self.canvas = canvas
 
+    def add_widget(self, widget, *args, **kw):
+        with self._into_fbo():
+            return super().add_widget(widget, *args, **kw)
+
     def remove_widget(self, widget, *args, **kw):
-        canvas, self.canvas = self.canvas, self.fbo
-        try:
+        with self._into_fbo():
             return super().remove_widget(widget, *args, **kw)
-        finally:
-            self.canvas = canvas
 
     def show_pressed(self, key: KeyButton, down: bool) -> None:
         """Draw ``key`` pressed over the picture (``down``), or stop doing so."""
