@@ -29,7 +29,7 @@ ALLOWED = {
     ("home", "InquiryHome.fill"): (2, "the category tiles and hot items from the catalogue"),
     ("home", "InquiryHome._arrange_top"): (1, "policies and 取号 under search in portrait"),
     ("home", "CategoryScreen.show"): (1, "the category's guides"),
-    ("policy", "PolicyListScreen.on_pre_enter"): (2, "the policies (or the line saying there are none)"),
+    ("policy", "PolicyListScreen.fill"): (2, "the policies (or the line saying there are none)"),
     ("policy", "PolicyScreen.__init__"): (1, "the policy page (policy.kv) into the screen's body"),
     ("policy", "PolicyScreen.render"): (3, "the policy's title, issuer line and paragraphs"),
     ("search", "SearchScreen.__init__"): (1, "the search page (search.kv) into the screen's body"),

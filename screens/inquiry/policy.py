@@ -23,9 +23,17 @@ class PolicyListScreen(InquiryScreen):
     def __init__(self, terminal, **kw):
         super().__init__(terminal, **kw)
         list_page(self, icon_source=icon_path("policy"), title="政策文件")
+        self._version = None  # of the catalogue the rows were made from
         self._size_changed()  # laid out before first shown (taps may come first)
 
     def on_pre_enter(self, *args):
+        if self._version != self.catalogue.version:  # first shown, or new content from the server
+            self.fill()
+        self.scroll.scroll_y = 1
+
+    def fill(self) -> None:
+        """A row per policy from the catalogue."""
+        self._version = self.catalogue.version
         self.list.clear_widgets()
         self.rows = []
         for p in self.catalogue.policies():
@@ -37,7 +45,6 @@ class PolicyListScreen(InquiryScreen):
             self.rows.append(row)
         if not self.rows:
             self.list.add_widget(label("暂无政策文件，请咨询导办台工作人员", theme.TEXT, theme.INK, kind="para"))
-        self.scroll.scroll_y = 1
 
     def open_policy(self, policy) -> None:
         self.manager.get_screen("policy").show(policy)
