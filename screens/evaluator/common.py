@@ -3,6 +3,9 @@ and the base screen that follows the session."""
 
 from __future__ import annotations
 
+from kivy.properties import BooleanProperty, ObjectProperty
+from kivy.uix.boxlayout import BoxLayout
+
 from kiosk.evaluator import EvaluatorSession
 
 from ..base import VisitorScreen
@@ -21,14 +24,23 @@ STATE_SCREENS = {"idle": "evaluator", "rating": "rate", "reasons": "reasons", "p
                  "thanks": "thanks"}
 
 
-class EvaluatorScreen(VisitorScreen):
-    """Base: shares the session and follows its state. ``view`` is the screen's body (a widget
-    laid out by its ``.kv`` rule, with a ``portrait`` property the screen keeps true)."""
+class EvaluatorView(BoxLayout):
+    """The body of an evaluator screen, laid out by its ``.kv`` rule: ``portrait`` is kept true by
+    the screen, whose methods the rule's buttons call through ``screen``."""
 
-    def __init__(self, terminal, session: EvaluatorSession, view, **kw):
+    portrait = BooleanProperty(False)
+    screen = ObjectProperty(None, allownone=True)
+
+
+class EvaluatorScreen(VisitorScreen):
+    """Base: shares the session and follows its state. ``view`` is the screen's body (an
+    ``EvaluatorView``)."""
+
+    def __init__(self, terminal, session: EvaluatorSession, view: EvaluatorView, **kw):
         super().__init__(terminal, **kw)
         self.session = session
         self.view = view
+        view.screen = self
         self.body.add_widget(view)
         # a touch anywhere moves the deadline on (the App's activity hook); so does 继续使用
         self.overlay.bind(on_continue=lambda *_: session.keep_alive())

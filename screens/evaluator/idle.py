@@ -7,31 +7,24 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 
-from .common import EvaluatorScreen
+from .common import EvaluatorScreen, EvaluatorView
 
 Builder.load_file(str(Path(__file__).with_name("idle.kv")))
 
 
-class IdleView(BoxLayout):
-    portrait = BooleanProperty(False)
+class IdleView(EvaluatorView):
     window_text = StringProperty("")
     window_name = StringProperty("")
     staff_name = StringProperty("")
     staff_no = StringProperty("")
     services = StringProperty("")
     walk_in_allowed = BooleanProperty(True)
-    __events__ = ("on_walk_in",)
-
-    def on_walk_in(self):
-        pass
 
 
 class IdleScreen(EvaluatorScreen):
     def __init__(self, terminal, session, **kw):
         super().__init__(terminal, session, IdleView(), **kw)
-        self.view.bind(on_walk_in=lambda *_: self.start_walk_in())
         self.window_label = self.view.ids.window_label
         self.walk_in = self.view.ids.walk_in
         self.refresh()

@@ -6,49 +6,42 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
+from kivy.properties import StringProperty
 
 from ..widgets import BigButton
-from .common import EvaluatorScreen
+from .common import EvaluatorScreen, EvaluatorView
 
 Builder.load_file(str(Path(__file__).with_name("phone.kv")))
 
 ERASE = "删除"
 
 
-class PhoneView(BoxLayout):
-    portrait = BooleanProperty(False)
+class PhoneView(EvaluatorView):
     number = StringProperty("—")
     message = StringProperty("")
-    __events__ = ("on_key", "on_confirm", "on_skip")
 
     def __init__(self, **kw):
         super().__init__(**kw)
         for key in self.ids.keypad.children:
             if isinstance(key, BigButton):
-                key.bind(on_release=lambda b: self.dispatch("on_key", b.text))
-
-    def on_key(self, key):
-        pass
-
-    def on_confirm(self):
-        pass
-
-    def on_skip(self):
-        pass
+                key.bind(on_release=lambda b: self.screen.key(b.text))
 
 
 class PhoneScreen(EvaluatorScreen):
     def __init__(self, terminal, session, **kw):
         super().__init__(terminal, session, PhoneView(), **kw)
-        self.view.bind(on_key=lambda _, k: self.erase() if k == ERASE else self.type(k),
-                       on_confirm=lambda *_: self.confirm(), on_skip=lambda *_: self.skip())
         self.number, self.message, self.pad = self.view.ids.number, self.view.ids.message, self.view.ids.keypad
 
     def refresh(self) -> None:
         phone = self.session.prompt.phone if self.session.prompt else ""
         self.view.number = phone or "—"
+
+    def key(self, key: str) -> None:
+        """A key of the keypad: a digit, or 删除."""
+        if key == ERASE:
+            self.erase()
+        else:
+            self.type(key)
 
     def type(self, digit: str) -> None:
         self.session.type_phone(digit)

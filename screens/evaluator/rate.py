@@ -8,13 +8,12 @@ from pathlib import Path
 from kivy.app import App
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.ratings.model import LEVELS
 
 from .. import theme
 from ..widgets import Panel, measure
-from .common import LEVEL_CONTRAST, LEVEL_STYLE, EvaluatorScreen
+from .common import LEVEL_CONTRAST, LEVEL_STYLE, EvaluatorScreen, EvaluatorView
 
 Builder.load_file(str(Path(__file__).with_name("rate.kv")))
 
@@ -38,8 +37,7 @@ class LevelChoice(Panel):
         pass
 
 
-class RateView(BoxLayout):
-    portrait = BooleanProperty(False)
+class RateView(EvaluatorView):
     number = StringProperty("")  # the ticket being rated; "" for a walk-in rating
     title = StringProperty("请对本窗口的服务进行评价")
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 
 from ..widgets import BigButton
-from .common import EvaluatorScreen
+from .common import EvaluatorScreen, EvaluatorView
 
 Builder.load_file(str(Path(__file__).with_name("reasons.kv")))
 
@@ -23,17 +22,9 @@ class ReasonToggle(BigButton):
     chosen = BooleanProperty(False)
 
 
-class ReasonsView(BoxLayout):
-    portrait = BooleanProperty(False)
+class ReasonsView(EvaluatorView):
     phone = StringProperty("")  # the number left, if any
     message = StringProperty("")
-    __events__ = ("on_phone", "on_done")
-
-    def on_phone(self):
-        pass
-
-    def on_done(self):
-        pass
 
 
 class ReasonsScreen(EvaluatorScreen):
@@ -46,7 +37,6 @@ class ReasonsScreen(EvaluatorScreen):
             toggle.bind(on_release=lambda b: self.toggle(b.code))
             self.toggles[code] = toggle
             v.ids.grid.add_widget(toggle)
-        v.bind(on_phone=lambda *_: self.open_phone(), on_done=lambda *_: self.done())
         self.phone, self.next, self.message = v.ids.phone, v.ids.next, v.ids.message
 
     def refresh(self) -> None:

@@ -5,16 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
+from kivy.properties import StringProperty
 
-from .common import EvaluatorScreen
+from .common import EvaluatorScreen, EvaluatorView
 
 Builder.load_file(str(Path(__file__).with_name("thanks.kv")))
 
 
-class ThanksView(BoxLayout):
-    portrait = BooleanProperty(False)
+class ThanksView(EvaluatorView):
     detail = StringProperty("")
 
 
