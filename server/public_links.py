@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from kiosk.domain import Ticket
 from kiosk.public_link import new_link_key
-from kiosk.storage.queue_store import _ticket
+from kiosk.storage.numbering import ticket_of
 from kiosk.storage.schema import migrate, tickets
 
 metadata = sa.MetaData()
@@ -50,7 +50,7 @@ def ticket_by_token(engine: sa.Engine, hall: str, token: str) -> Ticket | None:
     """The ticket (its latest transfer continuation) a token names."""
     with engine.connect() as conn:
         row = conn.execute(_BY_TOKEN, {"token": token, "hall": hall}).first()
-    return _ticket(row) if row else None
+    return ticket_of(row) if row else None
 
 
 def hall_of_token(engine: sa.Engine, token: str) -> str | None:

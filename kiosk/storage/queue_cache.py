@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from kiosk.domain import Ticket, TicketStatus
 from kiosk.ordering import Lane, issue_key
 
-from .numbering import ticket_of
+from .numbering import insert_ignore, ticket_of
 from .schema import queue_versions, tickets, window_states
 
 DURATIONS_KEPT = 20  # the latest service times an estimate averages (``QueueStore.recent_durations``)
@@ -52,8 +52,6 @@ def bump(conn: sa.Connection, hall: str) -> int:
     """Raise the hall's queue version in ``conn``'s write transaction (taking its lock); the new value."""
     version = conn.execute(_BUMP, {"k_hall": hall}).scalar()
     if version is None:  # the hall's first write
-        from .numbering import insert_ignore
-
         conn.execute(insert_ignore(conn.dialect.name, queue_versions).values(hall=hall, version=0))
         version = conn.execute(_BUMP, {"k_hall": hall}).scalar()
     return version

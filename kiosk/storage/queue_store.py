@@ -24,7 +24,7 @@ from kiosk.ordering import Counts, Lane, Ordering
 from .ahead_counts import ahead_statement, window_counts
 from .db import reader
 from .group_commit import GroupCommit, Slot
-from .numbering import (BY_KEY, MAX_SKIPS, KeyTaken, NumbersExhausted, NumberTaken,  # noqa: F401 (their home)
+from .numbering import (BY_KEY, MAX_SKIPS, KeyTaken, NumbersExhausted, NumberTaken,  # noqa: F401 (what the store raises)
                         number_and_insert, number_and_insert_many, ticket_of, values_of)
 from .queue_cache import Placement, QueueCache, bump
 from .schema import (LANE_STREAK_MIGRATIONS, QUEUE_MIGRATIONS, QUEUE_VERSION_MIGRATIONS, TOKEN_MIGRATIONS, counters,
@@ -44,9 +44,6 @@ class WindowState:
     lane_streak: int = 0  # calls of the interleaved front lane in a row (kiosk.ordering)
 
 
-_ticket, _values = ticket_of, values_of
-
-
 def window_state_of(row) -> "WindowState":
     m = row._mapping
     return WindowState(m["number"], bool(m["paused"]), m["current_ticket"], m["staff"], m["priority_streak"],
@@ -57,7 +54,6 @@ def window_state_of(row) -> "WindowState":
 # expression costs more than running it on SQLite.
 _B = sa.bindparam
 _t = tickets.c
-_BY_KEY = BY_KEY
 _GET = sa.select(tickets).where(_t.id == _B("id"), _t.hall == _B("hall"))
 _LAST = sa.select(counters.c.last).where(counters.c.hall == _B("hall"), counters.c.day == _B("day"),
                                          counters.c.service == _B("service"), counters.c.series == _B("series"))
@@ -179,7 +175,7 @@ class QueueStore:
         """Insert an already-numbered ticket (a transfer continuation or a synced one)."""
         with self.engine.begin() as conn:
             conn.execute(tickets.insert().values(hall=self.hall, generation=generation, qv=bump(conn, self.hall),
-                                                 **_values(ticket)))
+                                                 **values_of(ticket)))
         return ticket
 
     def insert_offline(self, items: list[tuple[Ticket, str]]) -> dict[str, tuple[str, str | None, str | None]]:
@@ -232,7 +228,7 @@ class QueueStore:
                 else:
                     taken.add((t.day, t.number))
                     used_ids.add(t.id)
-                    rows.append(dict(hall=self.hall, series=series, generation=0, qv=version, **_values(t)))
+                    rows.append(dict(hall=self.hall, series=series, generation=0, qv=version, **values_of(t)))
                     out[t.key] = ("applied", None, None)
             if rows:
                 conn.execute(tickets.insert(), rows)
@@ -246,13 +242,13 @@ class QueueStore:
     def by_key(self, key: str) -> Ticket | None:
         """This hall's ticket with ``key`` (keys are unique over the whole database; another hall's is None)."""
         with self._read() as conn:
-            row = conn.execute(_BY_KEY, {"key": key}).first()
-        return _ticket(row) if row and row.hall == self.hall else None
+            row = conn.execute(BY_KEY, {"key": key}).first()
+        return ticket_of(row) if row and row.hall == self.hall else None
 
     def get(self, ticket_id: str) -> Ticket | None:
         with self._read() as conn:
             row = conn.execute(_GET, {"id": ticket_id, "hall": self.hall}).first()
-        return _ticket(row) if row else None
+        return ticket_of(row) if row else None
 
     def find(self, day: str, *, services: Iterable[str] | None = None,
              statuses: Iterable[TicketStatus] | None = None, number: str | None = None,
@@ -270,7 +266,7 @@ class QueueStore:
         if limit:
             q = q.limit(limit)
         with self._read() as conn:
-            return [_ticket(r) for r in conn.execute(q)]
+            return [ticket_of(r) for r in conn.execute(q)]
 
     def waiting(self, day: str, *, services: Iterable[str] = (), windows: Iterable[int] = ()) -> list[Ticket]:
         """The day's waiting tickets of ``services`` or sent to ``windows`` (any order)."""
@@ -285,7 +281,7 @@ class QueueStore:
         q = sa.select(tickets).where(tickets.c.hall == self.hall, tickets.c.day == day,
                                      tickets.c.status == TicketStatus.WAITING.value, sa.or_(*where))
         with self._read() as conn:
-            return [_ticket(r) for r in conn.execute(q)]
+            return [ticket_of(r) for r in conn.execute(q)]
 
     def ahead_counts(self, ticket: Ticket, windows: Iterable[Window], ordering: Ordering,
                      my_lane: int | None) -> list[Counts]:
@@ -335,14 +331,14 @@ class QueueStore:
             result = conn.execute(
                 tickets.update()
                 .where(tickets.c.id == ticket.id, tickets.c.status.in_([s.value for s in expected]))
-                .values(qv=version, **{k: v for k, v in _values(ticket).items() if k != "id"}))
+                .values(qv=version, **{k: v for k, v in values_of(ticket).items() if k != "id"}))
         return result.rowcount == 1
 
     def claim(self, ticket: Ticket, expected: Iterable[TicketStatus], state: WindowState,
               staff: str | None = None) -> bool:
         """A call in one transaction: ``ticket`` saved if still in ``expected``, stamped with ``staff``
         (who called it, for statistics and ratings), and the window's ``state`` saved with it."""
-        values = {k: v for k, v in _values(ticket).items() if k != "id"}
+        values = {k: v for k, v in values_of(ticket).items() if k != "id"}
         if staff:
             values["staff"] = staff
         with self.engine.begin() as conn:
