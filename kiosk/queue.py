@@ -24,7 +24,7 @@ from .ordering import serves as ordering_serves
 from .queue_errors import QueueError, ServiceUnavailable, UnknownService, WindowError
 from .storage.ahead_counts import window_counts
 from .storage.queue_cache import Placement
-from .storage.queue_store import KeyTaken, NumbersExhausted, NumberTaken, QueueStore
+from .storage.queue_store import KeyTaken, NumbersExhausted, NumberTaken, QueueStore, WindowState
 
 __all__ = ["Availability", "Issued", "QueueEngine", "QueueError", "ServiceState", "ServiceUnavailable",
            "UnknownService", "WindowError"]
@@ -123,8 +123,11 @@ class QueueEngine(WindowCalls):
         return minutes * 60.0
 
     def estimate_wait_s(self, svc: Service, people_ahead: int, paused: set[int] | None = None) -> int:
+        return self._wait_s(svc, people_ahead, self.average_service_s(svc), paused)
+
+    def _wait_s(self, svc: Service, people_ahead: int, mean_s: float, paused: set[int] | None) -> int:
         windows = max(1, len(self.open_windows(svc.code, paused)))
-        return int(round(people_ahead * self.average_service_s(svc) / windows))
+        return int(round(people_ahead * mean_s / windows))
 
     def services(self) -> list[ServiceState]:
         """What the dispenser's grid shows, one entry per service in hall order."""
@@ -218,18 +221,28 @@ class QueueEngine(WindowCalls):
         svc = self.service(ticket.service)
         states = placement.states
         paused = {n for n, st in states.items() if st.paused}
-        serving = [w for w in self.hall.windows if ordering_serves(w, ticket)]
-        open_ = [w for w in serving if w.number not in paused] or serving
+        serving, open_ = self._serving(ticket, paused)
         if not open_:  # no window serves it: counted as ``Ordering.people_ahead`` does, from the loaded queue
             return self._issued(ticket)
         my_lane = ordering.lane_of(ticket, now)
         counts = window_counts(placement.groups, open_, ordering, my_lane)
-        ahead = min(ordering.position_from(w, ticket, c, states[w.number].priority_streak if w.number in states else 0,
-                                           my_lane, states[w.number].lane_streak if w.number in states else 0)
-                    for w, c in zip(open_, counts))
-        windows = max(1, len(self.open_windows(svc.code, paused)))
-        wait = int(round(ahead * self._mean_service_s(svc, placement.durations) / windows))
+        ahead = self._position(ordering, ticket, open_, counts, states, my_lane)
+        wait = self._wait_s(svc, ahead, self._mean_service_s(svc, placement.durations), paused)
         return Issued(ticket, ahead, wait, tuple(w.number for w in self.hall.windows_for(svc.code)))
+
+    def _serving(self, ticket: Ticket, paused: set[int]) -> tuple[list[Window], list[Window]]:
+        """The windows that serve ``ticket``, and of them the open ones (all of them if every one is paused)."""
+        serving = [w for w in self.hall.windows if ordering_serves(w, ticket)]
+        return serving, [w for w in serving if w.number not in paused] or serving
+
+    @staticmethod
+    def _position(ordering: Ordering, ticket: Ticket, windows: list[Window], counts: list, states: dict,
+                  my_lane: int | None) -> int:
+        """The smallest calling position of ``ticket`` over ``windows`` (each one's ``Counts`` and state)."""
+        idle = WindowState(0)
+        return min(ordering.position_from(w, ticket, c, states.get(w.number, idle).priority_streak, my_lane,
+                                          states.get(w.number, idle).lane_streak)
+                   for w, c in zip(windows, counts))
 
     # --------------------------------------------------------------- order
     @property
@@ -253,20 +266,16 @@ class QueueEngine(WindowCalls):
         if ticket.status is not TicketStatus.WAITING:
             return 0, paused
         ordering, now = self.ordering, self.clock()
-        serving = [w for w in self.hall.windows if ordering_serves(w, ticket)]
-        streaks = {n: st.priority_streak for n, st in states.items()}
-        lane_streaks = {n: st.lane_streak for n, st in states.items()}
-        open_ = [w for w in serving if w.number not in paused] or serving
+        serving, open_ = self._serving(ticket, paused)
         if open_ and all(lane.sql is not None for lane in ordering.lanes):
             # counted in SQL: a busy day has thousands of waiting tickets
             my_lane = ordering.lane_of(ticket, now)
             counts = self.store.ahead_counts(ticket, open_, ordering, my_lane)
-            return min(ordering.position_from(w, ticket, c, streaks.get(w.number, 0), my_lane,
-                                              lane_streaks.get(w.number, 0))
-                       for w, c in zip(open_, counts)), paused
+            return self._position(ordering, ticket, open_, counts, states, my_lane), paused
         services = {s for w in serving for s in w.services} | {ticket.service}
         waiting = self.store.waiting(ticket.day, services=services, windows=[w.number for w in serving])
-        return ordering.people_ahead(ticket, serving, waiting, streaks=streaks, paused=paused, now=now,
-                                     lane_streaks=lane_streaks), paused
+        return ordering.people_ahead(ticket, serving, waiting, paused=paused, now=now,
+                                     streaks={n: st.priority_streak for n, st in states.items()},
+                                     lane_streaks={n: st.lane_streak for n, st in states.items()}), paused
 
     # --------------------------------------------------------------- windows
