@@ -41,11 +41,12 @@ _WAITING = sa.select(tickets).where(tickets.c.hall == _B("hall"), tickets.c.day 
 _CHANGED = sa.select(tickets).where(tickets.c.hall == _B("hall"), tickets.c.qv > _B("qv"))
 _STATES = sa.select(window_states).where(window_states.c.hall == _B("hall"))
 _CHANGED_STATES = _STATES.where(window_states.c.qv > _B("qv"))
-_DURATIONS = (sa.select(tickets.c.id, tickets.c.finished_at, tickets.c.finished_at - tickets.c.started_at)
-              .where(tickets.c.hall == _B("hall"), tickets.c.service == _B("service"),
-                     tickets.c.status == TicketStatus.DONE.value,
-                     tickets.c.started_at.is_not(None), tickets.c.finished_at.is_not(None))
-              .order_by(tickets.c.finished_at.desc()).limit(DURATIONS_KEPT))
+# (id, finished_at, seconds): also ``QueueStore.recent_durations``, outside the cache
+DURATIONS = (sa.select(tickets.c.id, tickets.c.finished_at, tickets.c.finished_at - tickets.c.started_at)
+             .where(tickets.c.hall == _B("hall"), tickets.c.service == _B("service"),
+                    tickets.c.status == TicketStatus.DONE.value,
+                    tickets.c.started_at.is_not(None), tickets.c.finished_at.is_not(None))
+             .order_by(tickets.c.finished_at.desc()).limit(DURATIONS_KEPT))
 
 
 def bump(conn: sa.Connection, hall: str) -> int:
@@ -151,5 +152,5 @@ class QueueCache:
         kept = self._durations.get(service)
         if kept is None:  # read once per service, then kept up to date by the rows synced in
             kept = self._durations[service] = [
-                (f, i, float(d)) for i, f, d in conn.execute(_DURATIONS, {"hall": self.hall, "service": service})]
+                (f, i, float(d)) for i, f, d in conn.execute(DURATIONS, {"hall": self.hall, "service": service})]
         return [d for _, _, d in kept]

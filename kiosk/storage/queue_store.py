@@ -26,7 +26,7 @@ from .db import reader
 from .group_commit import GroupCommit, Slot
 from .numbering import (BY_KEY, MAX_SKIPS, KeyTaken, NumbersExhausted, NumberTaken,  # noqa: F401 (what the store raises)
                         number_and_insert, number_and_insert_many, ticket_of, values_of)
-from .queue_cache import Placement, QueueCache, bump
+from .queue_cache import DURATIONS, Placement, QueueCache, bump
 from .schema import (LANE_STREAK_MIGRATIONS, QUEUE_MIGRATIONS, QUEUE_VERSION_MIGRATIONS, TOKEN_MIGRATIONS, counters,
                      migrate, tickets, window_states)
 
@@ -58,10 +58,6 @@ _GET = sa.select(tickets).where(_t.id == _B("id"), _t.hall == _B("hall"))
 _LAST = sa.select(counters.c.last).where(counters.c.hall == _B("hall"), counters.c.day == _B("day"),
                                          counters.c.service == _B("service"), counters.c.series == _B("series"))
 _WINDOW = sa.select(window_states).where(window_states.c.hall == _B("hall"), window_states.c.number == _B("number"))
-_DURATIONS = (sa.select(_t.finished_at - _t.started_at)
-              .where(_t.hall == _B("hall"), _t.service == _B("service"), _t.status == TicketStatus.DONE.value,
-                     _t.started_at.is_not(None), _t.finished_at.is_not(None))
-              .order_by(_t.finished_at.desc()).limit(_B("limit")))
 
 
 class QueueStore:
@@ -314,10 +310,10 @@ class QueueStore:
         with self._read() as conn:
             return {s: n for s, n in conn.execute(q)}
 
-    def recent_durations(self, service: str, limit: int = 20) -> list[float]:
-        """Service times (start to finish) of the service's latest finished tickets."""
+    def recent_durations(self, service: str) -> list[float]:
+        """Service times (start to finish) of the service's latest finished tickets (``queue_cache.DURATIONS_KEPT``)."""
         with self._read() as conn:
-            return [float(d) for (d,) in conn.execute(_DURATIONS, dict(hall=self.hall, service=service, limit=limit))]
+            return [float(d) for _, _, d in conn.execute(DURATIONS, dict(hall=self.hall, service=service))]
 
     # ------------------------------------------------------------ writing
     def compare_and_set(self, ticket: Ticket, expected: Iterable[TicketStatus]) -> bool:
