@@ -370,16 +370,12 @@ class QueueStore:
             self._save_window_state(conn, state, bump(conn, self.hall))
 
     def _save_window_state(self, conn: sa.Connection, state: WindowState, version: int) -> None:
+        """In a transaction that bumped the hall's queue version to ``version``: that holds the hall's queue
+        write lock, so no other process can insert this window's row between the UPDATE and the INSERT."""
         values = dict(paused=state.paused, current_ticket=state.current_ticket, staff=state.staff,
                       priority_streak=state.priority_streak, lane_streak=state.lane_streak, qv=version)
         updated = conn.execute(window_states.update()
                                .where(window_states.c.hall == self.hall, window_states.c.number == state.number)
                                .values(**values)).rowcount
         if not updated:
-            try:
-                with conn.begin_nested():
-                    conn.execute(window_states.insert().values(hall=self.hall, number=state.number, **values))
-            except IntegrityError:  # another process inserted it first
-                conn.execute(window_states.update()
-                             .where(window_states.c.hall == self.hall, window_states.c.number == state.number)
-                             .values(**values))
+            conn.execute(window_states.insert().values(hall=self.hall, number=state.number, **values))
