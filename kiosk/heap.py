@@ -11,25 +11,24 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import threading
+from functools import cache
 
-_lock = threading.Lock()
-_trim = None
-_loaded = False
+
+@cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, looked up once; None where the C library has none."""
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
 
 
 def release_free_memory() -> bool:
     """Return the free pages of the C heap to the system; False where there is no ``malloc_trim``."""
-    global _trim, _loaded
-    with _lock:
-        if not _loaded:
-            _loaded = True
-            try:
-                _trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-                _trim.argtypes, _trim.restype = [ctypes.c_size_t], ctypes.c_int
-            except (OSError, AttributeError):
-                _trim = None
-        if _trim is None:
-            return False
-        _trim(0)
-        return True
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
