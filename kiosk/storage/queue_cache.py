@@ -58,12 +58,30 @@ def bump(conn: sa.Connection, hall: str) -> int:
     return version
 
 
+@dataclass
+class WindowState:
+    """A window's row of ``window_states`` (``QueueStore.window_state``), kept here too (``QueueCache``)."""
+
+    number: int
+    paused: bool = False
+    current_ticket: str | None = None
+    staff: str | None = None
+    priority_streak: int = 0
+    lane_streak: int = 0  # calls of the interleaved front lane in a row (kiosk.ordering)
+
+
+def window_state_of(row) -> WindowState:
+    m = row._mapping
+    return WindowState(m["number"], bool(m["paused"]), m["current_ticket"], m["staff"], m["priority_streak"],
+                       m["lane_streak"])
+
+
 @dataclass(frozen=True)
 class Placement:
     """What placing one ticket needs, as of its own transaction."""
 
     groups: list[tuple]  # rows shaped like ``kiosk.storage.ahead_counts.ahead_statement``'s, the ticket left out
-    states: dict  # window number -> WindowState
+    states: dict[int, WindowState]
     durations: list[float]  # the latest service times of its service, newest first
 
 
@@ -79,7 +97,7 @@ class QueueCache:
         self.lanes: tuple[str, ...] | None = None
         self._groups: dict[tuple, list[tuple]] = {}  # (service, window, priority, lane) -> sorted issue keys
         self._where: dict[str, tuple] = {}  # ticket id -> (group, issue key)
-        self._states: dict = {}
+        self._states: dict[int, WindowState] = {}
         self._durations: dict[str, list[tuple]] = {}  # service -> [(finished_at, id, seconds)], newest first
 
     # ------------------------------------------------------------ keeping it exact
@@ -95,15 +113,11 @@ class QueueCache:
         else:
             for row in conn.execute(_CHANGED, {"hall": self.hall, "qv": self.version}):
                 self._apply(ticket_of(row), lanes, now)
-            from .queue_store import window_state_of
-
             for row in conn.execute(_CHANGED_STATES, {"hall": self.hall, "qv": self.version}):
                 self._states[row.number] = window_state_of(row)
         self.version = version
 
     def _load(self, conn: sa.Connection, day: str, lanes: Sequence[Lane], names: tuple, now: float) -> None:
-        from .queue_store import window_state_of
-
         self.invalidate()
         self.day, self.lanes = day, names
         for row in conn.execute(_WAITING, {"hall": self.hall, "day": day}):

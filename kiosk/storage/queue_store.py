@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
@@ -26,28 +25,12 @@ from .db import reader
 from .group_commit import GroupCommit, Slot
 from .numbering import (BY_KEY, MAX_SKIPS, KeyTaken, NumbersExhausted, NumberTaken,  # noqa: F401 (what the store raises)
                         number_and_insert, number_and_insert_many, ticket_of, values_of)
-from .queue_cache import DURATIONS, Placement, QueueCache, bump
+from .queue_cache import DURATIONS, Placement, QueueCache, WindowState, bump, window_state_of
 from .schema import (LANE_STREAK_MIGRATIONS, QUEUE_MIGRATIONS, QUEUE_VERSION_MIGRATIONS, TOKEN_MIGRATIONS, counters,
                      migrate, tickets, window_states)
 
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class WindowState:
-    number: int
-    paused: bool = False
-    current_ticket: str | None = None
-    staff: str | None = None
-    priority_streak: int = 0
-    lane_streak: int = 0  # calls of the interleaved front lane in a row (kiosk.ordering)
-
-
-def window_state_of(row) -> "WindowState":
-    m = row._mapping
-    return WindowState(m["number"], bool(m["paused"]), m["current_ticket"], m["staff"], m["priority_streak"],
-                       m["lane_streak"])
 
 
 # Statements on the per-ticket hot path are built once: building a SQLAlchemy
