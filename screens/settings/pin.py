@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from pathlib import Path
 
@@ -10,11 +9,9 @@ from kivy.clock import mainthread
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.utils import escape_markup
 
 from kiosk.pin import NEW_PIN_LENGTH
 
-from ..widgets import wrappable
 from .staff import StaffScreen
 
 Builder.load_file(str(Path(__file__).with_name("pin.kv")))
@@ -22,17 +19,9 @@ Builder.load_file(str(Path(__file__).with_name("pin.kv")))
 CLEAR, SUBMIT = "清除", "确定"
 
 
-def message_markup(text: str) -> str:
-    """``wrappable`` markup in which a “quoted” key name and a latin word (set-pin), each with the mark
-    after it, stay on one line."""
-    parts = re.split(r"(“[^”]*”[，。、；]?|[A-Za-z0-9][A-Za-z0-9_\-./:]*[，。、；]?)", text)
-    return "[b][/b]".join(escape_markup(p) if i % 2 else wrappable(p) for i, p in enumerate(parts) if p)
-
-
 class PinView(BoxLayout):
     dots = StringProperty("")
-    message = StringProperty("")
-    message_shown = StringProperty("")  # the message as markup that breaks lines by the Chinese rule
+    message = StringProperty("")  # plain text; pin.kv shows it as ``message_markup``
     message_floor = NumericProperty(70)  # the message's least height (layout pixels)
     __events__ = ("on_key", "on_back")
 
@@ -40,9 +29,6 @@ class PinView(BoxLayout):
         super().__init__(**kw)
         for key in self.ids.keypad.children:
             key.bind(on_release=lambda b: self.dispatch("on_key", b.text))
-
-    def on_message(self, _instance, text: str) -> None:
-        self.message_shown = message_markup(text)
 
     def on_key(self, key):
         pass

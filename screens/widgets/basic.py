@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -90,6 +91,15 @@ def clauses(text: str) -> str:
         if ch in CLAUSE_END or (ch == "”" and "“" in runs[-1]):
             runs.append("")
     return "[b][/b]".join(escape_markup(r) for r in runs if r)
+
+
+def message_markup(text: str) -> str:
+    """``wrappable`` markup in which a “quoted” key name and a latin word (set-pin), each with the mark
+    after it, stay on one line (the staff PIN pad's messages)."""
+    from kivy.utils import escape_markup
+
+    parts = re.split(r"(“[^”]*”[，。、；]?|[A-Za-z0-9][A-Za-z0-9_\-./:]*[，。、；]?)", text)
+    return "[b][/b]".join(escape_markup(p) if i % 2 else wrappable(p) for i, p in enumerate(parts) if p)
 
 
 def px(value: float) -> float:
