@@ -7,6 +7,7 @@ Static layout in grid.kv; here only the cards built from the hall's services, th
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 
 from kivy.app import App
@@ -25,6 +26,12 @@ from ..widgets import ServiceCard, icon_path, measure
 Builder.load_file(str(Path(__file__).with_name("grid.kv")))
 
 REFRESH_S = 3.0  # the grid's printer check while it is shown
+
+
+@lru_cache(maxsize=512)  # bounded: each refresh's waiting counts make new detail lines all day
+def text_height(text: str, size: float, bold: bool, width: int) -> float:
+    """The height of ``text`` wrapped at ``width`` (whole pixels), remembered."""
+    return measure(text, size, bold, width)[1] if text else 0
 
 
 class GridBody(BoxLayout):
@@ -66,7 +73,6 @@ class GridScreen(VisitorScreen):
         self._busy_until = 0.0
         self.page = 0
         self.pages = 1
-        self._measured: dict = {}
         self._arrange_trigger = Clock.create_trigger(lambda dt: self._arrange())
         self.cards.bind(size=lambda *_: self._arrange_trigger())
         self.bind(size=lambda *_: self._arrange_trigger())
@@ -80,18 +86,12 @@ class GridScreen(VisitorScreen):
             return 1 if large else 2
         return 2 if large else (4 if len(self._card_by_code) > 12 else 3)
 
-    def _text_height(self, text: str, size: float, bold: bool, width: float) -> float:
-        key = (text, size, bold, round(width))
-        if key not in self._measured:
-            self._measured[key] = measure(text, size, bold, width)[1] if text else 0
-        return self._measured[key]
-
     def _card_height(self, width: float) -> float:
         """The height the tallest card's words need at this card width."""
         app = App.get_running_app()
         words = width - app.px(48) - min(app.px(112), app.px(theme.TARGET) * .7 * 1.34) - app.px(20)
-        need = max((self._text_height(c.name, app.tx(48), True, words)
-                    + self._text_height(c.detail, app.tx(theme.TEXT_SMALL), False, words)
+        need = max((text_height(c.name, app.tx(48), True, round(words))
+                    + text_height(c.detail, app.tx(theme.TEXT_SMALL), False, round(words))
                     for c in self._card_by_code.values()), default=0)
         return max(app.px(theme.TARGET), need + app.px(36))  # the card pads 16 px above and below
 
