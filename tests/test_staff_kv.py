@@ -45,4 +45,4 @@ def test_each_screen_module_has_its_kv_beside_it():
             if "Builder.load_file" in path.read_text(encoding="utf-8"):
                 assert path.with_suffix(".kv").exists(), path
     loaded = [p.stem for package in PACKAGES for p in (ROOT / "screens" / package).glob("*.kv")]
-    assert sorted(loaded) == sorted(["idle", "rate", "reasons", "phone", "thanks", "staff", "pin", "controls", "form"])
+    assert sorted(loaded) == sorted(["common", "idle", "rate", "reasons", "phone", "thanks", "staff", "pin", "controls", "form"])

@@ -3,12 +3,17 @@ and the base screen that follows the session."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.evaluator import EvaluatorSession
 
 from ..base import VisitorScreen
+
+Builder.load_file(str(Path(__file__).with_name("common.kv")))  # EvaluatorTitle, EvaluatorMessage
 
 # colour and face per level; white text on each is at least 7:1 (tests/test_theme.py)
 LEVEL_STYLE = {
