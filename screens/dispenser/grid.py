@@ -123,11 +123,8 @@ class GridScreen(VisitorScreen):
             self.layout.add_widget(self.pager, index=1)
         elif not paged and self.pager.parent is not None:
             self.layout.remove_widget(self.pager)
-        for b in (self.prev_page, self.next_page):
-            b.disabled = not paged
-        if paged:
-            self.prev_page.disabled = self.page == 0
-            self.next_page.disabled = self.page >= self.pages - 1
+        self.prev_page.disabled = not paged or self.page == 0
+        self.next_page.disabled = not paged or self.page >= self.pages - 1
         self._show_title()
 
     def _show_title(self) -> None:
