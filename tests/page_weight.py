@@ -1,6 +1,7 @@
 """First-load weight of a page in real Chromium: every request, bytes on the wire (no tests here).
 
-Used by tests/test_page_weight.py, tests/test_phone_pages.py and bench/pages.py. The browser cache
+Used by tests/test_page_weight.py, tests/test_phone_pages.py and bench/pages.py; ``sign_in_page`` by the
+browser tests that sign in to a server page. The browser cache
 is disabled for the measured page, so the figure is what a first visit costs. An event stream
 counts as a request but has no end, so it adds no bytes.
 """
@@ -117,13 +118,19 @@ def staff_pages() -> list[str]:
     return sorted("/" + p.stem for p in folder.glob("*.html"))
 
 
-def sign_in(context, base: str, username: str, password: str) -> None:
-    page = context.new_page()
+def sign_in_page(page, base: str, username: str, password: str, lands) -> None:
+    """Sign ``page`` in through the server's /login form and wait until it lands on ``lands`` (a URL glob
+    or predicate, e.g. "**/admin**"): the sign-in the browser tests share."""
     page.goto(base + "/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("#submit")
-    page.wait_for_url(lambda u: "/login" not in u)
+    page.wait_for_url(lands)
+
+
+def sign_in(context, base: str, username: str, password: str) -> None:
+    page = context.new_page()
+    sign_in_page(page, base, username, password, lambda u: "/login" not in u)
     page.close()
 
 

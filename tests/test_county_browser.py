@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_server_browser import OUT  # noqa: E402
 from test_server_halls import B, HALL_B  # noqa: E402
 from test_server_support import PASSWORD, kiosk_cli, start_server  # noqa: E402
+from page_weight import sign_in_page  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -38,21 +39,13 @@ def county(request, tmp_path_factory):
     return hall
 
 
-def _sign_in(page, url: str, user: str) -> None:
-    page.goto(url + "/login")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-
-
 def test_county_admin_watches_every_hall_and_enters_one(browser, county):
     OUT.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     ctx = browser.new_context(viewport={"width": 1600, "height": 900}, locale="zh-CN", bypass_csp=True)
     page = ctx.new_page()
     page.on("pageerror", lambda e: problems.append(str(e)))
-    _sign_in(page, county.url, "cadmin")
-    page.wait_for_url("**/county")
+    sign_in_page(page, county.url, "cadmin", PASSWORD, "**/county")
     page.wait_for_selector(f"tr[data-hall='{B}']")
     rows = page.locator("#county tbody tr")
     assert rows.count() == 2
@@ -84,8 +77,7 @@ def test_county_admin_watches_every_hall_and_enters_one(browser, county):
 def test_viewer_reads_ratings_and_hall_staff_stay_out(browser, county):
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True)
     page = ctx.new_page()
-    _sign_in(page, county.url, "cview")
-    page.wait_for_url("**/county")
+    sign_in_page(page, county.url, "cview", PASSWORD, "**/county")
     page.wait_for_selector(f"tr[data-hall='{B}']")
     assert page.locator(f"tr[data-hall='{B}'] a", has_text="管理").count() == 0  # a viewer gets no admin links
     page.locator(f"tr[data-hall='{B}'] a", has_text="评价").click()
@@ -94,8 +86,7 @@ def test_viewer_reads_ratings_and_hall_staff_stay_out(browser, county):
     ctx.close()
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True)
     page = ctx.new_page()
-    _sign_in(page, county.url, "sup")
-    page.wait_for_url("**/admin")
+    sign_in_page(page, county.url, "sup", PASSWORD, "**/admin")
     page.goto(county.url + "/county")
     page.wait_for_url("**/login?denied=1")
     page.goto(county.url + f"/admin?hall={B}")  # naming another hall: the API refuses, nothing of B shows
@@ -108,8 +99,7 @@ def test_hall_pages_link_to_the_halls_report(browser, county):
     """Every hall page with the tab bar links to 统计报表 of the same hall (it was reachable from /reports only)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True)
     page = ctx.new_page()
-    _sign_in(page, county.url, "cadmin")
-    page.wait_for_url("**/county")
+    sign_in_page(page, county.url, "cadmin", PASSWORD, "**/county")
     for path in ("/admin", "/ratings", "/followups", "/audit"):
         page.goto(county.url + f"{path}?hall={B}")
         page.wait_for_selector("#county-back")
@@ -125,8 +115,7 @@ def test_county_page_fits_a_phone(browser, county):
     are not set one character per line (they were: the grid's cards grew to their widest table)."""
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", bypass_csp=True)
     page = ctx.new_page()
-    _sign_in(page, county.url, "cadmin")
-    page.wait_for_url("**/county")
+    sign_in_page(page, county.url, "cadmin", PASSWORD, "**/county")
     page.wait_for_selector(f"tr[data-hall='{B}']")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     title = page.locator("header.bar h1").bounding_box()

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_server_ratings import RATING_HALL  # noqa: E402
 from test_server_support import (BACKENDS, hall_today, PASSWORD, PY, ROOT, TEST_HALL, db_url_for, env, kiosk_cli,  # noqa: E402
                                  start_server)
+from page_weight import sign_in_page  # noqa: E402
 
 from kiosk.storage.db import open_engine  # noqa: E402
 
@@ -334,11 +335,7 @@ def test_the_county_page_shows_a_linked_hall_beside_its_own(browser, tmp_path):
         page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
         problems: list[str] = []
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(county.url + "/login")
-        page.fill("#username", "cview")
-        page.fill("#password", PASSWORD)
-        page.click("#submit")
-        page.wait_for_url("**/county**")
+        sign_in_page(page, county.url, "cview", PASSWORD, "**/county**")
         row = page.locator("#county tr[data-hall='qingshi']")
         row.wait_for()
         text = row.inner_text()

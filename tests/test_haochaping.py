@@ -22,6 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_ratings import RATING_HALL, finished_ticket  # noqa: E402
 from test_server_support import BACKENDS, hall_today, ROOT, db_url_for, enroll_terminal, start_server  # noqa: E402
+from page_weight import sign_in_page  # noqa: E402
 
 DOC = ROOT / "docs" / "haochaping-export.md"
 DAY = 86400
@@ -271,11 +272,7 @@ def test_verify_on_the_followups_page_and_overdue_on_the_ratings_page(browser, t
         problems: list[str] = []
         page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(h.url + "/login")
-        page.fill("#username", "sup")
-        page.fill("#password", PASSWORD)
-        page.click("#submit")
-        page.wait_for_url("**/admin**")
+        sign_in_page(page, h.url, "sup", PASSWORD, "**/admin**")
         page.goto(h.url + "/followups")
         card = page.locator(f"article[id='{wrong['followup_id']}']")
         card.wait_for()

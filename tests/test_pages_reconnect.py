@@ -8,6 +8,7 @@ import pytest
 
 from .sync_support import RestartableServer
 from .test_server_support import PASSWORD
+from .page_weight import sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +26,7 @@ def test_console_and_display_come_back_after_the_server_is_killed_and_restarted(
         display.wait_for_selector(".tv-win")
         console = ctx.new_page()
         console.on("pageerror", lambda e: problems.append(f"console: {e}"))
-        console.goto(hall.url + "/login")
-        console.fill("#username", "clerk")
-        console.fill("#password", PASSWORD)
-        console.click("#submit")
-        console.wait_for_url("**/console")
+        sign_in_page(console, hall.url, "clerk", PASSWORD, "**/console")
         console.select_option("#window", "1")
         console.wait_for_selector("#link:has-text('已连接')")
         for page in (display, console):

@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from idcard_fakes import id_number  # noqa: E402
 from test_server_support import BACKENDS, TEST_HALL, db_url_for, hall_slot, hall_today, start_server  # noqa: E402
+from page_weight import sign_in_page  # noqa: E402
 
 BASE = "/api/v1/appointments"
 DAY = (date.today() + timedelta(days=7)).isoformat()  # the test hall is open every day
@@ -232,11 +233,7 @@ def test_staff_page_books_and_imports(browser, tmp_path):
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
                 if r.status >= 400 and "/import" not in r.url and not r.url.endswith("favicon.ico") else None)
-        page.goto(h.url + "/login")
-        page.fill("#username", "sup")
-        page.fill("#password", PASSWORD)
-        page.click("#submit")
-        page.wait_for_url("**/admin**")
+        sign_in_page(page, h.url, "sup", PASSWORD, "**/admin**")
         page.goto(h.url + "/appointments")
         page.wait_for_selector("#slot option", state="attached")
         with page.expect_response(lambda r: "/slots" in r.url and DAY in r.url):

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_support import PASSWORD, ROOT, start_server  # noqa: E402
+from page_weight import sign_in_page  # noqa: E402
 
 OUT = ROOT / "tmp" / "out"
 
@@ -97,11 +98,7 @@ def test_staff_calls_and_display_shows_it(browser, hall):
     admin_ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN", bypass_csp=True)  # our CSP forbids eval, which wait_for_function uses
     admin = admin_ctx.new_page()
     admin.on("pageerror", lambda e: problems.append(f"admin: {e}"))
-    admin.goto(hall.url + "/login")
-    admin.fill("#username", "sup")
-    admin.fill("#password", PASSWORD)
-    admin.click("#submit")
-    admin.wait_for_url("**/admin")
+    sign_in_page(admin, hall.url, "sup", PASSWORD, "**/admin")
     admin.wait_for_selector("#stats-service table")
     assert "劳动保障" in admin.inner_text("#stats-service")
     admin.screenshot(path=str(OUT / "admin-stats.png"), full_page=True)

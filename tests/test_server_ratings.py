@@ -21,6 +21,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_support import (BACKENDS, PASSWORD, ROOT, TEST_HALL, db_url_for, enroll_terminal, hall_today,  # noqa: E402
                                  start_server)
+from page_weight import sign_in_page  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 REASONS = """
@@ -513,11 +514,7 @@ def test_supervisor_pages(browser, tmp_path):
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
                 if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
-        page.goto(h.url + "/login")
-        page.fill("#username", "sup")
-        page.fill("#password", PASSWORD)
-        page.click("#submit")
-        page.wait_for_url("**/admin**")
+        sign_in_page(page, h.url, "sup", PASSWORD, "**/admin**")
         page.click("nav.tabs a:has-text('评价统计')")
         page.wait_for_url("**/ratings**")
         page.wait_for_selector("#by-window table")
@@ -563,11 +560,7 @@ def test_supervisor_pages(browser, tmp_path):
         assert duty["staff"]["name"] == "王芳" and duty["staff"]["photo_url"]
 
         clerk = browser.new_context(locale="zh-CN", bypass_csp=True).new_page()
-        clerk.goto(h.url + "/login")
-        clerk.fill("#username", "clerk")
-        clerk.fill("#password", PASSWORD)
-        clerk.click("#submit")
-        clerk.wait_for_url("**/console")
+        sign_in_page(clerk, h.url, "clerk", PASSWORD, "**/console")
         for path in ("/ratings", "/followups"):
             clerk.goto(h.url + path)
             clerk.wait_for_url("**/login?denied=1")

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_support import BACKENDS, TEST_HALL, db_url_for, enroll_terminal, start_server  # noqa: E402
+from page_weight import sign_in_page  # noqa: E402
 
 REASONS = """
 [[rating_reasons]]
@@ -330,11 +331,7 @@ def test_reports_page_shows_a_week_with_charts_and_freezes_the_day(browser, tmp_
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
                 if r.status >= 400 and not r.url.endswith(("/favicon.ico", "/api/v1/halls")) else None)
-        page.goto(h.url + "/login")
-        page.fill("#username", "sup")
-        page.fill("#password", PASSWORD)
-        page.click("#submit")
-        page.wait_for_url("**/admin**")
+        sign_in_page(page, h.url, "sup", PASSWORD, "**/admin**")
         page.goto(f"{h.url}/reports?from={days[0]}&to={days[-1]}")
         page.wait_for_selector("#by-staff table")
         page.wait_for_selector("#daily-state")
@@ -358,11 +355,7 @@ def test_reports_page_shows_a_week_with_charts_and_freezes_the_day(browser, tmp_
         page.wait_for_selector("#halls-missing:text-is('全部大厅已上报')")
         page.screenshot(path=str(out / "reports-frozen.png"))
         clerk = browser.new_context(locale="zh-CN").new_page()
-        clerk.goto(h.url + "/login")
-        clerk.fill("#username", "clerk")
-        clerk.fill("#password", PASSWORD)
-        clerk.click("#submit")
-        clerk.wait_for_url("**/console")
+        sign_in_page(clerk, h.url, "clerk", PASSWORD, "**/console")
         clerk.goto(h.url + "/reports")
         clerk.wait_for_url("**/login?denied=1")
         assert not problems, problems
@@ -438,11 +431,7 @@ def test_county_page_shows_the_daily_reports_of_every_hall(browser, tmp_path):
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
                 if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
-        page.goto(h.url + "/login")
-        page.fill("#username", "cview")
-        page.fill("#password", PASSWORD)
-        page.click("#submit")
-        page.wait_for_url("**/county**")
+        sign_in_page(page, h.url, "cview", PASSWORD, "**/county**")
         page.fill("#daily-day", day)
         page.dispatch_event("#daily-day", "change")
         page.wait_for_selector("#daily-list tr[data-daily-hall='beihall'].unreported")
