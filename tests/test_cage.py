@@ -56,7 +56,8 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT
-from .x11_shots import always_open_hall, fill_problems, service_codes, wait_for_ticket, wait_for_tiles, xwd_image
+from .x11_shots import (always_open_hall, fill_problems, need_tools, service_codes, wait_for_ticket, wait_for_tiles,
+                        xwd_image)
 
 pytestmark = pytest.mark.slow
 
@@ -66,15 +67,6 @@ TOOLS = ("cage", "grim", "Xwayland", "xdotool", "xwd")
 # what the package installs (pyproject's [tool.setuptools.packages.find] include, less the globs)
 PACKAGES = tuple(p.rstrip("*") for p in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
                  ["tool"]["setuptools"]["packages"]["find"]["include"])
-
-
-def need_tools() -> None:
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        reason = f"{', '.join(missing)} not installed (bash scripts/setup.sh --test installs them)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def readable_venv() -> Path:
@@ -98,7 +90,7 @@ def readable_venv() -> Path:
 @pytest.fixture(scope="module")
 def runner(tmp_path_factory):
     """(command prefix, python, source tree, work dir) for a non-root run of the app."""
-    need_tools()
+    need_tools(TOOLS)
     if os.geteuid() != 0:
         work = tmp_path_factory.mktemp("cage")
         return [], sys.executable, ROOT, work

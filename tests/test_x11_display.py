@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -32,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT
-from .x11_shots import (always_open_hall, fill_problems, service_codes, wait_for_ticket, wait_for_tiles,
+from .x11_shots import (always_open_hall, fill_problems, need_tools, service_codes, wait_for_ticket, wait_for_tiles,
                         xwd_image)
 
 pytestmark = pytest.mark.slow
@@ -40,19 +39,10 @@ pytestmark = pytest.mark.slow
 TOOLS = ("Xvfb", "xdotool", "xwd", "openbox")
 
 
-def need_tools() -> None:
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        reason = f"{', '.join(missing)} not installed (bash scripts/setup.sh --test installs them)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 @contextmanager
 def x_server(size: str, wm: bool):
     """An Xvfb screen of ``size`` (WxH) on a free display, with openbox when ``wm``: yields DISPLAY."""
-    need_tools()
+    need_tools(TOOLS)
     read_fd, write_fd = os.pipe()
     xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
                             pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -9,22 +9,37 @@
   17:30 Beijing time and on weekends), and without the green channel, so one tap on a tile issues
   the ticket (no "priority?" question between).
 - ``issued``: the services of the tickets in a terminal's SQLite file.
+- ``need_tools``: skip (fail under CI=true) when a display tool the test drives is not installed.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sqlite3
 import struct
 import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT
 
 BLUE = (11, 79, 156)  # screens/theme.py: the header
 WHITE = (255, 255, 255)  # screens/theme.py: a card
 HALL = ROOT / "config" / "hall.toml"
+
+
+def need_tools(tools: tuple[str, ...]) -> None:
+    """Skip when one of ``tools`` is not on PATH; fail instead under CI=true, where setup installs them."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (bash scripts/setup.sh --test installs them)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 def xwd_image(display: str, window: str = "root", prefix: list[str] | None = None):
