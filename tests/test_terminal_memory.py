@@ -1,9 +1,9 @@
 """A dispenser's memory costs that a change could bring back (issue 17; not timed: the figures are
 `bench/memory.py`'s).
 
-Each test runs the shipped embedded dispenser (`kiosk run` with no config: the queue on a SQLite file,
-the preview printer) in a process of its own, on the offscreen window, through one real tap on
-综合受理 until its ticket is printed.
+Both tests read one run of the shipped embedded dispenser (`kiosk run` with no config: the queue on a
+SQLite file, the preview printer) in a process of its own (under strace where installed), on the
+offscreen window, through one real tap on 综合受理 until its ticket is printed.
 
 - The font file is opened once per face: SDL_ttf opens it for each (whole-pixel size, bold) face a
   label asks for, Pillow once for the receipt picture. Counted with strace, which sees the C
@@ -67,12 +67,20 @@ def _run_child(tmp_path: Path, strace_log: Path | None = None) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(scope="module")
+def one_tap(tmp_path_factory) -> tuple[dict, Path | None]:
+    """The child run once for both tests: under strace where it is installed (the font test reads its log;
+    the module check needs no strace and reads the same result), its strace log or None."""
+    tmp = tmp_path_factory.mktemp("memory")
+    log = tmp / "strace.log" if shutil.which("strace") else None
+    return _run_child(tmp, log), log
+
+
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace is installed by scripts/setup.sh --test")
-def test_the_font_file_is_opened_once_per_face_from_start_to_the_first_ticket(tmp_path):
+def test_the_font_file_is_opened_once_per_face_from_start_to_the_first_ticket(one_tap):
     from kiosk.paths import FONT_PATH
 
-    log = tmp_path / "strace.log"
-    result = _run_child(tmp_path, log)
+    result, log = one_tap
     assert result["printed"] == 1
     opens = [line for line in log.read_text(errors="replace").splitlines()
              if str(FONT_PATH) in line and "= -1" not in line]
@@ -81,8 +89,8 @@ def test_the_font_file_is_opened_once_per_face_from_start_to_the_first_ticket(tm
     assert len(opens) == result["sdl_faces"] + result["pillow_faces"], (len(opens), result)
 
 
-def test_the_dispenser_path_does_not_load_python_escpos(tmp_path):
-    result = _run_child(tmp_path)
+def test_the_dispenser_path_does_not_load_python_escpos(one_tap):
+    result, _ = one_tap
     assert result["printed"] == 1
     assert result["loaded"] == []
     assert result["sqlalchemy"]  # the embedded queue's store; if this changes, say so in the module docstring
