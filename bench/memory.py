@@ -38,15 +38,21 @@ from bench.dispenser_taps import SIZE, BareWindow, Dispenser, environment, rss_m
 CHECKPOINTS = (1, 10, 100, 1000)
 
 
+def rss_over_taps(tap, total: int) -> dict[str, float]:
+    """RSS before the first tap, then at the checkpoints and after ``total`` taps (the same for both sides)."""
+    rss = {"0": rss_mb()}
+    for i in range(1, total + 1):
+        tap()
+        if i in CHECKPOINTS or i == total:
+            rss[str(i)] = rss_mb()
+    return rss
+
+
 def app_side(total: int) -> dict:
     """The dispenser: RSS before the first ticket, after it, at checkpoints and after ``total``."""
     environment("kiosk-bench-memory-")
     app = Dispenser(SIZE)
-    rss = {"0": rss_mb()}
-    for i in range(1, total + 1):
-        app.tap()
-        if i in CHECKPOINTS or i == total:
-            rss[str(i)] = rss_mb()
+    rss = rss_over_taps(app.tap, total)
     issued = app.tickets_saved()
     faces = _font_faces()
     app.close()
@@ -75,12 +81,7 @@ def bare_side(total: int) -> dict:
     """The baseline: a bare Kivy window, same size, same font, the same number of taps."""
     environment("kiosk-bench-memory-bare-")
     bare = BareWindow(SIZE)
-    rss = {"0": rss_mb()}
-    for i in range(1, total + 1):
-        bare.tap()
-        if i in CHECKPOINTS or i == total:
-            rss[str(i)] = rss_mb()
-    return {"rss_mb": rss}
+    return {"rss_mb": rss_over_taps(bare.tap, total)}
 
 
 def font_opens() -> dict | None:
