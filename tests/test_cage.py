@@ -56,8 +56,8 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT
-from .x11_shots import (always_open_hall, fill_problems, need_tools, service_codes, wait_for_ticket, wait_for_tiles,
-                        xwd_image)
+from .x11_shots import (always_open_hall, need_tools, service_codes, shoot_until_filled, wait_for_ticket,
+                        wait_for_tiles, wait_ready, xwd_image)
 
 pytestmark = pytest.mark.slow
 
@@ -173,26 +173,16 @@ def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner
         return (work / "cage.log").read_text(errors="replace")[-3000:]
 
     try:
-        deadline = time.monotonic() + 120
-        ready = False
-        while not ready:
-            assert cage.poll() is None, "cage ended:\n" + tail()
-            assert time.monotonic() < deadline, "no READY=1 within 120 s:\n" + tail()
-            try:
-                ready = sd.recv(4096).startswith(b"READY=1")
-            except TimeoutError:
-                pass
+        wait_ready(sd, cage, tail)
         shot = run / "shot.png"
-        deadline = time.monotonic() + 60
-        while True:  # the first frames may still be on their way
+
+        def grim():  # cage's output
             r = subprocess.run([*prefix, "env", f"XDG_RUNTIME_DIR={run}", "WAYLAND_DISPLAY=wayland-0",
                                 "grim", str(shot)], capture_output=True, text=True, timeout=30)
             assert r.returncode == 0, r.stderr + tail()
-            image = Image.open(shot).convert("RGB")
-            problems = fill_problems(image)
-            if not problems or time.monotonic() > deadline:
-                break
-            time.sleep(1)
+            return Image.open(shot).convert("RGB")
+
+        image, problems = shoot_until_filled(grim)
         assert not problems, f"{'; '.join(problems)} ({shot})"
         assert (image.width < image.height) == bool(rotate), f"a {image.size} output with cage {rotate}"
         pids = [p for p in descendants(cage.pid)
@@ -234,10 +224,7 @@ def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner
         if rotate:  # a rotated output is composited, never scanned out: grim shows what the app draws now
             deadline = time.monotonic() + 20
             while True:
-                r = subprocess.run([*prefix, "env", f"XDG_RUNTIME_DIR={run}", "WAYLAND_DISPLAY=wayland-0",
-                                    "grim", str(shot)], capture_output=True, text=True, timeout=30)
-                assert r.returncode == 0, r.stderr + tail()
-                after, drawn = Image.open(shot).convert("RGB"), shoot()
+                after, drawn = grim(), shoot()
                 shown = ImageChops.difference(after, drawn).getbbox() is None
                 if shown and ImageChops.difference(after, grid).getbbox() or time.monotonic() > deadline:
                     break

@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT
-from .x11_shots import (always_open_hall, fill_problems, need_tools, service_codes, wait_for_ticket, wait_for_tiles,
-                        xwd_image)
+from .x11_shots import (always_open_hall, need_tools, service_codes, shoot_until_filled, wait_for_ticket,
+                        wait_for_tiles, wait_ready, xwd_image)
 
 pytestmark = pytest.mark.slow
 
@@ -99,15 +99,7 @@ class Terminal:
         self.proc = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--config", str(tmp / "terminal.toml"),
                                       *args], env=env, cwd=tmp, stdout=subprocess.DEVNULL,
                                      stderr=open(self.log, "wb"))
-        deadline = time.monotonic() + 120
-        ready = False
-        while not ready:
-            assert self.proc.poll() is None, "the terminal ended:\n" + self.tail()
-            assert time.monotonic() < deadline, "no READY=1 within 120 s:\n" + self.tail()
-            try:
-                ready = self.sd.recv(4096).startswith(b"READY=1")
-            except TimeoutError:
-                pass
+        wait_ready(self.sd, self.proc, self.tail)
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
@@ -134,17 +126,6 @@ class Terminal:
             self.proc.kill()
             self.proc.wait()
         self.sd.close()
-
-
-def shoot_until_filled(shoot, timeout: float = 60):
-    """Screenshots until the attract screen fills the picture (the first frames may be on their way)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        image = shoot()
-        problems = fill_problems(image)
-        if not problems or time.monotonic() > deadline:
-            return image, problems
-        time.sleep(0.5)
 
 
 def tap_last_tile(term: Terminal, shoot, window: str | None = None) -> None:

@@ -10,6 +10,8 @@
   the ticket (no "priority?" question between).
 - ``issued``: the services of the tickets in a terminal's SQLite file.
 - ``need_tools``: skip (fail under CI=true) when a display tool the test drives is not installed.
+- ``wait_ready``: until the app sends systemd's READY=1 to the test's notify socket.
+- ``shoot_until_filled``: screenshots until the attract screen fills the picture.
 """
 
 from __future__ import annotations
@@ -118,6 +120,32 @@ def tiles(image, step: int = 4, min_side: int = 120) -> list[tuple[int, int, int
             row = []
         row.append(box)
     return ordered + sorted(row)
+
+
+def wait_ready(sd, proc, tail, timeout: float = 120) -> None:
+    """Until READY=1 arrives on ``sd`` (a datagram socket with a short timeout, the app's NOTIFY_SOCKET);
+    fails with ``tail()`` (the app's log) when ``proc`` ends first or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    ready = False
+    while not ready:
+        assert proc.poll() is None, "the terminal ended:\n" + tail()
+        assert time.monotonic() < deadline, f"no READY=1 within {timeout:.0f} s:\n" + tail()
+        try:
+            ready = sd.recv(4096).startswith(b"READY=1")
+        except TimeoutError:
+            pass
+
+
+def shoot_until_filled(shoot, timeout: float = 60):
+    """Screenshots until the attract screen fills the picture (the first frames may be on their way):
+    (image, problems), the problems empty once it fills."""
+    deadline = time.monotonic() + timeout
+    while True:
+        image = shoot()
+        problems = fill_problems(image)
+        if not problems or time.monotonic() > deadline:
+            return image, problems
+        time.sleep(0.5)
 
 
 def wait_for_tiles(shoot, count: int, timeout: float = 60, retap=None, retap_after: float = 15):
