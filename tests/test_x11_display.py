@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,20 +48,24 @@ def x_server(size: str, wm: bool):
     xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
                             pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
-    wm_proc = None
+    wm_proc = wm_log = None
     try:
         with os.fdopen(read_fd) as pipe:
             number = pipe.readline().strip()  # Xvfb writes the display number once it accepts clients
         assert number.isdigit(), f"Xvfb did not start (exit {xvfb.poll()})"
         display = f":{number}"
         if wm:
+            wm_log = tempfile.TemporaryFile()  # openbox's own words when it does not start (seen once at load 4: exit 1)
             wm_proc = subprocess.Popen(["openbox", "--sm-disable"], env=dict(os.environ, DISPLAY=display),
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                       stdout=subprocess.DEVNULL, stderr=wm_log)
             deadline = time.monotonic() + 30
             while b"_NET_SUPPORTING_WM_CHECK(WINDOW)" not in subprocess.run(
                     ["xprop", "-root", "-display", display, "_NET_SUPPORTING_WM_CHECK"],
                     capture_output=True).stdout:
-                assert wm_proc.poll() is None and time.monotonic() < deadline, "openbox did not start"
+                if wm_proc.poll() is not None or time.monotonic() >= deadline:
+                    wm_log.seek(0)
+                    pytest.fail(f"openbox did not start (exit {wm_proc.poll()}): "
+                                f"{wm_log.read().decode(errors='replace')[-2000:]}")
                 time.sleep(0.1)
         yield display
     finally:
@@ -72,6 +77,8 @@ def x_server(size: str, wm: bool):
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+        if wm_log is not None:
+            wm_log.close()
 
 
 class Terminal:
