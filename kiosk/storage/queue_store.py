@@ -115,8 +115,10 @@ class QueueStore:
         if len(slots) > 1 and len(days) == 1 and len(lanes) == 1:
             try:
                 results = self._issue_together([s.item for s in slots])
+            except sa.exc.SQLAlchemyError:  # database trouble, not a refusal: leave a trace of the batch's error
+                log.warning("a shared commit of %d tickets failed; each is tried alone", len(slots), exc_info=True)
             except Exception:
-                pass  # each on its own below, to give each its own answer
+                pass  # a refusal (sold out, a repeated key): each on its own below, to give each its own answer
             else:
                 for s, result in zip(slots, results):
                     s.result = result
