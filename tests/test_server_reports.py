@@ -420,14 +420,18 @@ def test_county_lists_every_halls_daily_report_and_who_has_not_reported(tmp_path
 
 @pytest.mark.browser
 def test_county_page_shows_the_daily_reports_of_every_hall(browser, tmp_path):
-    from test_server_support import PASSWORD, ROOT
+    from test_server_support import PASSWORD, ROOT, other_day_zone
 
     h = _county(tmp_path)
     try:
         day = today(h)
         assert h.api("POST", "/api/v1/reports/daily/freeze", token="sup").status_code == 200
         problems: list[str] = []
-        page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN").new_page()
+        # the browser machine on another date than the hall: every "today" on the pages is the hall's
+        page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN",
+                                   timezone_id=other_day_zone()).new_page()
+        # and the hall's zone (from /healthz) answers late, as on a loaded server: the pages wait for it
+        page.route("**/healthz*", lambda route: (time.sleep(0.5), route.continue_()))
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
                 if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
@@ -447,6 +451,7 @@ def test_county_page_shows_the_daily_reports_of_every_hall(browser, tmp_path):
         page.goto(f"{h.url}/reports?hall=beihall")  # the county page's per-hall link form
         page.wait_for_url("**/reports?of=beihall**")
         page.wait_for_selector("#daily-state.provisional")
+        assert page.inner_text("#daily-date") == page.inner_text("#halls-date") == day
         page.select_option("#hall", "all")  # 全县合计
         page.wait_for_selector("#daily:has-text('请选择一个大厅')")
         assert page.locator("#daily-halls tr.unreported").count() == 1

@@ -116,6 +116,17 @@ def hall_today(days_ago: int = 0):
     return datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=days_ago)
 
 
+def other_day_zone() -> str:
+    """A browser time zone whose date is not the halls' date right now, so a page that takes "today"
+    from the browser machine instead of the hall shows the wrong day at any hour. UTC-12 is 20 hours
+    behind Shanghai (another date while Shanghai's clock reads before 20:00), UTC+14 six ahead
+    (another date from 18:00)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return "Etc/GMT+12" if datetime.now(ZoneInfo("Asia/Shanghai")).hour < 19 else "Pacific/Kiritimati"
+
+
 def hall_slot() -> tuple[str, str]:
     """The test halls' current 5-minute appointment slot ("HH:MM-HH:MM") and its day, in their time zone."""
     from datetime import datetime, timedelta

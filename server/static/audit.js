@@ -18,9 +18,8 @@
     "followup.rectify": "整改", "followup.callback": "回访", "hall.public_url": "手机访问地址",
   };
   const form = $("filter");
-  const today = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
-  form.from.value = form.to.value = today;
-  const when = (ts) => new Date(ts * 1000).toLocaleString("zh-CN", { hour12: false });
+  form.from.value = form.to.value = Hall.today();  // the hall's day, not the browser machine's
+  const when = (ts) => new Date(ts * 1000).toLocaleString("zh-CN", { hour12: false, timeZone: Hall.timeZone() });
   const detail = (d) => Object.entries(d).filter(([, v]) => v !== null && v !== "" && v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(" ");
 

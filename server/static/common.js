@@ -49,7 +49,8 @@ const Hall = (() => {
   // open every hall page, the county viewer those that list "county-viewer"; a county user with no
   // hall chosen goes to the county overview.
   async function me(roles) {
-    const who = await api("GET", "/auth/me");
+    // every page asks who is signed in first: after this, today() and clock() use the hall's zone
+    const [who] = await Promise.all([api("GET", "/auth/me"), zoneKnown]);
     csrf = who.csrf;
     const county = who.role === "county-admin" || who.role === "county-viewer";
     if (roles && !roles.includes(who.role) && !(who.role === "county-admin" && roles.includes("admin"))) {
