@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from pypinyin import Style, pinyin
 
 MAX_READINGS = 3  # contextual reading + two others; rarer readings only add noise
 LATIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -53,6 +52,8 @@ def _clean(readings: list[str]) -> tuple[str, ...]:
 def _hanzi_run(run: list[tuple[int, str]]) -> list[Syllable]:
     # With heteronym=True pypinyin gives a character inside a known phrase only its phrase
     # reading (银行 -> hang) and other characters all their readings, contextual one first.
+    from pypinyin import Style, pinyin  # here, not at import: its dictionaries cost every server start ~0.3 s
+
     text = "".join(ch for _, ch in run)
     found = pinyin(text, style=Style.NORMAL, heteronym=True, v_to_u=False)
     if len(found) != len(run):  # an unknown character swallowed its neighbours: go one by one
