@@ -59,11 +59,14 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 COLLECT_LIMIT = 2000
+# The pace below can be quickened through the environment (tests that kill and restart servers:
+# tests/test_county_link.py); the defaults are the product's.
 BACKOFF_S = 1.0
-BACKOFF_MAX_S = 60.0
-IDLE_S = 5.0  # between rounds when everything was delivered
+BACKOFF_MAX_S = float(os.environ.get("KIOSK_COUNTY_BACKOFF_MAX_S", "60"))
+IDLE_S = float(os.environ.get("KIOSK_COUNTY_IDLE_S", "5"))  # between rounds when everything was delivered
 HEARTBEAT_S = 60.0  # with nothing to send, an empty push this often: the county sees the hall is there
-LEASE_S = 15.0  # a pusher that stops renewing (a killed process) is replaced after this long
+# a pusher that stops renewing (a killed process) is replaced after this long
+LEASE_S = float(os.environ.get("KIOSK_COUNTY_LEASE_S", "15"))
 REPORT_CATCH_UP_DAYS = 31  # daily reports frozen this far back are sent (a hall linked mid-month sends the month)
 
 metadata = sa.MetaData()

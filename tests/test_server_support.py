@@ -137,8 +137,8 @@ def hall_slot() -> tuple[str, str]:
     return f"{start:%H:%M}-{start + timedelta(minutes=5):%H:%M}", start.date().isoformat()
 
 
-def env() -> dict:
-    e = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+def env(**extra: str) -> dict:
+    e = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **extra)
     return e
 
 
@@ -256,7 +256,10 @@ class Hall:
             self.process.wait(5)
 
 
-def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool = True) -> Hall:
+def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool = True,
+                 server_env: dict | None = None) -> Hall:
+    """A server on ``db_url`` with the test accounts and a terminal; ``server_env``: more environment for
+    its process."""
     hall_file = tmp / "hall.toml"
     hall_file.write_text(hall_text, encoding="utf-8")
     if users:  # accounts go in before start, as an installer would do with `kiosk admin add-user`
@@ -272,7 +275,7 @@ def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool
                               window=window)
         engine.dispose()
     for attempt in range(3):
-        hall = _launch(db_url, hall_file, tmp)
+        hall = _launch(db_url, hall_file, tmp, server_env or {})
         if hall is not None:
             break
     else:
@@ -294,14 +297,14 @@ def _kill_if_running(proc: subprocess.Popen) -> None:
         proc.wait(10)
 
 
-def _launch(db_url: str, hall_file: Path, tmp: Path) -> Hall | None:
+def _launch(db_url: str, hall_file: Path, tmp: Path, server_env: dict) -> Hall | None:
     """A server process on a free port, answering /healthz; None when another process took the port
     between free_port() and the server's bind (parallel test workers make that possible)."""
     port = free_port()
     log = tmp / f"server-{port}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([PY, "-m", "server", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
-                                 "--hall", str(hall_file)], stdout=out, stderr=subprocess.STDOUT, env=env(), cwd=ROOT)
+                                 "--hall", str(hall_file)], stdout=out, stderr=subprocess.STDOUT, env=env(**server_env), cwd=ROOT)
     atexit.register(_kill_if_running, proc)  # a fixture that failed before its stop() leaves no orphan
     hall = Hall(f"http://127.0.0.1:{port}", db_url, proc, log)
     # wait for the server to answer or die; the limit only turns a hang into a failure (a start-up
