@@ -156,17 +156,30 @@ def load_terminal(path: Path | str | None) -> TerminalConfig:
     return cfg
 
 
-def check_file(path: Path | str) -> list[ConfigError]:
-    """Every error in a terminal or hall file (the kind is detected from its tables)."""
+def check_file(path: Path | str, hall: bool = True) -> list[ConfigError]:
+    """Every error in a terminal or hall file (the kind is detected from its tables). A terminal
+    file's errors are followed by those of the hall file it names, each naming the hall file, its
+    line and field (``hall=False``: only that the hall file exists)."""
     path = Path(path)
     data, lines, errors = read_toml(path)
     if errors:
         return errors
     problems: Problems = []
     if detect_kind(data) == "hall":
-        problems = hall_problems(data)[1]
-    else:
-        cfg = _terminal_from(data, problems, path)
-        if cfg is not None and not cfg.hall_file.exists():
-            problems.append(("terminal.hall_file", f"file not found: {cfg.hall_file}"))
+        return errors_at(path, lines, hall_problems(data)[1])
+    cfg = _terminal_from(data, problems, path)
+    if cfg is None:
+        return errors_at(path, lines, problems)
+    if not cfg.hall_file.exists():
+        problems.append(("terminal.hall_file", f"file not found: {cfg.hall_file}"))
+    elif hall:
+        hall_data, hall_lines, hall_errors = read_toml(cfg.hall_file)
+        if hall_errors:
+            return errors_at(path, lines, problems) + hall_errors
+        if not is_hall_file(hall_data):
+            problems.append(("terminal.hall_file", f"not a hall file (no [hall], services or windows): "
+                                                   f"{cfg.hall_file}"))
+        else:
+            return errors_at(path, lines, problems) + errors_at(cfg.hall_file, hall_lines,
+                                                                  hall_problems(hall_data)[1])
     return errors_at(path, lines, problems)

@@ -153,7 +153,7 @@ def _write_checked(path: Path, data: bytes) -> None:
     """Check the temp file that is about to become ``path``; rename it only when clean."""
 
     def check(temp: Path) -> None:
-        errors = check_file(temp)
+        errors = check_file(temp, hall=False)  # its own settings; the hall file is not written here
         if errors:
             raise ConfigInvalid([replace(e, file=str(path)) for e in errors])
 

@@ -106,3 +106,44 @@ def test_unbuilt_commands_exit_2():
         result = subprocess.run([sys.executable, "-m", "kiosk", name], capture_output=True, text=True,
                                 cwd=ROOT, timeout=60)
         assert result.returncode == 2 and "not built yet" in result.stderr
+
+
+def terminal_naming(tmp_path, hall_path, name="terminal.toml"):
+    text = SAMPLE_TERMINAL.read_text(encoding="utf-8")
+    assert 'hall_file = ""' in text
+    return write(tmp_path, text.replace('hall_file = ""', f'hall_file = "{hall_path}"', 1), name)
+
+
+def test_a_terminal_file_is_checked_with_the_hall_file_it_names(tmp_path):
+    """`check terminal.toml` said OK while the hall file it names was broken."""
+    text = HALL_OK.replace('prefix = "B"', 'prefix = "A"')
+    hall = write(tmp_path, text, "broken-hall.toml")
+    terminal = terminal_naming(tmp_path, hall.name)  # relative to the terminal file's folder
+    result = check(terminal)
+    assert result.returncode == 1 and "OK" not in result.stdout, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    name, line, rest = lines[0].split(":", 2)
+    assert name == str(hall.resolve()) and rest.startswith(" services[1].prefix: duplicate prefix"), lines[0]
+    assert "prefix" in text.splitlines()[int(line) - 1]
+    # given too, the hall file's error is printed once
+    both = check(terminal, hall)
+    assert both.returncode == 1 and both.stderr.strip().splitlines() == lines
+    # a good hall file: OK
+    good = terminal_naming(tmp_path, write(tmp_path, HALL_OK, "good-hall.toml"), "good-terminal.toml")
+    result = check(good)
+    assert result.returncode == 0 and f"{good}: OK" in result.stdout, result.stderr
+
+
+def test_a_hall_file_that_does_not_parse_or_is_no_hall(tmp_path):
+    text = HALL_OK.replace('name = "劳动保障"', 'name = "劳动保障', 1)
+    hall = write(tmp_path, text, "hall.toml")
+    result = check(terminal_naming(tmp_path, hall))
+    broken_line = line_of(text, 'name = "劳动保障')
+    assert result.returncode == 1 and f"{hall}:{broken_line}: -: TOML syntax error" in result.stderr
+    other = terminal_naming(tmp_path, SAMPLE_TERMINAL, "t2.toml")  # a terminal file named as the hall file
+    result = check(other)
+    text = other.read_text(encoding="utf-8")
+    assert result.returncode == 1
+    assert f"{other}:{line_of(text, 'hall_file =')}: terminal.hall_file: not a hall file" in result.stderr
+    assert "Traceback" not in result.stderr
