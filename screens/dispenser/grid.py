@@ -21,7 +21,7 @@ from kiosk.terminal import Grid
 from .. import theme
 from ..base import VisitorScreen, kv_ids
 from ..refresh import GuardedRefresh, on_queue_events
-from ..widgets import ServiceCard, icon_path, measure
+from ..widgets import ServiceCard, icon_path, measure, wrappable
 
 Builder.load_file(str(Path(__file__).with_name("grid.kv")))
 
@@ -29,9 +29,9 @@ REFRESH_S = 3.0  # the grid's printer check while it is shown
 
 
 @lru_cache(maxsize=512)  # bounded: each refresh's waiting counts make new detail lines all day
-def text_height(text: str, size: float, bold: bool, width: int) -> float:
+def text_height(text: str, size: float, bold: bool, width: int, markup: bool = False) -> float:
     """The height of ``text`` wrapped at ``width`` (whole pixels), remembered."""
-    return measure(text, size, bold, width)[1] if text else 0
+    return measure(text, size, bold, width, markup)[1] if text else 0
 
 
 class GridBody(BoxLayout):
@@ -90,7 +90,7 @@ class GridScreen(VisitorScreen):
         """The height the tallest card's words need at this card width."""
         app = App.get_running_app()
         words = width - app.px(48) - min(app.px(112), app.px(theme.TARGET) * .7 * 1.34) - app.px(20)
-        need = max((text_height(c.name, app.tx(48), True, round(words))
+        need = max((text_height(wrappable(c.name), app.tx(48), True, round(words), markup=True)
                     + text_height(c.detail, app.tx(theme.TEXT_SMALL), False, round(words))
                     for c in self._card_by_code.values()), default=0)
         return max(app.px(theme.TARGET), need + app.px(36))  # the card pads 16 px above and below

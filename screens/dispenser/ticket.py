@@ -20,7 +20,7 @@ from kiosk.terminal import PrinterPaused, TicketOutcome, VisitorError, wait_text
 
 from .. import theme
 from ..base import VisitorScreen, kv_ids
-from ..widgets import clauses
+from ..widgets import wrappable
 
 Builder.load_file(str(Path(__file__).with_name("ticket.kv")))
 
@@ -151,7 +151,7 @@ class TicketScreen(VisitorScreen):
                  "failed": ("小票打印失败，请记住您的号码或点“重新打印”", theme.RED),
                  "none": ("本机不打印小票，请记住您的号码", theme.INK)}
         text, colour = texts[outcome.print_state]
-        self.print_state.text = clauses(text)
+        self.print_state.text = wrappable(text, by="clause")
         self.print_state.color = theme.rgba(colour)
         self._set_buttons(reprint=outcome.print_state == "failed")
 

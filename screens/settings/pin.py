@@ -21,7 +21,7 @@ CLEAR, SUBMIT = "清除", "确定"
 
 class PinView(BoxLayout):
     dots = StringProperty("")
-    message = StringProperty("")  # plain text; pin.kv shows it as ``message_markup``
+    message = StringProperty("")  # plain text; pin.kv shows it as ``wrappable`` markup
     message_floor = NumericProperty(70)  # the message's least height (layout pixels)
     __events__ = ("on_key", "on_back")
 

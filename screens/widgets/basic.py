@@ -17,8 +17,6 @@ from kiosk.paths import ASSETS_DIR
 from .. import theme
 
 Builder.load_file(str(Path(__file__).with_name("basic.kv")))
-
-
 def paint(widget, colour: tuple[int, int, int]) -> None:
     """Fill ``widget``'s area with a solid colour that follows its position and size."""
     from kivy.graphics import Color, Rectangle
@@ -29,11 +27,13 @@ def paint(widget, colour: tuple[int, int, int]) -> None:
     widget.bind(pos=lambda w, p: setattr(rect, "pos", p), size=lambda w, s: setattr(rect, "size", s))
 
 
-def measure(text: str, font_size: float, bold: bool = False, width: float | None = None) -> tuple[int, int]:
-    """The size of ``text`` rendered at ``font_size`` (wrapped at ``width`` when given)."""
+def measure(text: str, font_size: float, bold: bool = False, width: float | None = None,
+            markup: bool = False) -> tuple[int, int]:
+    """The size of ``text`` rendered at ``font_size`` (wrapped at ``width`` when given; ``markup``: Kivy markup)."""
     from kivy.core.text import Label as CoreLabel
+    from kivy.core.text.markup import MarkupLabel
 
-    core = CoreLabel(text=text, font_size=font_size, bold=bold, text_size=(width, None))
+    core = (MarkupLabel if markup else CoreLabel)(text=text, font_size=font_size, bold=bold, text_size=(width, None))
     core.refresh()
     return core.texture.size if core.texture else (0, 0)
 
@@ -48,58 +48,71 @@ def fit_font(text: str, width: float, largest: float, smallest: float, bold: boo
 
 NO_LINE_START = set("，。、；：？！）》」』”’…·%,.;:?!)]}〕】")
 NO_LINE_END = set("（《「『“‘([{〔【")
+CLAUSE_END = set("，。、；：？！")
+# a piece no line breaks inside (Kivy still breaks one longer than a line): a “quoted” key name,
+# or a latin word, number, code or address (set-pin, 12345678, COVID-19, www.gov.cn/a)
+_WHOLE = re.compile(r"“[^”\n]*”|[A-Za-z0-9](?:[A-Za-z0-9_\-./:@]*[A-Za-z0-9])?")
 
 
-def wrappable(text: str) -> str:
-    """Escaped markup that wraps between hanzi, but never before a closing or after an opening mark.
+def break_runs(text: str, by: str = "char") -> list[str]:
+    """The pieces of ``text`` that stay whole on a line, in order (joined they are ``text``).
 
-    Kivy wraps markup only between style runs or at spaces, and breaks a long
-    run anywhere (so a line could start with "，"). Empty [b][/b] pairs split
-    the text into runs of one character, with punctuation kept on its
-    neighbour's run and latin words and numbers kept whole, without changing
-    how it looks.
+    ``by="char"``: a line may break between any two hanzi, never before a closing mark (，。）”…)
+    nor after an opening one (（“), nor inside a quoted key name or a latin word or number; the
+    last piece of each paragraph holds at least two characters, so a lone hanzi never ends up
+    on a line of its own where the break is ours to choose.
+    ``by="clause"``: only after a clause mark (，。、；：？！) and around a quoted key name: for
+    short messages ("暂停取号，请联系工作人员" breaks after the comma, not before "员").
+    """
+    if by not in ("char", "clause"):
+        raise ValueError(f"by must be 'char' or 'clause', not {by!r}")
+    runs: list[str] = []
+    for paragraph_no, paragraph in enumerate(text.split("\n")):
+        pieces: list[str] = []
+        whole: list[bool] = []  # a quoted name: a clause of its own
+        pos = 0
+        for m in _WHOLE.finditer(paragraph):
+            pieces += list(paragraph[pos:m.start()])
+            whole += [False] * (m.start() - pos)
+            pieces.append(m.group())
+            whole.append(m.group().startswith("“"))
+            pos = m.end()
+        pieces += list(paragraph[pos:])
+        whole += [False] * (len(paragraph) - pos)
+        mine: list[str] = []
+        quoted: list[bool] = []
+        for piece, is_quote in zip(pieces, whole):
+            glue = mine and (piece[0] in NO_LINE_START or mine[-1][-1] in NO_LINE_END)
+            if by == "clause" and mine and not glue:
+                glue = not (is_quote or quoted[-1] or mine[-1][-1] in CLAUSE_END)
+            if glue:
+                mine[-1] += piece
+                quoted[-1] = quoted[-1] and piece in NO_LINE_START
+            else:
+                mine.append(piece)
+                quoted.append(is_quote)
+        # no lone character on the last line: the last piece takes its neighbour when it holds
+        # fewer than two characters that are not marks
+        if len(mine) > 1 and sum(ch not in NO_LINE_START and not ch.isspace() for ch in mine[-1]) < 2:
+            last = mine.pop()
+            mine[-1] += last
+        if paragraph_no:  # the line feed starts the paragraph's first piece
+            mine = ["\n" + mine[0]] + mine[1:] if mine else ["\n"]
+        runs += mine
+    return runs
+
+
+def wrappable(text: str, by: str = "char") -> str:
+    """Escaped Kivy markup of plain ``text`` whose lines break by the Chinese rule (see ``break_runs``):
+    the one line-break helper of every visitor text (show it with ``markup: True``).
+
+    Kivy's markup wraps only between style runs or at spaces, and breaks a run longer than a line
+    anywhere. Empty [b][/b] pairs split the text into the pieces of ``break_runs`` without
+    changing how it looks; nothing is added to or taken from the text that is drawn.
     """
     from kivy.utils import escape_markup
 
-    runs: list[str] = []
-    for ch in text:
-        if runs and (ch in NO_LINE_START or runs[-1][-1] in NO_LINE_END
-                     or (ch.isascii() and ch.isalnum() and runs[-1][-1].isascii() and runs[-1][-1].isalnum())):
-            runs[-1] += ch
-        else:
-            runs.append(ch)
-    return "[b][/b]".join(escape_markup(r) for r in runs)
-
-
-CLAUSE_END = set("，。、；：？！")
-
-
-def clauses(text: str) -> str:
-    """Escaped markup for a short visitor message that wraps only between clauses: after "，" and
-    its kin, and around a “quoted” phrase, so "暂停取号，请联系工作人员" breaks after the comma
-    instead of leaving "员" alone, and “重新打印” stays whole. A clause longer than a line still
-    breaks inside (Kivy breaks any run that cannot fit)."""
-    from kivy.utils import escape_markup
-
-    runs: list[str] = [""]
-    for ch in text:
-        if ch == "“" and runs[-1]:
-            runs.append("")
-        if ch in NO_LINE_START and not runs[-1] and len(runs) > 1:
-            runs.pop()  # a mark right after a quote stays on the quote's line
-        runs[-1] += ch
-        if ch in CLAUSE_END or (ch == "”" and "“" in runs[-1]):
-            runs.append("")
-    return "[b][/b]".join(escape_markup(r) for r in runs if r)
-
-
-def message_markup(text: str) -> str:
-    """``wrappable`` markup in which a “quoted” key name and a latin word (set-pin), each with the mark
-    after it, stay on one line (the staff PIN pad's messages)."""
-    from kivy.utils import escape_markup
-
-    parts = re.split(r"(“[^”]*”[，。、；]?|[A-Za-z0-9][A-Za-z0-9_\-./:]*[，。、；]?)", text)
-    return "[b][/b]".join(escape_markup(p) if i % 2 else wrappable(p) for i, p in enumerate(parts) if p)
+    return "[b][/b]".join(escape_markup(r) for r in break_runs(text, by))
 
 
 def px(value: float) -> float:
@@ -209,7 +222,8 @@ class BigButton(ButtonBehavior, Label):
 
 class ServiceCard(ButtonBehavior, BoxLayout):
     code = StringProperty("")
-    name = StringProperty("")
+    name = StringProperty("")  # plain text
+    name_markup = StringProperty("")  # what the card draws: ``wrappable(name)`` (no lone last hanzi)
     detail = StringProperty("")
     icon_source = StringProperty("")
     enabled = BooleanProperty(True)  # a closed service stays visible, with its reason
@@ -217,6 +231,10 @@ class ServiceCard(ButtonBehavior, BoxLayout):
     def __init__(self, **kw):
         self.palette = {k: theme.rgba(getattr(theme, k)) for k in theme.NORMAL_PALETTE}
         super().__init__(**kw)
+        self.name_markup = wrappable(self.name)
+
+    def on_name(self, _card, name: str) -> None:
+        self.name_markup = wrappable(name)
 
 
 class Header(BoxLayout):
@@ -278,3 +296,4 @@ class Header(BoxLayout):
 
     def on_long_press(self) -> None:
         pass
+
