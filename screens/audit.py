@@ -122,8 +122,10 @@ def natural_size(label: Label) -> tuple[float, float]:
     options.pop("text", None)
     cls = MarkupLabel if isinstance(core, MarkupLabel) else CoreLabel
     probe = cls(text=label.text, **options)
-    probe.refresh()
-    return probe.texture.size if probe.texture else (0, 0)
+    # what ``probe.refresh()`` sizes its texture to, without making the texture: the layout pass
+    probe.resolve_font_name()
+    w, h = probe.render()
+    return (w, h) if w > 1 and h > 1 else (1, 1)
 
 
 NO_LINE_START = "）)，,。、：:；;！!？?”’》】」』"
@@ -143,9 +145,9 @@ def bad_break(label: Label) -> str | None:
 
 
 def _is_shortened(label: Label) -> bool:
+    """Whether Kivy shortened the label's text with "…" (call after texture_update)."""
     if not label.shorten:
         return False
-    label.texture_update()
     return bool(getattr(label._label, "is_shortened", False))
 
 
@@ -160,14 +162,19 @@ def _ink_contrast(pixels, rect: Rect, image_h: int) -> float | None:
         return None
     colours.sort(reverse=True)
     bg = colours[0][1][:3]
-    far = [(n, c[:3]) for n, c in colours[1:] if _distance(c[:3], bg) > 0]
+    # the ink is a colour on 2 pixels or more (a lone pixel is anti-aliasing), clearly away from the
+    # background: at least 0.6 of the farthest such colour's distance; the most common of those
+    far = []
+    for n, c in colours[1:]:
+        if n < 2:
+            break  # sorted by count: the rest are lone pixels
+        d = _distance(c[:3], bg)
+        if d > 0:
+            far.append((n, c[:3], d))
     if not far:
         return None
-    reach = max(_distance(c, bg) for _n, c in far if _n >= 2) if any(n >= 2 for n, _c in far) else 0
-    candidates = [(n, c) for n, c in far if _distance(c, bg) >= 0.6 * reach and n >= 2]
-    if not candidates:
-        return None
-    ink = max(candidates)[1]
+    reach = max(d for _n, _c, d in far)
+    ink = max((n, c) for n, c, d in far if d >= 0.6 * reach)[1]
     return theme.contrast(ink, bg)
 
 
@@ -204,7 +211,8 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
                 targets.append((w, rect, shown))
         if not isinstance(w, Label) or not w.text.strip():
             continue
-        w.texture_update()
+        if w._trigger_texture.is_triggered or w.texture is None:
+            w.texture_update()  # a change Kivy would draw next frame: measure what it will show
         rect = text_rect(w)
         if scrolled and not rect.inside(clip):
             continue  # scrolled out of view, or partly: the visitor scrolls to it
@@ -232,10 +240,8 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
                 findings.append(f"{what}: contrast {ratio:.2f}:1 < {min_contrast}:1")
     for i, (a, ra) in enumerate(texts):
         for b, rb in texts[i + 1:]:
-            if a in b.walk() or b in a.walk():
-                continue
             both = ra.intersect(rb)
-            if both and both.w > TOLERANCE and both.h > TOLERANCE:
+            if both and both.w > TOLERANCE and both.h > TOLERANCE and not _related(a, b):
                 findings.append(f"{tag}: '{_name(a)}' overlaps '{_name(b)}'")
     for i, (a, full, ra) in enumerate(targets):
         if full.w < MIN_TARGET - 0.5 or full.h < MIN_TARGET - 0.5:
