@@ -9,6 +9,7 @@ is ``kiosk.ordering``.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time as _time
 import uuid
@@ -152,14 +153,47 @@ class QueueEngine(WindowCalls):
         """
         try:
             return self._issue_new(service_code, priority, key, terminal, series)
-        except QueueError:
-            existing = self.store.by_key(key) if key else None
-            if existing is None:
+        except QueueError as exc:
+            if not key:
                 raise
-            return self._issued(existing, created=False)
+            return self._repeated(key, exc)
 
-    def _issue_new(self, service_code: str, priority: str | None, key: str | None, terminal: str | None,
-                   series: str) -> Issued:
+    async def issue_async(self, service_code: str, priority: str | None = None, key: str | None = None,
+                          terminal: str | None = None, series: str = "") -> Issued:
+        """``issue`` for an event loop (the hall server): the checks and the figures run here, the commit on
+        the store's group-commit leader (``QueueStore.issue_placed_future``), sharing it with the tickets
+        asked for meanwhile; what needs a database read (a repeated key, a calling order that cannot be
+        placed from the queue held in memory) runs in a worker thread."""
+        try:
+            svc, args, ordering, now = self._request(service_code, priority, key, terminal, series)
+            if not self._in_memory(ordering):
+                return await asyncio.to_thread(self._issue_new, service_code, priority, key, terminal, series)
+            try:
+                ticket, placement = await asyncio.wrap_future(
+                    self.store.issue_placed_future(*args, ordering.lanes, now))
+            except KeyTaken as exc:
+                return await asyncio.to_thread(self._refused, exc, svc, key)
+            except (NumbersExhausted, NumberTaken) as exc:
+                return self._refused(exc, svc, key)  # raises: sold out, numbers held
+            issued = self._placed(ticket, placement, ordering, now) or await asyncio.to_thread(self._issued, ticket)
+        except QueueError as exc:
+            if not key:
+                raise
+            return await asyncio.to_thread(self._repeated, key, exc)
+        self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
+        return issued
+
+    def _repeated(self, key: str, refusal: QueueError) -> Issued:
+        """A refused request whose ``key`` already made a ticket gets that ticket; else the refusal."""
+        existing = self.store.by_key(key)
+        if existing is None:
+            raise refusal
+        return self._issued(existing, created=False)
+
+    def _request(self, service_code: str, priority: str | None, key: str | None, terminal: str | None,
+                 series: str) -> tuple[Service, tuple, Ordering, float]:
+        """The checks of a new ticket (raising its refusal) and the store's arguments for it:
+        (service, ``insert_numbered``'s arguments, the calling order, now)."""
         svc = self.service(service_code)
         if priority is not None:
             if not self.hall.green_channel:
@@ -171,35 +205,48 @@ class QueueEngine(WindowCalls):
             raise ServiceUnavailable(state.reason, state.reason_code)
         now = self.clock()
         day = self.today()
+        token = self.token_maker(day) if self.token_maker else None
 
         def build(seq: int) -> Ticket:
             return Ticket(id=uuid.uuid4().hex, number=f"{svc.prefix}{series}{seq:0{svc.number_width}d}",
                           service=svc.code, day=day, seq=seq, issued_at=now, priority=priority,
                           terminal=terminal, key=key, token=token)
 
-        token = self.token_maker(day) if self.token_maker else None
-        ordering = self.ordering
+        return svc, (svc.code, day, series, svc.range_start, svc.range_end, svc.daily_cap, build), self.ordering, now
+
+    @staticmethod
+    def _in_memory(ordering: Ordering) -> bool:
+        """Whether a new ticket is placed from the queue held in memory (every lane has its SQL form)."""
+        return all(lane.sql is not None for lane in ordering.lanes)
+
+    def _issue_new(self, service_code: str, priority: str | None, key: str | None, terminal: str | None,
+                   series: str) -> Issued:
+        svc, args, ordering, now = self._request(service_code, priority, key, terminal, series)
         placement = None
         try:
-            if all(lane.sql is not None for lane in ordering.lanes):  # placed from the queue held in memory
-                ticket, placement = self.store.issue_placed(svc.code, day, series, svc.range_start, svc.range_end,
-                                                            svc.daily_cap, build, ordering.lanes, now)
+            if self._in_memory(ordering):
+                ticket, placement = self.store.issue_placed(*args, ordering.lanes, now)
             else:
-                ticket = self.store.insert_numbered(svc.code, day, series, svc.range_start, svc.range_end,
-                                                    svc.daily_cap, build)
-        except NumbersExhausted:
-            raise ServiceUnavailable("今日号已取完", "sold_out") from None
-        except NumberTaken as exc:
-            raise QueueError(f"numbers of service '{svc.code}' are held by other tickets: {exc}",
-                             "number_taken") from None
-        except KeyTaken:
-            existing = self.store.by_key(key)  # the key made a ticket before (a retry) or just now (a race)
-            if existing is None:  # held by a ticket of another hall on the same database
-                raise QueueError("this idempotency key belongs to another ticket", "key_taken") from None
-            return self._issued(existing, created=False)
-        issued = self._issued(ticket) if placement is None else self._placed(ticket, placement, ordering, now)
+                ticket = self.store.insert_numbered(*args)
+        except (NumbersExhausted, NumberTaken, KeyTaken) as exc:
+            return self._refused(exc, svc, key)
+        issued = self._placed(ticket, placement, ordering, now) if placement is not None else None
+        if issued is None:
+            issued = self._issued(ticket)
         self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
         return issued
+
+    def _refused(self, exc: Exception, svc: Service, key: str | None) -> Issued:
+        """The store's refusal as the engine's; a key used before returns the ticket it made."""
+        if isinstance(exc, NumbersExhausted):
+            raise ServiceUnavailable("今日号已取完", "sold_out") from None
+        if isinstance(exc, NumberTaken):
+            raise QueueError(f"numbers of service '{svc.code}' are held by other tickets: {exc}",
+                             "number_taken") from None
+        existing = self.store.by_key(key)  # the key made a ticket before (a retry) or just now (a race)
+        if existing is None:  # held by a ticket of another hall on the same database
+            raise QueueError("this idempotency key belongs to another ticket", "key_taken") from None
+        return self._issued(existing, created=False)
 
     def get_ticket(self, ticket_id: str) -> Ticket | None:
         return self.store.get(ticket_id)
@@ -215,15 +262,15 @@ class QueueEngine(WindowCalls):
             wait = self.estimate_wait_s(svc, ahead, paused)
         return Issued(ticket, ahead, wait, tuple(w.number for w in self.hall.windows_for(svc.code)), created)
 
-    def _placed(self, ticket: Ticket, placement: Placement, ordering: Ordering, now: float) -> Issued:
+    def _placed(self, ticket: Ticket, placement: Placement, ordering: Ordering, now: float) -> Issued | None:
         """A new ticket's figures from its own transaction's ``Placement``: the same count as
-        ``_people_ahead``'s SQL, over the queue held in memory."""
+        ``_people_ahead``'s SQL, over the queue held in memory (None: no window serves it)."""
         svc = self.service(ticket.service)
         states = placement.states
         paused = {n for n, st in states.items() if st.paused}
         serving, open_ = self._serving(ticket, paused)
-        if not open_:  # no window serves it: counted as ``Ordering.people_ahead`` does, from the loaded queue
-            return self._issued(ticket)
+        if not open_:  # no window serves it: counted as ``Ordering.people_ahead`` does (``_issued``)
+            return None
         my_lane = ordering.lane_of(ticket, now)
         counts = window_counts(placement.groups, open_, ordering, my_lane)
         ahead = self._position(ordering, ticket, open_, counts, states, my_lane)

@@ -133,13 +133,17 @@ class HallRuntime:
         (no write lock).
         """
         now = time.monotonic()
-        if fresh or now - self._checked_at > self.HALL_CHECK_S:
+        if fresh or now - self._checked_at > self.HALL_CHECK_S:  # (``check_due``)
             with reader(self.db) as conn:
                 current = hall_store.version(conn, self.code)
             self._checked_at = now
             if current != self.version:
                 self.reload()
         return self.engine
+
+    def check_due(self) -> bool:
+        """Whether ``queue(fresh=False)`` would read the hall's version now (then call it from a worker thread)."""
+        return time.monotonic() - self._checked_at > self.HALL_CHECK_S
 
     def reload(self) -> None:
         with self._lock:

@@ -6,29 +6,47 @@ arrive faster than the disk commits, each thread waiting its turn would pay a wh
 the first thread to find no batch running leads: it takes every request queued so far, runs them in
 one transaction (``run``) and hands each its own result or error; the others wait for theirs. A lone
 request is a batch of one, with no waiting at all. Nobody is answered before their commit is done.
+
+``submit_future`` is the same for a caller that must not block (the server's event loop): its request
+is answered through a ``concurrent.futures.Future``, and when it would lead, a shared leader thread
+(``LEADERS``) runs the batch for it. Blocking and future requests share batches.
 """
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Generic, TypeVar
 
 T = TypeVar("T")
 
+# Runs the batches of requests submitted with ``submit_future`` (one batch per group at a time).
+LEADERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="group-commit")
+
 
 class Slot(Generic[T]):
-    """One request in a batch: ``item`` in, ``result`` or ``error`` out; ``woken`` tells its thread to go on."""
+    """One request in a batch: ``item`` in, ``result`` or ``error`` out; ``woken`` tells its thread to go on
+    (``future`` instead for a request that does not wait in a thread)."""
 
-    __slots__ = ("item", "result", "error", "done", "woken")
+    __slots__ = ("item", "result", "error", "done", "woken", "future")
 
-    def __init__(self, item: T):
-        self.item, self.result, self.error, self.done = item, None, None, False
-        self.woken = threading.Event()
+    def __init__(self, item: T, future: Future | None = None):
+        self.item, self.result, self.error, self.done, self.future = item, None, None, False, future
+        self.woken = threading.Event() if future is None else None
 
     def answer(self) -> Any:
         if self.error is not None:
             raise self.error
         return self.result
+
+    def wake(self) -> None:
+        """Answered: its thread goes on, or its future is resolved."""
+        if self.future is None:
+            self.woken.set()
+        elif self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.result)
 
 
 class GroupCommit(Generic[T]):
@@ -40,15 +58,34 @@ class GroupCommit(Generic[T]):
         self._leading = False
 
     def submit(self, item: T) -> Any:
+        """Run ``item`` in the next batch and return its result (or raise its error); blocks until committed."""
         slot = Slot(item)
+        if not self._enqueue(slot):
+            slot.woken.wait()  # answered, or handed the lead by the batch before (each waiter is woken once)
+            if slot.done:
+                return slot.answer()
+        self._lead(slot)
+        return slot.answer()
+
+    def submit_future(self, item: T) -> Future:
+        """``submit`` without blocking: the result (or error) comes through the returned future."""
+        future: Future = Future()
+        future.set_running_or_notify_cancel()  # cannot be cancelled: once queued, the request is committed
+        slot = Slot(item, future)
+        if self._enqueue(slot):
+            LEADERS.submit(self._lead, None)
+        return slot.future
+
+    def _enqueue(self, slot: Slot[T]) -> bool:
+        """Queue ``slot``; True when no batch is running, so this request leads the next one."""
         with self._lock:
             self._queue.append(slot)
             lead = not self._leading
             self._leading = True
-        if not lead:
-            slot.woken.wait()  # answered, or handed the lead by the batch before (each waiter is woken once)
-            if slot.done:
-                return slot.answer()
+        return lead
+
+    def _lead(self, own: Slot[T] | None) -> None:
+        """Run every request queued so far as one batch, answer each, hand the lead to the next one queued."""
         with self._lock:
             batch, self._queue = self._queue, []
         try:
@@ -64,8 +101,10 @@ class GroupCommit(Generic[T]):
                 following = self._queue[0] if self._queue else None
                 self._leading = following is not None  # the first one queued meanwhile leads next
             for s in batch:
-                if s is not slot:
-                    s.woken.set()
+                if s is not own:
+                    s.wake()
             if following is not None:
-                following.woken.set()
-        return slot.answer()
+                if following.future is None:
+                    following.woken.set()
+                else:
+                    LEADERS.submit(self._lead, None)

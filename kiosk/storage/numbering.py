@@ -13,9 +13,11 @@ import sqlalchemy as sa
 
 from kiosk.domain import Ticket, TicketStatus
 
+from .prepared import Prepared, multi_row
 from .schema import counters, tickets
 
 MAX_SKIPS = 20
+ROWS_PER_INSERT = 32  # a shared commit's tickets per INSERT statement (each size is compiled once)
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +60,8 @@ _COUNTER_NEXT = (counters.update().where(_COUNTER_KEY, counters.c.last < _B("lim
                  .values(last=counters.c.last + 1).returning(counters.c.last))
 _COUNTER_EXISTS = sa.select(counters.c.last).where(_COUNTER_KEY)
 BY_KEY = sa.select(tickets).where(tickets.c.key == _B("key"))
+# A new ticket's row: every column it is given (``values_of`` and the store's own), in this order.
+ROW_KEYS = ("hall", "series", "qv", *TICKET_FIELDS)
 
 
 def insert_ignore(dialect: str, table: sa.Table):
@@ -78,9 +82,8 @@ def number_and_insert(conn: sa.Connection, hall: str, service: str, day: str, se
     dialect = conn.dialect.name
     bound = dict(k_hall=hall, k_day=day, k_service=service, k_series=series,
                  limit=last if cap is None else min(last, first - 1 + cap))
-    insert = _statement(dialect, tickets)
     for _ in range(MAX_SKIPS + 1):
-        seq = conn.execute(_COUNTER_NEXT, bound).scalar()
+        seq = _NEXT.scalar(conn, bound)
         if seq is None:
             last_now = conn.execute(_COUNTER_EXISTS, bound).scalar()
             if last_now is None:
@@ -93,7 +96,7 @@ def number_and_insert(conn: sa.Connection, hall: str, service: str, day: str, se
             continue
         ticket = build(seq)
         values = dict(hall=hall, series=series, qv=qv, **values_of(ticket))
-        if conn.execute(insert, values).first() is not None:  # RETURNING id: inserted
+        if _INSERT.execute(conn, values).fetchone() is not None:  # RETURNING id: inserted
             return ticket
         if ticket.key and conn.execute(BY_KEY, {"key": ticket.key}).first() is not None:
             raise KeyTaken(ticket.key)
@@ -120,6 +123,20 @@ _COUNTER_RESERVE = (counters.update().where(_COUNTER_KEY, counters.c.last + _B("
                     .values(last=counters.c.last + _B("n")).returning(counters.c.last))
 
 
+def _insert_rows(dialect: str, rows: int):
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` of ``rows`` tickets (parameters ``multi_row``'s)."""
+    stmt = insert_ignore(dialect, tickets)
+    if rows == 1:
+        return stmt
+    return stmt.values([{k: _B(f"{k}_m{i}") for k in ROW_KEYS} for i in range(rows)])
+
+
+# The hot statements, run on the DB-API cursor (``kiosk.storage.prepared``): one build per dialect.
+_NEXT = Prepared(lambda dialect, rows: _COUNTER_NEXT)
+_RESERVE = Prepared(lambda dialect, rows: _COUNTER_RESERVE)
+_INSERT = Prepared(_insert_rows, ROW_KEYS)
+
+
 def number_and_insert_many(conn: sa.Connection, hall: str, items: list[tuple], qv: int) -> list[Ticket]:
     """Several tickets in ``conn``'s write transaction with one counter ``UPDATE`` per service and one
     multi-row ``INSERT``; ``items`` are ``number_and_insert``'s arguments ``(service, day, series, first,
@@ -130,14 +147,17 @@ def number_and_insert_many(conn: sa.Connection, hall: str, items: list[tuple], q
         groups.setdefault((service, day, series, limit), []).append(i)
     made: list[Ticket | None] = [None] * len(items)
     for (service, day, series, limit), members in groups.items():
-        top = conn.execute(_COUNTER_RESERVE, dict(k_hall=hall, k_day=day, k_service=service, k_series=series,
-                                                  n=len(members), limit=limit)).scalar()
+        top = _RESERVE.scalar(conn, dict(k_hall=hall, k_day=day, k_service=service, k_series=series,
+                                         n=len(members), limit=limit))
         if top is None:  # no counter row yet, or too few numbers left: each alone says which
             raise Undo(service)
         for seq, i in zip(range(top - len(members) + 1, top + 1), members):
             made[i] = items[i][6](seq)
     rows = [dict(hall=hall, series=items[i][2], qv=qv, **values_of(t)) for i, t in enumerate(made)]
-    inserted = conn.execute(_statement(conn.dialect.name, tickets), rows).all()
-    if len(inserted) != len(rows):  # a key used before, or a number held by another ticket
+    inserted = 0
+    for i in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[i:i + ROWS_PER_INSERT]
+        inserted += len(_INSERT.execute(conn, multi_row(chunk), len(chunk)).fetchall())
+    if inserted != len(rows):  # a key used before, or a number held by another ticket
         raise Undo("insert")
     return made

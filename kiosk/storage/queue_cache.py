@@ -29,6 +29,7 @@ from kiosk.domain import Ticket, TicketStatus
 from kiosk.ordering import Lane, issue_key
 
 from .numbering import insert_ignore, ticket_of
+from .prepared import Prepared
 from .schema import queue_versions, tickets, window_states
 
 DURATIONS_KEPT = 20  # the latest service times an estimate averages (``QueueStore.recent_durations``)
@@ -36,6 +37,7 @@ DURATIONS_KEPT = 20  # the latest service times an estimate averages (``QueueSto
 _B = sa.bindparam
 _BUMP = (queue_versions.update().where(queue_versions.c.hall == _B("k_hall"))
          .values(version=queue_versions.c.version + 1).returning(queue_versions.c.version))
+_BUMP_RAW = Prepared(lambda dialect, rows: _BUMP)  # on every write: run on the DB-API cursor
 _WAITING = sa.select(tickets).where(tickets.c.hall == _B("hall"), tickets.c.day == _B("day"),
                                     tickets.c.status == TicketStatus.WAITING.value)
 _CHANGED = sa.select(tickets).where(tickets.c.hall == _B("hall"), tickets.c.qv > _B("qv"))
@@ -51,7 +53,7 @@ DURATIONS = (sa.select(tickets.c.id, tickets.c.finished_at, tickets.c.finished_a
 
 def bump(conn: sa.Connection, hall: str) -> int:
     """Raise the hall's queue version in ``conn``'s write transaction (taking its lock); the new value."""
-    version = conn.execute(_BUMP, {"k_hall": hall}).scalar()
+    version = _BUMP_RAW.scalar(conn, {"k_hall": hall})
     if version is None:  # the hall's first write
         conn.execute(insert_ignore(conn.dialect.name, queue_versions).values(hall=hall, version=0))
         version = conn.execute(_BUMP, {"k_hall": hall}).scalar()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -107,6 +108,12 @@ class QueueStore:
         Tickets asked for while another commits share the next commit (``kiosk.storage.group_commit``).
         """
         return self._group.submit((service, day, series, first, last, cap, build, tuple(lanes), now))
+
+    def issue_placed_future(self, service: str, day: str, series: str, first: int, last: int, cap: int | None,
+                            build: Callable[[int], Ticket], lanes: Sequence[Lane], now: float) -> Future:
+        """``issue_placed`` for a caller that must not block (an event loop): its ``(Ticket, Placement)``,
+        or its refusal, comes through the returned future once committed."""
+        return self._group.submit_future((service, day, series, first, last, cap, build, tuple(lanes), now))
 
     def _issue_batch(self, slots: list[Slot]) -> None:
         """Tickets queued together (``GroupCommit``): one transaction, one version bump, one commit; each
