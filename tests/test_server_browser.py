@@ -18,6 +18,17 @@ OUT = ROOT / "tmp" / "out"
 
 pytestmark = pytest.mark.browser
 
+# The hall TV's speech (server/static/display.js speak): each utterance ends at once, its text kept.
+INSTANT_SPEECH = """
+window.spokenTexts = [];
+if (window.speechSynthesis) {
+  speechSynthesis.speak = u => {
+    window.spokenTexts.push(u.text);
+    setTimeout(() => u.onend && u.onend(new Event("end")), 0);
+  };
+}
+"""
+
 
 @pytest.fixture(scope="module")
 def hall(tmp_path_factory):
@@ -39,6 +50,11 @@ def test_staff_calls_and_display_shows_it(browser, hall):
     problems: list[str] = []
 
     display_ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN", bypass_csp=True)  # our CSP forbids eval, which wait_for_function uses
+    # a speech engine that speaks at once and keeps what it was asked to say: the machine's own either
+    # fails at once (Debian's Chromium: synthesis-failed) or never answers (the page then waits out its
+    # fallback, 2.5 s + 0.4 s a character: ~12 s a call, so the third call's turn came ~24 s after the
+    # first and the wait below timed out at 20 s)
+    display_ctx.add_init_script(INSTANT_SPEECH)
     display = display_ctx.new_page()
     display.on("pageerror", lambda e: problems.append(f"display: {e}"))
     display.goto(hall.url + "/display")
@@ -85,6 +101,10 @@ def test_staff_calls_and_display_shows_it(browser, hall):
     assert display.evaluate("window.hallDisplay.announced") == [
         f"请 {first} 号到 1 号窗口办理", f"请 {issued[1]['number']} 号到 1 号窗口办理",
         f"请 {issued[1]['number']} 号到 1 号窗口办理"]
+    display.wait_for_function("window.spokenTexts.length >= 3", timeout=10_000)
+    digits = str.maketrans("0123456789", "零一二三四五六七八九")
+    assert display.evaluate("window.spokenTexts") == [
+        f"请 {n.translate(digits)} 号到 1 号窗口办理" for n in (first, issued[1]["number"], issued[1]["number"])]
     display.wait_for_timeout(3500)  # let the flash settle for the picture
     display.screenshot(path=str(OUT / "display.png"))
 
