@@ -163,17 +163,17 @@ class WindowCalls:
         now = self.clock()
         moved = replace(ticket, status=TicketStatus.TRANSFERRED, finished_at=now,
                         started_at=ticket.started_at or ticket.called_at)
-        if not self.store.compare_and_set(moved, (TicketStatus.CALLED, TicketStatus.SERVING)):
-            raise WindowError("the ticket changed meanwhile, refresh", "conflict")
         continuation = Ticket(
             id=uuid.uuid4().hex, number=ticket.number,
             service=to_service if to_service is not None else to_service_code,
             day=ticket.day, seq=ticket.seq, issued_at=ticket.issued_at, priority=ticket.priority,
             window=to_window, terminal=ticket.terminal, transferred_from=ticket.id,
             token=ticket.token)  # the visitor's phone page follows the number on
-        self.store.insert(continuation, generation=self.store.generation_of(ticket.id) + 1)
-        state.current_ticket = None
-        self.store.save_window_state(state)
+        state = replace(state, current_ticket=None)
+        # one transaction: a crash between the three writes used to leave the ticket transferred with no
+        # continuation (the visitor in no queue) or the window still holding a transferred ticket
+        if not self.store.transfer(moved, (TicketStatus.CALLED, TicketStatus.SERVING), continuation, state):
+            raise WindowError("the ticket changed meanwhile, refresh", "conflict")
         self._emit("ticket_transferred", ticket=continuation.to_dict(), window=number)
         return continuation
 

@@ -339,6 +339,25 @@ class QueueStore:
             self._save_window_state(conn, state, version)
         return True
 
+    def transfer(self, moved: Ticket, expected: Iterable[TicketStatus], continuation: Ticket,
+                 state: WindowState) -> bool:
+        """A transfer in one transaction: ``moved`` saved if still in ``expected``, its ``continuation``
+        inserted one generation on, and the window's ``state`` saved; a failure in between leaves all three
+        as they were."""
+        values = {k: v for k, v in values_of(moved).items() if k != "id"}
+        with self.engine.begin() as conn:
+            values["qv"] = version = bump(conn, self.hall)
+            result = conn.execute(tickets.update()
+                                  .where(tickets.c.id == moved.id,
+                                         tickets.c.status.in_([s.value for s in expected])).values(**values))
+            if result.rowcount != 1:
+                return False
+            generation = conn.execute(sa.select(tickets.c.generation).where(tickets.c.id == moved.id)).scalar()
+            conn.execute(tickets.insert().values(hall=self.hall, generation=(generation or 0) + 1, qv=version,
+                                                 **values_of(continuation)))
+            self._save_window_state(conn, state, version)
+        return True
+
     def window_state(self, number: int) -> WindowState:
         with self._read() as conn:
             row = conn.execute(_WINDOW, {"hall": self.hall, "number": number}).first()
