@@ -45,8 +45,11 @@ def x_server(size: str, wm: bool):
     """An Xvfb screen of ``size`` (WxH) on a free display, with openbox when ``wm``: yields DISPLAY."""
     need_tools(TOOLS)
     read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # -noreset: an X server resets when its last client leaves, dropping a client that connects meanwhile.
+    # The xprop polls below come and go while openbox connects: openbox was dropped and exited 1 with
+    # nothing on stderr (4 of 400 Xvfb+openbox starts, 6 at once at load 15; with -noreset 0 of 600)
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size}x24", "-nolisten", "tcp",
+                             "-noreset"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     wm_proc = wm_log = None
     try:
@@ -55,7 +58,7 @@ def x_server(size: str, wm: bool):
         assert number.isdigit(), f"Xvfb did not start (exit {xvfb.poll()})"
         display = f":{number}"
         if wm:
-            wm_log = tempfile.TemporaryFile()  # openbox's own words when it does not start (seen once at load 4: exit 1)
+            wm_log = tempfile.TemporaryFile()  # openbox's own words when it does not start
             wm_proc = subprocess.Popen(["openbox", "--sm-disable"], env=dict(os.environ, DISPLAY=display),
                                        stdout=subprocess.DEVNULL, stderr=wm_log)
             deadline = time.monotonic() + 30
