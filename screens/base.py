@@ -13,11 +13,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from kivy.app import App
+from kivy.graphics import ClearBuffers, ClearColor
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
+from . import theme
 from .widgets import WARNING_SPEECH, IdleTimer, WarningOverlay
 
 Builder.load_file(str(Path(__file__).with_name("base.kv")))
@@ -50,6 +52,13 @@ class VisitorScreen(Screen):
         self.clock = clock or getattr(app, "monotonic", None) or time.monotonic
         ids = kv_ids(self)  # the header over the body (base.kv)
         self.header, self.body = ids.header, ids.body
+        # The page colour as a clear, not a page-sized Rectangle: software GL (Mesa llvmpipe) fills a
+        # rectangle pixel by pixel in its shader, ~16 ms CPU a frame at 1920x1080, and clears almost for
+        # free (issue 17, bench/search_screen.py). Every visitor screen fills the window, and a picture of
+        # one (export_to_png, the layout audit) is cleared the same way. The colour is the palette's when
+        # the screen is built (screens are rebuilt when it changes).
+        ids.page.canvas.before.insert(0, ClearBuffers(clear_color=True))
+        ids.page.canvas.before.insert(0, ClearColor(*theme.rgba(theme.PAGE)))
         self.header.title = terminal.hall_name
         self.overlay = WarningOverlay(self)
         self.overlay.bind(on_continue=lambda *_: self.idle.poke())

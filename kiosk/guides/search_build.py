@@ -48,6 +48,11 @@ def _first_starts(segment: str) -> tuple[int, ...]:
     return tuple(i for i, ch in enumerate(first) if ch == "^")
 
 
+def _stops(reading: str) -> set[str]:
+    """The pieces of ``reading`` that may be followed by the next character's: the marks of ``_marked``."""
+    return {reading[:1], reading} | ({reading[:2]} if reading[:2] in ("zh", "ch", "sh") else set())
+
+
 def _full_pinyin(unit: list[Syllable]) -> str:
     return "".join(s.readings[0] if s.readings else "" for s in unit)
 
@@ -90,6 +95,7 @@ class FieldIndex:
         self.units: list[list[list[Syllable]]] = []
         self.texts: list[list[str]] = []  # the texts that had anything searchable, in unit order
         piece, start, pair, letters, fullpair, short = (Masks() for _ in range(6))
+        self.stops: set[str] = set()  # where a piece may stop short of the query's end: see _stops
         cache: dict[str, list[Syllable]] = {}  # keywords repeat across guides
         for i, texts in enumerate(per_guide):
             units, kept = [], []
@@ -111,6 +117,7 @@ class FieldIndex:
                     keys = {s.char} if is_hanzi(s.char) else set()
                     for r in s.readings:
                         keys.update(r[:n] for n in range(1, len(r) + 1))
+                        self.stops.update(_stops(r))
                         letters_in = set(r)
                         for x in letters_in:
                             letters.add(x, i)
@@ -145,15 +152,37 @@ class FieldIndex:
         for token in q.hanzi:
             mask &= self.piece.get(token, 0)
         for run in q.runs:
-            options = self.piece.get(run, 0) if len(run) <= MAX_PIECE else 0
-            for j in range(1, min(MAX_PIECE, len(run) - 1) + 1):
-                options |= self.pair.get((run[0], run[j]), 0)
-            mask &= options
             for x in set(run):
                 mask &= self.letters.get(x, 0)
             if not mask:
                 return 0
+            mask &= self._run_candidates(run)
+            if not mask:
+                return 0
         return max(mask, 0)
+
+    def _run_candidates(self, run: str) -> int:
+        """Guides where ``run`` may split into pieces, one per character (the rule of ``search_query``).
+
+        Over the ways to split what follows position ``pos`` (right to left): a piece that stops
+        before the end must stop where a reading may (``stops``); the guide has a character whose
+        reading starts with that piece, and a pair of characters whose readings start with the piece's
+        first letter and the next piece's. A necessary condition, far tighter than the letters alone:
+        "zhaij" is 宅(zhai)+基(ji) or 镇(z)+海(hai)+j..., not any z-character before an a-character.
+        """
+        n = len(run)
+        rest = [0] * n + [-1]  # rest[pos]: guides where run[pos:] may match (as the tail of a match)
+        piece, pair, stops = self.piece, self.pair, self.stops
+        for pos in range(n - 1, -1, -1):
+            acc = 0
+            for end in range(pos + 1, min(n, pos + MAX_PIECE) + 1):
+                part = run[pos:end]
+                if end == n:
+                    acc |= piece.get(part, 0)
+                elif part in stops and rest[end]:
+                    acc |= piece.get(part, 0) & pair.get((part[0], run[end]), 0) & rest[end]
+            rest[pos] = acc
+        return rest[0]
 
     def starts_with(self, q: Query) -> int:
         return self.start.get(q.text[0], 0)

@@ -5,6 +5,7 @@ Static layout in search.kv; here the keys built from the key rows and the result
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from pathlib import Path
 
@@ -63,6 +64,8 @@ class SearchScreen(InquiryScreen):
         self.empty = label("", theme.TEXT, theme.INK, markup=True, kind="para")
         self.rows: list[RowButton] = []  # the rows shown, in order
         self._cache: OrderedDict[tuple, RowButton] = OrderedDict()  # drawn rows by what they show
+        # rows below the fold render their text only when the visitor scrolls (or the list grows)
+        self.scroll.bind(scroll_y=self._scrolled, height=lambda *_: self._reveal(self._fit()))
         self.clear()
         self._size_changed()  # laid out before first shown (taps may come first)
 
@@ -170,8 +173,41 @@ class SearchScreen(InquiryScreen):
             wanted.append(((catalogue.version, guide.id, span, detail, narrow), guide))
         keep = {key for key, _guide in wanted}
         self.rows = [self._row(key, guide, keep) for key, guide in wanted]
-        self._show(self.rows)
         self.scroll.scroll_y = 1
+        fit = self._fit()
+        for n, row in enumerate(self.rows):
+            row.deferred = n >= fit
+        self._show(self.rows)
+
+    # -- rows below the fold (issue 17: keystroke to results drawn). The landscape column shows 3-5 of the
+    # 20 rows, so the others keep their text unrendered (RowButton.deferred: the least height, nothing to
+    # draw) until the visitor scrolls or pages: then they all render at once, the view kept where it was.
+    def _fit(self) -> int:
+        """How many rows can show at the top of the list: every row is at least a target high."""
+        step = px(theme.TARGET) + self.results.spacing[1]
+        return max(1, math.ceil((self.scroll.height + 1) / step))
+
+    def _reveal(self, count: int) -> None:
+        """Render the first ``count`` rows now (their labels and heights before the next frame)."""
+        late = [row for row in self.rows[:count] if row.deferred]
+        if not late:
+            return
+        for row in late:
+            row.deferred = False
+            for text in (row.ids.title, row.ids.detail):
+                text.texture_update()  # now, so the heights are known for the scroll position
+                text._trigger_texture.cancel()  # and not once more before the frame
+        self.results.do_layout()
+
+    def _scrolled(self, scroll, scroll_y: float) -> None:
+        if scroll_y >= 1 or not any(row.deferred for row in self.rows):
+            return
+        # the rows below the fold grow to their real height: keep the pixels scrolled from the top
+        before = self.results.height - scroll.height
+        self._reveal(len(self.rows))
+        after = self.results.height - scroll.height
+        if before > 0 and after > 0:
+            scroll.scroll_y = max(0.0, 1 - (1 - scroll_y) * before / after)
 
     def _show(self, widgets: list) -> None:
         if list(reversed(self.results.children)) != widgets:

@@ -41,6 +41,9 @@ class RowButton(CardBase):
     title_bold = BooleanProperty(True)
     stretch = BooleanProperty(False)  # take the grid's row height instead of the text's
     item = ObjectProperty(None, allownone=True)  # the guide or policy the row opens
+    # True: the row holds its text but does not render it yet (a list's rows below the fold,
+    # rendered when the visitor scrolls: screens/inquiry/search.py); it then takes the least height
+    deferred = BooleanProperty(False)
 
     def __init__(self, **kw):
         kw.setdefault("icon_size", px(88))
