@@ -148,3 +148,31 @@ def test_replace_rebuilds_the_index(catalogue):
     assert fresh.search("ncdb")[0].guide.id == "dibao-shenqing"
     assert fresh.search("吃低保") == [] or fresh.search("吃低保")[0].kind == "body"
     assert catalogue.search("dbsq")[0].guide.id == "dibao-shenqing"  # the original is untouched
+
+
+def test_candidates_never_leave_out_a_match(catalogue):
+    """The masks only narrow the regex's work: every text the query's pattern matches is a candidate."""
+    import random
+
+    from kiosk.guides.search_query import compile_query
+
+    index = catalogue._state.index
+    rng = random.Random(5)
+    queries = {"zhaij", "ylbx", "dbsq", "yang老", "养老bx", "shenfenzheng", "juzhu", "chongqing", "zhq"}
+    for field in (index.names, index.keywords):
+        for unit in (u for units in field.units for u in units):
+            full = "".join(s.readings[rng.randrange(len(s.readings))] if s.readings else s.char for s in unit)
+            heads = "".join(s.readings[0][0] if s.readings else s.char for s in unit)
+            queries |= {full[:rng.randint(1, len(full))], heads[:rng.randint(1, len(heads))],
+                        heads[:2] + full[3:9], unit[0].char + full[len(unit[0].readings[0]) if unit[0].readings else 1:]}
+    queries |= {"".join(rng.choice("abcdefghjklmnopqrstwxyz") for _ in range(rng.randint(1, 6))) for _ in range(300)}
+    checked = 0
+    for text in queries:
+        q = compile_query(text)
+        for field in (index.names, index.keywords):
+            candidates = field.candidates(q)
+            for i, segment in enumerate(field.segments):
+                if q.pattern.search(segment):
+                    checked += 1
+                    assert candidates >> i & 1, (text, field.texts[i])
+    assert checked > 1000
