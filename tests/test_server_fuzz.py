@@ -45,6 +45,13 @@ junk = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(min_value=-2
 class Schemas:
     def __init__(self, doc: dict):
         self.doc = doc
+        self._made: dict = {}  # (kind, id(schema), depth, name) -> strategy: each is built once, not per example
+
+    def _once(self, kind: str, make, schema: dict, depth: int, name: str) -> st.SearchStrategy:
+        key = (kind, id(schema), depth, name)
+        if key not in self._made:
+            self._made[key] = make(schema, depth, name)
+        return self._made[key]
 
     def deref(self, schema: dict) -> dict:
         while isinstance(schema, dict) and "$ref" in schema:
@@ -56,9 +63,13 @@ class Schemas:
 
     def value(self, schema: dict, depth: int = 0, name: str = "") -> st.SearchStrategy:
         """Mostly valid for the schema, sometimes not at all."""
-        return st.one_of(self.valid(schema, depth, name), self.valid(schema, depth, name), junk)
+        return self._once("value", lambda s, d, n: st.one_of(self.valid(s, d, n), self.valid(s, d, n), junk),
+                          schema, depth, name)
 
     def valid(self, schema: dict, depth: int = 0, name: str = "") -> st.SearchStrategy:
+        return self._once("valid", self._valid_known, schema, depth, name)
+
+    def _valid_known(self, schema: dict, depth: int, name: str) -> st.SearchStrategy:
         if name in KNOWN:
             return st.one_of(st.sampled_from(KNOWN[name]), st.sampled_from(KNOWN[name]), self._valid(schema, depth))
         return self._valid(schema, depth)
@@ -190,10 +201,12 @@ def fuzz(hall, tokens: list, examples: int, focus: tuple = ()) -> None:
             headers["Authorization"] = f"Bearer {hall.tokens.get(token, token)}"
         r = session.request(method.upper(), hall.url + url, headers=headers, timeout=30, **kwargs)
         seen[r.status_code] = seen.get(r.status_code, 0) + 1
+        open("/tmp/ss_fuzz_routes.txt", "a").write(f"{examples} {r.status_code} {method} {path} {token}\n")  # TEMP
         assert r.status_code < 500, f"{method.upper()} {url} {kwargs} -> {r.status_code} {r.text[:300]}"
         if r.status_code >= 400 and r.headers.get("content-type", "").startswith("application/json"):
             assert "message" in r.json()
 
     run()
+    print("SEEN", examples, sorted(seen.items()), flush=True)  # TEMP
     # the fuzzer must also get through: a run that only ever saw 4xx proves little
     assert sum(n for code, n in seen.items() if code < 300) >= examples // 20, seen

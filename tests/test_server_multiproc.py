@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -92,7 +93,16 @@ class Stream:
         raise AssertionError(f"no such event in {[e[1] for e in self.events]}")
 
     def close(self):
+        """Hang up now. Closing the response alone would wait for the reader thread's blocked read to
+        return, i.e. for the server's next keep-alive comment, 15 s later; shutting the socket down ends
+        that read at once."""
         if self._response is not None:
+            sock = getattr(getattr(self._response.raw, "connection", None), "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:  # already closed by the server
+                    pass
             self._response.close()
 
 
