@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_server_support import (PY, ROOT, TEST_HALL, db_url_for, enroll_terminal, env, free_port,  # noqa: E402
                                  kiosk_cli, start_server)
+
+from kiosk.sync.events import abort_response  # noqa: E402
 
 pytestmark = pytest.mark.postgres
 
@@ -93,17 +94,10 @@ class Stream:
         raise AssertionError(f"no such event in {[e[1] for e in self.events]}")
 
     def close(self):
-        """Hang up now. Closing the response alone would wait for the reader thread's blocked read to
-        return, i.e. for the server's next keep-alive comment, 15 s later; shutting the socket down ends
-        that read at once."""
+        """Hang up now: closing the response alone would wait for the reader thread's blocked read,
+        i.e. for the server's next keep-alive 15 s later (the terminal's client does the same)."""
         if self._response is not None:
-            sock = getattr(getattr(self._response.raw, "connection", None), "sock", None)
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:  # already closed by the server
-                    pass
-            self._response.close()
+            abort_response(self._response)
 
 
 def issue(hall, service="labor", token="terminal", **extra):
