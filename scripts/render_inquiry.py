@@ -2,8 +2,9 @@
 
     python scripts/render_inquiry.py OUT_DIR [--mode inquiry|combined] [--large]
 
-Files are named ``<screen>-<landscape|portrait>.png``; ``--large`` renders the
-large-type mode (font_scale = "large").
+Files are named ``<screen>-[large-]<landscape|portrait>.png``, as render_screens.py names them;
+``--large`` renders the large-type mode (font_scale = "large") into the ``large-`` files, so both
+runs can share one folder. ``policy-enlarged`` is a policy with its own 大字 button pressed.
 """
 
 import argparse
@@ -64,7 +65,7 @@ def render(h, out: Path, tag: str) -> list[Path]:
         sm.get_screen("policies").open_policy(policies[0])
         shot("policy")
         sm.get_screen("policy").toggle_size()
-        shot("policy-large")
+        shot("policy-enlarged")
     return files
 
 
@@ -86,9 +87,10 @@ def main() -> None:
     config.data_dir = Path(tempfile.mkdtemp(prefix="kiosk-render-"))
     terminal = build_terminal(config, printer=FakePrinter(), voice=FakeVoice())
     h = Harness(terminal, (1920, 1080))
+    large = "large-" if args.large else ""
     for size, tag in (((1920, 1080), "landscape"), ((1080, 1920), "portrait")):
         h.resize(size)
-        render(h, args.out, tag)
+        render(h, args.out, large + tag)
     h.close()
     print(f"rendered into {args.out}")
 
