@@ -291,7 +291,4 @@ class CardWatcher:
                       theme.GREEN if result.priority else theme.INK)
 
 
-def checkin_screens(terminal) -> list:
-    return [CheckinScreen(terminal, name="checkin")]
-
 

@@ -34,7 +34,7 @@ def build_app_class():
     from kivy.clock import Clock
     from kivy.core.window import Window
     from kivy.properties import NumericProperty
-    from kivy.uix.screenmanager import NoTransition, ScreenManager
+    from kivy.uix.screenmanager import NoTransition
 
     class KioskApp(VisitorSession, App):
         scale = NumericProperty(1.0)  # window short side / 1080
@@ -65,23 +65,22 @@ def build_app_class():
         def build(self):
             from kivy.base import ExceptionManager
 
-            from screens.maintenance import MaintenanceScreen
-            from screens.settings import FirstPinScreen, PinScreen, SettingsScreen
-
             from screens.kivy_fixes import finish_gl_after_each_frame
+            from screens.lazy_screens import LazyScreenManager
+            from screens.maintenance import MaintenanceScreen
 
             finish_gl_after_each_frame()
             self._rescale(Window, Window.size)
             Window.allow_screensaver = False  # the screen stays awake; we dim it ourselves
             Window.bind(size=self._rescale, on_request_close=self._on_request_close,
                         on_keyboard=self._on_keyboard)
-            sm = ScreenManager(transition=NoTransition())
+            sm = LazyScreenManager(transition=NoTransition())
             self.sm = sm
-            for screen in self.mode_screens():
-                sm.add_widget(screen)
-            for cls, name in ((PinScreen, "pin"), (SettingsScreen, "settings"),
-                              (MaintenanceScreen, "maintenance"), (FirstPinScreen, "firstpin")):
-                sm.add_widget(cls(self.terminal, name=name))
+            self.add_mode_screens()
+            # the maintenance page shows when something went wrong: built now, not in a failing moment
+            sm.add_widget(MaintenanceScreen(self.terminal, name="maintenance"))
+            for name in ("pin", "settings", "firstpin"):  # staff only: built on first show
+                sm.add_lazy(name, lambda name=name: _staff_screen(self.terminal, name))
             sm.current = self.home
             if self.first_run_pin and not self.terminal.settings.pin_set():
                 sm.current = "firstpin"
@@ -125,8 +124,13 @@ def build_app_class():
             """The screen every flow returns to (``wiring/mode_screens.py::home_screen``)."""
             return home_screen(self.terminal.config.mode)
 
-        def mode_screens(self) -> list:
-            return mode_screens(self.terminal)
+        def add_mode_screens(self) -> None:
+            """The mode's screens on the manager: most built now, the rest on first show."""
+            screens, lazy = mode_screens(self.terminal)
+            for screen in screens:
+                self.sm.add_widget(screen)
+            for name, factory in lazy.items():
+                self.sm.add_lazy(name, factory)
 
         def warm_fonts(self) -> None:
             """Open the CJK font's faces the screens use, once, while nobody waits.
@@ -212,6 +216,13 @@ def build_app_class():
             self.terminal.close()
 
     return KioskApp
+
+
+def _staff_screen(terminal: Terminal, name: str):
+    from screens.settings import FirstPinScreen, PinScreen, SettingsScreen
+
+    cls = {"pin": PinScreen, "settings": SettingsScreen, "firstpin": FirstPinScreen}[name]
+    return cls(terminal, name=name)
 
 
 def create_app(terminal: Terminal, allow_close: bool = False, first_run_pin: bool = False):

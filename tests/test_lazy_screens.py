@@ -1,0 +1,58 @@
+"""A dispenser builds at start only the screens its visitors meet on every ticket (issue 17: the staff
+screens, 预约取号's keypad and an unused green-channel question cost about 25 MB and start time);
+the others are built on first show, once, and a
+visitor's 长辈模式 builds them again at the new type size like the rest."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+
+def built(h) -> set[str]:
+    return {s.name for s in h.sm.screens}
+
+
+def test_staff_and_rare_screens_wait_until_first_shown(terminal_factory, harness_factory):
+    term = terminal_factory()
+    term.hall = replace(term.hall, green_channel=False)
+    h = harness_factory(term)
+    assert built(h) == {"attract", "grid", "ticket", "maintenance"}
+    assert h.sm.waiting() == {"priority", "checkin", "pin", "settings", "firstpin"}
+    assert all(h.sm.has_screen(name) for name in h.sm.waiting())
+
+    h.sm.current = "checkin"  # what the grid's 预约取号 card does
+    h.pump()
+    checkin = h.sm.current_screen
+    assert checkin.name == "checkin" and "checkin" in built(h) and "checkin" not in h.sm.waiting()
+    assert f"{term.now():%H:%M}" in checkin.header.clock_text  # its header's clock runs from its first frame
+    h.sm.current = "attract"
+    h.sm.current = "checkin"
+    assert h.sm.current_screen is checkin  # built once
+
+    h.app.toggle_visitor_style("large")  # a visitor's 长辈模式 rebuilds the visitor screens
+    h.pump()
+    again = h.sm.get_screen("checkin")
+    assert again is not checkin and h.sm.current_screen is again
+    assert [s.name for s in h.sm.screens].count("checkin") == 1
+    assert "settings" in h.sm.waiting()  # still not built: no visitor asked for it
+
+
+def test_with_a_green_channel_the_question_is_ready_before_the_first_visitor(terminal_factory, harness_factory):
+    term = terminal_factory()
+    assert term.hall.green_channel
+    h = harness_factory(term)
+    assert "priority" in built(h) and "priority" not in h.sm.waiting()
+
+
+def test_the_pin_pad_opens_from_the_hidden_corner(terminal_factory, harness_factory):
+    h = harness_factory(terminal_factory())
+    assert "pin" in h.sm.waiting()
+    h.sm.current = "grid"
+    h.pump()
+    h.sm.current_screen.open_settings()  # the hidden long press's end
+    h.pump()
+    assert h.sm.current == "pin" and "pin" in built(h)
