@@ -59,11 +59,6 @@ def worker_app():
 def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: bool = False,
           backup_dir: Path | None = None, backup_keep: int = 14, no_backup: bool = False, workers: int = 1) -> None:
     """Start the server and block; raises ValueError with a one-line reason on bad settings."""
-    import uvicorn
-
-    from kiosk.config import ConfigInvalid
-
-    from .app import create_app
     from .process_lock import SqliteInUse, hold_sqlite
 
     if not 0 < port < 65536:
@@ -84,6 +79,12 @@ def serve(db: str | None, host: str, port: int, hall: Path | None, access_log: b
         hold_sqlite(url)  # a second server on the same SQLite file stops here
     except SqliteInUse as exc:
         raise ValueError(f"--db: {exc}") from None
+    import uvicorn  # the app's imports after the flags' checks: a bad flag is refused at once
+
+    from kiosk.config import ConfigInvalid
+
+    from .app import create_app
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         app = create_app(url, hall)
