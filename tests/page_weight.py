@@ -118,6 +118,31 @@ def staff_pages() -> list[str]:
     return sorted("/" + p.stem for p in folder.glob("*.html"))
 
 
+# Counts a page's fetch() calls (every API call of server/static/*.js goes through fetch; the event
+# stream is an EventSource, not counted): installed on a context by ``track_fetches``, read by ``settle``.
+TRACK_FETCHES = """(() => {
+  const s = window.__fetches = {open: 0, last: performance.now()};
+  const f = window.fetch;
+  window.fetch = function (...args) {
+    s.open++; s.last = performance.now();
+    return f.apply(this, args).then(r => r.clone().arrayBuffer().then(() => r, () => r))
+      .finally(() => { s.open--; s.last = performance.now(); });
+  };
+})();"""
+
+
+def track_fetches(context) -> None:
+    """Every page of ``context`` counts its fetches from its first script on (for ``settle``)."""
+    context.add_init_script(TRACK_FETCHES)
+
+
+def settle(page, quiet_ms: int = 500, timeout: float = 30_000) -> None:
+    """Wait until ``page`` (on a context given ``track_fetches``) has no fetch open and started or ended
+    none for ``quiet_ms``: what its scripts asked the server for has come, bodies included, and been drawn."""
+    page.wait_for_function(f"window.__fetches && window.__fetches.open === 0 && "
+                           f"performance.now() - window.__fetches.last > {quiet_ms}", timeout=timeout, polling=100)
+
+
 def sign_in_page(page, base: str, username: str, password: str, lands) -> None:
     """Sign ``page`` in through the server's /login form and wait until it lands on ``lands`` (a URL glob
     or predicate, e.g. "**/admin**"): the sign-in the browser tests share."""

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_server_browser import OUT  # noqa: E402
 from test_server_halls import B, HALL_B  # noqa: E402
 from test_server_support import PASSWORD, kiosk_cli, start_server  # noqa: E402
-from page_weight import sign_in_page  # noqa: E402
+from page_weight import settle, sign_in_page, track_fetches  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -85,12 +85,13 @@ def test_viewer_reads_ratings_and_hall_staff_stay_out(browser, county):
     page.wait_for_selector("#rate")
     ctx.close()
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", bypass_csp=True)
+    track_fetches(ctx)
     page = ctx.new_page()
     sign_in_page(page, county.url, "sup", PASSWORD, "**/admin")
     page.goto(county.url + "/county")
     page.wait_for_url("**/login?denied=1")
     page.goto(county.url + f"/admin?hall={B}")  # naming another hall: the API refuses, nothing of B shows
-    page.wait_for_timeout(1500)
+    settle(page)  # every answer in and drawn
     assert "北村" not in page.inner_text("body")
     ctx.close()
 
@@ -114,6 +115,7 @@ def test_county_page_fits_a_phone(browser, county):
     """On a phone the page stays in the screen (its tables scroll inside their cards) and the header's words
     are not set one character per line (they were: the grid's cards grew to their widest table)."""
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", bypass_csp=True)
+    track_fetches(ctx)
     page = ctx.new_page()
     sign_in_page(page, county.url, "cadmin", PASSWORD, "**/county")
     page.wait_for_selector(f"tr[data-hall='{B}']")
@@ -126,7 +128,7 @@ def test_county_page_fits_a_phone(browser, county):
     page.screenshot(path=str(OUT / "county-phone.png"), full_page=True)
     for path in (f"/ratings?hall={B}", f"/followups?hall={B}", f"/admin?hall={B}", f"/reports?hall={B}"):
         page.goto(county.url + path)
-        page.wait_for_timeout(3000)  # the page's tables and charts are filled
+        settle(page)  # the page's tables and charts are filled
         assert path.split("?")[0] in page.url, page.url
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     ctx.close()
