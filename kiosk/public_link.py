@@ -16,6 +16,9 @@ import hmac
 import re
 import secrets
 from datetime import date
+from functools import lru_cache
+
+from .random_pool import token_bytes
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{24}$")
 _EPOCH = date(2020, 1, 1)
@@ -25,13 +28,25 @@ def new_link_key() -> str:
     return secrets.token_hex(32)
 
 
+@lru_cache(maxsize=16)
+def _keyed(key: str):
+    """The MAC keyed and fed its label once (a copy per token costs a fraction of keying it again)."""
+    return hmac.new(bytes.fromhex(key), b"hall-ticket-link\0", hashlib.sha256)
+
+
 def _mac(key: str, head: bytes) -> bytes:
-    return hmac.new(bytes.fromhex(key), b"hall-ticket-link\0" + head, hashlib.sha256).digest()[:6]
+    m = _keyed(key).copy()
+    m.update(head)
+    return m.digest()[:6]
+
+
+@lru_cache(maxsize=64)
+def _day_number(day: str) -> bytes:
+    return ((date.fromisoformat(day) - _EPOCH).days % 65536).to_bytes(2, "big")
 
 
 def make_token(key: str, day: str) -> str:
-    n = (date.fromisoformat(day) - _EPOCH).days % 65536
-    head = n.to_bytes(2, "big") + secrets.token_bytes(10)
+    head = _day_number(day) + token_bytes(10)
     return base64.urlsafe_b64encode(head + _mac(key, head)).decode()
 
 

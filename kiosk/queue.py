@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time as _time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -23,6 +22,7 @@ from .domain import Hall, Service, Ticket, TicketStatus, Window
 from .ordering import TRANSFERRED, Lane, Ordering
 from .ordering import serves as ordering_serves
 from .queue_errors import QueueError, ServiceUnavailable, UnknownService, WindowError
+from .random_pool import uuid_hex
 from .storage.ahead_counts import window_counts
 from .storage.queue_cache import Placement
 from .storage.queue_store import KeyTaken, NumbersExhausted, NumberTaken, QueueStore, WindowState
@@ -208,7 +208,7 @@ class QueueEngine(WindowCalls):
         token = self.token_maker(day) if self.token_maker else None
 
         def build(seq: int) -> Ticket:
-            return Ticket(id=uuid.uuid4().hex, number=f"{svc.prefix}{series}{seq:0{svc.number_width}d}",
+            return Ticket(id=uuid_hex(), number=f"{svc.prefix}{series}{seq:0{svc.number_width}d}",
                           service=svc.code, day=day, seq=seq, issued_at=now, priority=priority,
                           terminal=terminal, key=key, token=token)
 

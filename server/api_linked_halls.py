@@ -30,7 +30,7 @@ from .errors import ApiError
 from .models import HALL_CODE_PATTERN, Day, Strict
 
 router = APIRouter(prefix="/api/v1/county", tags=["county link"])
-_bearer = HTTPBearer(auto_error=False, description="A linked hall server's token")
+_bearer = HTTPBearer(auto_error=False, scheme_name="LinkedHallBearer", description="A linked hall server's token")
 # county-wide readers: county users only (a hall's own admin sees its hall, not the county's links)
 READERS = COUNTY_ROLES
 

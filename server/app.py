@@ -17,6 +17,7 @@ from kiosk.appointments.checkin import lane as appointment_lane
 from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_county, api_events,
                api_linked_halls, api_queue, api_rating_export, api_ratings, api_reports, api_staff, api_sync,
                api_terminals, api_windows, county_inbox, county_link, errors, hall_rules, pages, public)
+from .audit import AuditTrail
 from .auth import TokenCache
 from .daily_reports import DailyFreezer
 from .event_relay import EventRelay, is_postgres
@@ -119,6 +120,7 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     app.include_router(public.api)
     app.add_middleware(BodyLimit)  # 413 before reading a body over the route's limit (server/limits.py)
     app.add_middleware(HallPrefix)  # /api/v1/halls/{hall}/... -> the same route for that hall (server/halls.py)
+    app.add_middleware(AuditTrail)  # staff calls' audit lines, written as their responses start (server/audit.py)
 
     def openapi() -> dict:
         if app.openapi_schema is None:

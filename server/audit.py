@@ -28,14 +28,12 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 
-from kiosk.queue import QueueError
 from kiosk.storage.db import reader
 
 from .accounts import Principal
-from .auth import admitted, identify
-from .errors import _QUEUE_STATUS, ApiError
+from .auth import admitted, credential, principal_of
+from .errors import ApiError
 from .security_schema import audit_log
 
 log = logging.getLogger(__name__)
@@ -83,14 +81,19 @@ async def _write(request: Request, act: Act, outcome: str, status: int) -> None:
                             act.detail, outcome, status, act.address, rt.code if rt is not None else p.hall)
 
 
+ACT_KEY = "kiosk.audit"  # the scope key of the staff calls waiting for their line (``AuditTrail``)
+
+
 def audited(action: str, *roles: str, window: str | None = None):
     """The dependency of an audited route: who may call it, and the ``Act`` it records.
 
-    It runs on the event loop (a terminal's call, e.g. issuing a ticket, costs no thread hop for it);
-    only a staff member's line is written, from a worker thread.
+    It runs on the event loop (a terminal's call, e.g. issuing a ticket, costs no thread hop for it) and
+    is a plain function, not a generator: a staff member's ``ok`` or ``refused`` line is written by
+    ``AuditTrail`` when the response starts, from a worker thread (a denial at once, here).
     """
 
-    async def dependency(request: Request, principal: Principal | None = Depends(identify)):
+    async def dependency(request: Request, sent: tuple[str | None, bool] = Depends(credential)) -> Act:
+        principal = await principal_of(request, *sent)  # (``identify``, without a dependency more to solve)
         if principal is None:
             raise ApiError(401, "Authorization", "sign in, or send Authorization: Bearer TOKEN", "unauthorized")
         act = Act(principal, action, address_of(request))
@@ -106,22 +109,49 @@ def audited(action: str, *roles: str, window: str | None = None):
                 mine = f"your window is {principal.window}" if principal.window else "no window is assigned to you"
                 raise ApiError(403, window, f"window staff act on their own window ({mine}); "
                                             "a supervisor can act on any / 只能操作本人窗口", "forbidden")
-        try:
-            yield act
-        except Exception as exc:
-            if isinstance(exc, QueueError):
-                status = _QUEUE_STATUS.get(exc.code, (409, None))[0]
-            elif isinstance(exc, RequestValidationError):
-                status = 422
-            else:
-                status = getattr(exc, "status", None) or getattr(exc, "status_code", None) or 500
-            await _write(request, act, "refused", int(status))
-            raise
-        await _write(request, act, "ok", 200)
+        if principal.kind == "staff":
+            pending = request.scope.get(ACT_KEY)
+            if pending is None:
+                raise RuntimeError("audited routes need the AuditTrail middleware (server/app.py)")
+            pending.append((request, act))
+        return act
 
     dependency.__audit_action__ = action
     dependency.__roles__ = roles
-    return Depends(dependency, scope="function")
+    return Depends(dependency)
+
+
+class AuditTrail:
+    """ASGI middleware writing the line of each staff call an ``audited`` route admitted, as its response
+    starts (before the client has it): ``ok`` below status 400, ``refused`` from 400 on (a refusal the
+    route raised, e.g. 409 nothing to call, or its input's 422), ``refused`` 500 when the route failed."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        pending: list[tuple[Request, Act]] = []
+        scope[ACT_KEY] = pending  # shared by the scope copies the layers inside make
+
+        async def recorded_send(message):
+            if pending and message["type"] == "http.response.start":
+                await _write_all(pending, message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recorded_send)
+        except Exception:
+            if pending:
+                await _write_all(pending, 500)
+            raise
+
+
+async def _write_all(pending: list[tuple[Request, Act]], status: int) -> None:
+    while pending:
+        request, act = pending.pop(0)
+        await _write(request, act, "ok" if status < 400 else "refused", status)
 
 
 # ------------------------------------------------------------------ reading

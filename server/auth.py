@@ -13,7 +13,8 @@ import threading
 import time
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyCookie, HTTPBearer
 
 from . import accounts
 from .accounts import Principal
@@ -31,8 +32,26 @@ TERMINAL = ("terminal",)
 CACHE_S = float(os.environ.get("KIOSK_TOKEN_CACHE_S", "5"))
 VIEWERS = ("county-viewer",)  # add to a read route's roles: statistics, ratings, follow-ups of every hall
 
-_bearer = HTTPBearer(auto_error=False, description="A staff session token or a terminal token")
-_cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="Staff session cookie (browser pages)")
+
+
+class Credential(HTTPBearer):
+    """The request's credential, ``(token or None, came by cookie)``: the bearer token, else the staff cookie.
+
+    One dependency for both (each dependency costs FastAPI a solve per request, and this runs on every
+    authenticated request). It is documented as the bearer scheme; ``hall_rules.document`` adds the
+    cookie scheme (``COOKIE_SCHEME``) beside it on every operation that takes it.
+    """
+
+    async def __call__(self, request: Request) -> tuple[str | None, bool]:  # type: ignore[override]
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        if scheme.lower() == "bearer" and token:
+            return token, False
+        return request.cookies.get(COOKIE) or None, True
+
+
+credential = Credential(auto_error=False, scheme_name="HTTPBearer",
+                        description="A staff session token or a terminal token")
+COOKIE_SCHEME = APIKeyCookie(name=COOKIE, auto_error=False, description="Staff session cookie (browser pages)")
 
 
 class TokenCache:
@@ -69,22 +88,19 @@ class TokenCache:
                 self._entries.pop(token, None)
 
 
-def token_of(request: Request, bearer: HTTPAuthorizationCredentials | None, cookie: str | None) \
-        -> tuple[str | None, bool]:
-    if bearer and bearer.credentials:
-        return bearer.credentials, False
-    return (cookie or None), True
+async def identify(request: Request, sent: tuple[str | None, bool] = Depends(credential)) -> Principal | None:
+    return await principal_of(request, *sent)
 
 
-async def identify(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
-             cookie: str | None = Depends(_cookie)) -> Principal | None:
-    token, via_cookie = token_of(request, bearer, cookie)
+async def principal_of(request: Request, token: str | None, via_cookie: bool) -> Principal | None:
+    """Who sent ``token`` (None: nobody known), with the request's hall bound (``halls.bind``); a write
+    that came with the cookie must carry the CSRF token. A token not cached is looked up in a worker thread."""
     if not token or len(token) > 200:
         return None
     cache: TokenCache = request.app.state.tokens
     principal = cache.get(token)
     if principal is None:
-        principal = accounts.resolve(request.app.state.county.db, token)
+        principal = await run_in_threadpool(accounts.resolve, request.app.state.county.db, token)
         if principal is None:
             return None
         cache.put(token, principal)
@@ -106,7 +122,8 @@ def admitted(principal: Principal, roles: tuple[str, ...]) -> bool:
 def requires(*roles: str):
     """A dependency admitting only the given roles ('terminal' for enrolled terminals)."""
 
-    async def dependency(principal: Principal | None = Depends(identify)) -> Principal:
+    async def dependency(request: Request, sent: tuple[str | None, bool] = Depends(credential)) -> Principal:
+        principal = await principal_of(request, *sent)  # (``identify``, without a dependency more to solve)
         if principal is None:
             raise ApiError(401, "Authorization", "sign in, or send Authorization: Bearer TOKEN", "unauthorized")
         if not admitted(principal, roles):

@@ -132,10 +132,13 @@ def document(spec: dict) -> dict:
     hall_param = {"name": "hall", "in": "path", "required": True, "schema": {"type": "string"},
                   "description": "the hall's code (`[hall] code` of its hall file); GET /api/v1/halls lists them"}
     twins = {}
+    cookie = _cookie_scheme(spec)
     for path, ops in spec.get("paths", {}).items():
         for method, op in ops.items():
             if not isinstance(op, dict):
                 continue
+            if {"HTTPBearer": []} in op.get("security", ()):  # one dependency takes both (server/auth.py)
+                op["security"] = [*op["security"], {cookie: []}]
             r = rule(method, path)
             op["x-hall-rule"] = r or "undeclared"
             if r in (None, "none") or not path.startswith("/api/v1/"):
@@ -146,3 +149,14 @@ def document(spec: dict) -> dict:
             twins.setdefault("/api/v1/halls/{hall}/" + path[len("/api/v1/"):], {})[method] = twin
     spec["paths"].update(twins)
     return spec
+
+
+def _cookie_scheme(spec: dict) -> str:
+    """The staff cookie's security scheme (``server.auth.COOKIE_SCHEME``), added to the components; its name."""
+    from fastapi.encoders import jsonable_encoder
+
+    from .auth import COOKIE_SCHEME
+
+    schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[COOKIE_SCHEME.scheme_name] = jsonable_encoder(COOKIE_SCHEME.model, by_alias=True, exclude_none=True)
+    return COOKIE_SCHEME.scheme_name

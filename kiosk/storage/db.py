@@ -84,10 +84,18 @@ def open_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        def begin(conn, sql: str) -> None:
+            """``sql`` on the DB-API connection (no execution context for a BEGIN); an error goes
+            through SQLAlchemy (``exec_driver_sql`` again), which raises it as its own."""
+            try:
+                conn.connection.dbapi_connection.execute(sql)
+            except sqlite3.Error:
+                conn.exec_driver_sql(sql)
+
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
             if conn.get_execution_options().get("kiosk_read_only"):
-                conn.exec_driver_sql("BEGIN")
+                begin(conn, "BEGIN")
                 return
             dbapi_conn = conn.connection.dbapi_connection
             # A timeout rather than a deadlock if a writer ever nests another writer:
@@ -95,7 +103,7 @@ def open_engine(url: str) -> sa.Engine:
             if lock.acquire(timeout=30):
                 dbapi_conn.holds_write_lock = True
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                begin(conn, "BEGIN IMMEDIATE")
             except BaseException:
                 dbapi_conn._release()
                 raise
