@@ -151,7 +151,8 @@ def test_replace_rebuilds_the_index(catalogue):
 
 
 def test_candidates_never_leave_out_a_match(catalogue):
-    """The masks only narrow the regex's work: every text the query's pattern matches is a candidate."""
+    """The masks only narrow the regex's work: every text the query's pattern matches is a candidate,
+    and every text it matches from the first character is in ``starts_with``."""
     import random
 
     from kiosk.guides.search_query import compile_query
@@ -166,13 +167,16 @@ def test_candidates_never_leave_out_a_match(catalogue):
             queries |= {full[:rng.randint(1, len(full))], heads[:rng.randint(1, len(heads))],
                         heads[:2] + full[3:9], unit[0].char + full[len(unit[0].readings[0]) if unit[0].readings else 1:]}
     queries |= {"".join(rng.choice("abcdefghjklmnopqrstwxyz") for _ in range(rng.randint(1, 6))) for _ in range(300)}
-    checked = 0
+    checked = at_start = 0
     for text in queries:
         q = compile_query(text)
         for field in (index.names, index.keywords):
-            candidates = field.candidates(q)
+            candidates, starts = field.candidates(q), field.starts_with(q)
             for i, segment in enumerate(field.segments):
                 if q.pattern.search(segment):
                     checked += 1
                     assert candidates >> i & 1, (text, field.texts[i])
-    assert checked > 1000
+                if q.at_start(segment, field.starts[i], whole=False):
+                    at_start += 1
+                    assert starts >> i & 1, (text, field.texts[i])
+    assert checked > 1000 and at_start > 500

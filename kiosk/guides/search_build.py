@@ -170,22 +170,34 @@ class FieldIndex:
         first letter and the next piece's. A necessary condition, far tighter than the letters alone:
         "zhaij" is 宅(zhai)+基(ji) or 镇(z)+海(hai)+j..., not any z-character before an a-character.
         """
+        return self._split(run, self.piece, self._rests(run))
+
+    def _rests(self, run: str) -> list[int]:
+        """``rests[pos]``: guides where ``run[pos:]`` may match as the tail of a match."""
         n = len(run)
-        rest = [0] * n + [-1]  # rest[pos]: guides where run[pos:] may match (as the tail of a match)
-        piece, pair, stops = self.piece, self.pair, self.stops
-        for pos in range(n - 1, -1, -1):
-            acc = 0
-            for end in range(pos + 1, min(n, pos + MAX_PIECE) + 1):
-                part = run[pos:end]
-                if end == n:
-                    acc |= piece.get(part, 0)
-                elif part in stops and rest[end]:
-                    acc |= piece.get(part, 0) & pair.get((part[0], run[end]), 0) & rest[end]
-            rest[pos] = acc
-        return rest[0]
+        rests = [0] * n + [-1]
+        for pos in range(n - 1, 0, -1):
+            rests[pos] = self._split(run[pos:], self.piece, rests[pos:])
+        return rests
+
+    def _split(self, run: str, first: dict, rests: list[int]) -> int:
+        """Guides where a first piece of ``run`` is in ``first`` (a mask per piece) and the rest may follow."""
+        n, acc = len(run), 0
+        piece_pair, stops = self.pair, self.stops
+        for end in range(1, min(n, MAX_PIECE) + 1):
+            part = run[:end]
+            if end == n:
+                acc |= first.get(part, 0)
+            elif part in stops and rests[end]:
+                acc |= first.get(part, 0) & piece_pair.get((part[0], run[end]), 0) & rests[end]
+        return acc
 
     def starts_with(self, q: Query) -> int:
-        return self.start.get(q.text[0], 0)
+        """Guides whose text may match from its first character (a necessary condition, as ``candidates``)."""
+        if not q.runs or not q.text.startswith(q.runs[0]):
+            return self.start.get(q.text[0], 0)
+        run = q.runs[0]
+        return self._split(run, self.start, self._rests(run))
 
     def typo_candidates(self, run: str) -> int:
         """Guides whose pinyin may be one edit from ``run``.
