@@ -27,7 +27,7 @@ class Query:
     def __init__(self, text: str):
         self.text = text
         self.hanzi = tuple(ch for ch in text if is_hanzi(ch))
-        self.runs = tuple(re.findall(r"[a-z0-9]+", text))
+        self.runs = tuple(_RUNS.findall(text))
         self.allows_typo = len(self.runs) == 1 and self.runs[0] == text and len(text) >= TYPO_MIN
         self.starts_with_hanzi = is_hanzi(text[0])
         self.pattern = re.compile(_pattern(text))
@@ -48,6 +48,7 @@ class Query:
 # A piece may stop short only where people abbreviate (the "|" marks of a reading: its
 # first letter as in ylbx, zh/ch/sh) or at the very end of the query (still typing).
 # "juzhu" is 居住, not 军(jun)+属(zhu); "yan老" is not 养老.
+_RUNS = re.compile(r"[a-z0-9]+")
 _REST = "[^'\\n]*"  # the rest of the current character: other readings included
 _NEXT = _REST + "'"  # on to the next character
 
@@ -66,8 +67,8 @@ def _pattern(text: str) -> str:
             out.append("\\^" + letter)
         elif previous == "hanzi":  # next character, any reading
             out.append(_NEXT + "[^'\\n]*?\\^" + letter)
-        else:  # same reading goes on (over a mark), or at a mark the next character starts
-            out.append("(?:\\|(?:" + _NEXT + "[^'\\n]*?\\^)??)?" + letter)
+        else:  # same reading goes on (over a mark), at a mark the next character starts, or no mark
+            out.append("(?:\\||\\|" + _NEXT + "[^'\\n]*?\\^|)" + letter)
         previous = "latin"
     return "".join(out) + _REST
 
