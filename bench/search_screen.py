@@ -14,7 +14,8 @@ times it until the rows then in view are drawn (``page_down_*``, not in the keys
 
 Baselines, in the same run:
   - ``search_only``: ``GuideCatalogue.search`` alone on the same keystrokes (the floor the
-    screen adds to; issue 17 measured 2 ms against 469 ms on screen);
+    screen adds to; issue 17 measured 2 ms against 469 ms on screen). It reuses the query the
+    keystroke just compiled (0.1-0.8 ms: bench/guide_search.py times searches compiled afresh);
   - ``bare_frame``: a bare Kivy window at the same size with the same CJK font, in a
     child process: a tap on a button sets one label's text, one frame drawn and finished
     (glFinish, as the app does) -- the cost of any keystroke that draws anything. Measured
