@@ -1,7 +1,7 @@
-"""A dispenser builds at start only the screens its visitors meet on every ticket (issue 17: the staff
-screens, 预约取号's keypad and an unused green-channel question cost about 25 MB and start time);
-the others are built on first show, once, and a
-visitor's 长辈模式 builds them again at the new type size like the rest."""
+"""A dispenser builds its attract screen before the first frame, the screens its visitors meet on every
+ticket right after it, and the others on first show, once (issue 17: the staff screens, 预约取号's
+keypad and an unused green-channel question cost about 25 MB and start time); a visitor's 长辈模式
+builds them again at the new type size like the rest."""
 
 from __future__ import annotations
 
@@ -56,3 +56,16 @@ def test_the_pin_pad_opens_from_the_hidden_corner(terminal_factory, harness_fact
     h.sm.current_screen.open_settings()  # the hidden long press's end
     h.pump()
     assert h.sm.current == "pin" and "pin" in built(h)
+
+
+def test_before_the_first_frame_only_the_home_screen_is_built(terminal_factory, harness_factory):
+    from wiring.mode_screens import mode_screens
+
+    term = terminal_factory()
+    h = harness_factory(term)  # Kivy set up; its App has drawn frames and built the visitors' screens since
+    assert {"grid", "ticket", "maintenance"} <= built(h)
+    screens, lazy, soon = mode_screens(term)
+    assert [s.name for s in screens] == ["attract"]
+    assert set(soon) == {"grid", "ticket", "priority"} and set(lazy) == {"grid", "ticket", "priority", "checkin"}
+    term.hall = replace(term.hall, green_channel=False)
+    assert mode_screens(term)[2] == ("grid", "ticket")

@@ -94,3 +94,31 @@ def test_the_dispenser_path_does_not_load_python_escpos(one_tap):
     assert result["printed"] == 1
     assert result["loaded"] == []
     assert result["sqlalchemy"]  # the embedded queue's store; if this changes, say so in the module docstring
+
+
+def _kivy_callbacks() -> int:
+    import gc
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o).__name__ == "BoundCallback")
+
+
+@pytest.mark.ui
+def test_tickets_leave_no_kivy_callbacks_behind(terminal_factory, harness_factory):
+    """Each ticket used to make two spacer widgets per print state for the ticket screen's buttons; each new
+    widget left callbacks in Kivy that nothing frees (5 a ticket in bench/memory.py's run, part of its growth)."""
+    h = harness_factory(terminal_factory())
+    ticket = h.sm.get_screen("ticket")
+
+    def one() -> None:
+        h.sm.current = "grid"
+        h.pump(1)
+        ticket.issue("general", None)
+        assert h.wait(lambda: ticket.outcome.print_state == "printed")
+        h.pump(1)
+
+    one()  # the first ticket's one-off costs (faces, textures, imports)
+    before = _kivy_callbacks()
+    for _ in range(5):
+        one()
+    assert _kivy_callbacks() - before <= 1  # 88 for these 5 with new spacers each time

@@ -67,7 +67,6 @@ def build_app_class():
 
             from screens.kivy_fixes import finish_gl_after_each_frame
             from screens.lazy_screens import LazyScreenManager
-            from screens.maintenance import MaintenanceScreen
 
             finish_gl_after_each_frame()
             self._rescale(Window, Window.size)
@@ -77,10 +76,9 @@ def build_app_class():
             sm = LazyScreenManager(transition=NoTransition())
             self.sm = sm
             self.add_mode_screens()
-            # the maintenance page shows when something went wrong: built now, not in a failing moment
-            sm.add_widget(MaintenanceScreen(self.terminal, name="maintenance"))
-            for name in ("pin", "settings", "firstpin"):  # staff only: built on first show
+            for name in ("pin", "settings", "firstpin", "maintenance"):
                 sm.add_lazy(name, lambda name=name: _staff_screen(self.terminal, name))
+            self._after_next_frame(lambda: Clock.schedule_once(lambda dt: self.build_soon(), 0))
             sm.current = self.home
             if self.first_run_pin and not self.terminal.settings.pin_set():
                 sm.current = "firstpin"
@@ -125,12 +123,21 @@ def build_app_class():
             return home_screen(self.terminal.config.mode)
 
         def add_mode_screens(self) -> None:
-            """The mode's screens on the manager: most built now, the rest on first show."""
-            screens, lazy = mode_screens(self.terminal)
+            """The mode's screens on the manager: the home screen built now, the screens of every visitor's
+            way right after the first frame (``build_soon``), the rest on first show."""
+            screens, lazy, soon = mode_screens(self.terminal)
+            # the maintenance page shows when something went wrong: built after the first frame, not then
+            self.soon = (*soon, "maintenance")
             for screen in screens:
                 self.sm.add_widget(screen)
             for name, factory in lazy.items():
                 self.sm.add_lazy(name, factory)
+
+        def build_soon(self) -> None:
+            """Build the screens every visitor may meet that wait since the start (a no-op once built)."""
+            for name in self.soon:
+                if name in self.sm.waiting():
+                    self.sm.get_screen(name)
 
         def warm_fonts(self) -> None:
             """Open the CJK font's faces the screens use, once, while nobody waits.
@@ -141,6 +148,7 @@ def build_app_class():
             """
             from screens import fonts
 
+            self.build_soon()  # their faces too (built already unless the first frame came late)
             faces = fonts.faces_in_use(w for screen in self.sm.screens for w in screen.walk())
             if self.sm.has_screen("ticket"):
                 faces.add((int(self.sm.get_screen("ticket").number_size_hint()), True))
@@ -156,7 +164,7 @@ def build_app_class():
         def _first_frame(self, *_args) -> None:
             import time
 
-            print(f"first-frame {time.time():.6f} {self.sm.current}", flush=True)
+            print(f"first-frame {time.time():.6f} {self.sm.current} cpu {time.process_time():.3f}", flush=True)
             self.stop()
 
         def _rescale(self, _window, size) -> None:
@@ -219,6 +227,10 @@ def build_app_class():
 
 
 def _staff_screen(terminal: Terminal, name: str):
+    if name == "maintenance":
+        from screens.maintenance import MaintenanceScreen
+
+        return MaintenanceScreen(terminal, name=name)
     from screens.settings import FirstPinScreen, PinScreen, SettingsScreen
 
     cls = {"pin": PinScreen, "settings": SettingsScreen, "firstpin": FirstPinScreen}[name]

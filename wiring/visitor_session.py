@@ -2,7 +2,7 @@
 长辈模式 / 高对比度 lasts until the session ends, and settings saved by staff take effect live.
 
 ``VisitorSession`` is mixed into the Kivy App (``wiring/app.py``); it expects ``sm``
-(the ScreenManager), ``terminal``, ``text_scale``, ``home``, ``add_mode_screens`` and ``_tick``.
+(the ScreenManager), ``terminal``, ``text_scale``, ``home``, ``add_mode_screens``, ``build_soon`` and ``_tick``.
 Kivy is imported only inside its methods.
 """
 
@@ -66,6 +66,7 @@ class VisitorSession:
                 screen.dispatch("on_leave")
             self.sm.remove_widget(screen)
         self.add_mode_screens()
+        self.build_soon()
         self.sm.current = current if self.sm.has_screen(current) else self.home
         self._tick(0)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import deque
 from pathlib import Path
 
 from kiosk.document import Document
@@ -19,7 +20,8 @@ class PreviewPrinter:
     def __init__(self, folder: Path | str, options: RenderOptions | None = None):
         self.folder = Path(folder)
         self.options = options or RenderOptions()
-        self.saved: list[Path] = []  # the .bin files, newest last
+        # the latest .bin files, newest last; bounded, as a preview terminal may run for weeks (issue 17)
+        self.saved: deque[Path] = deque(maxlen=100)
 
     def status(self) -> PrinterStatus:
         return PrinterStatus.READY

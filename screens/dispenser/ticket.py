@@ -59,6 +59,9 @@ class TicketScreen(VisitorScreen):
         self.reprint.bind(on_release=lambda *_: self.do_reprint())
         self.done.bind(on_release=lambda *_: self.finish())
         self.buttons, self.split, self.number_box, self.words_box = ids.buttons, ids.split, ids.number_box, ids.words_box
+        # the spacers that centre the buttons, made once: two new ones at each print state left Kivy about
+        # five callbacks a ticket that nothing frees (issue 17, bench/memory.py's growth)
+        self._spacers = (Widget(), Widget())
         self._set_buttons(reprint=False)
         self.body.add_widget(self.layout)
         self._portrait = None
@@ -115,7 +118,7 @@ class TicketScreen(VisitorScreen):
         self.buttons.clear_widgets()
         shown = (([self.again] if self.terminal.voice.available else []) + ([self.reprint] if reprint else [])
                  + [self.done])
-        for w in (Widget(), *shown, Widget()):
+        for w in (self._spacers[0], *shown, self._spacers[1]):
             self.buttons.add_widget(w)
 
     def issue(self, code: str, priority: str | None, person: str | None = None) -> None:

@@ -20,14 +20,23 @@ class CliError(Exception):
         self.code = code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def group_name(group) -> str:
+    """The command a group module registers: its own name (``wiring.cli.run`` registers ``run``)."""
+    return group.__name__.rsplit(".", 1)[-1]
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``kiosk`` command line; with ``command`` (a group's name) only that group's subcommand:
+    the others' registration imports the server's and the content tools' modules, which a terminal's
+    start (``kiosk run``) does not need (issue 17, ``bench/cold_start.py``)."""
     parser = argparse.ArgumentParser(
         prog="kiosk", description="Service-hall terminals and hall server / 便民服务中心自助终端"
     )
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in GROUPS:
-        group.register(sub)
+        if command is None or group_name(group) == command:
+            group.register(sub)
     return parser
 
 
@@ -42,7 +51,9 @@ def not_built(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)  # the first word names the group
+    parser = build_parser(command if command in {group_name(g) for g in GROUPS} else None)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
