@@ -90,8 +90,9 @@ class QueueEngine(WindowCalls):
             raise UnknownService(f"unknown service '{code}'")
         return svc
 
-    def availability(self, svc: Service, issued_today: int | None = None) -> Availability:
-        now = self.local()
+    def availability(self, svc: Service, issued_today: int | None = None, now: datetime | None = None) -> Availability:
+        """Whether ``svc`` issues now (``now``: the hall's local time, read from the clock when None)."""
+        now = self.local() if now is None else now
         if not svc.enabled:
             return Availability(False, "disabled", "暂停办理")
         if not self.hall.is_working_day(now.date(), svc):
@@ -161,7 +162,7 @@ class QueueEngine(WindowCalls):
     async def issue_async(self, service_code: str, priority: str | None = None, key: str | None = None,
                           terminal: str | None = None, series: str = "") -> Issued:
         """``issue`` for an event loop (the hall server): the checks and the figures run here, the commit on
-        the store's group-commit leader (``QueueStore.issue_placed_future``), sharing it with the tickets
+        the store's group-commit leader (``QueueStore.issue_placed_async``), sharing it with the tickets
         asked for meanwhile; what needs a database read (a repeated key, a calling order that cannot be
         placed from the queue held in memory) runs in a worker thread."""
         try:
@@ -169,8 +170,7 @@ class QueueEngine(WindowCalls):
             if not self._in_memory(ordering):
                 return await asyncio.to_thread(self._issue_new, service_code, priority, key, terminal, series)
             try:
-                ticket, placement = await asyncio.wrap_future(
-                    self.store.issue_placed_future(*args, ordering.lanes, now))
+                ticket, placement = await self.store.issue_placed_async(*args, ordering.lanes, now)
             except KeyTaken as exc:
                 return await asyncio.to_thread(self._refused, exc, svc, key)
             except (NumbersExhausted, NumberTaken) as exc:
@@ -200,11 +200,12 @@ class QueueEngine(WindowCalls):
                 raise QueueError("this hall has no green channel", "no_green_channel")
             if priority not in {g.code for g in self.hall.priority_groups}:
                 raise QueueError(f"unknown priority group '{priority}'", "unknown_priority")
-        state = self.availability(svc, issued_today=0)  # the day's numbers are checked as one is taken
+        now = self.clock()
+        local = self.local(now)
+        state = self.availability(svc, 0, local)  # the day's numbers are checked as one is taken
         if not state.open:
             raise ServiceUnavailable(state.reason, state.reason_code)
-        now = self.clock()
-        day = self.today()
+        day = local.date().isoformat()
         token = self.token_maker(day) if self.token_maker else None
 
         def build(seq: int) -> Ticket:

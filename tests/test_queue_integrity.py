@@ -180,3 +180,61 @@ def test_a_repeated_key_inside_a_shared_batch_returns_its_ticket(engine):
     assert refused == [] and {i.ticket.id for i in issued} == {first.ticket.id}
     assert not any(i.created for i in issued)
     assert engine.issue("labor").ticket.seq == 2  # the repeats consumed no number
+
+
+def test_tickets_from_an_event_loop_share_commits_with_threads_and_keep_numbers_and_places(engine):
+    """``QueueEngine.issue_async`` (the hall server's path: the commit on the group commit's leader thread)
+    while threads issue through ``issue``: no duplicate, no gap, each placed as of its commit, and the
+    event loop's tickets met others in shared commits."""
+    import asyncio
+    import threading
+
+    from sqlalchemy import event
+
+    commits = []
+    event.listen(engine.store.engine, "commit", lambda conn: commits.append(1))
+
+    async def many() -> list:
+        return list(await asyncio.gather(*[engine.issue_async("labor") for _ in range(60)]))
+
+    threaded: dict = {}
+    worker = threading.Thread(target=lambda: threaded.update(done=_issue_at_once(engine, 4, 10)))
+    worker.start()
+    from_loop = asyncio.run(many())
+    worker.join()
+    assert threaded["done"][1] == []
+    issued = from_loop + threaded["done"][0]
+    assert sorted(i.ticket.seq for i in issued) == list(range(1, 101))
+    assert all(i.people_ahead == i.ticket.seq - 1 for i in issued)
+    assert all(i.created and i.windows for i in from_loop)
+    assert len(commits) < 100  # 60 tickets asked for at once from the loop cannot each have had their own
+
+
+def test_refusals_and_repeated_keys_from_an_event_loop(engine):
+    """Through ``issue_async``: the daily cap refuses the rest as sold out consuming nothing; a repeated key
+    returns its ticket (also when the service has sold out since), an unknown service is refused."""
+    import asyncio
+    from dataclasses import replace
+
+    from kiosk.queue import QueueError, ServiceUnavailable, UnknownService
+
+    svc = engine.hall.service("labor")
+    engine.hall = replace(engine.hall, services=tuple(replace(s, daily_cap=5) if s is svc else s
+                                                      for s in engine.hall.services))
+
+    async def run() -> tuple[list, list, object, object]:
+        first = await engine.issue_async("labor", key="k-1")
+        results = await asyncio.gather(*[engine.issue_async("labor") for _ in range(7)], return_exceptions=True)
+        again = await engine.issue_async("labor", key="k-1")  # sold out now: the key's ticket all the same
+        with pytest.raises(UnknownService):
+            await engine.issue_async("nope")
+        return [r for r in results if not isinstance(r, Exception)], \
+            [r for r in results if isinstance(r, Exception)], first, again
+
+    ok, refused, first, again = asyncio.run(run())
+    assert sorted(i.ticket.seq for i in ok) == [2, 3, 4, 5]
+    assert len(refused) == 3 and all(isinstance(e, ServiceUnavailable) and e.code == "sold_out" for e in refused)
+    assert isinstance(refused[0], QueueError)
+    assert again.ticket.id == first.ticket.id and not again.created and first.created
+    with reader(engine.store.engine) as conn:
+        assert conn.execute(sa.select(counters.c.last).where(counters.c.service == "labor")).scalar() == 5

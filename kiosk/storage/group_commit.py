@@ -7,46 +7,66 @@ the first thread to find no batch running leads: it takes every request queued s
 one transaction (``run``) and hands each its own result or error; the others wait for theirs. A lone
 request is a batch of one, with no waiting at all. Nobody is answered before their commit is done.
 
-``submit_future`` is the same for a caller that must not block (the server's event loop): its request
-is answered through a ``concurrent.futures.Future``, and when it would lead, a shared leader thread
-(``LEADERS``) runs the batch for it. Blocking and future requests share batches.
+``submit_async`` is the same for a caller that must not block (the server's event loop): its request
+is answered through an asyncio future (the answers of one batch reach their loop in one call), and when
+it would lead, a shared leader thread (``LEADERS``) runs the batch for it. Blocking and asyncio requests
+share batches.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Generic, TypeVar
 
 T = TypeVar("T")
 
-# Runs the batches of requests submitted with ``submit_future`` (one batch per group at a time).
+# Runs the batches of requests submitted with ``submit_async`` (one batch per group at a time).
 LEADERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="group-commit")
 
 
 class Slot(Generic[T]):
     """One request in a batch: ``item`` in, ``result`` or ``error`` out; ``woken`` tells its thread to go on
-    (``future`` instead for a request that does not wait in a thread)."""
+    (for a request from an event loop: its ``future`` on that ``loop`` instead)."""
 
-    __slots__ = ("item", "result", "error", "done", "woken", "future")
+    __slots__ = ("item", "result", "error", "done", "woken", "future", "loop")
 
-    def __init__(self, item: T, future: Future | None = None):
-        self.item, self.result, self.error, self.done, self.future = item, None, None, False, future
-        self.woken = threading.Event() if future is None else None
+    def __init__(self, item: T, future: asyncio.Future | None = None, loop: asyncio.AbstractEventLoop | None = None):
+        self.item, self.result, self.error, self.done = item, None, None, False
+        self.future, self.loop = future, loop
+        self.woken = threading.Event() if loop is None else None
 
     def answer(self) -> Any:
         if self.error is not None:
             raise self.error
         return self.result
 
-    def wake(self) -> None:
-        """Answered: its thread goes on, or its future is resolved."""
-        if self.future is None:
-            self.woken.set()
-        elif self.error is not None:
-            self.future.set_exception(self.error)
+
+def _settle(slots: list[Slot]) -> None:
+    """On their loop: each asyncio request's answer (one whose caller gave up is committed all the same)."""
+    for s in slots:
+        if s.future.cancelled():
+            continue
+        if s.error is not None:
+            s.future.set_exception(s.error)
         else:
-            self.future.set_result(self.result)
+            s.future.set_result(s.result)
+
+
+def _wake(slots: list[Slot]) -> None:
+    """Answered: each thread goes on; the asyncio requests' answers go to their loops, one call per loop."""
+    loops: dict[asyncio.AbstractEventLoop, list[Slot]] = {}
+    for s in slots:
+        if s.loop is None:
+            s.woken.set()
+        else:
+            loops.setdefault(s.loop, []).append(s)
+    for loop, waiting in loops.items():
+        try:
+            loop.call_soon_threadsafe(_settle, waiting)
+        except RuntimeError:  # the loop is closed (the server stopped): nobody is waiting
+            pass
 
 
 class GroupCommit(Generic[T]):
@@ -67,11 +87,10 @@ class GroupCommit(Generic[T]):
         self._lead(slot)
         return slot.answer()
 
-    def submit_future(self, item: T) -> Future:
-        """``submit`` without blocking: the result (or error) comes through the returned future."""
-        future: Future = Future()
-        future.set_running_or_notify_cancel()  # cannot be cancelled: once queued, the request is committed
-        slot = Slot(item, future)
+    def submit_async(self, item: T) -> asyncio.Future:
+        """``submit`` from an event loop, without blocking it: await the returned future."""
+        loop = asyncio.get_running_loop()
+        slot = Slot(item, loop.create_future(), loop)
         if self._enqueue(slot):
             LEADERS.submit(self._lead, None)
         return slot.future
@@ -100,11 +119,9 @@ class GroupCommit(Generic[T]):
                     s.done = True
                 following = self._queue[0] if self._queue else None
                 self._leading = following is not None  # the first one queued meanwhile leads next
-            for s in batch:
-                if s is not own:
-                    s.wake()
+            _wake([s for s in batch if s is not own])
             if following is not None:
-                if following.future is None:
+                if following.loop is None:
                     following.woken.set()
                 else:
                     LEADERS.submit(self._lead, None)

@@ -10,8 +10,8 @@ is ``kiosk.storage.ahead_counts``.
 from __future__ import annotations
 
 import logging
+import asyncio
 import threading
-from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -109,11 +109,11 @@ class QueueStore:
         """
         return self._group.submit((service, day, series, first, last, cap, build, tuple(lanes), now))
 
-    def issue_placed_future(self, service: str, day: str, series: str, first: int, last: int, cap: int | None,
-                            build: Callable[[int], Ticket], lanes: Sequence[Lane], now: float) -> Future:
-        """``issue_placed`` for a caller that must not block (an event loop): its ``(Ticket, Placement)``,
-        or its refusal, comes through the returned future once committed."""
-        return self._group.submit_future((service, day, series, first, last, cap, build, tuple(lanes), now))
+    def issue_placed_async(self, service: str, day: str, series: str, first: int, last: int, cap: int | None,
+                           build: Callable[[int], Ticket], lanes: Sequence[Lane], now: float) -> asyncio.Future:
+        """``issue_placed`` from an event loop, without blocking it: its ``(Ticket, Placement)``, or its
+        refusal, comes through the returned future once committed."""
+        return self._group.submit_async((service, day, series, first, last, cap, build, tuple(lanes), now))
 
     def _issue_batch(self, slots: list[Slot]) -> None:
         """Tickets queued together (``GroupCommit``): one transaction, one version bump, one commit; each
