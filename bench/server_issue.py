@@ -8,6 +8,8 @@ PostgreSQL. Two baselines, measured in the same run:
 - the same server's no-database endpoint (GET /livez) hammered by the same clients
   on the same keep-alive connections just before and just after the load (their mean
   is the yardstick): the framework's floor.
+Beside the rates, the server process's CPU milliseconds per ticket and per /livez request (Linux /proc):
+on a shared machine the rates follow its load, the CPU per request much less.
 Targets (issue 17): tickets/s >= 0.25 x raw commit rate and >= 0.5 x /livez req/s;
 p99 <= 50 ms; PostgreSQL >= 0.5 x the SQLite tickets/s.
 PostgreSQL comes from $KIOSK_TEST_PG_URL, else a throwaway cluster from
@@ -152,6 +154,26 @@ def hammer(port: int, tokens: list[str], total: int, method: str = "POST", path:
             "p50_ms": pick(0.50), "p99_ms": pick(0.99), "max_ms": round(lat[-1] * 1000, 1)}
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process has used so far (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def hammer_cpu(proc: subprocess.Popen, *args, **kw) -> dict:
+    """``hammer`` plus the server process's CPU milliseconds per request over it (robust to a loaded machine:
+    time the server spends waiting for the CPU is not counted)."""
+    start = cpu_seconds(proc.pid)
+    out = hammer(*args, **kw)
+    end = cpu_seconds(proc.pid)
+    if start is not None and end is not None:
+        out["server_cpu_ms_per_request"] = round((end - start) * 1000 / out["tickets"], 3)
+    return out
+
+
 def measure(db_url: str, folder: Path, clients: int, total: int, floor: bool = False) -> dict:
     """Tickets/s on a fresh server; with ``floor``, the same server's GET /livez right after."""
     proc, port, tokens = run_server(db_url, folder, clients)
@@ -159,15 +181,18 @@ def measure(db_url: str, folder: Path, clients: int, total: int, floor: bool = F
         hammer(port, tokens, clients * 10)  # warm-up: connections, statement caches
         if floor:  # sampled just before and just after the load, like the raw commits
             hammer(port, tokens, clients * 10, "GET", "/livez", 200)
-            before = hammer(port, tokens, total, "GET", "/livez", 200)
-        out = hammer(port, tokens, total)
+            before = hammer_cpu(proc, port, tokens, total, "GET", "/livez", 200)
+        out = hammer_cpu(proc, port, tokens, total)
         if floor:
-            after = hammer(port, tokens, total, "GET", "/livez", 200)
+            after = hammer_cpu(proc, port, tokens, total, "GET", "/livez", 200)
             out["no_db_endpoint"] = {"path": "GET /livez", "requests_per_s": round((before["tickets_per_s"]
                                                                                     + after["tickets_per_s"]) / 2, 1),
                                      "before_per_s": before["tickets_per_s"], "after_per_s": after["tickets_per_s"],
                                      "p50_ms": after["p50_ms"], "p99_ms": max(before["p99_ms"], after["p99_ms"]),
                                      "errors": before["errors"] + after["errors"]}
+            cpu = [x.get("server_cpu_ms_per_request") for x in (before, after)]
+            if None not in cpu:
+                out["no_db_endpoint"]["server_cpu_ms_per_request"] = round(sum(cpu) / 2, 3)
         return out
     finally:
         proc.terminate()
@@ -207,6 +232,8 @@ def main() -> None:
                           "same disk, sampled before and after the SQLite load; the mean is the yardstick",
             "no_db_endpoint": "GET /livez on the same server, same clients and connections, sampled right before and "
                               "right after the load; the mean is the yardstick",
+            "server_cpu_ms_per_request": "the server process's CPU time (user + system, /proc) per request over each "
+                                         "run: what a ticket costs the server, robust to a loaded machine",
         }
         result["raw_sqlite_durable_commits_per_s"] = {"before": round(before, 1), "after": round(after, 1),
                                                       "mean": round(raw, 1), "seconds_each": args.raw_seconds}
@@ -214,6 +241,9 @@ def main() -> None:
         sqlite["ratio_to_raw"] = round(sqlite["tickets_per_s"] / raw, 3)
         sqlite["ratio_to_no_db_endpoint"] = round(sqlite["tickets_per_s"]
                                                   / sqlite["no_db_endpoint"]["requests_per_s"], 3)
+        if "server_cpu_ms_per_request" in sqlite and "server_cpu_ms_per_request" in sqlite["no_db_endpoint"]:
+            sqlite["cpu_ratio_to_no_db_endpoint"] = round(sqlite["server_cpu_ms_per_request"]
+                                                          / sqlite["no_db_endpoint"]["server_cpu_ms_per_request"], 2)
 
         base, started, note = (None, None, "skipped") if args.no_postgres else postgres_url()
         result["postgres_source"] = note
