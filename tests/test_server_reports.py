@@ -438,6 +438,8 @@ def test_county_page_shows_the_daily_reports_of_every_hall(browser, tmp_path):
         sign_in_page(page, h.url, "cview", PASSWORD, "**/county**")
         page.fill("#daily-day", day)
         page.dispatch_event("#daily-day", "change")
+        # the list for that day: hall A froze it (the page opens on yesterday, when neither hall reported)
+        page.wait_for_selector("#daily-list tr[data-daily-hall='testhall']:not(.unreported)")
         page.wait_for_selector("#daily-list tr[data-daily-hall='beihall'].unreported")
         assert "1 个中心尚未上报：北村便民服务中心" in page.inner_text("#daily-missing")
         assert "已上报" in page.inner_text("#daily-list tr[data-daily-hall='testhall']")

@@ -8,12 +8,15 @@
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"); };
   $("daily-day").value = yesterday();  // the county reads yesterday's reports in the morning
 
+  let asked = 0;  // the latest load: an earlier day's answer that comes in after it is dropped
   async function load() {
     const day = $("daily-day").value;
     if (!day) return;
+    const mine = ++asked;
     let list;
     try { list = await api("GET", "/reports/daily/halls?date=" + day); }
-    catch (err) { fill($("daily-list"), h("span", { class: "bad" }, err.message)); return; }
+    catch (err) { if (mine === asked) fill($("daily-list"), h("span", { class: "bad" }, err.message)); return; }
+    if (mine !== asked) return;
     const missing = list.filter(x => !x.reported);
     fill($("daily-missing"), missing.length
       ? h("span", { class: "warn" }, `${missing.length} 个中心尚未上报：${missing.map(x => x.hall_name).join("、")}`)
