@@ -113,6 +113,7 @@ def test_a_cut_event_stream_falls_back_to_polling(browser, hall):
     ctx = phone(browser)
     ctx.route("**/api/v1/events", lambda route: route.abort())  # the stream never gets through
     page = ctx.new_page()
+    page.clock.install()  # the page's timers run on a clock the test can move on (it runs as usual till then)
     page.goto(f"{hall.url}/q/{t['token']}")
     assert text(page, "#status") == "等候中"
     page.wait_for_function("document.getElementById('live').textContent.includes('10 秒')", timeout=15_000)
@@ -120,7 +121,8 @@ def test_a_cut_event_stream_falls_back_to_polling(browser, hall):
         called = window(hall, 2, "call-next")
         if called.get("ticket", {}).get("number") == t["number"] or not called.get("ticket"):
             break
-    # no event can arrive: only the 10-second poll brings the call (a generous wait, not a timing bound)
+    # no event can arrive: only the 10-second poll brings the call; its 10 s go by at once
+    page.clock.fast_forward(10_000)
     page.wait_for_selector("#banner:not([hidden])", timeout=40_000)
     assert text(page, "#banner") == "轮到您了，请到 2 号窗口"
     assert page.evaluate("window.hallPhone.polls") >= 1
