@@ -23,7 +23,7 @@ from typing import Any, Callable, Generic, TypeVar
 T = TypeVar("T")
 
 # Runs the batches of requests submitted with ``submit_async`` (one batch per group at a time).
-LEADERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="group-commit")
+LEADERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="group-commit")
 
 
 class Slot(Generic[T]):
