@@ -84,7 +84,8 @@ class GroupCommit(Generic[T]):
             slot.woken.wait()  # answered, or handed the lead by the batch before (each waiter is woken once)
             if slot.done:
                 return slot.answer()
-        self._lead(slot)
+        if self._lead(slot):
+            LEADERS.submit(self._lead_on)
         return slot.answer()
 
     def submit_async(self, item: T) -> asyncio.Future:
@@ -92,8 +93,14 @@ class GroupCommit(Generic[T]):
         loop = asyncio.get_running_loop()
         slot = Slot(item, loop.create_future(), loop)
         if self._enqueue(slot):
-            LEADERS.submit(self._lead, None)
+            LEADERS.submit(self._lead_on)
         return slot.future
+
+    def _lead_on(self) -> None:
+        """A leader thread's work: batch after batch while event-loop requests are next in line (no thread
+        handover between them)."""
+        while self._lead(None):
+            pass
 
     def _enqueue(self, slot: Slot[T]) -> bool:
         """Queue ``slot``; True when no batch is running, so this request leads the next one."""
@@ -103,8 +110,9 @@ class GroupCommit(Generic[T]):
             self._leading = True
         return lead
 
-    def _lead(self, own: Slot[T] | None) -> None:
-        """Run every request queued so far as one batch, answer each, hand the lead to the next one queued."""
+    def _lead(self, own: Slot[T] | None) -> bool:
+        """Run every request queued so far as one batch, answer each, hand the lead to the next one queued:
+        its thread, or (True) a leader thread when the next is an event loop's request."""
         with self._lock:
             batch, self._queue = self._queue, []
         try:
@@ -120,8 +128,6 @@ class GroupCommit(Generic[T]):
                 following = self._queue[0] if self._queue else None
                 self._leading = following is not None  # the first one queued meanwhile leads next
             _wake([s for s in batch if s is not own])
-            if following is not None:
-                if following.loop is None:
-                    following.woken.set()
-                else:
-                    LEADERS.submit(self._lead, None)
+            if following is not None and following.loop is None:
+                following.woken.set()
+        return following is not None and following.loop is not None
