@@ -123,7 +123,8 @@ def harness_factory(request):
     def attach(terminal, size=(1920, 1080), **app_options):
         if "idle_clock" in request.fixturenames:
             app_options.setdefault("monotonic", request.getfixturevalue("idle_clock"))
-        h = Harness(terminal, size, **app_options)
+        # a square drawing surface holds both orientations: Harness.frame reads either back
+        h = Harness(terminal, size, surface=(max(size), max(size)), **app_options)
         made.append(h)
         return h
 

@@ -24,12 +24,16 @@ def offscreen_environment() -> None:
 class Harness:
     """An App attached to the offscreen window, with helpers to tap and render."""
 
-    def __init__(self, terminal, size: tuple[int, int] = (1920, 1080), monotonic=None, **app_options):
-        """``monotonic``: the screens' clock for timeouts and double-tap guards (a test's fake clock)."""
+    def __init__(self, terminal, size: tuple[int, int] = (1920, 1080), monotonic=None, surface=None,
+                 **app_options):
+        """``monotonic``: the screens' clock for timeouts and double-tap guards (a test's fake clock).
+        ``surface``: the size the process's window is created at, if this harness creates it (the
+        offscreen driver keeps that drawing surface when the window is resized, so ``frame`` can read
+        back only what fits in it; the tests make it square to hold both orientations)."""
         offscreen_environment()
         from wiring.app import create_app, prepare_kivy
 
-        prepare_kivy(windowed=True, size=size)
+        prepare_kivy(windowed=True, size=surface or size)
         from kivy.base import EventLoop
         from kivy.core.window import Window
 
@@ -85,9 +89,74 @@ class Harness:
         self.sm.current_screen.export_to_png(str(path))
         return str(path)
 
+    def picture(self):
+        """The current screen as drawn, a PIL RGB image (``screens.audit.picture_of``): for a test that
+        looks at the pixels, without encoding a PNG; ``keep`` writes it where a person asked for it."""
+        from screens.audit import picture_of
+
+        self.pump()
+        return picture_of(self.sm.current_screen)
+
+    def settle(self, frames: int = 3) -> None:
+        """Run ``frames`` frames of the clock, input and layout, as ``pump`` does, without drawing them:
+        for states nobody looks at (``frame`` draws the one that is looked at)."""
+        from kivy.base import EventLoop
+        from kivy.clock import Clock
+        from kivy.lang import Builder
+
+        for _ in range(frames):
+            Clock.tick()
+            EventLoop.dispatch_input()
+            Builder.sync()
+            Clock.tick_draw()
+            Builder.sync()
+
+    def frame(self, settle: int = 3):
+        """The window as Kivy draws and shows it now, a PIL RGB image (top row first).
+
+        ``settle`` frames run first without drawing (``settle``), then one is drawn and read back as it
+        is flipped: the screen is drawn once (``picture`` draws it once more into a texture, about
+        0.3 s of software GL at full HD)."""
+        from kivy.base import EventLoop
+        from PIL import Image
+
+        self.settle(settle)
+        read = []
+        self.window.fbind("on_flip", self._read_frame, read)
+        try:
+            self.window.canvas.ask_update()
+            EventLoop.idle()
+        finally:
+            self.window.funbind("on_flip", self._read_frame, read)
+        assert read, "no frame was drawn"
+        size, data = read[-1]
+        return Image.frombytes("RGBA", size, data).convert("RGB").transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+
+    def _read_frame(self, read, *_args) -> None:
+        from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels
+
+        w, h = (int(v) for v in self.window.size)
+        read.append(((w, h), glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE)))
+
+    def keep(self, name: str, picture=None) -> None:
+        """Write ``picture`` (or the current screen, after the frames ``screenshot`` runs) to
+        ``$KIOSK_UI_SHOTS/name.png`` when that folder is set, to look at. Without it nothing is encoded:
+        a full-HD PNG costs about 0.3 s of CPU, and no test's check reads the file."""
+        where = os.environ.get("KIOSK_UI_SHOTS")
+        if picture is None:
+            if where:
+                os.makedirs(where, exist_ok=True)
+                self.screenshot(os.path.join(where, f"{name}.png"))
+            else:
+                self.pump()
+        elif where:
+            os.makedirs(where, exist_ok=True)
+            picture.save(os.path.join(where, f"{name}.png"))
+
     def close(self) -> None:
         from kivy.app import App
         from kivy.clock import Clock
+
 
         for screen in self.sm.screens:
             if getattr(screen, "idle", None):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from PIL import Image
 
 from devices.printer import FakePrinter, PrinterStatus
 from kiosk.domain import TicketStatus
@@ -213,7 +212,7 @@ def visible_widgets(widget):
 
 
 @pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
-def test_every_screen_renders_with_big_text_and_targets(ui, tmp_path, size):
+def test_every_screen_renders_with_big_text_and_targets(ui, size):
     from kivy.uix.label import Label
 
     from screens.widgets import BigButton, ServiceCard
@@ -225,10 +224,10 @@ def test_every_screen_renders_with_big_text_and_targets(ui, tmp_path, size):
         else:
             h.sm.current = name
         h.pump(5)
-        path = h.screenshot(tmp_path / f"{name}.png")
-        with Image.open(path) as img:
-            assert img.size == size
-            assert len(img.convert("L").getcolors(maxcolors=1 << 16)) > 20  # something was drawn
+        img = h.picture()
+        h.keep(f"dispenser-{name}-{size[0]}x{size[1]}", img)
+        assert img.size == size
+        assert len(img.convert("L").getcolors(maxcolors=1 << 16)) > 20  # something was drawn
         screen = h.sm.get_screen(name)
         for w in visible_widgets(screen):
             if isinstance(w, Label) and w.text:

@@ -153,14 +153,14 @@ def test_finishing_a_ticket_prompts_and_a_bad_rating_is_stored(evaluator_ui, tmp
     term = h.app.terminal
     engine = term.backend
     assert h.sm.current == "evaluator"
-    h.screenshot(tmp_path / "idle.png")
+    h.keep("evaluator-idle")
     engine.issue("medical")
     engine.call_next(2)
     engine.finish(2)  # the window presses 办结: the engine's event reaches the evaluator
     assert h.wait(lambda: h.sm.current == "rate", timeout=3)
     rate = h.sm.get_screen("rate")
     assert "B001" in rate.title.text
-    h.screenshot(tmp_path / "rate.png")
+    h.keep("evaluator-rate")
     h.tap(rate.buttons[2])
     assert h.sm.current == "reasons"
     reasons = h.sm.get_screen("reasons")
@@ -231,7 +231,6 @@ def test_evaluator_screens_render_big(evaluator_ui, tmp_path, size):
 
     h = evaluator_ui(size)
     session = h.app.evaluator_session
-    shots = {}
     session.ticket_finished("x", "A009", "labor")
     for name, step in (("rate", None), ("reasons", lambda: session.choose(1)),
                        ("phone", lambda: (session.toggle_reason("slow"), session.want_phone())),
@@ -243,7 +242,7 @@ def test_evaluator_screens_render_big(evaluator_ui, tmp_path, size):
         h.sm.get_screen("evaluator").sync()
         h.pump(5)
         assert h.sm.current == name
-        shots[name] = h.screenshot(tmp_path / f"{name}.png")
+        h.keep(f"evaluator-{name}-{size[0]}x{size[1]}")
         for w in h.sm.current_screen.walk(restrict=True):
             if w.opacity == 0 or w.width <= 0:
                 continue

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from devices.printer import FakePrinter, PrinterStatus
 from devices.voice import FakeVoice, NullVoice
@@ -365,27 +364,33 @@ def check_screen(h, name, size, min_text):
                                          plain(getattr(c[4], "text", ""))[:12], dx, dy)
 
 
+def keep(h, name, picture=None):
+    """``$INQUIRY_PNG_DIR`` (or ``$KIOSK_UI_SHOTS``) keeps the pictures to look at; else none is encoded."""
+    if os.environ.get("INQUIRY_PNG_DIR"):
+        out = Path(os.environ["INQUIRY_PNG_DIR"])
+        out.mkdir(parents=True, exist_ok=True)
+        (picture if picture is not None else h.picture()).save(out / f"{name}.png")
+    else:
+        h.keep(f"inquiry-{name}", picture)
+
+
 @pytest.mark.parametrize("mode", ["inquiry", "combined"])
 @pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
-def test_every_screen_renders_with_big_text_and_targets(ui, tmp_path, size, mode):
-    out = Path(os.environ.get("INQUIRY_PNG_DIR") or tmp_path)
-    out.mkdir(parents=True, exist_ok=True)
+def test_every_screen_renders_with_big_text_and_targets(ui, size, mode):
     h = ui(mode=mode, size=size)
     tag = f"{mode}-{'landscape' if size == LANDSCAPE else 'portrait'}"
     for name in visit_every_screen(h):
         h.pump(5)
-        path = h.screenshot(out / f"{name}-{tag}.png")
-        with Image.open(path) as img:
-            assert img.size == size
-            assert len(img.convert("L").getcolors(maxcolors=1 << 16)) > 20  # something was drawn
+        img = h.picture()
+        keep(h, f"{name}-{tag}", img)
+        assert img.size == size
+        assert len(img.convert("L").getcolors(maxcolors=1 << 16)) > 20  # something was drawn
         check_screen(h, name, size, min_text=32)
 
 
-def test_large_type_mode_keeps_48_px_text(ui, tmp_path):
-    out = Path(os.environ.get("INQUIRY_PNG_DIR") or tmp_path)
-    out.mkdir(parents=True, exist_ok=True)
+def test_large_type_mode_keeps_48_px_text(ui):
     h = ui(mode="combined", font_scale="large")
     for name in visit_every_screen(h):
         h.pump(5)
-        h.screenshot(out / f"{name}-large-landscape.png")
+        keep(h, f"{name}-large-landscape")
         check_screen(h, name, LANDSCAPE, min_text=48)

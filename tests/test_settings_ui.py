@@ -76,7 +76,7 @@ def test_pin_then_settings_save_writes_file_and_applies(staff_ui, tmp_path):
     enter_pin(h, "480317")
     assert h.sm.current == "settings"
     screen = h.sm.get_screen("settings")
-    h.screenshot(tmp_path / "settings.png")
+    h.keep("settings")
     from kivy.uix.scrollview import ScrollView
 
     large = next(w for w in screen.walk() if getattr(w, "text", "") == "大字（适老）")
@@ -125,7 +125,7 @@ def test_pin_change_on_the_settings_screen_refuses_weak_pins(staff_ui, tmp_path)
     assert stored.startswith("$argon2id$") and stored not in before
     guard = PinGuard(h.app.terminal.config.data_dir, stored)
     assert not guard.verify("480317").ok and guard.verify("730251").ok
-    h.screenshot(tmp_path / "settings-pin.png")
+    h.keep("settings-pin")
 
 
 def test_five_wrong_pins_lock_the_pad(staff_ui):
@@ -237,7 +237,7 @@ def test_first_start_without_a_pin_asks_for_one_and_opens_settings(first_start, 
     assert h.sm.current == "firstpin"
     screen = h.sm.get_screen("firstpin")
     assert "kiosk terminal set-pin" in screen.message
-    h.screenshot(tmp_path / f"firstpin-{size[0]}x{size[1]}.png")
+    h.keep(f"firstpin-{size[0]}x{size[1]}")
     type_on(h, "firstpin", "482913")
     assert "再输入一次" in screen.message and load_terminal(path).pin_hash == ""
     type_on(h, "firstpin", "482913")
