@@ -24,7 +24,8 @@ def _forget() -> None:
     _page, _at = b"", 0
 
 
-os.register_at_fork(after_in_child=_forget)
+if hasattr(os, "register_at_fork"):  # (no fork, no hook: Windows)
+    os.register_at_fork(after_in_child=_forget)
 
 
 def token_bytes(n: int) -> bytes:
