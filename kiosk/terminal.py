@@ -14,15 +14,18 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from .config import PrinterSettings, TerminalConfig
 from .domain import Hall, PriorityGroup
 from .heap import release_free_memory
 from .ports import IdCardReader, Printer, PrinterFactory, PrinterStatus, PrintError, Voice
-from .queue import Issued, QueueEngine, QueueError, ServiceState, ServiceUnavailable
+from .queue_errors import QueueError, ServiceUnavailable
 from .ticket_view import (PAUSED_MESSAGE, Grid, PrinterPaused, ServiceButton, TicketOutcome, VisitorError,  # noqa: F401
                           spoken_number, ticket_speech, wait_text)
+
+if TYPE_CHECKING:
+    from .queue import Issued, ServiceState
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +49,21 @@ class QueueBackend(Protocol):
 
 
 class Terminal:
-    def __init__(self, config: TerminalConfig, hall: Hall, backend: QueueBackend, printer: Printer,
+    def __init__(self, config: TerminalConfig, hall: Hall, backend: QueueBackend | None, printer: Printer,
                  voice: Voice, clock: Callable[[], float] = time.time,
-                 printer_factory: PrinterFactory | None = None):
+                 printer_factory: PrinterFactory | None = None,
+                 open_backend: Callable[[], QueueBackend] | None = None,
+                 on_open: Callable[[QueueBackend], None] | None = None):
+        """``backend`` None: ``open_backend()`` makes it on first use, then ``on_open(backend)`` completes it
+        (the embedded engine: opening it imports SQLAlchemy and the store, which a terminal's first frame
+        need not wait for)."""
         self.config = config
         self.hall = hall
-        self.backend = backend
+        self._backend = backend
+        self._opened = backend is not None
+        self._open_backend, self._on_open = open_backend, on_open
+        # reentrant: completing the backend may ask for it (the appointment lane reads the desk, which reads it)
+        self._backend_lock = threading.RLock()
         self.printer = printer
         self.voice = voice
         self.clock = clock
@@ -68,6 +80,28 @@ class Terminal:
         self.after_next_frame: Callable[[Callable[[], None]], None] | None = None
 
     # --------------------------------------------------------------- reading
+    @property
+    def backend(self) -> QueueBackend:
+        """The queue's source, opened on first use when it was handed in as ``open_backend``."""
+        if self._opened:
+            return self._backend
+        with self._backend_lock:  # the UI thread and a refresh worker may ask at once; others wait here
+            if self._backend is None:
+                self._backend = self._open_backend()
+                if self._on_open is not None:
+                    self._on_open(self._backend)  # its own questions for the backend get it (same thread)
+                self._opened = True
+            return self._backend
+
+    @backend.setter
+    def backend(self, backend: QueueBackend) -> None:
+        with self._backend_lock:
+            self._backend, self._opened = backend, True
+
+    def open_queue(self) -> None:
+        """Open the queue's source now if it waits for its first use (the App: after its first frame)."""
+        self.backend  # noqa: B018
+
     @property
     def settings(self):
         from .terminal_settings import TerminalSettings
@@ -161,6 +195,8 @@ class Terminal:
         return datetime.fromtimestamp(self.clock(), ZoneInfo(self.hall.timezone))
 
     def status_marker(self) -> str:
+        if self._backend is None:
+            return ""  # only the embedded engine waits to be opened, and it shows nothing
         try:
             return self.backend.status_marker()
         except Exception:
@@ -215,7 +251,7 @@ class Terminal:
                 extra = {"key": key} if key else {}
                 if offline_key:  # an appointment's ticket made offline (only the sync backend has offline)
                     extra["offline_key"] = offline_key
-                if person and not isinstance(self.backend, QueueEngine):  # the server keeps one ticket per person
+                if person and not self._embedded():  # the server keeps one ticket per person
                     extra["person"] = person
                 issued = self.backend.issue(service_code, priority=priority, terminal=self.config.name, **extra)
             except ServiceUnavailable as exc:
@@ -228,6 +264,11 @@ class Terminal:
         self.say_ticket(outcome)
         self._start_print(outcome, issued, on_printed, wait_for_print)
         return outcome
+
+    def _embedded(self) -> bool:
+        from .queue import QueueEngine
+
+        return isinstance(self.backend, QueueEngine)
 
     def say_ticket(self, outcome: TicketOutcome) -> None:
         """Read the ticket aloud: number, window, people ahead (the 再听一遍 button repeats it)."""
@@ -251,6 +292,8 @@ class Terminal:
 
     def reprint(self, outcome: TicketOutcome, on_printed: Callable[[TicketOutcome], None] | None = None,
                 wait_for_print: bool = False) -> None:
+        from .queue import Issued
+
         ticket = self.backend.get_ticket(outcome.ticket_id)
         if ticket is None:
             raise VisitorError("找不到该号码，请联系工作人员")
@@ -384,14 +427,15 @@ class Terminal:
         """Stop the background work, then close the databases (SQLite checkpoints its WAL)."""
         if getattr(self, "_desk", None) is not None:
             self._desk.stop()
-        close = getattr(self.backend, "close", None)
+        backend = self._backend  # None: never opened, nothing to close
+        close = getattr(backend, "close", None)
         if close is not None:
             close()
         self.printer.close()
         if self.idcard_reader is not None:
             self.idcard_reader.close()
-        store = getattr(self.backend, "store", None)  # the embedded engine's, or the sync backend's file
-        for db in {id(e): e for e in (getattr(store, "engine", None), getattr(self.backend, "db", None))
+        store = getattr(backend, "store", None)  # the embedded engine's, or the sync backend's file
+        for db in {id(e): e for e in (getattr(store, "engine", None), getattr(backend, "db", None))
                    if e is not None}.values():
             db.dispose()
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Callable
 
 from .config import TerminalConfig
 from .ports import IdCardReader, Printer, PrinterFactory, Voice
-from .queue import QueueEngine
 
 if TYPE_CHECKING:
+    from .queue import QueueEngine
     from .terminal import Terminal
 
 
@@ -26,31 +26,38 @@ def build_terminal(config: TerminalConfig, *, printer: Printer, voice: Voice,
 
     The queue is the hall server's when ``config.server_url`` is set (with an
     offline series and an outbox; ``background`` starts its sync, event and
-    heartbeat threads), else the embedded engine on the terminal's SQLite file.
+    heartbeat threads), else the embedded engine on the terminal's SQLite file,
+    opened on first use (``Terminal.backend``; the App opens it right after its
+    first frame: SQLAlchemy's import is a fifth of a start's CPU, issue 17).
     The ID-card reader is kept only by a terminal that dispenses.
     """
-    from .appointments.checkin import lane
     from .hall_file import load_hall
-    from .storage.db import open_engine, sqlite_url
-    from .storage.queue_store import QueueStore
     from .terminal import Terminal
 
     hall = load_hall(config.hall_file)
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    if config.server_url:
+    if not config.server_url:
+        def open_embedded() -> QueueEngine:
+            from .queue import QueueEngine
+            from .storage.db import open_engine, sqlite_url
+            from .storage.queue_store import QueueStore
+
+            hall = terminal.hall
+            return QueueEngine(hall, QueueStore(open_engine(sqlite_url(data_dir / "queue.db")), hall.code),
+                               clock=clock)
+
+        terminal = Terminal(config, hall, None, printer, voice, clock=clock, printer_factory=printer_factory,
+                            open_backend=open_embedded,
+                            on_open=lambda engine: engine.add_lane(_appointment_lane(terminal)))
+    else:
         from .sync import RemoteBackend
 
         backend = RemoteBackend(config, hall, data_dir, clock=clock)
         backend.start_up()
         hall = backend.hall  # the server's (pulled now, or the last good copy)
-    else:
-        backend = QueueEngine(hall, QueueStore(open_engine(sqlite_url(data_dir / "queue.db")), hall.code),
-                              clock=clock)
-    terminal = Terminal(config, hall, backend, printer, voice, clock=clock, printer_factory=printer_factory)
-    # on-time appointments are called ahead of walk-ins; the hall's rule (strict / interleave) from the desk
-    apt_lane, _ = lane(lambda: terminal.appointments.settings(fresh=False))
-    (backend if isinstance(backend, QueueEngine) else backend.local).add_lane(apt_lane)
+        terminal = Terminal(config, hall, backend, printer, voice, clock=clock, printer_factory=printer_factory)
+        backend.local.add_lane(_appointment_lane(terminal))
     if idcard_reader is not None:
         if terminal.dispenses:
             terminal.idcard_reader = idcard_reader  # opened on first read
@@ -63,3 +70,11 @@ def build_terminal(config: TerminalConfig, *, printer: Printer, voice: Voice,
             if terminal.dispenses:
                 terminal.appointments.start()  # today's appointments kept for offline check-in
     return terminal
+
+
+def _appointment_lane(terminal: Terminal):
+    """On-time appointments are called ahead of walk-ins; the hall's rule (strict / interleave) from the desk."""
+    from .appointments.checkin import lane
+
+    apt_lane, _ = lane(lambda: terminal.appointments.settings(fresh=False))
+    return apt_lane

@@ -69,3 +69,46 @@ def test_before_the_first_frame_only_the_home_screen_is_built(terminal_factory, 
     assert set(soon) == {"grid", "ticket", "priority"} and set(lazy) == {"grid", "ticket", "priority", "checkin"}
     term.hall = replace(term.hall, green_channel=False)
     assert mode_screens(term)[2] == ("grid", "ticket")
+
+
+def test_the_embedded_queue_opens_once_on_first_use(terminal_factory):
+    """The queue (SQLAlchemy and its SQLite file) opens when first asked for, once, with the appointment
+    lane, even when the UI thread and a refresh worker ask at the same moment."""
+    import threading
+
+    from kiosk.appointments.checkin import LANE
+    from kiosk.queue import QueueEngine
+
+    term = terminal_factory()
+    got, start = [], threading.Barrier(4)
+
+    def ask():
+        start.wait()
+        got.append(term.backend)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(got) == 4 and all(b is got[0] for b in got) and isinstance(got[0], QueueEngine)
+    assert [lane.name for lane in got[0].lanes].count(LANE.name) == 1
+    assert term.issue("general", wait_for_print=True).number  # and it issues
+
+
+def test_kiosk_run_draws_its_first_frame_before_opening_the_queue(tmp_path):
+    """What `kiosk run` pays before its first frame leaves out SQLAlchemy and the queue's file (issue 17:
+    bench/cold_start.py); the App opens them right after."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root), SDL_VIDEODRIVER="offscreen", KIVY_HOME=str(tmp_path / "kivy"),
+               KIOSK_DATA_DIR=str(tmp_path / "data"), KIOSK_EXIT_AFTER_FIRST_FRAME="1", KIVY_NO_CONSOLELOG="1")
+    out = subprocess.run([sys.executable, "-m", "kiosk", "run", "--windowed", "--size", "800x600"],
+                         capture_output=True, text=True, env=env, cwd=root, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = next(x for x in out.stdout.splitlines() if x.startswith("first-frame"))
+    assert line.split()[2] == "attract" and line.endswith("queue waiting"), line
