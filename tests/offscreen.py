@@ -21,6 +21,23 @@ def offscreen_environment() -> None:
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
 
 
+FRAME_SHOWS_SCREEN: dict[tuple[int, int], bool] = {}  # window size -> its frames read back show the screen
+
+
+def same_picture(frame, drawn) -> bool:
+    """A window's frame shows what the screen drawn on its own (upside down, into a texture) shows: at
+    most 1 % of the pixels differ, and those by single rows or columns at shapes' edges, which the two
+    round apart (a surface too small for the window differs in whole regions)."""
+    from PIL import ImageChops, ImageFilter
+
+    if frame.size != drawn.size:
+        return False
+    diff = ImageChops.difference(frame, drawn).convert("L").point(lambda v: 255 if v else 0)
+    changed = diff.histogram()[255]
+    # a run of differing pixels 3 deep both ways is a region, not an edge
+    return changed <= 0.01 * frame.width * frame.height and diff.filter(ImageFilter.MinFilter(3)).getbbox() is None
+
+
 class Harness:
     """An App attached to the offscreen window, with helpers to tap and render."""
 
@@ -89,13 +106,31 @@ class Harness:
         self.sm.current_screen.export_to_png(str(path))
         return str(path)
 
-    def picture(self):
-        """The current screen as drawn, a PIL RGB image (``screens.audit.picture_of``): for a test that
-        looks at the pixels, without encoding a PNG; ``keep`` writes it where a person asked for it."""
+    def picture(self, settle: int = 3):
+        """The current screen as shown now, a PIL RGB image, for a test that looks at the pixels (no PNG
+        is encoded; ``keep`` writes one where a person asked for it).
+
+        When the screen fills the window and nothing else is on it (a popup, the on-screen keyboard),
+        that is the window's frame (``frame``: drawn once, read back). The first frame of each window
+        size in this process is checked against the screen drawn on its own into a texture
+        (``screens.audit.picture_of``, ``same_picture``); if they differ (a drawing surface smaller
+        than the window) the screen is drawn on its own each time, as it always was before."""
         from screens.audit import picture_of
 
-        self.pump()
-        return picture_of(self.sm.current_screen)
+        self.settle(settle)
+        screen = self.sm.current_screen
+        size = tuple(int(v) for v in self.window.size)
+        if (self.window.children != [self.app.root] or tuple(screen.size) != size
+                or tuple(screen.to_window(screen.x, screen.y)) != (0, 0) or FRAME_SHOWS_SCREEN.get(size) is False):
+            return picture_of(screen)
+        frame = self.frame(settle=0)
+        if size not in FRAME_SHOWS_SCREEN:
+            drawn = picture_of(screen)
+            FRAME_SHOWS_SCREEN[size] = same_picture(frame, drawn)
+            if not FRAME_SHOWS_SCREEN[size]:
+                print(f"\nthe window's frames at {size} are not the screen: drawing each screen on its own")
+                return drawn
+        return frame
 
     def settle(self, frames: int = 3) -> None:
         """Run ``frames`` frames of the clock, input and layout, as ``pump`` does, without drawing them:

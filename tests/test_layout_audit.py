@@ -6,7 +6,7 @@ screens are built again) and the orientations by resizing the window. The checks
 ``screens/audit.py``: text cut, spilling or shortened with "…", texts overlapping,
 touch targets under 120 px or closer than 24 px, and contrast measured from the pixels.
 
-The pictures are the frames the window showed, read back (``Harness.frame``). With
+The pictures are the frames the window showed, read back (``Harness.picture``). With
 ``$KIOSK_AUDIT_DIR`` set every picture is kept there as an artefact; without it only the
 pictures of screens with findings are written (to a pytest temp dir): encoding some 200 full-HD PNGs
 nobody opens cost about a minute of CPU per run.
@@ -43,33 +43,10 @@ class Auditor:
         self.h, self.mode, self.out = h, mode, out
         self.findings: list[str] = []
         self.count = 0
-        self.frame_ok: dict[tuple, bool] = {}  # window size -> its frames read back match the screen
 
     def resize(self, size) -> None:
         self.h.window.size = size
         self.h.settle(3)
-
-    def picture(self, screen):
-        """The screen as shown. It fills the window, so with nothing else on the window (a popup, the
-        on-screen keyboard) that is the frame Kivy drew, read back without drawing it again (drawing it
-        once more into a texture cost a third of the audit). The first frame of each window size is
-        checked against the screen drawn on its own (``picture_of``, ``same_picture``); if they differ
-        (a drawing surface smaller than the window) each screen is drawn on its own, as before."""
-        from screens.audit import picture_of
-
-        h = self.h
-        size = tuple(int(v) for v in h.window.size)
-        if (h.window.children != [h.app.root] or tuple(screen.size) != size
-                or tuple(screen.to_window(screen.x, screen.y)) != (0, 0) or self.frame_ok.get(size) is False):
-            return picture_of(screen)
-        frame = h.frame(settle=0)
-        if size not in self.frame_ok:
-            drawn = picture_of(screen)
-            self.frame_ok[size] = same_picture(frame, drawn)
-            if not self.frame_ok[size]:
-                print(f"\n{self.mode}: the window's frames at {size} are not the screen: drawing each again")
-                return drawn
-        return frame
 
     def style(self, name: str) -> None:
         from screens import theme
@@ -86,11 +63,11 @@ class Auditor:
         from screens.audit import audit_screen
 
         h = self.h
-        h.settle(3)  # the frame that is looked at is drawn by self.picture
+        h.settle(3)
         large, contrast = STYLES[self.style_name]  # still the style this picture is filed under
         assert (h.app.text_scale > 1) == large and theme.high_contrast == contrast, (self.style_name, state)
         screen = h.sm.current_screen
-        picture = self.picture(screen)
+        picture = h.picture(settle=0)  # the frame the window shows (Harness.picture)
         tag = f"{self.mode}-{self.style_name}-{orientation}-{state}"
         least = 10.0 if self.style_name == "contrast" else 7.0
         found = audit_screen(screen, tag, picture, min_contrast=least)
@@ -98,20 +75,6 @@ class Auditor:
             picture.save(self.out / f"{tag}.png")
         self.findings += found
         self.count += 1
-
-
-def same_picture(frame, drawn) -> bool:
-    """The window's frame shows what the screen drawn on its own (upside down, into a texture) shows:
-    at most 1 % of the pixels differ, and those by single rows or columns at shapes' edges, which the
-    two round apart (a surface too small for the window would differ in whole regions)."""
-    from PIL import ImageChops, ImageFilter
-
-    if frame.size != drawn.size:
-        return False
-    diff = ImageChops.difference(frame, drawn).convert("L").point(lambda v: 255 if v else 0)
-    changed = diff.histogram()[255]
-    # a run of differing pixels 3 deep both ways is a region, not an edge
-    return changed <= 0.01 * frame.width * frame.height and diff.filter(ImageFilter.MinFilter(3)).getbbox() is None
 
 
 def make_harness(terminal_factory, harness_factory, mode: str, clock: FakeClock, printer=None, window: int = 0):
