@@ -240,7 +240,7 @@ def test_evaluator_screens_render_big(evaluator_ui, tmp_path, size):
             h.app.evaluator_session._last_press = -1e9
             step()
         h.sm.get_screen("evaluator").sync()
-        h.pump(5)
+        h.settle(5)
         assert h.sm.current == name
         h.keep(f"evaluator-{name}-{size[0]}x{size[1]}")
         for w in h.sm.current_screen.walk(restrict=True):

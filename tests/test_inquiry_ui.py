@@ -380,8 +380,7 @@ def test_every_screen_renders_with_big_text_and_targets(ui, size, mode):
     h = ui(mode=mode, size=size)
     tag = f"{mode}-{'landscape' if size == LANDSCAPE else 'portrait'}"
     for name in visit_every_screen(h):
-        h.pump(5)
-        img = h.picture()
+        img = h.picture(settle=8)  # the frames before the one looked at run undrawn
         keep(h, f"{name}-{tag}", img)
         assert img.size == size
         assert len(img.convert("L").getcolors(maxcolors=1 << 16)) > 20  # something was drawn
@@ -391,6 +390,6 @@ def test_every_screen_renders_with_big_text_and_targets(ui, size, mode):
 def test_large_type_mode_keeps_48_px_text(ui):
     h = ui(mode="combined", font_scale="large")
     for name in visit_every_screen(h):
-        h.pump(5)
-        keep(h, f"{name}-large-landscape")
+        h.settle(5)
+        keep(h, f"{name}-large-landscape")  # draws the screen (and writes it where asked)
         check_screen(h, name, LANDSCAPE, min_text=48)
