@@ -60,6 +60,7 @@ def test_linked_terminal_tells_the_staff_once_a_minute(tmp_path):
         listed = server.hall.api("GET", "/api/v1/terminals/help", token="clerk").json()
         assert [r["terminal"] for r in listed] == ["1号取号机"]
         h.tap(popup.ok)
+        assert h.wait(lambda: not open_popups(h))  # closed (ModalView fades out: a tap meanwhile hits it)
         h.tap(attract.help_button)  # again within the minute: the same answer, nothing new sent
         assert open_popups(h)[0].message.text == "已通知工作人员，请稍候"
         rows = server.hall.api("GET", "/api/v1/audit", token="sup", params={"action": "terminal.help"}).json()
@@ -68,6 +69,7 @@ def test_linked_terminal_tells_the_staff_once_a_minute(tmp_path):
         server.kill()  # the server goes away: the next visitor is not told someone is coming
         term.help._sent_at = None  # a minute later
         h.tap(open_popups(h)[0].ok)
+        assert h.wait(lambda: not open_popups(h))
         h.tap(attract.help_button)
         popup = open_popups(h)[0]
         assert h.wait(lambda: popup.message.text == "请到综合受理窗口咨询", timeout=15), popup.message.text

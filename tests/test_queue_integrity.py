@@ -15,6 +15,29 @@ def _offline(number: str, seq: int, key: str, day: str, service: str = "labor", 
     return Ticket(id=f"{n:032x}", number=number, service=service, day=day, seq=seq, issued_at=1.0, key=key)
 
 
+def _in_own_loop(coroutine_fn):
+    """``asyncio.run(coroutine_fn())`` on a thread of its own, as the server's event loop is: in the test
+    worker's main thread a Playwright sync browser left by an earlier test module keeps a loop marked
+    running, and asyncio.run refuses to start there."""
+    import asyncio
+    import threading
+
+    out: dict = {}
+
+    def run() -> None:
+        try:
+            out["value"] = asyncio.run(coroutine_fn())
+        except BaseException as exc:  # handed to the test's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, name="event-loop")
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 def test_a_number_already_held_is_skipped_and_the_counter_moves_on(engine):
     day = engine.today()
     assert engine.issue("labor").ticket.number == "A001"
@@ -200,7 +223,7 @@ def test_tickets_from_an_event_loop_share_commits_with_threads_and_keep_numbers_
     threaded: dict = {}
     worker = threading.Thread(target=lambda: threaded.update(done=_issue_at_once(engine, 4, 10)))
     worker.start()
-    from_loop = asyncio.run(many())
+    from_loop = _in_own_loop(many)
     worker.join()
     assert threaded["done"][1] == []
     issued = from_loop + threaded["done"][0]
@@ -231,7 +254,7 @@ def test_refusals_and_repeated_keys_from_an_event_loop(engine):
         return [r for r in results if not isinstance(r, Exception)], \
             [r for r in results if isinstance(r, Exception)], first, again
 
-    ok, refused, first, again = asyncio.run(run())
+    ok, refused, first, again = _in_own_loop(run)
     assert sorted(i.ticket.seq for i in ok) == [2, 3, 4, 5]
     assert len(refused) == 3 and all(isinstance(e, ServiceUnavailable) and e.code == "sold_out" for e in refused)
     assert isinstance(refused[0], QueueError)

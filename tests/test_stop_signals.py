@@ -64,8 +64,13 @@ def test_full_screen_terminal_stops_on_signal_and_closes_its_database(tmp_path, 
         except TimeoutError:
             proc.kill()
             pytest.fail("no READY=1 within 90 s: " + (tmp_path / "stderr.txt").read_text(errors="replace")[-2000:])
-        assert message.startswith("READY=1")
-        assert (data / "queue.db-wal").exists()  # the queue database is open
+        try:
+            assert message.startswith("READY=1")
+            assert (data / "queue.db-wal").exists()  # ready means the queue database is open
+        except AssertionError:
+            proc.kill()
+            proc.wait()
+            raise
         code, took = stop(proc, sig)
         after = sd.recv(4096).decode()
         while not after.startswith("STOPPING=1"):  # watchdog pings may come first

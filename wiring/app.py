@@ -51,6 +51,7 @@ def build_app_class():
             self.key_handler = None  # a mode that takes hardware keys (the evaluator's keypad)
             self._dim = None
             self._idle_s = 0.0
+            self._told_systemd = False
             self.title = f"{terminal.hall_name} 自助取号"
             self.text_scale = 1.5 if terminal.config.font_scale == "large" else 1.0
             self.visitor_large = None  # a visitor's own 长辈模式 / 高对比度 choice; None: the staff default
@@ -100,11 +101,10 @@ def build_app_class():
                 Window.bind(on_flip=self._first_frame)
             self._tick(0)
             Clock.schedule_interval(self._tick, 1)
-            Clock.schedule_once(lambda dt: self._tell_systemd(), 0)
             return sm
 
         def _tell_systemd(self) -> None:
-            """READY=1 once the first screen is up, then watchdog pings from the UI loop.
+            """READY=1 once the first screen is up and the queue open, then watchdog pings from the UI loop.
 
             The pings come from the Kivy clock, so a frozen UI stops them and systemd
             restarts the app (WatchdogSec in deploy/kiosk-terminal.service).
@@ -145,6 +145,9 @@ def build_app_class():
             for name in self.soon:
                 if name in self.sm.waiting():
                     self.sm.get_screen(name)
+            if not self._told_systemd:  # ready means a visitor's tap is answered: the queue is open
+                self._told_systemd = True
+                self._tell_systemd()
 
         def warm_fonts(self) -> None:
             """Open the CJK font's faces the screens use, once, while nobody waits.
