@@ -25,6 +25,7 @@ from .halls import HallPrefix
 from .limits import BodyLimit, StreamSlots
 from .models import HALL_CODE_PATTERN
 from .rating_export import names_for
+from .process_lock import exclusive
 from .runtime import County
 
 DESCRIPTION = """Hall server of a citizen service hall (便民服务中心): the single source of
@@ -80,8 +81,9 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         # 日报 at closing time, for every hall
         freezer = DailyFreezer(county.db, lambda: [county.hall(c).queue().hall for c in county.codes()])
         freezer.start()
-        county_link.prepare(county.db)
-        county_inbox.prepare(county.db)
+        with exclusive(county.db, "kiosk-serve-start"):  # workers starting at once: one migrates (runtime.County)
+            county_link.prepare(county.db)
+            county_inbox.prepare(county.db)
         pusher = county_link.CountyPusher(  # reports upward, once this (township) hall server is linked to a county
             county.db, lambda: names_for(county.db, county.first.queue().hall, county.first.guide_files()[1]))
         pusher.start()
