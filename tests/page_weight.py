@@ -81,8 +81,11 @@ def measure(context, url: str, settle_ms: int = 1200, ready: str | None = None) 
     load.status = response.status if response else 0
     if ready:
         page.wait_for_selector(ready)
-    load.fonts_loaded = evaluate_after_redirects(page, FONTS_JS)
     page.wait_for_timeout(settle_ms)  # late fetches (a second snapshot request would show here)
+    # the faces of the page the reader ends up on: read before the settling, a page that sends its reader
+    # on by script (/county -> /login) could answer for its first document, with no face loaded yet
+    page.wait_for_load_state("load")
+    load.fonts_loaded = evaluate_after_redirects(page, FONTS_JS)
     # weigh the page the reader ends up on: from its document on
     kept = order[order.index(documents[-1]):] if documents else order
     for rid in kept:
