@@ -167,7 +167,7 @@ class QueueEngine(WindowCalls):
         placed from the queue held in memory) runs in a worker thread."""
         try:
             svc, args, ordering, now = self._request(service_code, priority, key, terminal, series)
-            if not self._in_memory(ordering):
+            if not self._lanes_have_sql(ordering):
                 return await asyncio.to_thread(self._issue_new, service_code, priority, key, terminal, series)
             try:
                 ticket, placement = await self.store.issue_placed_async(*args, ordering.lanes, now)
@@ -216,8 +216,9 @@ class QueueEngine(WindowCalls):
         return svc, (svc.code, day, series, svc.range_start, svc.range_end, svc.daily_cap, build), self.ordering, now
 
     @staticmethod
-    def _in_memory(ordering: Ordering) -> bool:
-        """Whether a new ticket is placed from the queue held in memory (every lane has its SQL form)."""
+    def _lanes_have_sql(ordering: Ordering) -> bool:
+        """Every lane has its SQL form: a new ticket is placed from the queue held in memory, and a waiting
+        ticket's people ahead are counted in SQL."""
         return all(lane.sql is not None for lane in ordering.lanes)
 
     def _issue_new(self, service_code: str, priority: str | None, key: str | None, terminal: str | None,
@@ -225,15 +226,13 @@ class QueueEngine(WindowCalls):
         svc, args, ordering, now = self._request(service_code, priority, key, terminal, series)
         placement = None
         try:
-            if self._in_memory(ordering):
+            if self._lanes_have_sql(ordering):
                 ticket, placement = self.store.issue_placed(*args, ordering.lanes, now)
             else:
                 ticket = self.store.insert_numbered(*args)
         except (NumbersExhausted, NumberTaken, KeyTaken) as exc:
             return self._refused(exc, svc, key)
-        issued = self._placed(ticket, placement, ordering, now) if placement is not None else None
-        if issued is None:
-            issued = self._issued(ticket)
+        issued = (placement and self._placed(ticket, placement, ordering, now)) or self._issued(ticket)
         self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
         return issued
 
@@ -315,7 +314,7 @@ class QueueEngine(WindowCalls):
             return 0, paused
         ordering, now = self.ordering, self.clock()
         serving, open_ = self._serving(ticket, paused)
-        if open_ and all(lane.sql is not None for lane in ordering.lanes):
+        if open_ and self._lanes_have_sql(ordering):
             # counted in SQL: a busy day has thousands of waiting tickets
             my_lane = ordering.lane_of(ticket, now)
             counts = self.store.ahead_counts(ticket, open_, ordering, my_lane)

@@ -9,8 +9,8 @@ is ``kiosk.storage.ahead_counts``.
 
 from __future__ import annotations
 
-import logging
 import asyncio
+import logging
 import threading
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Sequence
@@ -315,26 +315,15 @@ class QueueStore:
         of them wins here, and the other picks again.
         """
         with self.engine.begin() as conn:
-            version = bump(conn, self.hall)
-            result = conn.execute(
-                tickets.update()
-                .where(tickets.c.id == ticket.id, tickets.c.status.in_([s.value for s in expected]))
-                .values(qv=version, **{k: v for k, v in values_of(ticket).items() if k != "id"}))
-        return result.rowcount == 1
+            return _save_if(conn, ticket, expected, bump(conn, self.hall))
 
     def claim(self, ticket: Ticket, expected: Iterable[TicketStatus], state: WindowState,
               staff: str | None = None) -> bool:
         """A call in one transaction: ``ticket`` saved if still in ``expected``, stamped with ``staff``
         (who called it, for statistics and ratings), and the window's ``state`` saved with it."""
-        values = {k: v for k, v in values_of(ticket).items() if k != "id"}
-        if staff:
-            values["staff"] = staff
         with self.engine.begin() as conn:
-            values["qv"] = version = bump(conn, self.hall)
-            result = conn.execute(tickets.update()
-                                  .where(tickets.c.id == ticket.id,
-                                         tickets.c.status.in_([s.value for s in expected])).values(**values))
-            if result.rowcount != 1:
+            version = bump(conn, self.hall)
+            if not _save_if(conn, ticket, expected, version, **({"staff": staff} if staff else {})):
                 return False
             self._save_window_state(conn, state, version)
         return True
@@ -344,13 +333,9 @@ class QueueStore:
         """A transfer in one transaction: ``moved`` saved if still in ``expected``, its ``continuation``
         inserted one generation on, and the window's ``state`` saved; a failure in between leaves all three
         as they were."""
-        values = {k: v for k, v in values_of(moved).items() if k != "id"}
         with self.engine.begin() as conn:
-            values["qv"] = version = bump(conn, self.hall)
-            result = conn.execute(tickets.update()
-                                  .where(tickets.c.id == moved.id,
-                                         tickets.c.status.in_([s.value for s in expected])).values(**values))
-            if result.rowcount != 1:
+            version = bump(conn, self.hall)
+            if not _save_if(conn, moved, expected, version):
                 return False
             generation = conn.execute(sa.select(tickets.c.generation).where(tickets.c.id == moved.id)).scalar()
             conn.execute(tickets.insert().values(hall=self.hall, generation=(generation or 0) + 1, qv=version,
@@ -390,3 +375,13 @@ class QueueStore:
                                .values(**values)).rowcount
         if not updated:
             conn.execute(window_states.insert().values(hall=self.hall, number=state.number, **values))
+
+
+def _save_if(conn: sa.Connection, ticket: Ticket, expected: Iterable[TicketStatus], version: int, **extra) -> bool:
+    """Save ``ticket`` (stamped with the queue ``version``, plus ``extra`` columns) only if its stored status
+    is still one of ``expected``: the guard every write of a ticket another window may hold goes through."""
+    values = {k: v for k, v in values_of(ticket).items() if k != "id"}
+    result = conn.execute(tickets.update()
+                          .where(tickets.c.id == ticket.id, tickets.c.status.in_([s.value for s in expected]))
+                          .values(qv=version, **values, **extra))
+    return result.rowcount == 1
