@@ -33,7 +33,6 @@ CACHE_S = float(os.environ.get("KIOSK_TOKEN_CACHE_S", "5"))
 VIEWERS = ("county-viewer",)  # add to a read route's roles: statistics, ratings, follow-ups of every hall
 
 
-
 class Credential(HTTPBearer):
     """The request's credential, ``(token or None, came by cookie)``: the bearer token, else the staff cookie.
 

@@ -48,6 +48,13 @@ def type_keys(h, text):
         h.tap(search.keys[ch])
 
 
+def open_search(h):
+    """home -> 查找: the search screen, drawn."""
+    screen(h, "inquiry").open_search()
+    h.pump()
+    return screen(h, "search")
+
+
 def open_dibao(h):
     """home -> 社会救助 tile -> the 低保 row: the guide screen, by taps."""
     h.tap(screen(h, "inquiry").tiles["assistance"])
@@ -133,8 +140,7 @@ def test_typing_dbsq_finds_dibao_and_opens_it(ui):
 
 def test_name_match_is_highlighted(ui):
     h = ui()
-    screen(h, "inquiry").open_search()
-    h.pump()
+    open_search(h)
     type_keys(h, "YL")
     rows = screen(h, "search").rows
     assert rows and all("[u]" in r.text for r in rows if r.item.name.startswith(("养老", "医疗")))
@@ -146,9 +152,7 @@ def test_results_reuse_their_rows_instead_of_building_new_ones(ui):
     from screens.inquiry.search import ROW_CACHE
 
     h = ui()
-    screen(h, "inquiry").open_search()
-    h.pump()
-    search = screen(h, "search")
+    search = open_search(h)
     type_keys(h, "D")
     first = list(search.rows)
     h.tap(search.keys["删除"])
@@ -169,9 +173,7 @@ def test_results_reuse_their_rows_instead_of_building_new_ones(ui):
 def test_rows_below_the_fold_render_when_the_visitor_pages(ui):
     """A keystroke renders only the rows in view (issue 17); 下一页 renders the rest and moves one page."""
     h = ui()
-    screen(h, "inquiry").open_search()
-    h.pump()
-    search = screen(h, "search")
+    search = open_search(h)
     type_keys(h, "Y")
     h.pump()
     rows, view = search.rows, search.scroll
@@ -190,8 +192,7 @@ def test_rows_below_the_fold_render_when_the_visitor_pages(ui):
 
 def test_no_hit_says_so_and_suggests_staff(ui):
     h = ui()
-    screen(h, "inquiry").open_search()
-    h.pump()
+    open_search(h)
     type_keys(h, "QXZQXZ")
     search = screen(h, "search")
     assert search.rows == []
@@ -252,8 +253,7 @@ def test_idle_timeout_is_announced_then_returns_home(ui, idle_clock):
 
 def test_typing_postpones_the_timeout(ui, idle_clock):
     h = ui(inquiry_idle_s=60, warn_before_s=10)
-    screen(h, "inquiry").open_search()
-    h.pump()
+    open_search(h)
     for _ in range(5):  # a visitor still typing is never sent home
         idle_clock.advance(55)
         h.wait(lambda: False, timeout=0.3)

@@ -51,7 +51,6 @@ def build_app_class():
             self.key_handler = None  # a mode that takes hardware keys (the evaluator's keypad)
             self._dim = None
             self._idle_s = 0.0
-            self._told_systemd = False
             self.title = f"{terminal.hall_name} 自助取号"
             self.text_scale = 1.5 if terminal.config.font_scale == "large" else 1.0
             self.visitor_large = None  # a visitor's own 长辈模式 / 高对比度 choice; None: the staff default
@@ -135,8 +134,12 @@ def build_app_class():
         def _after_first_frame(self) -> None:
             """What waits for the first frame: the queue and the visitors' screens, then the fonts' faces.
             Timed from the first frame, not from build(): on a slow start a timer would run before it."""
-            Clock.schedule_once(lambda dt: self.build_soon(), 0)
+            Clock.schedule_once(lambda dt: self._open_then_tell_systemd(), 0)
             Clock.schedule_once(lambda dt: self.warm_fonts(), 0.5)
+
+        def _open_then_tell_systemd(self) -> None:
+            self.build_soon()
+            self._tell_systemd()  # ready means a visitor's tap is answered: the queue is open
 
         def build_soon(self) -> None:
             """Open the queue and build the screens every visitor may meet that wait since the start (a no-op
@@ -145,9 +148,6 @@ def build_app_class():
             for name in self.soon:
                 if name in self.sm.waiting():
                     self.sm.get_screen(name)
-            if not self._told_systemd:  # ready means a visitor's tap is answered: the queue is open
-                self._told_systemd = True
-                self._tell_systemd()
 
         def warm_fonts(self) -> None:
             """Open the CJK font's faces the screens use, once, while nobody waits.
