@@ -115,7 +115,13 @@ def enrolled_terminal(server: RestartableServer, tmp: Path, name: str, **kw) -> 
     return path
 
 
-def cli(path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def cli(path: Path, *args: str, timeout: float = 60, inproc: bool = False) -> subprocess.CompletedProcess:
+    """``kiosk terminal ARGS --config PATH``: its own process, or with ``inproc`` the same main in this
+    process (tests/cli_inproc.py; no ``timeout`` there, so only for commands that end by themselves)."""
+    if inproc:
+        from .cli_inproc import run_kiosk
+
+        return run_kiosk("terminal", *args, "--config", str(path), env={"KIOSK_CONFIG": None})
     e = dict(env())
     e.pop("KIOSK_CONFIG", None)
     return subprocess.run([*TERMINAL_CLI, *args, "--config", str(path)], capture_output=True, text=True,

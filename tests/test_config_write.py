@@ -162,6 +162,7 @@ def test_ensure_creates_from_defaults_private_and_never_overwrites(tmp_path):
 WRITER = r"""
 import os, sys, time
 from pathlib import Path
+from kiosk.config import check_file
 from kiosk.config_write import apply_settings
 import kiosk.config_write as cw
 
@@ -182,37 +183,61 @@ def in_place(path, data, **kw):  # the mistake the test must catch: rewriting th
     os.close(fd)
 
 
-os.write = slow_write
 path, log_dir = Path(sys.argv[1]), Path(sys.argv[2])
 if sys.argv[3] == "in-place":
     cw.write_atomic = in_place
-print("ready", flush=True)
-value = 60
-while True:
-    apply_settings(path, {"timeouts.idle_s": value}, log_dir=log_dir)
-    value = 90 if value == 60 else 60
+check_file(path)  # imports done once: every writer below is forked warm and writes at once
+for _ in sys.stdin:  # a line per round: fork a writer, tell its pid, wait until it is killed
+    pid = os.fork()
+    if pid == 0:
+        os.write = slow_write
+        real_write(1, f"ready {os.getpid()}\n".encode())
+        value = 60
+        while True:
+            apply_settings(path, {"timeouts.idle_s": value}, log_dir=log_dir)
+            value = 90 if value == 60 else 60
+    _, status = os.waitpid(pid, 0)
+    real_write(1, f"ended {os.WTERMSIG(status) if os.WIFSIGNALED(status) else -1}\n".encode())
 """
 
 
 def kill_during_writes(term, log_dir, base: str, rounds: int, mode: str = "atomic") -> list[str]:
-    """Kill a writer at random moments; return what was wrong with the file each time."""
+    """Kill a writer at random moments; return what was wrong with the file each time.
+
+    One Python process starts (and imports) once; each round it forks a writer, a process of its own
+    that the test kills with a real SIGKILL at a random moment of its write loop (a file write with
+    its log line takes about 0.2 s here: the 0-0.4 s window lands anywhere in one)."""
     versions = {base.replace("idle_s = 30 ", f"idle_s = {v} ") for v in (30, 60, 90)}
     assert len(versions) == 3
     problems = []
     rng = random.Random(8)
-    for _ in range(rounds):
-        child = subprocess.Popen([sys.executable, "-c", WRITER, str(term), str(log_dir), mode],
-                                 cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0, 0.8))
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-        child.stdout.close()
-        text = term.read_bytes().decode("utf-8", "replace")  # a torn write may cut a character
-        if text not in versions:
-            problems.append("neither the old nor a new version")
-        elif check_file(term):
-            problems.append("does not validate")
+    parent = subprocess.Popen([sys.executable, "-c", WRITER, str(term), str(log_dir), mode],
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pid = None
+    try:
+        for _ in range(rounds):
+            parent.stdin.write("go\n")
+            parent.stdin.flush()
+            word, pid = parent.stdout.readline().split()
+            assert word == "ready"
+            time.sleep(rng.uniform(0, 0.4))
+            os.kill(int(pid), signal.SIGKILL)
+            assert parent.stdout.readline().split() == ["ended", str(int(signal.SIGKILL))]
+            pid = None
+            text = term.read_bytes().decode("utf-8", "replace")  # a torn write may cut a character
+            if text not in versions:
+                problems.append("neither the old nor a new version")
+            elif check_file(term):
+                problems.append("does not validate")
+    finally:
+        if pid is not None:  # a round that failed: its writer must not outlive the test
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        parent.stdin.close()
+        parent.wait(timeout=30)
+        parent.stdout.close()
     return problems
 
 

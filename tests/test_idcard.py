@@ -16,14 +16,19 @@ from devices.idcard.serial_reader import SerialIdReader
 from kiosk.idcard import (IdCardError, load_or_create_secret, mask_id, mask_name, parse_text, person_key,
                           valid_id_number)
 
+from .cli_inproc import run_kiosk
 from .idcard_fakes import PHOTO, PtyIdReader, id_number, sample_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def kiosk(*args: str) -> subprocess.CompletedProcess:
+def kiosk_process(*args: str) -> subprocess.CompletedProcess:
+    """The installed command, its own process."""
     return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
+
+
+kiosk = run_kiosk  # the same main in this process (tests/cli_inproc.py): no Python start-up per read
 
 
 # ------------------------------------------------------------------ frames
@@ -187,7 +192,7 @@ def test_in_memory_fake_behaves_like_the_reader():
 def test_cli_prints_masked_data(fake):
     number = id_number("33010219500101123")
     fake.put(sample_text("王小明", "19500101", number))
-    result = kiosk("idcard", "read", "--port", fake.port_name)
+    result = kiosk_process("idcard", "read", "--port", fake.port_name)
     assert result.returncode == 0, result.stderr
     age = parse_text(sample_text("王小明", "19500101", number)).age_on(date.today())
     assert "王*明" in result.stdout and "3301**********" + number[-4:] in result.stdout

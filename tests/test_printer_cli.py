@@ -12,15 +12,21 @@ from PIL import Image
 from devices.printer.escpos import RenderOptions, render
 from kiosk.ticket_layout import sample_ticket
 
+from .cli_inproc import run_kiosk
 from .escpos_decode import decode
 from .printer_fakes import PtyPrinter
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def kiosk(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+def kiosk_process(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    """The installed program: its own process, bounded by ``timeout``."""
     return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
+
+
+# the other commands run in this process (tests/cli_inproc.py): the same main, no Python start-up each
+kiosk = run_kiosk
 
 
 STATES = {
@@ -81,7 +87,7 @@ def test_test_page_on_a_printer_unplugged_mid_job():
 
 def test_test_page_on_a_stalled_printer_ends_within_10s():
     with PtyPrinter("ready", after_bytes=(20, "silent")) as fake:
-        result = kiosk("printer", "test", "--port", fake.port_name, timeout=10)
+        result = kiosk_process("printer", "test", "--port", fake.port_name, timeout=10)
     assert result.returncode == 1 and "stopped answering" in result.stderr
 
 

@@ -4,9 +4,6 @@ show in the bytes (cutter or tear-off feed, GB18030 or GBK, native or raster QR)
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode as zbar_decode
@@ -19,7 +16,7 @@ from kiosk.printer_profiles import DEFAULT, PROFILES, profile, resolve
 from kiosk.textwidth import columns_for
 from kiosk.ticket_layout import sample_ticket
 
-from .conftest import ROOT
+from .cli_inproc import run_kiosk
 from .escpos_decode import decode
 
 SAMPLE = SAMPLE_TERMINAL.read_text(encoding="utf-8")
@@ -100,8 +97,7 @@ def test_a_profile_named_and_refined_by_an_old_key(tmp_path):
 
 def test_an_unknown_profile_names_file_line_and_field(tmp_path):
     path, text = terminal_file(tmp_path, 'profile = "xprinter-9000"')
-    result = subprocess.run([sys.executable, "-m", "kiosk", "config", "check", str(path)], capture_output=True,
-                            text=True, cwd=ROOT, timeout=60)
+    result = run_kiosk("config", "check", path)  # this process (tests/cli_inproc.py): no Python start-up
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     number = next(i for i, t in enumerate(text.splitlines(), 1) if "xprinter-9000" in t)
@@ -120,8 +116,7 @@ def test_the_settings_screen_width_moves_to_the_matching_profile():
 
 def test_ticket_render_takes_a_profile(tmp_path):
     out = tmp_path / "t.bin"
-    result = subprocess.run([sys.executable, "-m", "kiosk", "ticket", "render", "--out", str(out), "--profile",
-                             "generic-58-gbk"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = run_kiosk("ticket", "render", "--out", out, "--profile", "generic-58-gbk")
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == render(sample_ticket(58), RenderOptions.from_profile(profile("generic-58-gbk")))
     assert "profile generic-58-gbk" in result.stdout

@@ -10,12 +10,15 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
+from cli_inproc import run_kiosk  # noqa: E402
 from test_server_support import CLI_SHIM, PY, ROOT, env, free_port, kiosk_cli  # noqa: E402
 
 
 def test_admin_commands(tmp_path):
+    # in this process (tests/cli_inproc.py): thirteen answers without thirteen Python start-ups;
+    # `kiosk serve` below and tests/test_hashing.py run `kiosk admin` as its own process
     db = f"sqlite:///{tmp_path / 'server.db'}"
-    ok = kiosk_cli("admin", "add-user", "boss", "--role", "admin", "--password-stdin", "--db", db,
+    ok = run_kiosk("admin", "add-user", "boss", "--role", "admin", "--password-stdin", "--db", db,
                    stdin="a long password\n")
     assert ok.returncode == 0, ok.stderr
     for args, stdin, words in [
@@ -29,16 +32,16 @@ def test_admin_commands(tmp_path):
         (["add-service", "--code", "x", "--name", "n", "--prefix", "A"], "", "prefix 'A' is already used"),
         (["add-service", "--code", "x", "--name", "n", "--prefix", "Q", "--windows", "77"], "", "unknown window"),
     ]:
-        out = kiosk_cli("admin", *args, "--db", db, stdin=stdin)
+        out = run_kiosk("admin", *args, "--db", db, stdin=stdin)
         assert out.returncode == 1, (args, out.stdout, out.stderr)
         assert out.stderr.count("\n") == 1 and words in out.stderr, (args, out.stderr)
         assert "Traceback" not in out.stderr
-    code = kiosk_cli("admin", "enrollment-code", "--name", "dispenser-1", "--db", db)
+    code = run_kiosk("admin", "enrollment-code", "--name", "dispenser-1", "--db", db)
     assert code.returncode == 0 and len(code.stdout.strip()) == 14  # XXXX-XXXX-XXXX
-    added = kiosk_cli("admin", "add-service", "--code", "pension", "--name", "养老认证", "--prefix", "L",
+    added = run_kiosk("admin", "add-service", "--code", "pension", "--name", "养老认证", "--prefix", "L",
                       "--range", "1-300", "--daily-cap", "50", "--hours", "08:30-12:00", "--windows", "1,9", "--db", db)
     assert added.returncode == 0, added.stderr
-    unreachable = kiosk_cli("admin", "enrollment-code", "--db", "postgresql://nobody@127.0.0.1:1/none")
+    unreachable = run_kiosk("admin", "enrollment-code", "--db", "postgresql://nobody@127.0.0.1:1/none")
     assert unreachable.returncode == 1 and "cannot open the database" in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
 
@@ -70,11 +73,21 @@ def test_serve_runs_the_sample_hall_by_default(tmp_path):
     assert proc.returncode in (0, -15)
 
 
-def test_serve_rejects_bad_flags_in_one_line(tmp_path):
+def test_serve_rejects_bad_flags_in_one_line(tmp_path, monkeypatch):
+    import uvicorn
+
+    def would_serve(*args, **kwargs):
+        raise AssertionError("kiosk serve took a bad flag and started serving")
+
+    # the flags' checks in this process (tests/cli_inproc.py); if one let a bad flag through, the
+    # test fails here instead of serving forever
+    monkeypatch.setattr(uvicorn, "run", would_serve)
+    monkeypatch.setattr(uvicorn.Server, "run", would_serve)
     for args, words in [(["--port", "70000"], "--port"), (["--db", "mysql://x"], "--db"),
                         (["--hall", str(tmp_path / "missing.toml")], "--hall")]:
-        out = kiosk_cli("serve", "--host", "127.0.0.1", *args)
+        out = run_kiosk("serve", "--host", "127.0.0.1", *args)
         assert out.returncode == 1 and words in out.stderr and out.stderr.count("\n") == 1, out.stderr
+    # a hall file that does not validate is found after the database is opened: its own process
     bad_hall = tmp_path / "hall.toml"
     bad_hall.write_text("[hall]\nname = 'x'\n", encoding="utf-8")
     out = kiosk_cli("serve", "--host", "127.0.0.1", "--port", str(free_port()), "--db",

@@ -35,9 +35,11 @@ def test_cli_online_offline_restart_and_sync_exactly_once(server, tmp_path):
     token = re.search(r'token = "([^"]+)"', text).group(1)
     assert token not in (tmp_path / "t1" / "data" / "logs" / "settings.log").read_text(encoding="utf-8")
 
+    # the enrollment above and the SIGKILL test below run `kiosk terminal` as its own process; the
+    # eleven commands here run its main in this process (tests/cli_inproc.py), on the same files
     online = []
     for _ in range(2):
-        r = cli(path, "issue", "labor")
+        r = cli(path, "issue", "labor", inproc=True)
         assert r.returncode == 0, r.stderr
         online.append(r.stdout.strip())
     assert online == ["A0001", "A0002"]
@@ -45,21 +47,21 @@ def test_cli_online_offline_restart_and_sync_exactly_once(server, tmp_path):
     server.kill()
     offline = []
     for service in ("labor", "medical", "labor"):
-        r = cli(path, "issue", service)
+        r = cli(path, "issue", service, inproc=True)
         assert r.returncode == 0, r.stderr
         assert "离线" in r.stderr
         offline.append(r.stdout.strip())
     assert offline == ["AX0001", "BX001", "AX0002"]
     assert all(NUMBER.match(n) for n in online + offline)
-    r = cli(path, "status")
+    r = cli(path, "status", inproc=True)
     assert r.returncode == 0 and "OFFLINE" in r.stdout and "3 pending" in r.stdout, r.stdout
-    r = cli(path, "sync")
+    r = cli(path, "sync", inproc=True)
     assert r.returncode == 1 and "3 event(s) still in the outbox" in r.stderr
 
     server.start()
-    r = cli(path, "issue", "labor")  # online again, before the outbox went out
+    r = cli(path, "issue", "labor", inproc=True)  # online again, before the outbox went out
     assert r.returncode == 0 and r.stdout.strip() == "A0003" and "离线" not in r.stderr
-    r = cli(path, "sync")
+    r = cli(path, "sync", inproc=True)
     assert r.returncode == 0, r.stderr
     assert "delivered 3 new" in r.stdout and "0 left" in r.stdout
     numbers = [t["number"] for t in server.tickets()]
@@ -69,10 +71,10 @@ def test_cli_online_offline_restart_and_sync_exactly_once(server, tmp_path):
     queue = server.hall.api("GET", "/api/v1/windows/1/queue", token="clerk").json()
     assert [t["number"] for t in queue["waiting"]] == ["A0001", "A0002", "AX0001", "AX0002", "A0003"]
 
-    r = cli(path, "sync")  # a second sync changes nothing
+    r = cli(path, "sync", inproc=True)  # a second sync changes nothing
     assert r.returncode == 0 and "delivered 0 new" in r.stdout
     assert sorted(t["number"] for t in server.tickets()) == sorted(numbers)
-    r = cli(path, "status")
+    r = cli(path, "status", inproc=True)
     assert "online" in r.stdout and "0 pending" in r.stdout
 
 
@@ -94,11 +96,11 @@ def test_sigkill_during_sync_then_again_is_still_exactly_once(server, tmp_path):
         proc.wait(10)
     delivered = server.ticket_count() - before
     assert 0 < delivered < 160, delivered  # killed in the middle
-    r = cli(path, "sync")
+    r = cli(path, "sync", inproc=True)  # the killed one was its own process; the next two run here
     assert r.returncode == 0, r.stderr
     mine = [t["number"] for t in server.tickets() if t["number"] in set(numbers)]
     assert sorted(mine) == sorted(numbers)  # each exactly once
-    r = cli(path, "sync")
+    r = cli(path, "sync", inproc=True)
     assert r.returncode == 0 and "delivered 0 new" in r.stdout
     assert server.ticket_count() == before + 160
 

@@ -16,6 +16,7 @@ from kiosk.config_write import DEPLOYED_TERMINAL_FILE
 from kiosk.paths import SAMPLE_TERMINAL
 from kiosk.pin import MAX_TRIES, PinGuard
 
+from .cli_inproc import run_kiosk
 from .conftest import ROOT
 
 
@@ -27,9 +28,17 @@ def env(tmp_path):
     return e
 
 
-def set_pin(env, stdin: str, *args) -> subprocess.CompletedProcess:
+def set_pin_process(env, stdin: str, *args) -> subprocess.CompletedProcess:
+    """The installed command, its own process."""
     return subprocess.run([sys.executable, "-m", "kiosk", "terminal", "set-pin", *map(str, args)],
                           input=stdin, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def set_pin(env, stdin: str, *args) -> subprocess.CompletedProcess:
+    """The same main in this process (tests/cli_inproc.py) with exactly ``env`` as its environment:
+    no Python start-up per call. The first test and test_terminal_needs_an_action run real processes."""
+    changes = {key: None for key in os.environ if key not in env} | env
+    return run_kiosk("terminal", "set-pin", *args, stdin=stdin, env=changes)
 
 
 def stored_hash(path: Path) -> str:
@@ -38,7 +47,7 @@ def stored_hash(path: Path) -> str:
 
 def test_set_pin_creates_the_file_from_defaults_and_stores_a_hash(tmp_path, env):
     path = tmp_path / "etc" / "terminal.toml"
-    result = set_pin(env, "270415\n", "--config", path)
+    result = set_pin_process(env, "270415\n", "--config", path)
     assert result.returncode == 0, result.stderr
     assert "created" in result.stdout and "PIN set" in result.stdout
     text = path.read_text(encoding="utf-8")
