@@ -88,14 +88,13 @@ class Dispenser:
         """One visitor: tap 综合受理, the ticket screen drawn, the print done. Milliseconds from the
         touch to the ticket screen's first frame."""
         from kivy.base import EventLoop
-        from kivy.tests.common import UnitTestTouch
 
         h, grid, ticket = self.h, self.grid, self.ticket
         h.sm.current = "grid"
         h.pump(1)
         grid._busy_until = 0  # each loop is a new visitor, not a double tap
         card = grid._card_by_code[SERVICE]
-        touch = UnitTestTouch(*card.to_window(*card.center))
+        touch = Touch(*card.to_window(*card.center))
         start = time.perf_counter()
         touch.touch_down()
         touch.touch_up()  # the issue and the screen switch happen here
@@ -113,6 +112,43 @@ class Dispenser:
 
     def close(self) -> None:
         self.h.close()
+
+
+def Touch(x: float, y: float):
+    """A finger at window position (x, y): ``touch_down()``, ``touch_up()``. Kivy's own ``UnitTestTouch`` lives in
+    ``kivy.tests.common``, whose import pulls in pytest and pygments (8-10 MB resident): both sides of a memory
+    comparison would carry that, which no kiosk does, so the benches inject touches with this class instead."""
+    return _touch_class()(x, y)
+
+
+_TOUCH = None
+
+
+def _touch_class():
+    global _TOUCH
+    if _TOUCH is None:
+        from kivy.base import EventLoop
+        from kivy.input.motionevent import MotionEvent
+
+        class BenchTouch(MotionEvent):
+            def __init__(self, x, y):
+                win = EventLoop.window
+                super().__init__("BenchTouch", 99, {"x": x / (win.width - 1.0), "y": y / (win.height - 1.0)},
+                                 is_touch=True, type_id="touch")
+                self.profile = ["pos"]
+
+            def depack(self, args):
+                self.sx, self.sy = args["x"], args["y"]
+                super().depack(args)
+
+            def touch_down(self):
+                EventLoop.post_dispatch_input("begin", self)
+
+            def touch_up(self):
+                EventLoop.post_dispatch_input("end", self)
+
+        _TOUCH = BenchTouch
+    return _TOUCH
 
 
 def _printing() -> bool:
@@ -153,9 +189,8 @@ class BareWindow:
     def tap(self) -> float:
         """Tap the button: its text changes and one frame is drawn. Milliseconds."""
         from kivy.base import EventLoop
-        from kivy.tests.common import UnitTestTouch
 
-        touch = UnitTestTouch(*self.button.to_window(*self.button.center))
+        touch = Touch(*self.button.to_window(*self.button.center))
         before = self.count
         start = time.perf_counter()
         touch.touch_down()

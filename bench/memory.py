@@ -15,6 +15,9 @@ Where strace exists, a third child counts how often the app opens the font file 
 and its first ticket, beside the faces it opened (SDL_ttf's, one per pixel size and bold, each
 holding the file open; Pillow's, one per size): one open per face is the target.
 The shared parts (the dispenser driven by taps, the bare window) are `bench/dispenser_taps.py`.
+Both sides inject their touches with that module's own ``Touch``, not Kivy's ``UnitTestTouch``: importing
+``kivy.tests.common`` loads pytest and pygments (8-10 MB resident), which no kiosk carries; on both sides it
+made the ratio look better than it is (1.478x measured so, 1.518x without, same code).
 
     .venv/bin/python bench/memory.py [--tickets 1000]    (or $BENCH_TICKETS)
 
@@ -120,6 +123,9 @@ def main(total: int) -> None:
         "tickets_printed": app["tickets_printed"],
         "baseline": "bare Kivy window, same size, one button in the same CJK font, the same number of taps "
                     "each redrawing its text; its own process, same run",
+        "touches": "injected by bench/dispenser_taps.Touch on both sides (no kivy.tests.common, so no pytest "
+                   "or pygments loaded on either side)",
+        "allocator": "glibc defaults on both sides (no MALLOC_* settings)",
         "baseline_rss_mb": {k: round(v, 1) for k, v in b.items()},
         "rss_ratio_to_baseline": round(ratio, 3),
         "font_file_start_to_first_ticket": fonts,  # opens of the file beside the faces opened

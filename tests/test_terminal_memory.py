@@ -10,6 +10,9 @@ offscreen window, through one real tap on 综合受理 until its ticket is print
   libraries' opens (an audit hook on ``open`` sees only Python's, and no font is opened there).
 - python-escpos (with its YAML capabilities and barcode modules) is not loaded on that path.
   SQLAlchemy is: it is the embedded queue's store (``kiosk/storage/``), as on the hall server.
+- No label keeps the SDL surface its text was drawn into (a second copy of its pixels, about 10 MB over
+  the dispenser's screens: ``screens/kivy_fixes.py``), and the taps of the benches load neither pytest
+  nor pygments (Kivy's ``kivy.tests.common`` would: 8-10 MB on both sides of ``bench/memory.py``).
 """
 
 from __future__ import annotations
@@ -45,7 +48,13 @@ def run():
     app = Dispenser((1280, 720))
     app.tap()
     from devices.printer import png
-    result = {"sdl_faces": len(asked), "pillow_faces": png._font.cache_info().currsize,
+    import gc
+    from kivy.core.text import LabelBase
+    cores = [o for o in gc.get_objects() if isinstance(o, LabelBase)]
+    result = {"labels": sum(1 for o in cores if o.texture is not None and o.texture.width > 1),
+              "kept_surfaces": sum(1 for o in cores if getattr(o, "_surface", None) is not None),
+              "test_modules": sorted(m for m in ("pytest", "pygments", "kivy.tests.common") if m in sys.modules),
+              "sdl_faces": len(asked), "pillow_faces": png._font.cache_info().currsize,
               "printed": app.tickets_saved(),
               "loaded": sorted(m for m in sys.modules if m.split(".")[0] in ("escpos", "yaml", "barcode")),
               "sqlalchemy": "sqlalchemy" in sys.modules}
@@ -94,6 +103,49 @@ def test_the_dispenser_path_does_not_load_python_escpos(one_tap):
     assert result["printed"] == 1
     assert result["loaded"] == []
     assert result["sqlalchemy"]  # the embedded queue's store; if this changes, say so in the module docstring
+
+
+def test_labels_keep_no_second_copy_of_their_pixels(one_tap):
+    result, _ = one_tap
+    assert result["labels"] >= 30  # the attract, grid and ticket screens' text, drawn
+    assert result["kept_surfaces"] == 0  # Kivy's SDL2 provider kept one per label
+
+
+def test_the_benches_tap_without_loading_pytest(one_tap):
+    result, _ = one_tap
+    assert result["test_modules"] == []
+
+
+@pytest.mark.ui
+def test_centred_labels_draw_the_same_pixels_from_narrow_textures(terminal_factory, harness_factory):
+    """A centred label that wraps at its width gets a texture as wide as its text (``screens/kivy_fixes.py``):
+    the attract screen, in both orientations, is the same picture as from Kivy's full-width textures."""
+    from kivy.core.text import LabelBase
+    from kivy.uix.label import Label
+    from PIL import ImageChops
+
+    h = harness_factory(terminal_factory())
+    attract = h.sm.get_screen("attract")
+    narrow = LabelBase.render
+    assert narrow.wide is not None
+    for size in ((1920, 1080), (1080, 1920)):
+        h.resize(size)
+        clock = attract.time  # "09:00" at 150 px, as wide as the screen
+        h.settle()
+        assert 0 < clock.texture_size[0] < clock.width / 2, (clock.texture_size, clock.width)
+        narrow_picture = h.picture()
+        labels = [w for w in attract.walk() if isinstance(w, Label)]
+        try:
+            LabelBase.render = narrow.wide
+            for label in labels:
+                label.texture_update()
+            assert clock.texture_size[0] == int(clock.width)
+            wide_picture = h.picture()
+        finally:
+            LabelBase.render = narrow
+            for label in labels:
+                label.texture_update()
+        assert ImageChops.difference(narrow_picture, wide_picture).getbbox() is None, size
 
 
 def _kivy_callbacks() -> int:

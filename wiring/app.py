@@ -65,10 +65,12 @@ def build_app_class():
         def build(self):
             from kivy.base import ExceptionManager
 
-            from screens.kivy_fixes import finish_gl_after_each_frame
+            from screens.kivy_fixes import finish_gl_after_each_frame, narrow_centred_text, release_text_surfaces
             from screens.lazy_screens import LazyScreenManager
 
             finish_gl_after_each_frame()
+            release_text_surfaces()
+            narrow_centred_text()
             self._rescale(Window, Window.size)
             Window.allow_screensaver = False  # the screen stays awake; we dim it ourselves
             Window.bind(size=self._rescale, on_request_close=self._on_request_close,
