@@ -9,6 +9,7 @@ no edge of the graph: ``kiosk/__main__.py`` hands ``python -m kiosk`` to ``wirin
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 PACKAGES = ("kiosk", "devices", "screens", "server", "wiring")
@@ -23,11 +24,30 @@ ALLOWED = {
 NO_KIVY = {"kiosk", "devices", "server"}
 
 
+def parse(path: Path) -> ast.Module:
+    """The file's syntax tree, parsed once per version of the file in this test process (the scans
+    of this module and tests/test_architecture_doc.py read the same few hundred files)."""
+    st = path.stat()
+    return _parse(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=None)
+def _parse(path: str, mtime_ns: int, size: int) -> ast.Module:
+    return ast.parse(Path(path).read_text(encoding="utf-8"), path)
+
+
 def imported_modules(path: Path, root: Path) -> set[str]:
     """Absolute module names a file imports, anywhere in it (also inside functions); for
     ``from pkg import name`` the submodule ``pkg.name`` when it is one, else ``pkg``."""
+    st = path.stat()
+    return set(_imported_modules(str(path), st.st_mtime_ns, st.st_size, str(root)))
+
+
+@lru_cache(maxsize=None)
+def _imported_modules(path_s: str, mtime_ns: int, size: int, root_s: str) -> frozenset[str]:
+    path, root = Path(path_s), Path(root_s)
     out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in ast.walk(_parse(path_s, mtime_ns, size)):
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -35,7 +55,7 @@ def imported_modules(path: Path, root: Path) -> set[str]:
             for a in node.names:
                 sub = root / Path(*f"{base}.{a.name}".split("."))
                 out.add(f"{base}.{a.name}" if sub.with_suffix(".py").exists() or sub.is_dir() else base)
-    return out
+    return frozenset(out)
 
 
 def code_files(root: Path) -> list[Path]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import re
-from functools import lru_cache
 from pathlib import Path
 
 from tests import import_graph
@@ -22,9 +21,8 @@ def doc_text() -> str:
     return re.sub(r"^```.*?^```$", "", DOC.read_text(encoding="utf-8"), flags=re.M | re.S)
 
 
-@lru_cache(maxsize=None)
 def tree(path: Path) -> ast.Module:
-    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return import_graph.parse(path)  # parsed once, shared with the import scans
 
 
 def defines(body: list[ast.stmt], name: str) -> ast.stmt | None:
@@ -53,6 +51,28 @@ def code_files() -> list[Path]:
     return sorted(p for top in CODE for p in (ROOT / top).rglob("*.py"))
 
 
+def first_definitions(body: list[ast.stmt]) -> dict[str, ast.stmt]:
+    """Each name ``body`` defines, with the node ``defines`` finds for it (the first)."""
+    found: dict[str, ast.stmt] = {}
+    for node in body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.setdefault(node.name, node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                if isinstance(t, ast.Name):
+                    found.setdefault(t.id, node)
+    return found
+
+
+def defined_names(path: Path) -> set[str]:
+    """What ``resolves(path, name)`` finds for a ``Name`` or ``Name.member``, in one pass over the file."""
+    names = set()
+    for name, node in first_definitions(tree(path).body).items():
+        names.add(name)
+        names.update(f"{name}.{member}" for member in first_definitions(getattr(node, "body", [])))
+    return names
+
+
 def test_every_named_path_and_symbol_exists():
     missing = []
     for token in TICK.findall(doc_text()):
@@ -75,7 +95,8 @@ def test_every_bare_class_or_constant_named_exists():
     """`Class`, `Class.method` and `CONSTANT` without a path must be defined somewhere in the code."""
     names = {t for t in TICK.findall(doc_text()) if re.fullmatch(r"[A-Z][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", t)}
     assert names, "the check found nothing to check"
-    missing = [n for n in sorted(names) if not any(resolves(p, n) for p in code_files())]
+    defined = set().union(*(defined_names(p) for p in code_files()))  # one pass per file, not per name
+    missing = [n for n in sorted(names) if n not in defined]
     assert not missing, f"docs/ARCHITECTURE.md names classes or constants that are gone: {missing}"
 
 

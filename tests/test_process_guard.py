@@ -16,6 +16,7 @@ def run_inner(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(body))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("KIOSK_TEST_OWNER", None)
+    env["KIOSK_TEST_PROCESS_GRACE_S"] = "0.5"  # its leftovers sleep 600 s: no need to wait the usual 5 s
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                            str(tmp_path)], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
 
