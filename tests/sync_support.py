@@ -29,6 +29,15 @@ class RestartableServer:
         self.port = int(self.url.rsplit(":", 1)[1])
         self.starts = 1
 
+    @classmethod
+    def around(cls, hall: Hall) -> "RestartableServer":
+        """A server some fixture already started with ``start_server(db_url, tmp)`` (a module's shared one)."""
+        s = cls.__new__(cls)
+        s.tmp, s.db_url, s.hall, s.url = hall.log.parent, hall.db_url, hall, hall.url  # its folder holds its log
+        s.port = int(s.url.rsplit(":", 1)[1])
+        s.starts = 1
+        return s
+
     @property
     def running(self) -> bool:
         return self.hall.process.poll() is None

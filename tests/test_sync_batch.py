@@ -116,30 +116,27 @@ def test_each_event_has_its_outcome_and_a_resend_is_a_duplicate_by_key(hall):
     assert r["status"] == "duplicate"
 
 
-def test_cli_sync_counts_a_resent_rating_as_a_duplicate(tmp_path):
-    server = RestartableServer(tmp_path / "server")
-    try:
-        path = enrolled_terminal(server, tmp_path, "eval", mode="evaluator")
-        term = build(path, background=False)
-        key = uuid.uuid4().hex
-        term.backend.outbox.put("rating", {"key": key, "level": 5, "reasons": [], "window": 1,
-                                           "created_at": time.time()}, key)
-        term.close()
-        r = cli(path, "sync")
-        assert r.returncode == 0, r.stderr
-        assert "delivered 1 new, 0 already there" in r.stdout, r.stdout
-        # the answer got lost on the way back: the outbox still holds the rating and sends it again
-        db = sqlite3.connect(str(tmp_path / "eval" / "data" / "queue.db"), timeout=10)
-        with db:
-            assert db.execute("UPDATE outbox SET state = 'pending' WHERE key = ?", (key,)).rowcount == 1
-        db.close()
-        r = cli(path, "sync")
-        assert r.returncode == 0, r.stderr
-        assert "delivered 0 new, 1 already there" in r.stdout, r.stdout
-        rows = server.hall.api("GET", "/api/v1/ratings", token="sup").json()
-        assert len(rows) == 1 and rows[0]["level"] == 5  # stored once
-    finally:
-        server.stop()
+def test_cli_sync_counts_a_resent_rating_as_a_duplicate(hall, tmp_path):
+    server = RestartableServer.around(hall)  # the module's server: an evaluator takes no series letter
+    path = enrolled_terminal(server, tmp_path, "eval", mode="evaluator")
+    term = build(path, background=False)
+    key = uuid.uuid4().hex
+    term.backend.outbox.put("rating", {"key": key, "level": 5, "reasons": [], "window": 1,
+                                       "created_at": time.time()}, key)
+    term.close()
+    r = cli(path, "sync")
+    assert r.returncode == 0, r.stderr
+    assert "delivered 1 new, 0 already there" in r.stdout, r.stdout
+    # the answer got lost on the way back: the outbox still holds the rating and sends it again
+    db = sqlite3.connect(str(tmp_path / "eval" / "data" / "queue.db"), timeout=10)
+    with db:
+        assert db.execute("UPDATE outbox SET state = 'pending' WHERE key = ?", (key,)).rowcount == 1
+    db.close()
+    r = cli(path, "sync", inproc=True)  # the first sync above was its own process; this one runs here
+    assert r.returncode == 0, r.stderr
+    assert "delivered 0 new, 1 already there" in r.stdout, r.stdout
+    rows = server.hall.api("GET", "/api/v1/ratings", token="sup").json()
+    assert len(rows) == 1 and rows[0]["level"] == 5  # stored once
 
 
 def test_a_letter_is_never_assigned_when_a_prefix_ends_in_it(hall):

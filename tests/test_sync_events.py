@@ -11,7 +11,16 @@ from .sync_support import RestartableServer, build, enrolled_terminal, quick_bac
 
 @pytest.fixture
 def server(tmp_path):
+    """A server of this test's own: it stops and starts it."""
     s = RestartableServer(tmp_path / "server")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One server for the tests that never stop it (their tickets, services and terminals differ)."""
+    s = RestartableServer(tmp_path_factory.mktemp("events") / "server")
     yield s
     s.stop()
 
@@ -61,7 +70,8 @@ def test_calls_reach_the_terminal_and_the_stream_survives_a_restart(server, tmp_
         term.close()
 
 
-def test_waiting_counts_follow_the_server_and_health_shows_on_the_terminal_list(server, tmp_path, monkeypatch):
+def test_waiting_counts_follow_the_server_and_health_shows_on_the_terminal_list(shared, tmp_path, monkeypatch):
+    server = shared
     quick_backoff(monkeypatch)
     term = build(enrolled_terminal(server, tmp_path, "disp"))
     try:
@@ -91,7 +101,8 @@ def test_waiting_counts_follow_the_server_and_health_shows_on_the_terminal_list(
         term.close()
 
 
-def test_server_guide_and_settings_routes_validate_and_use_etags(server, tmp_path):
+def test_server_guide_and_settings_routes_validate_and_use_etags(shared, tmp_path):
+    server = shared
     api = server.hall.api
     term_token = server.hall.tokens["terminal"]
     r = api("GET", "/api/v1/sync/guides", token=term_token)

@@ -32,7 +32,7 @@ HEAVY_FIRST = ["test_layout_audit", "test_county_link", "test_inquiry_ui", "test
 # files whose tests are independent units (no module-scoped fixture but a cheap output folder)
 SPLIT_FILES = {"test_layout_audit", "test_county_link", "test_sync_failover", "test_inquiry_ui", "test_dispenser_ui",
                "test_settings_ui", "test_evaluator", "test_checkin_ui", "test_config_write", "test_stop_signals",
-               "test_sync_offline", "test_sync_events", "test_help_button", "test_ticket_qr", "test_backup"}
+               "test_sync_offline", "test_help_button", "test_ticket_qr", "test_backup"}
 CHEAP_MODULE_FIXTURES = {"out_dir"}  # test_layout_audit's picture folder: set up on each worker
 
 
