@@ -55,6 +55,11 @@ class Harness:
         from kivy.core.window import Window
 
         EventLoop.ensure_window()
+        from kivy.clock import Clock
+
+        # no frame-rate cap: a running app sleeps out the rest of each 1/60 s, a test has nothing
+        # to wait for between frames (its timeouts run on Kivy's clock and the injected ``monotonic``)
+        Clock._max_fps = 0
         self.window = Window
         self.window.size = size
         self.app = create_app(terminal, allow_close=True, **app_options)
@@ -92,14 +97,17 @@ class Harness:
         return bool(condition())
 
     def tap(self, widget) -> None:
-        """A real touch down/up at the widget's centre, through the window's dispatch."""
+        """A real touch down/up at the widget's centre, through the window's dispatch; then the frames
+        that follow it: two undrawn (clock, input, layout) and one drawn (its ``on_flip`` runs what
+        waits for the next frame, as a print job does)."""
         from kivy.tests.common import UnitTestTouch
 
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         touch.touch_up()
-        self.pump()
+        self.settle(2)
+        self.pump(1)
 
     def screenshot(self, path) -> str:
         self.pump()
