@@ -60,16 +60,30 @@ class VisitorScreen(Screen):
         ids.page.canvas.before.insert(0, ClearBuffers(clear_color=True))
         ids.page.canvas.before.insert(0, ClearColor(*theme.rgba(theme.PAGE)))
         self.header.title = terminal.hall_name
-        self.overlay = WarningOverlay(self)
-        self.overlay.bind(on_continue=lambda *_: self.idle.poke())
-        self.countdown = self.overlay  # its ``text`` is the warning
+        self._overlay: WarningOverlay | None = None  # built when first needed (``overlay``)
         self.idle = IdleTimer(self.idle_timeout, terminal.config.timeouts.warn_before_s,
                               self.timed_out, self._show_countdown, on_warn=self._say_warning,
                               busy=lambda: bool(getattr(terminal.voice, "speaking", False)), clock=self.clock)
         self.bind(size=lambda *_: self.tick_clock(terminal.now()))
 
+    @property
+    def overlay(self) -> WarningOverlay:
+        """The timeout warning over this screen, built the first time it is needed: most screens never
+        show one, and each costs about 0.25 MB of widgets and label textures (issue 17)."""
+        if self._overlay is None:
+            self._overlay = WarningOverlay(self)
+            self._overlay.bind(on_continue=lambda *_: self.idle.poke())
+        return self._overlay
+
+    countdown = overlay  # its ``text`` is the warning
+
+    def warning_shown(self) -> bool:
+        """The timeout warning is over the screen now (without building one)."""
+        return self._overlay is not None and self._overlay.parent is not None
+
     def _show_countdown(self, seconds: int) -> None:
-        self.overlay.text = self.warning_text.format(seconds) if seconds else ""
+        if seconds or self._overlay is not None:
+            self.overlay.text = self.warning_text.format(seconds) if seconds else ""
 
     def _say_warning(self) -> None:
         if self.terminal.voice.available:

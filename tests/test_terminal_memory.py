@@ -13,6 +13,7 @@ offscreen window, through one real tap on 综合受理 until its ticket is print
 - No label keeps the SDL surface its text was drawn into (a second copy of its pixels, about 10 MB over
   the dispenser's screens: ``screens/kivy_fixes.py``), and the taps of the benches load neither pytest
   nor pygments (Kivy's ``kivy.tests.common`` would: 8-10 MB on both sides of ``bench/memory.py``).
+- No screen's timeout warning is built before it is first shown (``screens/base.py``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def run():
     cores = [o for o in gc.get_objects() if isinstance(o, LabelBase)]
     result = {"labels": sum(1 for o in cores if o.texture is not None and o.texture.width > 1),
               "kept_surfaces": sum(1 for o in cores if getattr(o, "_surface", None) is not None),
+              "warnings_built": sum(1 for o in gc.get_objects() if type(o).__name__ == "WarningOverlay"),
               "test_modules": sorted(m for m in ("pytest", "pygments", "kivy.tests.common") if m in sys.modules),
               "sdl_faces": len(asked), "pillow_faces": png._font.cache_info().currsize,
               "printed": app.tickets_saved(),
@@ -109,6 +111,14 @@ def test_labels_keep_no_second_copy_of_their_pixels(one_tap):
     result, _ = one_tap
     assert result["labels"] >= 30  # the attract, grid and ticket screens' text, drawn
     assert result["kept_surfaces"] == 0  # Kivy's SDL2 provider kept one per label
+
+
+def test_no_timeout_warning_is_built_before_one_is_shown(one_tap):
+    """Each visitor screen's timeout warning (a card, two labels, a button) is built when first shown:
+    five unused ones cost the dispenser about 1.2 MB."""
+    result, _ = one_tap
+    assert result["printed"] == 1
+    assert result["warnings_built"] == 0
 
 
 def test_the_benches_tap_without_loading_pytest(one_tap):

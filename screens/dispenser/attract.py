@@ -52,7 +52,7 @@ class AttractScreen(VisitorScreen):
         # the whole screen is the button: elderly visitors tap wherever they look
         if any(b.collide_point(*b.to_widget(*touch.pos)) for b in self.styles.children):
             return super().on_touch_up(touch)
-        if self.overlay.parent is not None or touch.ud.get("warning"):
+        if self.warning_shown() or touch.ud.get("warning"):
             return super().on_touch_up(touch)
         if self.collide_point(*touch.pos) and touch.grab_current is None:
             self.start()
