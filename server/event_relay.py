@@ -117,6 +117,12 @@ class EventRelay:
     def stop(self) -> None:
         self._stop.set()
         self._outbox.put(None)
+        if self._listening.is_set():  # wake the listener from its wait for notifications: it ends at once
+            try:
+                with self.db.begin() as conn:
+                    conn.execute(sa.text("SELECT pg_notify(:c, :p)"), {"c": CONTROL, "p": f"{self.origin} stop"})
+            except Exception:  # the database is away: the listener ends within its 1 s wait anyway
+                pass
         for t in self._threads:
             t.join(3)
 

@@ -278,6 +278,20 @@ def test_an_address_full_of_failures_does_not_lock_out_the_hall_behind_it(hall):
     assert login(hall, "clerk2", device=known, source="127.0.0.20")[0] == 200  # nor do known devices there
 
 
+def test_an_unknown_user_costs_one_verify_at_the_hashers_own_costs():
+    """A login for a user that does not exist verifies against a dummy hash, so it takes as long as a real
+    user's. The server ships that dummy made with the strong costs (not hashed at every start); with other
+    costs (the tests' cheap ones) it makes its own."""
+    from kiosk.hashing import strong_hasher
+    from server import accounts
+
+    assert not accounts._hasher.check_needs_rehash(accounts._DUMMY_HASH)  # the costs of this process's hashes
+    assert accounts._DUMMY_HASH != accounts._STRONG_DUMMY  # here: cheap, made at import
+    strong = strong_hasher()
+    assert not strong.check_needs_rehash(accounts._STRONG_DUMMY)  # a production server uses it as it is
+    assert strong.verify(accounts._STRONG_DUMMY, "not a real password")
+
+
 @pytest.mark.postgres
 def test_throttle_is_shared_by_processes_and_survives_a_restart(tmp_path):
     db_url, drop = db_url_for("postgres", tmp_path)  # several processes share PostgreSQL (SQLite serves one)
