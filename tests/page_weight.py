@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -55,46 +56,75 @@ FONTS_JS = """() => document.fonts.ready.then(() => [...document.fonts]
     .map(f => f.unicodeRange.slice(0, 40)))"""
 
 
+class Measuring:
+    """A page opened by ``start_measure``: its requests are being counted until ``finish``."""
+
+    def __init__(self, context, url: str, ready: str | None):
+        self.url = url
+        self.page = page = context.new_page()
+        self.cdp = cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        self.sent: dict[str, tuple[str, str]] = {}
+        self.done: dict[str, int] = {}
+        self.order: list[str] = []
+        self.documents: list[str] = []  # a page that sends its reader on by script loads a second document
+        cdp.on("Network.requestWillBeSent", self._will_send)
+        cdp.on("Network.loadingFinished", lambda e: self.done.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+        response = page.goto(url, wait_until="commit")  # loads on while others start: ``loaded`` waits for it
+        self.status = response.status if response else 0
+        self.ready = ready
+        self.loaded_at: float | None = None
+
+    def loaded(self) -> Measuring:
+        """Wait until the page has loaded (and shows ``ready``, if given); its settling time starts now."""
+        if self.loaded_at is None:
+            self.page.wait_for_load_state("load")
+            if self.ready:
+                self.page.wait_for_selector(self.ready)
+            self.loaded_at = time.monotonic()
+        return self
+
+    def _will_send(self, e) -> None:
+        rid = e["requestId"]
+        if rid not in self.sent:
+            self.order.append(rid)
+        self.sent[rid] = (e["request"]["method"], e["request"]["url"])  # a redirect keeps the id: its last URL
+        if e.get("type") == "Document" and rid not in self.documents:
+            self.documents.append(rid)
+
+    def finish(self, settle_ms: int = 1200) -> Load:
+        """Every request of the page once it has stood ``settle_ms`` since it loaded (late fetches: a second
+        snapshot request would show here), and the HallFont faces it loaded."""
+        page = self.loaded().page
+        left = settle_ms - (time.monotonic() - self.loaded_at) * 1000
+        if left > 0:
+            page.wait_for_timeout(left)
+        # the faces of the page the reader ends up on: read before the settling, a page that sends its reader
+        # on by script (/county -> /login) could answer for its first document, with no face loaded yet
+        page.wait_for_load_state("load")
+        load = Load(self.url, self.status)
+        load.fonts_loaded = evaluate_after_redirects(page, FONTS_JS)
+        # weigh the page the reader ends up on: from its document on
+        kept = self.order[self.order.index(self.documents[-1]):] if self.documents else self.order
+        for rid in kept:
+            method, u = self.sent[rid]
+            load.requests.append((method, u, self.done.get(rid, 0)))
+        load.bytes = sum(self.done.get(rid, 0) for rid in kept)
+        self.cdp.detach()
+        page.close()
+        return load
+
+
+def start_measure(context, url: str, ready: str | None = None) -> Measuring:
+    """Open ``url`` in a new page of ``context`` with the cache off, counting every request and its wire
+    bytes; ``.finish()`` gives the ``Load``. Several pages may be under way at once (``measure_all``)."""
+    return Measuring(context, url, ready)
+
+
 def measure(context, url: str, settle_ms: int = 1200, ready: str | None = None) -> Load:
     """Open ``url`` in a new page of ``context`` with the cache off; every request and its wire bytes."""
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-    sent: dict[str, tuple[str, str]] = {}
-    done: dict[str, int] = {}
-    order: list[str] = []
-    documents: list[str] = []  # a page that sends its reader on by script loads a second document
-
-    def will_send(e):
-        rid = e["requestId"]
-        if rid not in sent:
-            order.append(rid)
-        sent[rid] = (e["request"]["method"], e["request"]["url"])  # a redirect keeps the id: its last URL
-        if e.get("type") == "Document" and rid not in documents:
-            documents.append(rid)
-
-    cdp.on("Network.requestWillBeSent", will_send)
-    cdp.on("Network.loadingFinished", lambda e: done.__setitem__(e["requestId"], int(e["encodedDataLength"])))
-    load = Load(url)
-    response = page.goto(url, wait_until="load")
-    load.status = response.status if response else 0
-    if ready:
-        page.wait_for_selector(ready)
-    page.wait_for_timeout(settle_ms)  # late fetches (a second snapshot request would show here)
-    # the faces of the page the reader ends up on: read before the settling, a page that sends its reader
-    # on by script (/county -> /login) could answer for its first document, with no face loaded yet
-    page.wait_for_load_state("load")
-    load.fonts_loaded = evaluate_after_redirects(page, FONTS_JS)
-    # weigh the page the reader ends up on: from its document on
-    kept = order[order.index(documents[-1]):] if documents else order
-    for rid in kept:
-        method, u = sent[rid]
-        load.requests.append((method, u, done.get(rid, 0)))
-    load.bytes = sum(done.get(rid, 0) for rid in kept)
-    cdp.detach()
-    page.close()
-    return load
+    return start_measure(context, url, ready).finish(settle_ms)
 
 
 def evaluate_after_redirects(page, script: str, tries: int = 5):
@@ -163,25 +193,35 @@ def sign_in(context, base: str, username: str, password: str) -> None:
 
 
 def measure_all(browser, base: str, username: str, password: str, ticket_token: str, guide_id: str) -> dict[str, Load]:
-    """First load of every server page (signed in as ``username`` where a page needs it) and both phone pages."""
-    loads: dict[str, Load] = {}
-    desk = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    """First load of every server page (signed in as ``username`` where a page needs it) and both phone pages.
+
+    The pages load and settle together, each in a context of its own (its own connections: a browser holds at
+    most six to one server, and the pages' event streams keep theirs); each is read once it has stood its
+    full settling time after its load. Signed-in pages share the sign-in's cookies."""
+    desk = dict(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    contexts = []
+
+    def context(**options):
+        contexts.append(browser.new_context(**options))
+        return contexts[-1]
+
     try:
-        loads["/login"] = measure(desk, base + "/login")
-        loads["/display"] = measure(desk, base + "/display", ready=".tv-win")
-        sign_in(desk, base, username, password)
+        signed = context(**desk)
+        sign_in(signed, base, username, password)
+        state = signed.storage_state()
+        under_way = {"/login": start_measure(context(**desk), base + "/login"),
+                     "/display": start_measure(context(**desk), base + "/display", ready=".tv-win")}
         for path in staff_pages():
-            if path not in loads:
-                loads[path] = measure(desk, base + path)
+            if path not in under_way:
+                under_way[path] = start_measure(context(**desk, storage_state=state), base + path)
+        under_way["/q/{token}"] = start_measure(context(**PHONE), f"{base}/q/{ticket_token}", ready="#number")
+        under_way["/g/{id}"] = start_measure(context(**PHONE), f"{base}/g/{guide_id}", ready="#guide-name")
+        for m in under_way.values():
+            m.loaded()  # every page has loaded before the first is read: they settle together
+        return {path: m.finish() for path, m in under_way.items()}
     finally:
-        desk.close()
-    phone = browser.new_context(**PHONE)
-    try:
-        loads["/q/{token}"] = measure(phone, f"{base}/q/{ticket_token}", ready="#number")
-        loads["/g/{id}"] = measure(phone, f"{base}/g/{guide_id}", ready="#guide-name")
-    finally:
-        phone.close()
-    return loads
+        for c in contexts:
+            c.close()
 
 
 def no_cjk_fontconfig(folder) -> dict:
