@@ -13,7 +13,8 @@ characters a page shows:
 
 The slices are rebuilt when the content changes (checked at server start and whenever the CSS is
 asked for: hall version and guide digest) and cached on disk by the hash of their characters, so
-a restart with the same content reuses them.
+a restart with the same content reuses them. Servers sharing the cache folder cut under its lock, so a
+slice is cut once between them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import logging
 import os
 import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,6 +180,32 @@ def _cut_missing(parts: list[Slice], folder: Path) -> None:
         log.warning("web font: cutting in a child process failed (%s); cutting in the server", exc)
 
 
+@contextmanager
+def _cut_lock(folder: Path):
+    """Hold the folder's cutting lock: servers on one machine (a county's, tests' in parallel) cut a slice
+    once between them, not once each. Without a lockable file there, no lock."""
+    try:
+        import fcntl
+
+        folder.mkdir(parents=True, exist_ok=True)
+        f = open(folder / ".cut.lock", "a")
+    except (ImportError, OSError):
+        yield
+        return
+    with f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def cut_missing(parts: list[Slice], folder: Path) -> None:
+    """Cut the slices the folder lacks, one server at a time: a server that waited for another's cut
+    finds those slices made and cuts only what is still missing."""
+    if not [p for p in parts if not (folder / p.filename).exists()]:
+        return
+    with _cut_lock(folder):
+        _cut_missing([p for p in parts if not (folder / p.filename).exists()], folder)
+
+
 @dataclass(frozen=True)
 class Built:
     key: tuple
@@ -221,7 +249,7 @@ class WebFonts:
         try:
             hall, texts = content()
             parts = slices(hall, texts)
-            _cut_missing([p for p in parts if not (self.folder / p.filename).exists()], self.folder)
+            cut_missing(parts, self.folder)
             files = {s.filename: build_slice(s, self.folder) for s in parts}
             css = _css(parts).encode()
             built = Built(key, css, gzip.compress(css, 9), hashlib.sha256(css).hexdigest()[:16], files)
