@@ -43,7 +43,6 @@ from datetime import date, datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-import requests
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -137,6 +136,8 @@ class CountyRefused(Exception):
 
 def _post(url: str, path: str, body: dict, token: str = "", timeout=(3.0, 30.0)) -> dict:
     headers = {"Accept": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    import requests  # only a linked hall's pusher talks to a county: not loaded at every server start
+
     try:
         with requests.Session() as s:
             s.trust_env = False  # straight to the county's address, no proxy from the environment

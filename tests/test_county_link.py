@@ -27,17 +27,18 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_ratings import RATING_HALL  # noqa: E402
 from test_server_support import (BACKENDS, hall_today, PASSWORD, PY, ROOT, TEST_HALL, db_url_for, env, kiosk_cli,  # noqa: E402
-                                 start_server)
+                                 kiosk_clis, start_server, start_servers)
 from page_weight import sign_in_page  # noqa: E402
 
 from kiosk.storage.db import open_engine  # noqa: E402
 
 TOWNSHIP_HALL = RATING_HALL.replace('name = "测试镇便民服务中心"', 'name = "青石镇便民服务中心"')
 # The township's pusher at a quick pace (server/county_link.py): a restarted township takes over its
-# killed predecessor's lease after 2 s, not 15; it collects new ratings every 0.5 s when idle, not 5; and
-# it retries a killed county every 2 s at most, not up to 60. The same kills, restarts and checks,
-# with less waiting between them.
-PACE = {"KIOSK_COUNTY_LEASE_S": "2", "KIOSK_COUNTY_IDLE_S": "0.5", "KIOSK_COUNTY_BACKOFF_MAX_S": "2"}
+# killed predecessor's lease after 1 s, not 15; it collects new ratings every 0.2 s when idle, not 5; and
+# it retries a killed county every 0.5 s, not after 1, 2, 4 ... up to 60. The same kills, restarts and
+# checks, with less waiting between them (one township process runs at a time: a lease shorter than a
+# push lets no second pusher in).
+PACE = {"KIOSK_COUNTY_LEASE_S": "1", "KIOSK_COUNTY_IDLE_S": "0.2", "KIOSK_COUNTY_BACKOFF_MAX_S": "0.5"}
 
 
 def launch(db_url: str, port: int, hall_file: Path, log: Path, **extra_env: str) -> subprocess.Popen:
@@ -140,9 +141,10 @@ def pair(request, tmp_path):
     hall_dir.mkdir()
     c_url, drop = db_url_for(request.param, county_dir)
     request.addfinalizer(drop)
-    county = start_server(c_url, county_dir, TEST_HALL)
+    county, township = start_servers(dict(db_url=c_url, tmp=county_dir, hall_text=TEST_HALL),
+                                     dict(db_url=f"sqlite:///{hall_dir / 'server.db'}", tmp=hall_dir,
+                                          hall_text=TOWNSHIP_HALL, server_env=PACE))
     add_county_viewer(c_url)
-    township = start_server(f"sqlite:///{hall_dir / 'server.db'}", hall_dir, TOWNSHIP_HALL, server_env=PACE)
     yield county, township
     for s in (county, township):
         if s.process.poll() is None:
@@ -154,19 +156,21 @@ def test_link_then_push_exactly_once_through_sigkill_on_both_sides(pair, tmp_pat
     c_db, t_db = county.db_url, township.db_url
     c_port, t_port = int(county.url.rsplit(":", 1)[1]), int(township.url.rsplit(":", 1)[1])
 
-    # the county makes a code for the township hall; the township's server spends it
-    made = kiosk_cli("admin", "county-link-code", "--db", c_db, "--hall", "qingshi", "--name", "青石镇便民服务中心")
+    # the county makes a code for the township hall (while a made-up code and a hosted hall are refused);
+    # the township's server spends it
+    made, refused, hosted = kiosk_clis(
+        ("admin", "county-link-code", "--db", c_db, "--hall", "qingshi", "--name", "青石镇便民服务中心"),
+        ("admin", "link-county", "--db", t_db, "--server", county.url, "--code", "AAAA-BBBB-CCCC"),
+        ("admin", "county-link-code", "--db", c_db, "--hall", "testhall", "--name", "x"))
     assert made.returncode == 0, made.stderr
     code = made.stdout.strip()
-    refused = kiosk_cli("admin", "link-county", "--db", t_db, "--server", county.url, "--code", "AAAA-BBBB-CCCC")
     assert refused.returncode == 1 and "--code" in refused.stderr and "Traceback" not in refused.stderr
+    assert hosted.returncode == 1 and "--hall" in hosted.stderr  # a hosted hall is not a linked one
     linked = kiosk_cli("admin", "link-county", "--db", t_db, "--server", county.url, "--code", code)
     assert linked.returncode == 0, linked.stderr
     assert "qingshi" in linked.stdout
     again = kiosk_cli("admin", "link-county", "--db", t_db, "--server", county.url, "--code", code)
     assert again.returncode == 1 and "used" in again.stderr  # one-time
-    hosted = kiosk_cli("admin", "county-link-code", "--db", c_db, "--hall", "testhall", "--name", "x")
-    assert hosted.returncode == 1 and "--hall" in hosted.stderr  # a hosted hall is not a linked one
 
     # the township works: ratings, a 核实 verdict, a rectification, the day's report frozen on demand
     bad = []

@@ -147,6 +147,23 @@ def kiosk_cli(*args: str, stdin: str = "", timeout: float = 60) -> subprocess.Co
                           timeout=timeout, env=env(), cwd=ROOT)
 
 
+def kiosk_clis(*commands: tuple[str, ...], timeout: float = 60) -> list[subprocess.CompletedProcess]:
+    """Several independent `kiosk ...` commands at once (each its own process), their results in order."""
+    procs = [subprocess.Popen([PY, "-c", CLI_SHIM, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT) for args in commands]
+    done = []
+    for args, proc in zip(commands, procs):
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for p in procs:
+                p.kill()
+                p.wait()
+            raise
+        done.append(subprocess.CompletedProcess([PY, "-c", CLI_SHIM, *args], proc.returncode, out, err))
+    return done
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -289,6 +306,20 @@ def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool
         assert r.status_code == 201, r.text
         hall.tokens["terminal"] = r.json()["token"]
     return hall
+
+
+def start_servers(*servers: dict) -> list[Hall]:
+    """Several ``start_server(**kwargs)`` at once, each on its own database: their start-ups overlap."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(servers)) as pool:
+        futures = [pool.submit(start_server, **kw) for kw in servers]
+    started = [f for f in futures if f.exception() is None]
+    if len(started) < len(futures):
+        for f in started:
+            f.result().stop()
+        raise next(f.exception() for f in futures if f.exception() is not None)
+    return [f.result() for f in futures]
 
 
 def _kill_if_running(proc: subprocess.Popen) -> None:
