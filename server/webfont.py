@@ -241,13 +241,27 @@ class WebFonts:
             if (self._built and self._built.key == key) or self._building == key:
                 return None
             self._building = key
-        t = threading.Thread(target=self._build, args=(key, content), name="webfont", daemon=True)
+        try:
+            # read on the caller's thread: the build thread never holds a database connection (a daemon
+            # thread reading the guides while `kiosk serve` stopped left server.db-wal behind at exit)
+            found = content()
+        except Exception:
+            log.exception("web font build failed; pages use the visitor's own fonts")
+            self._done(key)
+            return None
+        t = threading.Thread(target=self._build, args=(key, found), name="webfont", daemon=True)
         t.start()
         return t
 
-    def _build(self, key: tuple, content) -> None:
+    def _done(self, key: tuple) -> None:
+        with self._lock:
+            if self._building == key:
+                self._building = None
+        self._ready.set()
+
+    def _build(self, key: tuple, found: tuple) -> None:
         try:
-            hall, texts = content()
+            hall, texts = found
             parts = slices(hall, texts)
             cut_missing(parts, self.folder)
             files = {s.filename: build_slice(s, self.folder) for s in parts}
@@ -260,10 +274,7 @@ class WebFonts:
         except Exception:
             log.exception("web font build failed; pages use the visitor's own fonts")
         finally:
-            with self._lock:
-                if self._building == key:
-                    self._building = None
-            self._ready.set()
+            self._done(key)
 
     def current(self, wait_s: float = 60.0) -> Built | None:
         """The latest build; waits for the first one (a later change is served when done)."""
