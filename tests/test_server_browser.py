@@ -105,7 +105,8 @@ def test_staff_calls_and_display_shows_it(browser, hall):
     digits = str.maketrans("0123456789", "零一二三四五六七八九")
     assert display.evaluate("window.spokenTexts") == [
         f"请 {n.translate(digits)} 号到 1 号窗口办理" for n in (first, issued[1]["number"], issued[1]["number"])]
-    display.wait_for_timeout(3500)  # let the flash settle for the picture
+    # the picture once the call's flash (three 1 s blinks of #now) has run out
+    display.wait_for_function("document.getElementById('now').getAnimations().length === 0", timeout=10_000)
     display.screenshot(path=str(OUT / "display.png"))
 
     # transfer through the dialog

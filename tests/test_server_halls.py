@@ -22,7 +22,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_support import (BACKENDS, PASSWORD, TEST_HALL, db_url_for, enroll_terminal,  # noqa: E402
-                                 kiosk_cli, start_server)
+                                 kiosk_cli, kiosk_clis, start_server)
 
 B = "beihall"
 MARK = "北村"
@@ -42,14 +42,15 @@ def two(request, tmp_path_factory):
     (tmp / "b.toml").write_text(HALL_B, encoding="utf-8")
     out = kiosk_cli("admin", "add-hall", "--db", hall.db_url, str(tmp / "b.toml"))
     assert out.returncode == 0 and f"added hall {B}" in out.stdout, out.stderr
-    for name, role, extra in (("bsup", "supervisor", ["--hall", B]),
-                              ("bclerk", "window", ["--hall", B, "--window", "1"]),
-                              ("cadmin", "county-admin", []), ("cview", "county-viewer", [])):
-        out = kiosk_cli("admin", "add-user", name, "--role", role, "--password-stdin", "--db", hall.db_url, *extra,
-                        stdin=PASSWORD + "\n")
-        assert out.returncode == 0, out.stderr
+    users = (("bsup", "supervisor", ["--hall", B]), ("bclerk", "window", ["--hall", B, "--window", "1"]),
+             ("cadmin", "county-admin", []), ("cview", "county-viewer", []))
+    *added, out = kiosk_clis(*[("admin", "add-user", name, "--role", role, "--password-stdin", "--db", hall.db_url,
+                                *extra) for name, role, extra in users],
+                             ("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机"),
+                             stdin=PASSWORD + "\n")  # all at once: each its own account (or the code)
+    for (name, _, _), done in zip(users, added):
+        assert done.returncode == 0, done.stderr
         hall.tokens[name] = hall.login(name)
-    out = kiosk_cli("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机")
     assert out.returncode == 0, out.stderr
     r = hall.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": out.stdout.strip(), "name": "x"})
     assert r.status_code == 201 and r.json()["hall"] == B and r.json()["name"] == "北村取号机", r.text

@@ -147,10 +147,15 @@ def kiosk_cli(*args: str, stdin: str = "", timeout: float = 60) -> subprocess.Co
                           timeout=timeout, env=env(), cwd=ROOT)
 
 
-def kiosk_clis(*commands: tuple[str, ...], timeout: float = 60) -> list[subprocess.CompletedProcess]:
-    """Several independent `kiosk ...` commands at once (each its own process), their results in order."""
-    procs = [subprocess.Popen([PY, "-c", CLI_SHIM, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+def kiosk_clis(*commands: tuple[str, ...], stdin: str = "", timeout: float = 60) -> list[subprocess.CompletedProcess]:
+    """Several independent `kiosk ...` commands at once (each its own process, each given ``stdin``), their
+    results in order."""
+    procs = [subprocess.Popen([PY, "-c", CLI_SHIM, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT) for args in commands]
+    for proc in procs:  # a few bytes: the pipe takes them without waiting for the reader
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+        proc.stdin = None
     done = []
     for args, proc in zip(commands, procs):
         try:
