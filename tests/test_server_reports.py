@@ -93,7 +93,7 @@ def test_a_days_flows_are_counted_and_pause_time_recorded(hall):
     act(hall, 2, "call-next", who="clerk2")
     act(hall, 2, "finish", who="clerk2")
     act(hall, 1, "pause")
-    time.sleep(1.1)
+    time.sleep(0.3)  # paused this long at least: the report counts it
     act(hall, 1, "resume")
     r = hall.api("POST", "/api/v1/ratings", token="eval1", json={"key": uuid.uuid4().hex, "ticket": a[0]["id"],
                                                                  "level": 4})
@@ -106,7 +106,7 @@ def test_a_days_flows_are_counted_and_pause_time_recorded(hall):
     assert t["rated"] - before["rated"] == 1
     clerk = next(s for s in rep["by_staff"] if s["key"] == "clerk")
     assert clerk["name"] == '王芳, "小王"' and clerk["staff_no"] == "0012"
-    assert clerk["paused_s"] >= 1.0 and clerk["issued"] is None
+    assert clerk["paused_s"] >= 0.3 and clerk["issued"] is None
     assert clerk["satisfaction_rate"] == 1.0
     w2 = next(w for w in rep["by_window"] if w["key"] == "2")
     assert w2["served"] >= 1 and w2["name"] == "2号 医疗保障"
