@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import pytest
 
-# measured 30 Nov 2026 (KIOSK_TEST_TIMINGS, load 8-13 on 2 cores): module totals from 410 s down
-# (30 Nov, later: test_county_link's SIGKILL rounds, test_server_multiproc's stream closes and test_server_fuzz's
-# strategies wait and draw less, about half to a third of what they took: moved down to their new weight)
-HEAVY_FIRST = ["test_layout_audit", "test_county_link", "test_inquiry_ui", "test_settings_ui", "test_server_reports",
-               "test_sync_offline", "test_server_sigkill", "test_server_fuzz", "test_server_halls",
-               "test_server_multiproc", "test_server_ratings", "test_county_browser", "test_server_security",
-               "test_dispenser_ui", "test_server_appointments", "test_checkin_ui", "test_server_concurrency",
-               "test_page_weight", "test_server_api", "test_phone_pages", "test_server_browser", "test_help_button",
-               "test_evaluator", "test_cage", "test_sync_failover", "test_config_write", "test_pages_reconnect",
-               "test_appointments_sync", "test_sync_ui", "test_sync_events", "test_haochaping", "test_stop_signals"]
+# measured 30 Nov 2026 21:28-21:39 UTC on b8212b8 (KIOSK_TEST_TIMINGS, -n 2, load 6.5-7.7 on 2 cores: 666 s wall,
+# 414 s user CPU): every module of 8 s or more, heaviest first (the rest keep collection order at the end)
+HEAVY_FIRST = ["test_layout_audit", "test_county_link", "test_inquiry_ui", "test_server_security",
+               "test_server_halls", "test_server_fuzz", "test_server_reports", "test_server_ratings",
+               "test_terminal_memory", "test_server_multiproc", "test_server_api", "test_ticket_qr",
+               "test_county_browser", "test_settings_ui", "test_backup", "test_server_concurrency",
+               "test_server_browser", "test_sync_offline", "test_haochaping", "test_server_appointments",
+               "test_page_weight", "test_appointments_sync", "test_x11_display", "test_phone_pages",
+               "test_checkin_ui", "test_visitor_session", "test_dispenser_ui", "test_help_button",
+               "test_server_sigkill", "test_cage", "test_pages_reconnect", "test_evaluator", "test_stop_signals",
+               "test_server_help", "test_sync_events", "test_sync_failover", "test_server_migration",
+               "test_webfont_cache", "test_sync_ui", "test_line_breaks", "test_printer_serial", "test_public_links",
+               "test_server_cli", "test_help_browser"]
 # files whose tests are independent units (no module-scoped fixture but a cheap output folder)
 SPLIT_FILES = {"test_layout_audit", "test_county_link", "test_sync_failover", "test_inquiry_ui", "test_dispenser_ui",
                "test_settings_ui", "test_evaluator", "test_checkin_ui", "test_config_write", "test_stop_signals",
