@@ -29,9 +29,14 @@ class _Stdin(io.StringIO):
         return False
 
 
-def run_kiosk(*args: str, stdin: str = "", env: dict | None = None, cwd: Path | None = None
-              ) -> subprocess.CompletedProcess:
-    """``kiosk ARGS`` in this process; ``env`` sets (or with None removes) variables for the call."""
+def run_kiosk(*args: str, stdin: str = "", env: dict | None = None, cwd: Path | None = None,
+              timeout: float = 120) -> subprocess.CompletedProcess:
+    """``kiosk ARGS`` in this process; ``env`` sets (or with None removes) variables for the call.
+    A command still running after ``timeout`` s ends this test process with every thread's stack
+    (faulthandler), as ``subprocess.run(timeout=...)`` would end the command: a hang fails, it does
+    not stall the suite until its one-hour limit."""
+    import faulthandler
+
     from wiring.cli import main
 
     argv = [str(a) for a in args]
@@ -46,6 +51,7 @@ def run_kiosk(*args: str, stdin: str = "", env: dict | None = None, cwd: Path | 
                 os.environ[key] = str(value)
         sys.stdin = _Stdin(stdin)
         os.chdir(cwd or ROOT)
+        faulthandler.dump_traceback_later(timeout, exit=True)
         with redirect_stdout(out), redirect_stderr(err):
             try:
                 code = main(argv)
@@ -54,6 +60,7 @@ def run_kiosk(*args: str, stdin: str = "", env: dict | None = None, cwd: Path | 
                 if isinstance(exc.code, str):
                     print(exc.code, file=sys.stderr)
     finally:
+        faulthandler.cancel_dump_traceback_later()
         sys.stdin = saved_stdin
         os.chdir(saved_cwd)
         for key, value in saved_env.items():
