@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_browser import OUT  # noqa: E402
 from test_server_halls import B, HALL_B  # noqa: E402
-from test_server_support import PASSWORD, kiosk_cli, kiosk_clis, start_server  # noqa: E402
+from test_server_support import PASSWORD, kiosk_cli, start_server  # noqa: E402
 from page_weight import settle, sign_in_page, track_fetches  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -26,12 +26,11 @@ def county(request, tmp_path_factory):
     assert kiosk_cli("admin", "add-hall", "--db", hall.db_url, str(tmp / "b.toml")).returncode == 0
     users = (("cadmin", "county-admin", []), ("cview", "county-viewer", []),
              ("bclerk", "window", ["--hall", B, "--window", "1"]))
-    *added, out = kiosk_clis(*[("admin", "add-user", name, "--role", role, "--password-stdin", "--db", hall.db_url,
-                                *extra) for name, role, extra in users],
-                             ("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机"),
-                             stdin=PASSWORD + "\n")  # all at once: each its own account (or the code)
-    for done in added:
+    for name, role, extra in users:  # in this process (add-hall above is the real `kiosk` run)
+        done = kiosk_cli("admin", "add-user", name, "--role", role, "--password-stdin", "--db", hall.db_url, *extra,
+                         stdin=PASSWORD + "\n", inproc=True)
         assert done.returncode == 0, done.stderr
+    out = kiosk_cli("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机", inproc=True)
     r = hall.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": out.stdout.strip(), "name": "x"})
     hall.tokens["bterm"] = r.json()["token"]
     hall.api("POST", "/api/v1/terminals/heartbeat", token="bterm", json={"paper": "near_end"})

@@ -159,10 +159,10 @@ def test_link_then_push_exactly_once_through_sigkill_on_both_sides(pair, tmp_pat
 
     # the county makes a code for the township hall (while a made-up code and a hosted hall are refused);
     # the township's server spends it
-    made, refused, hosted = kiosk_clis(
+    made, refused = kiosk_clis(
         ("admin", "county-link-code", "--db", c_db, "--hall", "qingshi", "--name", "青石镇便民服务中心"),
-        ("admin", "link-county", "--db", t_db, "--server", county.url, "--code", "AAAA-BBBB-CCCC"),
-        ("admin", "county-link-code", "--db", c_db, "--hall", "testhall", "--name", "x"))
+        ("admin", "link-county", "--db", t_db, "--server", county.url, "--code", "AAAA-BBBB-CCCC"))
+    hosted = kiosk_cli("admin", "county-link-code", "--db", c_db, "--hall", "testhall", "--name", "x", inproc=True)
     assert made.returncode == 0, made.stderr
     code = made.stdout.strip()
     assert refused.returncode == 1 and "--code" in refused.stderr and "Traceback" not in refused.stderr
@@ -170,7 +170,7 @@ def test_link_then_push_exactly_once_through_sigkill_on_both_sides(pair, tmp_pat
     linked = kiosk_cli("admin", "link-county", "--db", t_db, "--server", county.url, "--code", code)
     assert linked.returncode == 0, linked.stderr
     assert "qingshi" in linked.stdout
-    again = kiosk_cli("admin", "link-county", "--db", t_db, "--server", county.url, "--code", code)
+    again = kiosk_cli("admin", "link-county", "--db", t_db, "--server", county.url, "--code", code, inproc=True)
     assert again.returncode == 1 and "used" in again.stderr  # one-time
 
     # the township works: ratings, a 核实 verdict, a rectification, the day's report frozen on demand
@@ -280,7 +280,8 @@ def test_a_push_token_writes_only_its_own_hall_and_bad_events_are_refused_by_fie
     try:
         tokens = {}
         for hall in ("east", "west"):
-            made = kiosk_cli("admin", "county-link-code", "--db", county.db_url, "--hall", hall, "--name", hall + "镇")
+            made = kiosk_cli("admin", "county-link-code", "--db", county.db_url, "--hall", hall, "--name", hall + "镇",
+                             inproc=True)
             r = county.api("POST", "/api/v1/county/link", token=None, json={"code": made.stdout.strip()})
             assert r.status_code == 201, r.text
             tokens[hall] = r.json()["token"]
@@ -330,7 +331,7 @@ def test_the_county_page_shows_a_linked_hall_beside_its_own(browser, tmp_path):
     add_county_viewer(county.db_url)
     try:
         made = kiosk_cli("admin", "county-link-code", "--db", county.db_url, "--hall", "qingshi", "--name",
-                         "青石镇便民服务中心")
+                         "青石镇便民服务中心", inproc=True)
         token = county.api("POST", "/api/v1/county/link", token=None, json={"code": made.stdout.strip()}).json()["token"]
         day = hall_today().isoformat()
         rating = {"id": uuid.uuid4().hex, "key": "k", "day": day, "level": 5, "reasons": [], "window": 1,

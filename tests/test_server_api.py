@@ -450,7 +450,8 @@ def test_admin_cli_change_reaches_the_running_server(hall):
     codes = {s["code"]: s for s in hall.api("GET", "/api/v1/services", token="terminal").json()}
     assert codes["notary"]["daily_cap"] == 10 and codes["notary"]["windows"] == [3]
     assert issue(hall, "notary")["number"] == "N001"
-    out = kiosk_cli("admin", "add-service", "--code", "notary", "--name", "x", "--prefix", "M", "--db", hall.db_url)
+    out = kiosk_cli("admin", "add-service", "--code", "notary", "--name", "x", "--prefix", "M", "--db", hall.db_url,
+                    inproc=True)
     assert out.returncode == 1 and out.stderr.count("\n") == 1 and "already exists" in out.stderr
 
 

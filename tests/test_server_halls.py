@@ -22,7 +22,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_server_support import (BACKENDS, PASSWORD, TEST_HALL, db_url_for, enroll_terminal,  # noqa: E402
-                                 kiosk_cli, kiosk_clis, start_server)
+                                 kiosk_cli, start_server)
 
 B = "beihall"
 MARK = "北村"
@@ -44,13 +44,12 @@ def two(request, tmp_path_factory):
     assert out.returncode == 0 and f"added hall {B}" in out.stdout, out.stderr
     users = (("bsup", "supervisor", ["--hall", B]), ("bclerk", "window", ["--hall", B, "--window", "1"]),
              ("cadmin", "county-admin", []), ("cview", "county-viewer", []))
-    *added, out = kiosk_clis(*[("admin", "add-user", name, "--role", role, "--password-stdin", "--db", hall.db_url,
-                                *extra) for name, role, extra in users],
-                             ("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机"),
-                             stdin=PASSWORD + "\n")  # all at once: each its own account (or the code)
-    for (name, _, _), done in zip(users, added):
+    for name, role, extra in users:  # in this process (add-hall above is the real `kiosk` run)
+        done = kiosk_cli("admin", "add-user", name, "--role", role, "--password-stdin", "--db", hall.db_url, *extra,
+                         stdin=PASSWORD + "\n", inproc=True)
         assert done.returncode == 0, done.stderr
         hall.tokens[name] = hall.login(name)
+    out = kiosk_cli("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机", inproc=True)
     assert out.returncode == 0, out.stderr
     r = hall.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": out.stdout.strip(), "name": "x"})
     assert r.status_code == 201 and r.json()["hall"] == B and r.json()["name"] == "北村取号机", r.text
@@ -303,7 +302,7 @@ def test_terminal_enroll_takes_the_codes_name_and_hall(two, tmp_path):
 
     hall, _ = two
     path = terminal_file(tmp_path, "取号机-1")
-    out = kiosk_cli("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机-2")
+    out = kiosk_cli("admin", "enrollment-code", "--db", hall.db_url, "--hall", B, "--name", "北村取号机-2", inproc=True)
     assert out.returncode == 0, out.stderr
     r = cli(path, "enroll", "--server", hall.url, "--code", out.stdout.strip())
     assert r.returncode == 0, r.stderr

@@ -134,7 +134,8 @@ def test_events_of_another_hall_stay_out_across_processes(pair, tmp_path):
     a, b = pair
     (tmp_path / "b.toml").write_text(TEST_HALL.replace('code = "testhall"', 'code = "beihall"'), encoding="utf-8")
     assert kiosk_cli("admin", "add-hall", "--db", a.db_url, str(tmp_path / "b.toml")).returncode == 0
-    out = kiosk_cli("admin", "enrollment-code", "--db", a.db_url, "--hall", "beihall", "--name", "北村取号机")
+    out = kiosk_cli("admin", "enrollment-code", "--db", a.db_url, "--hall", "beihall", "--name", "北村取号机",
+                    inproc=True)
     r = a.api("POST", "/api/v1/terminals/enroll", token=None, json={"code": out.stdout.strip(), "name": "x"})
     assert r.status_code == 201 and r.json()["hall"] == "beihall", r.text
     a.tokens["bterm"] = r.json()["token"]

@@ -43,7 +43,8 @@ def test_sigkill_of_one_process_loses_and_doubles_nothing(tmp_path):
         (tmp_path / "b.toml").write_text(TEST_HALL.replace('code = "testhall"', 'code = "beihall"'), encoding="utf-8")
         out = kiosk_cli("admin", "add-hall", "--db", db_url, str(tmp_path / "b.toml"))
         assert out.returncode == 0, out.stderr
-        out = kiosk_cli("admin", "enrollment-code", "--db", db_url, "--hall", "beihall", "--name", "北村取号机")
+        out = kiosk_cli("admin", "enrollment-code", "--db", db_url, "--hall", "beihall", "--name", "北村取号机",
+                        inproc=True)
         assert out.returncode == 0, out.stderr
         r = servers[1].api("POST", "/api/v1/terminals/enroll", token=None, json={"code": out.stdout.strip(), "name": "x"})
         assert r.status_code == 201 and r.json()["hall"] == "beihall", r.text

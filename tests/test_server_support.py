@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -142,7 +143,13 @@ def env(**extra: str) -> dict:
     return e
 
 
-def kiosk_cli(*args: str, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess:
+def kiosk_cli(*args: str, stdin: str = "", timeout: float = 60, inproc: bool = False) -> subprocess.CompletedProcess:
+    """``kiosk ARGS``: its own process, or with ``inproc`` the same main in this process (tests/cli_inproc.py:
+    for set-up steps and answers, no ``timeout`` there; each file keeps real runs of its commands too)."""
+    if inproc:
+        from tests.cli_inproc import run_kiosk
+
+        return run_kiosk(*args, stdin=stdin)
     return subprocess.run([PY, "-c", CLI_SHIM, *args], input=stdin, capture_output=True, text=True,
                           timeout=timeout, env=env(), cwd=ROOT)
 
@@ -278,6 +285,21 @@ class Hall:
             self.process.wait(5)
 
 
+_PREPARING = threading.Lock()
+
+
+def _add_test_users(engine) -> None:
+    """The test accounts: window staff act on their own window only (clerk at window 1, clerk2 at window 2)."""
+    from server import accounts, hall_store
+
+    hall_store.prepare(engine)
+    for name, role, window in (("boss", "admin", None), ("sup", "supervisor", None), ("clerk", "window", 1),
+                               ("clerk2", "window", 2)):
+        accounts.add_user(engine, name, role, PASSWORD, display_name={"clerk": "王芳"}.get(name, name),
+                          window=window)
+    engine.dispose()
+
+
 def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool = True,
                  server_env: dict | None = None) -> Hall:
     """A server on ``db_url`` with the test accounts and a terminal; ``server_env``: more environment for
@@ -286,16 +308,9 @@ def start_server(db_url: str, tmp: Path, hall_text: str = TEST_HALL, users: bool
     hall_file.write_text(hall_text, encoding="utf-8")
     if users:  # accounts go in before start, as an installer would do with `kiosk admin add-user`
         from kiosk.storage.db import open_engine
-        from server import accounts, hall_store
 
-        engine = open_engine(db_url)
-        hall_store.prepare(engine)
-        # window staff act on their own window only: clerk sits at window 1, clerk2 at window 2
-        for name, role, window in (("boss", "admin", None), ("sup", "supervisor", None), ("clerk", "window", 1),
-                                   ("clerk2", "window", 2)):
-            accounts.add_user(engine, name, role, PASSWORD, display_name={"clerk": "王芳"}.get(name, name),
-                              window=window)
-        engine.dispose()
+        with _PREPARING:  # start_servers' threads: SQLAlchemy's schema objects are shared (not thread-safe DDL)
+            _add_test_users(open_engine(db_url))
     for attempt in range(3):
         hall = _launch(db_url, hall_file, tmp, server_env or {})
         if hall is not None:
