@@ -121,7 +121,7 @@ def natural_size(label: Label) -> tuple[float, float]:
     options.update(text_size=(uw, None), shorten=False, max_lines=0)
     options.pop("text", None)
     cls = MarkupLabel if isinstance(core, MarkupLabel) else CoreLabel
-    probe = cls(text=label.text, **options)
+    probe = cls(text=core.text, **options)  # what it draws: plain Chinese text is drawn as wrappable markup
     # what ``probe.refresh()`` sizes its texture to, without making the texture: the layout pass
     probe.resolve_font_name()
     w, h = probe.render()

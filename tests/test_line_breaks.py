@@ -131,7 +131,11 @@ def check_drawn(label, text: str) -> list[str]:
     assert "".join(lines) == text, (lines, text)
     from screens.widgets.basic import measure
 
-    last = pieces(text)[-1]
+    runs = pieces(text, "clause" if getattr(label, "breaks", "") == "clause" else "char")
+    if len(lines) > 1 and max(measure(r.strip(), label.font_size, label.bold)[0] for r in runs) <= label.text_size[0]:
+        for line in lines[1:]:  # where every piece fits a line, none is broken by Kivy
+            assert line.lstrip("\n")[:1] not in MARKS, ("a line starts with a closing mark", lines)
+    last = runs[-1]
     if len(lines) > 1 and measure(last, label.font_size, label.bold)[0] <= label.text_size[0]:
         # where the last piece fits a line, the break before it is ours to choose
         assert sum(ch not in MARKS and not ch.isspace() for ch in lines[-1]) >= 2, ("a lone last character", lines)
@@ -227,3 +231,35 @@ def test_cards_and_guide_names_draw_their_names(combined):
                     wrapped["guides"] += len(check_drawn(row.ids.title, row.item.name)) > 1
     large(h, False)
     assert all(wrapped.values()), wrapped  # names wrapped, so the last-line rule was exercised
+
+
+@pytest.mark.ui
+def test_plain_labels_of_a_screen_break_by_the_chinese_rule(combined):
+    """Every label is the app's Label (kv ``Label:`` included); its plain text stays plain while it
+    draws it by the Chinese rule. At 800 px the priority screen's subtitle began a line with "；"
+    and its button "不需要，普通取号" left "号" alone on the last line."""
+    from kivy.uix.label import Label as KivyLabel
+
+    from screens.widgets import Header, Label
+
+    h = combined
+    h.sm.current = "priority"
+    wrapped = []
+    try:
+        for on, size in ((False, (800, 1280)), (True, (800, 1280))):
+            h.window.size = size
+            large(h, on)
+            settle()
+            screen = h.sm.get_screen("priority")
+            labels = [w for w in screen.walk() if isinstance(w, KivyLabel)]
+            assert labels and all(isinstance(w, Label) for w in labels), {type(w) for w in labels}
+            for w in labels:
+                if (not w.markup and not w.shorten and any("\u4e00" <= ch <= "\u9fff" for ch in w.text)
+                        and not isinstance(w.parent, Header)  # the hall's name: fitted to its line
+                        and w.text_size[0] > 2 * w.font_size):  # laid out (a label is 1 px wide until it is)
+                    assert "[" not in w.text  # what code reads stays the plain text
+                    wrapped.append(len(check_drawn(w, w.text)) > 1 and w.text)
+    finally:
+        h.window.size = (1080, 1920)
+        large(h, False)
+    assert "不需要，普通取号" in wrapped and any("；" in t for t in wrapped if t), wrapped

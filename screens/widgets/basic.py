@@ -7,16 +7,19 @@ from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
+from kivy.core.text import Label as CoreLabel
+from kivy.core.text.markup import MarkupLabel as CoreMarkupLabel
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
+from kivy.uix.label import Label as KivyLabel
+from kivy.utils import get_hex_from_color
 
 from kiosk.paths import ASSETS_DIR
 
 from .. import theme
 
-Builder.load_file(str(Path(__file__).with_name("basic.kv")))
 def paint(widget, colour: tuple[int, int, int]) -> None:
     """Fill ``widget``'s area with a solid colour that follows its position and size."""
     from kivy.graphics import Color, Rectangle
@@ -115,6 +118,82 @@ def wrappable(text: str, by: str = "char") -> str:
     return "[b][/b]".join(escape_markup(r) for r in break_runs(text, by))
 
 
+# a character of Chinese text (hanzi, CJK and full-width marks): plain text holding one breaks by our rule
+_CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+
+
+class Label(KivyLabel):
+    """Every label of the app: Kivy's Label whose plain text breaks lines by the Chinese rule.
+
+    Registered as Factory's ``Label`` (below), so each ``Label:`` of a .kv file is one, as are
+    ``label()``, ``BigButton`` and the other labels made in Python. Plain text (``markup`` off) that
+    wraps (``text_size`` has a width), is not shortened and holds Chinese is drawn as
+    ``wrappable(text, by=breaks)`` through Kivy's markup core label instead of its plain one:
+    ``text`` stays the plain text (what code and tests read), the label keeps its one core label
+    and one texture. ``breaks``: ``"char"`` (default), ``"clause"`` (short messages), ``"none"``
+    (Kivy's own breaks). A label with ``markup`` on makes its text ``wrappable`` itself.
+    """
+
+    breaks = OptionProperty("char", options=("char", "clause", "none"))
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.fbind("breaks", self._trigger_texture_update, "breaks")
+
+    def breaks_chinese(self) -> bool:
+        """Whether the label draws its plain text as ``wrappable`` markup now."""
+        return (not self.markup and self.breaks != "none" and bool(self.text_size[0]) and not self.shorten
+                and _CJK.search(self.text) is not None)
+
+    def _create_label(self):
+        want = CoreMarkupLabel if self.markup or self.breaks_chinese() else CoreLabel
+        if self._label is not None and self._label.__class__ is want:
+            return
+        options = {x: getattr(self, x) for x in self._font_properties}
+        options["usersize"] = self.text_size
+        if self.disabled:
+            options["color"] = self.disabled_color
+            options["outline_color"] = self.disabled_outline_color
+        self._label = want(**options)
+
+    def _trigger_texture_update(self, name=None, source=None, value=None):
+        if name in ("text", "text_size", "shorten", "breaks") and self._label is not None:
+            self._create_label()  # plain and wrapping Chinese, or not: the core label to draw it with
+        if name == "breaks":
+            self._trigger_texture()
+            return
+        super()._trigger_texture_update(name, source, value)
+
+    def texture_update(self, *largs):
+        """Kivy's ``texture_update``, drawing ``wrappable(text)`` where ``breaks_chinese``."""
+        if self._label.__class__ is not CoreMarkupLabel or self.markup:
+            return super().texture_update(*largs)
+        self.texture = None
+        text = self.text.strip() if self.halign == "justify" or self.strip else self.text
+        if not text:
+            self.texture_size = (0, 0)
+            self.is_shortened = False
+            self.refs, self._label._refs = {}, {}
+            self.anchors, self._label._anchors = {}, {}
+            return
+        colour = get_hex_from_color(self.disabled_color if self.disabled else self.color)
+        self._label.text = f"[color={colour}]{wrappable(text, self.breaks)}[/color]"
+        self._label.refresh()
+        texture = self._label.texture
+        if texture is not None:
+            texture.bind()  # draw now, as Kivy does for markup (its refs): one real render, not one more at draw
+            self.texture = texture
+            self.texture_size = list(texture.size)
+        self.is_shortened = self._label.is_shortened
+
+
+# kv's ``Label:`` and ``Factory.Label`` make the label above (once: a reload keeps the first)
+if Factory.classes.get("Label", {}).get("cls") is not Label:
+    Factory.unregister("Label")
+    Factory.register("Label", cls=Label)
+Builder.load_file(str(Path(__file__).with_name("basic.kv")))
+
+
 def px(value: float) -> float:
     """Layout pixels at this screen's size (the App's scale)."""
     from kivy.app import App
@@ -139,12 +218,25 @@ def soft_hex() -> str:
 
 
 def highlighted(name: str, span: tuple[int, int] | None) -> str:
-    """Markup for a guide name with the matched characters in bold blue, underlined."""
+    """Markup for a guide name with the matched characters in bold blue, underlined: ``wrappable(name)``
+    with the highlight's tags at the span's ends (pieces of the whole name, so no lone last hanzi
+    except where the highlight itself ends one character before the name does)."""
     if not span:
         return wrappable(name)
+    from kivy.utils import escape_markup
+
     start, end = span
-    return (wrappable(name[:start]) + f"[b][color={blue_hex()}][u]" + wrappable(name[start:end])
-            + "[/u][/color][/b]" + wrappable(name[end:]))
+    out, pos = [], 0
+    for run in break_runs(name):
+        a, b = max(start, pos), min(end, pos + len(run))
+        if a < b:
+            piece = (escape_markup(name[pos:a]) + f"[b][color={blue_hex()}][u]" + escape_markup(name[a:b])
+                     + "[/u][/color][/b]" + escape_markup(name[b:pos + len(run)]))
+        else:
+            piece = escape_markup(run)
+        out.append(piece)
+        pos += len(run)
+    return "[b][/b]".join(out)
 
 
 def label(text: str = "", size: float = theme.TEXT, colour=None, bold: bool = False, kind: str = "",

@@ -9,11 +9,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from .. import theme
-from .basic import BigButton, icon_path, px, tx
+from .basic import BigButton, Label, icon_path, px, tx
 
 Builder.load_file(str(Path(__file__).with_name("buttons.kv")))
 

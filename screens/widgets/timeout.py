@@ -9,9 +9,9 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
 
 from . import basic  # noqa: F401  (its kv rules: Panel, BigButton)
+from .basic import Label
 
 Builder.load_file(str(Path(__file__).with_name("timeout.kv")))
 
