@@ -1,6 +1,6 @@
 """Render every inquiry screen to PNG in both orientations (for review and the README).
 
-    python scripts/render_inquiry.py OUT_DIR [--mode inquiry|combined] [--large]
+    python scripts/render_inquiry.py OUT_DIR [--mode inquiry|combined] [--large] [--size WxH]
 
 Files are named ``<screen>-[large-]<landscape|portrait>.png``, as render_screens.py names them;
 ``--large`` renders the large-type mode (font_scale = "large") into the ``large-`` files, so both
@@ -79,7 +79,13 @@ def main() -> None:
     parser.add_argument("out", nargs="?", default="out/inquiry", type=Path)
     parser.add_argument("--mode", default="combined", choices=("inquiry", "combined"))
     parser.add_argument("--large", action="store_true", help="the large-type mode")
+    parser.add_argument("--size", metavar="WxH", help="one window size instead of both orientations "
+                        "(e.g. 800x1280: a small panel); files are tagged WxH")
     args = parser.parse_args()
+    sizes = (((1920, 1080), "landscape"), ((1080, 1920), "portrait"))
+    if args.size:
+        w, h = (int(n) for n in args.size.lower().split("x"))
+        sizes = (((w, h), f"{w}x{h}"),)
     args.out.mkdir(parents=True, exist_ok=True)
     config = load_terminal(None)
     config.mode = args.mode
@@ -88,7 +94,7 @@ def main() -> None:
     terminal = build_terminal(config, printer=FakePrinter(), voice=FakeVoice())
     h = Harness(terminal, (1920, 1080))
     large = "large-" if args.large else ""
-    for size, tag in (((1920, 1080), "landscape"), ((1080, 1920), "portrait")):
+    for size, tag in sizes:
         h.resize(size)
         render(h, args.out, large + tag)
     h.close()

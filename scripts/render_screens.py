@@ -3,6 +3,7 @@
     python scripts/render_screens.py OUT_DIR            # normal type
     python scripts/render_screens.py --large OUT_DIR    # large type (长辈模式), files named *-large-*
     python scripts/render_screens.py OUT_DIR --mode evaluator|staff [--large]
+    python scripts/render_screens.py OUT_DIR --size 800x1280 [--large]   # one window size, files tagged 800x1280
 
 ``--mode evaluator`` renders the evaluator's screens (idle, rate, reasons, phone, thanks),
 ``--mode staff`` the PIN pads and the terminal settings (top and scrolled to the end).
@@ -74,7 +75,13 @@ def main() -> None:
     parser.add_argument("out", nargs="?", default="out/screens", type=Path)
     parser.add_argument("--mode", default="dispenser", choices=("dispenser", "evaluator", "staff"))
     parser.add_argument("--large", action="store_true", help="the large-type mode")
+    parser.add_argument("--size", metavar="WxH", help="one window size instead of both orientations "
+                        "(e.g. 800x1280: a small panel); files are tagged WxH")
     args = parser.parse_args()
+    sizes = (((1920, 1080), "landscape"), ((1080, 1920), "portrait"))
+    if args.size:
+        w, h = (int(n) for n in args.size.lower().split("x"))
+        sizes = (((w, h), f"{w}x{h}"),)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     config = load_terminal(None)
@@ -86,7 +93,7 @@ def main() -> None:
     if args.mode != "dispenser":
         terminal = build_terminal(config, printer=FakePrinter(), voice=FakeVoice())
         h = Harness(terminal, (1920, 1080))
-        for size, tag in (((1920, 1080), "landscape"), ((1080, 1920), "portrait")):
+        for size, tag in sizes:
             tag = f"large-{tag}" if args.large else tag
             h.resize(size)
             (render_evaluator if args.mode == "evaluator" else render_staff)(h, out, tag)
@@ -111,7 +118,7 @@ def main() -> None:
     for _ in range(3):
         terminal.issue("general", wait_for_print=True)
     h = Harness(terminal, (1920, 1080))
-    for size, tag in (((1920, 1080), "landscape"), ((1080, 1920), "portrait")):
+    for size, tag in sizes:
         tag = f"large-{tag}" if args.large else tag
         h.resize(size)
         sm = h.sm

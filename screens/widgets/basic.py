@@ -53,15 +53,17 @@ NO_LINE_START = set("，。、；：？！）》」』”’…·%,.;:?!)]}〕�
 NO_LINE_END = set("（《「『“‘([{〔【")
 CLAUSE_END = set("，。、；：？！")
 # a piece no line breaks inside (Kivy still breaks one longer than a line): a “quoted” key name,
-# or a latin word, number, code or address (set-pin, 12345678, COVID-19, www.gov.cn/a)
-_WHOLE = re.compile(r"“[^”\n]*”|[A-Za-z0-9](?:[A-Za-z0-9_\-./:@]*[A-Za-z0-9])?")
+# a short （bracketed note） of up to 8 characters (（第1/3页）, （社会救助）), or a latin word, number,
+# code or address (set-pin, 12345678, COVID-19, www.gov.cn/a)
+_WHOLE = re.compile(r"“[^”\n]*”|（[^（）\n]{1,8}）|[A-Za-z0-9](?:[A-Za-z0-9_\-./:@]*[A-Za-z0-9])?")
 
 
 def break_runs(text: str, by: str = "char") -> list[str]:
     """The pieces of ``text`` that stay whole on a line, in order (joined they are ``text``).
 
     ``by="char"``: a line may break between any two hanzi, never before a closing mark (，。）”…)
-    nor after an opening one (（“), nor inside a quoted key name or a latin word or number; the
+    nor after an opening one (（“), nor inside a quoted key name, a short bracketed note or a
+    latin word or number; the
     last piece of each paragraph holds at least two characters, so a lone hanzi never ends up
     on a line of its own where the break is ours to choose.
     ``by="clause"``: only after a clause mark (，。、；：？！) and around a quoted key name: for
