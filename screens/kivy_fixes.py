@@ -64,14 +64,20 @@ def release_text_surfaces() -> None:
 
 
 def narrow_centred_text() -> None:
-    """Centred, wrapped labels get textures as wide as their text, not as their box (module docstring)."""
+    """Centred, wrapped labels get textures as wide as their text, not as their box (module docstring);
+    plain and markup ones (plain Chinese text is drawn through the markup core: ``screens.widgets.Label``)."""
     global _narrowed
     if _narrowed:
         return
     from kivy.core.text import LabelBase
+    from kivy.core.text.markup import MarkupLabel
 
-    render = LabelBase.render
+    LabelBase.render = _narrowing(LabelBase.render)
+    MarkupLabel.render = _narrowing(MarkupLabel.render)
+    _narrowed = True
 
+
+def _narrowing(render):
     def narrow_render(self, real=False):
         size = render(self, real)
         if real or self.options.get("halign") != "center" or not self._text_size[0] or not self._cached_lines:
@@ -85,5 +91,4 @@ def narrow_centred_text() -> None:
         return (width - 2 * cut, height) if cut > 0 else size
 
     narrow_render.wide = render  # Kivy's own, for the test that both draw the same pixels
-    LabelBase.render = narrow_render
-    _narrowed = True
+    return narrow_render

@@ -133,28 +133,31 @@ def test_centred_labels_draw_the_same_pixels_from_narrow_textures(terminal_facto
     """A centred label that wraps at its width gets a texture as wide as its text (``screens/kivy_fixes.py``):
     the attract screen, in both orientations, is the same picture as from Kivy's full-width textures."""
     from kivy.core.text import LabelBase
+    from kivy.core.text.markup import MarkupLabel
     from kivy.uix.label import Label
     from PIL import ImageChops
 
     h = harness_factory(terminal_factory())
     attract = h.sm.get_screen("attract")
-    narrow = LabelBase.render
-    assert narrow.wide is not None
+    narrow, narrow_markup = LabelBase.render, MarkupLabel.render
+    assert narrow.wide is not None and narrow_markup.wide is not None
     for size in ((1920, 1080), (1080, 1920)):
         h.resize(size)
         clock = attract.time  # "09:00" at 150 px, as wide as the screen
+        hint = attract.hint  # Chinese: drawn through the markup core (screens.widgets.Label)
         h.settle()
         assert 0 < clock.texture_size[0] < clock.width / 2, (clock.texture_size, clock.width)
+        assert isinstance(hint._label, MarkupLabel) and hint.texture_size[0] < hint.width - 2
         narrow_picture = h.picture()
         labels = [w for w in attract.walk() if isinstance(w, Label)]
         try:
-            LabelBase.render = narrow.wide
+            LabelBase.render, MarkupLabel.render = narrow.wide, narrow_markup.wide
             for label in labels:
                 label.texture_update()
-            assert clock.texture_size[0] == int(clock.width)
+            assert clock.texture_size[0] == int(clock.width) and hint.texture_size[0] == int(hint.width)
             wide_picture = h.picture()
         finally:
-            LabelBase.render = narrow
+            LabelBase.render, MarkupLabel.render = narrow, narrow_markup
             for label in labels:
                 label.texture_update()
         assert ImageChops.difference(narrow_picture, wide_picture).getbbox() is None, size
