@@ -41,6 +41,12 @@ def test_a_line_may_break_between_hanzi_but_not_inside_a_latin_word_number_or_qu
                                                            "set-pin，", "再试"]
 
 
+def test_short_notes_and_phrases_after_a_separator_stay_whole():
+    assert pieces("请选择您要办理的业务 （第1/3页）")[-1] == "（第1/3页）"
+    assert pieces("请到 9 号窗口办理 · 请留意叫号")[-1] == "请留意叫号"
+    assert pieces("（这是一个超过八个字的括号说明）")[-1] == "说明）"  # a long note breaks like any text
+
+
 def test_no_line_starts_with_a_closing_mark_or_ends_with_an_opening_one():
     for text in NAMES + ["（可选）填写", "请携带：身份证、户口簿。"]:
         runs = pieces(text)

@@ -52,10 +52,12 @@ def fit_font(text: str, width: float, largest: float, smallest: float, bold: boo
 NO_LINE_START = set("，。、；：？！）》」』”’…·%,.;:?!)]}〕】")
 NO_LINE_END = set("（《「『“‘([{〔【")
 CLAUSE_END = set("，。、；：？！")
-# a piece no line breaks inside (Kivy still breaks one longer than a line): a “quoted” key name,
-# a short （bracketed note） of up to 8 characters (（第1/3页）, （社会救助）), or a latin word, number,
-# code or address (set-pin, 12345678, COVID-19, www.gov.cn/a)
-_WHOLE = re.compile(r"“[^”\n]*”|（[^（）\n]{1,8}）|[A-Za-z0-9](?:[A-Za-z0-9_\-./:@]*[A-Za-z0-9])?")
+# a piece no line breaks inside (Kivy still breaks one longer than a line): a “quoted” key name;
+# a short （bracketed note） of up to 8 characters (（第1/3页）, （社会救助））; a short phrase of up to
+# 8 characters after a " · " separator (请到 9 号窗口办理 · 请留意叫号: it moves to the next line whole);
+# or a latin word, number, code or address (set-pin, 12345678, COVID-19, www.gov.cn/a)
+_WHOLE = re.compile(r"“[^”\n]*”|（[^（）\n]{1,8}）|(?<=· )[^\s·\n]{1,8}(?=\s*·|\s*$)"
+                    r"|[A-Za-z0-9](?:[A-Za-z0-9_\-./:@]*[A-Za-z0-9])?")
 
 
 def break_runs(text: str, by: str = "char") -> list[str]:
