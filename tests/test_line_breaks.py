@@ -43,7 +43,8 @@ def test_a_line_may_break_between_hanzi_but_not_inside_a_latin_word_number_or_qu
 
 def test_short_notes_and_phrases_after_a_separator_stay_whole():
     assert pieces("请选择您要办理的业务 （第1/3页）")[-1] == "（第1/3页）"
-    assert pieces("请到 9 号窗口办理 · 请留意叫号")[-1] == "请留意叫号"
+    assert pieces("请到 9 号窗口办理 · 请留意叫号")[-3:] == ["号窗口办理 ·", " ", "请留意叫号"]  # no line starts with "·"
+    assert pieces("2026年11月23日 星期一")[-1] == "星期一"
     assert pieces("（这是一个超过八个字的括号说明）")[-1] == "说明）"  # a long note breaks like any text
 
 

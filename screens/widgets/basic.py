@@ -54,9 +54,10 @@ NO_LINE_END = set("（《「『“‘([{〔【")
 CLAUSE_END = set("，。、；：？！")
 # a piece no line breaks inside (Kivy still breaks one longer than a line): a “quoted” key name;
 # a short （bracketed note） of up to 8 characters (（第1/3页）, （社会救助））; a short phrase of up to
-# 8 characters after a " · " separator (请到 9 号窗口办理 · 请留意叫号: it moves to the next line whole);
+# 8 characters after a space that ends the text or a " · " separator's clause (2026年11月23日 星期一,
+# 请到 9 号窗口办理 · 请留意叫号: it moves to the next line whole, as at Kivy's break at the space);
 # or a latin word, number, code or address (set-pin, 12345678, COVID-19, www.gov.cn/a)
-_WHOLE = re.compile(r"“[^”\n]*”|（[^（）\n]{1,8}）|(?<=· )[^\s·\n]{1,8}(?=\s*·|\s*$)"
+_WHOLE = re.compile(r"“[^”\n]*”|（[^（）\n]{1,8}）|(?<= )[^\s·\n]{1,8}(?=\s*·|\s*$)"
                     r"|[A-Za-z0-9](?:[A-Za-z0-9_\-./:@]*[A-Za-z0-9])?")
 
 
@@ -95,6 +96,10 @@ def break_runs(text: str, by: str = "char") -> list[str]:
             if glue:
                 mine[-1] += piece
                 quoted[-1] = quoted[-1] and piece in NO_LINE_START
+                if len(mine) > 1 and mine[-1][0] == " " and mine[-1].lstrip(" ")[:1] in NO_LINE_START:
+                    spaced = mine.pop()  # a spaced mark (" · ") starts no line either
+                    quoted.pop()
+                    mine[-1] += spaced
             else:
                 mine.append(piece)
                 quoted.append(is_quote)
