@@ -72,6 +72,18 @@ def test_clauses_break_only_after_their_mark_and_around_a_quoted_key_name():
     assert pieces("点“重新打印”，再试", "clause") == ["点", "“重新打印”，", "再试"]
 
 
+def test_a_highlight_keeps_the_pieces_of_the_whole_name():
+    """Search results: the highlight's tags go into the whole name's pieces (a highlight ending one
+    character before the name did leave that hanzi a piece of its own, alone on the last line)."""
+    from screens.widgets.basic import blue_hex, highlighted, wrappable
+
+    for name in NAMES:
+        for span in ((0, 1), (1, 3), (len(name) - 3, len(name) - 1), (len(name) - 2, len(name))):
+            markup = highlighted(name, span)
+            assert markup.count("[u]") >= 1
+            assert markup.replace(f"[b][color={blue_hex()}][u]", "").replace("[/u][/color][/b]", "") == wrappable(name)
+
+
 def test_markup_is_escaped():
     from screens.widgets.basic import wrappable
 
