@@ -145,11 +145,11 @@ def env(**extra: str) -> dict:
 
 def kiosk_cli(*args: str, stdin: str = "", timeout: float = 60, inproc: bool = False) -> subprocess.CompletedProcess:
     """``kiosk ARGS``: its own process, or with ``inproc`` the same main in this process (tests/cli_inproc.py:
-    for set-up steps and answers, no ``timeout`` there; each file keeps real runs of its commands too)."""
+    for set-up steps and answers; each file keeps real runs of its commands too)."""
     if inproc:
         from tests.cli_inproc import run_kiosk
 
-        return run_kiosk(*args, stdin=stdin)
+        return run_kiosk(*args, stdin=stdin, timeout=timeout)
     return subprocess.run([PY, "-c", CLI_SHIM, *args], input=stdin, capture_output=True, text=True,
                           timeout=timeout, env=env(), cwd=ROOT)
 
