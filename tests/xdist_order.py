@@ -20,7 +20,9 @@ from __future__ import annotations
 import pytest
 
 # measured 30 Nov 2026 21:28-21:39 UTC on b8212b8 (KIOSK_TEST_TIMINGS, -n 2, load 6.5-7.7 on 2 cores: 666 s wall,
-# 414 s user CPU): every module of 8 s or more, heaviest first (the rest keep collection order at the end)
+# 414 s user CPU): every module of 8 s or more, heaviest first (the rest keep collection order at the end).
+# Checked on 8cd3a9c (21:50-22:03 UTC, load 8-9: 779 s wall, 412 s user CPU): the workers' last tests ended
+# 0.7 s apart; that run's own weights would order a few modules differently for 0.7 s less, no re-sort needed.
 HEAVY_FIRST = ["test_layout_audit", "test_county_link", "test_inquiry_ui", "test_server_security",
                "test_server_halls", "test_server_fuzz", "test_server_reports", "test_server_ratings",
                "test_terminal_memory", "test_server_multiproc", "test_server_api", "test_ticket_qr",
