@@ -97,17 +97,17 @@ class Harness:
         return bool(condition())
 
     def tap(self, widget) -> None:
-        """A real touch down/up at the widget's centre, through the window's dispatch; then the frames
-        that follow it: two undrawn (clock, input, layout) and one drawn (its ``on_flip`` runs what
-        waits for the next frame, as a print job does)."""
+        """A real touch down/up at the widget's centre, through the window's dispatch; then three
+        frames of clock, input and layout, undrawn (``settle``: a full-HD frame costs about 50 ms of
+        software GL, and no check after a tap reads pixels). What waits for the next drawn frame (a
+        print job: ``Terminal.after_next_frame``) starts at the next ``pump``, ``wait`` or ``picture``."""
         from kivy.tests.common import UnitTestTouch
 
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         touch.touch_up()
-        self.settle(2)
-        self.pump(1)
+        self.settle(3)
 
     def screenshot(self, path) -> str:
         self.pump()

@@ -178,12 +178,13 @@ def test_printer_failing_after_issue_keeps_ticket_and_offers_reprint(ui):
     h.pump()
     h.tap(card(h, "family"))
     screen = h.sm.get_screen("ticket")
-    assert h.wait(lambda: screen.outcome.print_state == "failed")
-    assert screen.reprint.parent is not None and "打印失败" in screen.print_state.text
+    # the print thread sets the outcome, the screen shows it on the UI thread's next frame (@mainthread)
+    assert h.wait(lambda: screen.outcome.print_state == "failed" and screen.reprint.parent is not None)
+    assert "打印失败" in screen.print_state.text
     assert [(t.number, t.status) for t in tickets(h)] == [("C001", TicketStatus.WAITING)]
     h.tap(screen.reprint)
-    assert h.wait(lambda: screen.outcome.print_state == "printed")
-    assert len(printer.printed) == 1 and screen.reprint.parent is None
+    assert h.wait(lambda: screen.outcome.print_state == "printed" and screen.reprint.parent is None)
+    assert len(printer.printed) == 1
 
 
 def test_escape_and_close_do_not_leave(ui, terminal_factory):
