@@ -216,6 +216,14 @@ class Harness:
         self.app.terminal.close()
         for event in Clock.get_events():
             event.cancel()
+        # a running Animation (a list scrolling to its place) stays in Animation._instances until it ends,
+        # holding its widget and through it this App; with the clock's events cancelled it never ends
+        from kivy.animation import Animation
+
+        for anim in list(Animation._instances):
+            for entry in list(anim._widgets.values()):
+                anim.cancel(entry["widget"])
+        Animation._instances.clear()
         App._running_app = None
         from screens import theme
 
@@ -225,3 +233,9 @@ class Harness:
         from kivy.lang.parser import global_idmap
 
         object.__setattr__(global_idmap["app"], "_obj", None)
+        # Kivy keeps the last 100 log records; one whose args hold an exception (a failed print) holds
+        # its traceback, its frames, the terminal and this App with every widget: closed Apps piled up
+        # in a test process (millions of objects that each full garbage collection walks)
+        from kivy.logger import LoggerHistory
+
+        LoggerHistory.clear_history()
