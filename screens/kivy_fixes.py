@@ -26,29 +26,21 @@ glyph lands on the same pixel as before.
 
 from __future__ import annotations
 
+import functools
 import math
 
-_applied = False
-_surfaces_released = False
-_narrowed = False
 
-
+@functools.cache  # once per process
 def finish_gl_after_each_frame() -> None:
-    global _applied
-    if _applied:
-        return
     from kivy.core.window import Window
     from kivy.graphics.opengl import glFinish
 
     Window.bind(on_flip=lambda *_: glFinish())
-    _applied = True
 
 
+@functools.cache  # once per process
 def release_text_surfaces() -> None:
     """Drop each label's SDL surface once its pixels are copied out (see the module's docstring)."""
-    global _surfaces_released
-    if _surfaces_released:
-        return
     from kivy.core.text import Label as CoreLabel
 
     end = getattr(CoreLabel, "_render_end", None)
@@ -60,21 +52,17 @@ def release_text_surfaces() -> None:
         return surface.get_data()
 
     CoreLabel._render_end = _render_end
-    _surfaces_released = True
 
 
+@functools.cache  # once per process
 def narrow_centred_text() -> None:
     """Centred, wrapped labels get textures as wide as their text, not as their box (module docstring);
     plain and markup ones (plain Chinese text is drawn through the markup core: ``screens.widgets.Label``)."""
-    global _narrowed
-    if _narrowed:
-        return
     from kivy.core.text import LabelBase
     from kivy.core.text.markup import MarkupLabel
 
     LabelBase.render = _narrowing(LabelBase.render)
     MarkupLabel.render = _narrowing(MarkupLabel.render)
-    _narrowed = True
 
 
 def _narrowing(render):

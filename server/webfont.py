@@ -164,8 +164,8 @@ def _low_priority(parent: int | None = None) -> None:
         os._exit(1)
 
 
-def _cut_missing(parts: list[Slice], folder: Path) -> None:
-    """Cut slices in a child process at low priority: the server's threads keep the GIL and the CPU."""
+def _cut_in_child(parts: list[Slice], folder: Path) -> None:
+    """Cut ``parts`` in a child process at low priority: the server's threads keep the GIL and the CPU."""
     if not parts:
         return
     import multiprocessing
@@ -200,10 +200,12 @@ def _cut_lock(folder: Path):
 def cut_missing(parts: list[Slice], folder: Path) -> None:
     """Cut the slices the folder lacks, one server at a time: a server that waited for another's cut
     finds those slices made and cuts only what is still missing."""
-    if not [p for p in parts if not (folder / p.filename).exists()]:
-        return
-    with _cut_lock(folder):
-        _cut_missing([p for p in parts if not (folder / p.filename).exists()], folder)
+    def missing() -> list[Slice]:
+        return [p for p in parts if not (folder / p.filename).exists()]
+
+    if missing():
+        with _cut_lock(folder):
+            _cut_in_child(missing(), folder)
 
 
 @dataclass(frozen=True)

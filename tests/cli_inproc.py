@@ -18,8 +18,9 @@ import io
 import os
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import chdir, redirect_stderr, redirect_stdout
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,32 +41,25 @@ def run_kiosk(*args: str, stdin: str = "", env: dict | None = None, cwd: Path | 
     from wiring.cli import main
 
     argv = [str(a) for a in args]
-    saved_env = {key: os.environ.get(key) for key in (env or {})}
-    saved_stdin, saved_cwd = sys.stdin, os.getcwd()
+    saved_stdin = sys.stdin
     out, err = io.StringIO(), io.StringIO()
-    try:
+    with mock.patch.dict(os.environ), chdir(cwd or ROOT):  # the environment and folder come back as they were
         for key, value in (env or {}).items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = str(value)
         sys.stdin = _Stdin(stdin)
-        os.chdir(cwd or ROOT)
         faulthandler.dump_traceback_later(timeout, exit=True)
-        with redirect_stdout(out), redirect_stderr(err):
-            try:
-                code = main(argv)
-            except SystemExit as exc:  # argparse's usage errors (2), --help and --version (0)
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                if isinstance(exc.code, str):
-                    print(exc.code, file=sys.stderr)
-    finally:
-        faulthandler.cancel_dump_traceback_later()
-        sys.stdin = saved_stdin
-        os.chdir(saved_cwd)
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                try:
+                    code = main(argv)
+                except SystemExit as exc:  # argparse's usage errors (2), --help and --version (0)
+                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                    if isinstance(exc.code, str):
+                        print(exc.code, file=sys.stderr)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+            sys.stdin = saved_stdin
     return subprocess.CompletedProcess(["kiosk", *argv], code, out.getvalue(), err.getvalue())

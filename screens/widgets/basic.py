@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -114,6 +115,7 @@ def break_runs(text: str, by: str = "char") -> list[str]:
     return runs
 
 
+@lru_cache(maxsize=2048)  # every label render asks again (screens.widgets.Label): the same texts all day
 def wrappable(text: str, by: str = "char") -> str:
     """Escaped Kivy markup of plain ``text`` whose lines break by the Chinese rule (see ``break_runs``):
     the one line-break helper of every visitor text (show it with ``markup: True``).
