@@ -15,6 +15,7 @@ That same check answers "is there a usable display at all": without one,
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import ctypes.util
 import glob
@@ -103,3 +104,19 @@ def full_screen_window(output: Output) -> dict[str, str]:
         return {"fullscreen": "0", "borderless": "1", "position": "custom", "left": "0", "top": "0",
                 "width": str(output.width + 1), "height": str(output.height + 1)}
     return {"fullscreen": "auto", "width": str(output.width), "height": str(output.height)}
+
+
+class WindowSizeInvalid(argparse.ArgumentTypeError, ValueError):
+    """A ``--size`` that is no window size (argparse shows its message as it is)."""
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """``WxH`` (``1080x1920``) as a window size in pixels: ``kiosk run --size`` and the render scripts' (an
+    argparse ``type``)."""
+    try:
+        w, h = (int(n) for n in text.lower().split("x"))
+    except ValueError:
+        raise WindowSizeInvalid(f"must look like 1920x1080, not '{text}'") from None
+    if not (100 <= w <= 10000 and 100 <= h <= 10000):
+        raise WindowSizeInvalid(f"{w}x{h} is no screen size (each side 100 to 10000 pixels)")
+    return w, h

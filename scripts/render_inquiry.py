@@ -70,6 +70,8 @@ def render(h, out: Path, tag: str) -> list[Path]:
 
 
 def main() -> None:
+    from kiosk.display import window_size
+
     from devices.printer import FakePrinter
     from devices.voice import FakeVoice
     from kiosk.config import load_terminal
@@ -79,12 +81,12 @@ def main() -> None:
     parser.add_argument("out", nargs="?", default="out/inquiry", type=Path)
     parser.add_argument("--mode", default="combined", choices=("inquiry", "combined"))
     parser.add_argument("--large", action="store_true", help="the large-type mode")
-    parser.add_argument("--size", metavar="WxH", help="one window size instead of both orientations "
+    parser.add_argument("--size", metavar="WxH", type=window_size, help="one window size instead of both orientations "
                         "(e.g. 800x1280: a small panel); files are tagged WxH")
     args = parser.parse_args()
     sizes = (((1920, 1080), "landscape"), ((1080, 1920), "portrait"))
     if args.size:
-        w, h = (int(n) for n in args.size.lower().split("x"))
+        w, h = args.size
         sizes = (((w, h), f"{w}x{h}"),)
     args.out.mkdir(parents=True, exist_ok=True)
     config = load_terminal(None)

@@ -132,3 +132,22 @@ def test_terminal_needs_an_action(env):
     result = subprocess.run([sys.executable, "-m", "kiosk", "terminal"], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "set-pin" in result.stderr
+
+
+def test_run_refuses_a_size_that_is_no_window_size_before_opening_anything(tmp_path):
+    for size, says in (("12x", "--size: must look like 1920x1080, not '12x'"),
+                       ("0x100", "--size: 0x100 is no screen size"), ("800x1280x2", "must look like 1920x1080")):
+        out = run_kiosk("run", "--windowed", "--size", size, env={"KIOSK_DATA_DIR": str(tmp_path)})
+        assert out.returncode == 1 and says in out.stderr, (size, out.stderr)
+
+
+def test_render_scripts_take_the_same_window_sizes():
+    from kiosk.display import WindowSizeInvalid, window_size
+
+    assert window_size("1080x1920") == (1080, 1920) and window_size("800X1280") == (800, 1280)
+    for bad in ("abc", "99x1000", "1920x", "1920x1080x1"):
+        with pytest.raises(WindowSizeInvalid):
+            window_size(bad)
+    out = subprocess.run([sys.executable, "scripts/render_screens.py", str(ROOT / "out" / "never"), "--size", "5x5"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 2 and "5x5 is no screen size" in out.stderr and not (ROOT / "out" / "never").exists()

@@ -21,6 +21,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from wiring.cli import CliError
     from kiosk.config import ConfigInvalid, load_terminal
+    from kiosk.display import window_size
 
     from kiosk.config_write import default_terminal_file
 
@@ -36,10 +37,9 @@ def run(args) -> int:
     size = None
     if args.size:
         try:
-            w, h = (int(x) for x in args.size.lower().split("x"))
-            size = (w, h)
-        except ValueError:
-            raise CliError(f"--size must look like 1920x1080, not '{args.size}'") from None
+            size = window_size(args.size)
+        except ValueError as exc:
+            raise CliError(f"--size: {exc}") from None
     from wiring.app import run_app
     from kiosk.display import NoDisplay
 
