@@ -13,6 +13,7 @@ Each side runs in a process of its own (``run_side``), so each memory figure is 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -121,34 +122,29 @@ def Touch(x: float, y: float):
     return _touch_class()(x, y)
 
 
-_TOUCH = None
-
-
+@functools.cache  # the class is made once, after Kivy is set up
 def _touch_class():
-    global _TOUCH
-    if _TOUCH is None:
-        from kivy.base import EventLoop
-        from kivy.input.motionevent import MotionEvent
+    from kivy.base import EventLoop
+    from kivy.input.motionevent import MotionEvent
 
-        class BenchTouch(MotionEvent):
-            def __init__(self, x, y):
-                win = EventLoop.window
-                super().__init__("BenchTouch", 99, {"x": x / (win.width - 1.0), "y": y / (win.height - 1.0)},
-                                 is_touch=True, type_id="touch")
-                self.profile = ["pos"]
+    class BenchTouch(MotionEvent):
+        def __init__(self, x, y):
+            win = EventLoop.window
+            super().__init__("BenchTouch", 99, {"x": x / (win.width - 1.0), "y": y / (win.height - 1.0)},
+                             is_touch=True, type_id="touch")
+            self.profile = ["pos"]
 
-            def depack(self, args):
-                self.sx, self.sy = args["x"], args["y"]
-                super().depack(args)
+        def depack(self, args):
+            self.sx, self.sy = args["x"], args["y"]
+            super().depack(args)
 
-            def touch_down(self):
-                EventLoop.post_dispatch_input("begin", self)
+        def touch_down(self):
+            EventLoop.post_dispatch_input("begin", self)
 
-            def touch_up(self):
-                EventLoop.post_dispatch_input("end", self)
+        def touch_up(self):
+            EventLoop.post_dispatch_input("end", self)
 
-        _TOUCH = BenchTouch
-    return _TOUCH
+    return BenchTouch
 
 
 def _printing() -> bool:

@@ -157,23 +157,10 @@ def kiosk_cli(*args: str, stdin: str = "", timeout: float = 60, inproc: bool = F
 def kiosk_clis(*commands: tuple[str, ...], stdin: str = "", timeout: float = 60) -> list[subprocess.CompletedProcess]:
     """Several independent `kiosk ...` commands at once (each its own process, each given ``stdin``), their
     results in order."""
-    procs = [subprocess.Popen([PY, "-c", CLI_SHIM, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT) for args in commands]
-    for proc in procs:  # a few bytes: the pipe takes them without waiting for the reader
-        proc.stdin.write(stdin)
-        proc.stdin.close()
-        proc.stdin = None
-    done = []
-    for args, proc in zip(commands, procs):
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            for p in procs:
-                p.kill()
-                p.wait()
-            raise
-        done.append(subprocess.CompletedProcess([PY, "-c", CLI_SHIM, *args], proc.returncode, out, err))
-    return done
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(commands)) as pool:
+        return list(pool.map(lambda args: kiosk_cli(*args, stdin=stdin, timeout=timeout), commands))
 
 
 def free_port() -> int:
