@@ -54,32 +54,44 @@ def environment(prefix: str) -> None:
     Config.set("graphics", "multisamples", str(multisamples()))
 
 
+def open_bench_terminal():
+    """The terminal as `kiosk run` opens it with no config (the preview printer, no voice), on a hall clock from
+    a working Monday 09:00."""
+    from devices.voice import NullVoice
+    from kiosk.config import load_terminal
+    from wiring.terminal import open_terminal
+
+    # the hall's clock runs from a working Monday 09:00 (the sample hall is closed at night and on weekends)
+    anchor = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    started = time.time()
+    config = load_terminal(None)
+    # a loaded machine can take longer than a visitor's idle timeouts between two taps: they would
+    # send the screen home mid-run; the benches measure taps and memory, not timeouts
+    config.timeouts.ticket_screen_s = config.timeouts.idle_s = 3600.0
+    return open_terminal(config, voice=NullVoice(),  # as `kiosk run`: the preview printer
+                         clock=lambda: anchor + time.time() - started)
+
+
+def ready_for_taps(terminal) -> None:
+    """综合受理 one tap from the grid to the ticket, 1,000 times in a row."""
+    from dataclasses import replace
+
+    # no green-channel question, so one tap goes from the grid to the ticket; the shipped range
+    # ends at Z999: widened for 1,000 tickets
+    services = tuple(replace(s, range_end=9999) if s.code == SERVICE else s for s in terminal.hall.services)
+    terminal.hall = replace(terminal.hall, green_channel=False, services=services)
+    terminal.backend.hall = terminal.hall
+
+
 class Dispenser:
     """The shipped dispenser on the offscreen window, ready for taps on 综合受理."""
 
     def __init__(self, size: tuple[int, int] = SIZE):
-        from dataclasses import replace
-
-        from devices.voice import NullVoice
-        from kiosk.config import load_terminal
         from tests.offscreen import Harness
-        from wiring.terminal import open_terminal
 
-        # the hall's clock runs from a working Monday 09:00 (the sample hall is closed at night and on weekends)
-        anchor = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
-        started = time.time()
-        config = load_terminal(None)
-        # a loaded machine can take longer than a visitor's idle timeouts between two taps: they would
-        # send the screen home mid-run; the benches measure taps and memory, not timeouts
-        config.timeouts.ticket_screen_s = config.timeouts.idle_s = 3600.0
-        self.terminal = terminal = open_terminal(config, voice=NullVoice(),  # as `kiosk run`: the preview printer
-                                                 clock=lambda: anchor + time.time() - started)
-        self.h = Harness(terminal, size)
-        # no green-channel question, so one tap goes from the grid to the ticket; the shipped range
-        # ends at Z999: widened for 1,000 tickets
-        services = tuple(replace(s, range_end=9999) if s.code == SERVICE else s for s in terminal.hall.services)
-        terminal.hall = replace(terminal.hall, green_channel=False, services=services)
-        terminal.backend.hall = terminal.hall
+        self.terminal = open_bench_terminal()
+        self.h = Harness(self.terminal, size)
+        ready_for_taps(self.terminal)
         self.grid, self.ticket = self.h.sm.get_screen("grid"), self.h.sm.get_screen("ticket")
         self.h.sm.current = "grid"
         self.h.pump(3)

@@ -14,6 +14,9 @@ Each side runs in a child process of its own, so each RSS is that program's alon
 Where strace exists, a third child counts how often the app opens the font file during start-up
 and its first ticket, beside the faces it opened (SDL_ttf's, one per pixel size and bold, each
 holding the file open; Pillow's, one per size): one open per face is the target.
+A fourth child says where the app's memory goes (``split``, not a baseline): the bare window in a process that
+first opened the terminal as `kiosk run` does and printed one ticket (config, queue store, preview printer and
+their libraries), without screens. The app minus that is what the screens cost.
 The shared parts (the dispenser driven by taps, the bare window) are `bench/dispenser_taps.py`.
 Both sides inject their touches with that module's own ``Touch``, not Kivy's ``UnitTestTouch``: importing
 ``kivy.tests.common`` loads pytest and pygments (8-10 MB resident), which no kiosk carries; on both sides it
@@ -36,7 +39,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from wiring.kivy_setup import multisamples  # noqa: E402
-from bench.dispenser_taps import SIZE, BareWindow, Dispenser, environment, rss_mb, run_side, side_main  # noqa: E402
+from bench.dispenser_taps import (SERVICE, SIZE, BareWindow, Dispenser, environment, open_bench_terminal,  # noqa: E402
+                                  ready_for_taps, rss_mb, run_side, side_main)  # noqa: E402
 
 CHECKPOINTS = (1, 10, 100, 1000)
 
@@ -87,6 +91,20 @@ def bare_side(total: int) -> dict:
     return {"rss_mb": rss_over_taps(bare.tap, total)}
 
 
+def bare_terminal_side(total: int) -> dict:
+    """Where the budget goes: the bare window in a process that first opened the terminal as `kiosk run` does
+    (config, SQLite queue store, preview printer, its libraries: SQLAlchemy, pydantic, Pillow, qrcode), with no
+    screens. The app's RSS minus this is what its screens cost; this minus the bare window, its libraries."""
+    environment("kiosk-bench-memory-bare-terminal-")
+    terminal = open_bench_terminal()
+    ready_for_taps(terminal)
+    terminal.issue(SERVICE, wait_for_print=True)  # one ticket issued and printed: the queue and printing loaded
+    bare = BareWindow(SIZE)
+    rss = rss_over_taps(bare.tap, total)
+    terminal.close()
+    return {"rss_mb": rss}
+
+
 def font_opens() -> dict | None:
     """How often the app opens the CJK font file from start to its first ticket printed, beside the
     faces it opened (one open per face is the target)."""
@@ -107,6 +125,7 @@ def main(total: int) -> None:
     load_before = os.getloadavg()[0]
     app = run_side(__file__, ["--side", "app", "--tickets", str(total)])
     bare = run_side(__file__, ["--side", "bare", "--tickets", str(total)])
+    bare_terminal = run_side(__file__, ["--side", "bare_terminal", "--tickets", str(total)])
     a, b = app["rss_mb"], bare["rss_mb"]
     end = str(total)
     ratio = a[end] / b[end]
@@ -128,6 +147,12 @@ def main(total: int) -> None:
         "allocator": "glibc defaults on both sides (no MALLOC_* settings)",
         "baseline_rss_mb": {k: round(v, 1) for k, v in b.items()},
         "rss_ratio_to_baseline": round(ratio, 3),
+        "split": {  # not a baseline: where the app's memory goes, measured the same way in its own process
+            "bare_window_with_terminal_opened_rss_mb": round(bare_terminal["rss_mb"][end], 1),
+            "ratio_to_baseline": round(bare_terminal["rss_mb"][end] / b[end], 3),
+            "terminal_without_screens_mb": round(bare_terminal["rss_mb"][end] - b[end], 1),
+            "screens_mb": round(a[end] - bare_terminal["rss_mb"][end], 1),
+        },
         "font_file_start_to_first_ticket": fonts,  # opens of the file beside the faces opened
         "target_rss_ratio": 1.25, "target_growth_mb_per_1000": 2, "target_font_opens": "one per face",
         "met": ratio <= 1.25 and growth_from_first <= 2 and (fonts is None or fonts["opens"] <= fonts["faces"]),
@@ -138,9 +163,9 @@ def main(total: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=int(os.environ.get("BENCH_TICKETS", "1000")))
-    parser.add_argument("--side", choices=("app", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=("app", "bare", "bare_terminal"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        side_main(app_side if args.side == "app" else bare_side, args.tickets)
+        side_main({"app": app_side, "bare": bare_side, "bare_terminal": bare_terminal_side}[args.side], args.tickets)
     else:
         main(args.tickets)
