@@ -8,8 +8,12 @@ returns findings (one line each; an empty list is a pass):
 - ``shortened``: a text Kivy shortened with "…";
 - ``break``: a wrapped line that starts with closing punctuation or ends with
   opening punctuation (the Chinese line-breaking rule, 避头尾), e.g. "（可选" / "）";
-- ``overlap``: two texts drawn over each other;
-- ``target``: a touch target under 120 px, or closer than 24 px to the next;
+- ``overlap``: two texts drawn over each other; a text or a box (button, card, panel, header)
+  drawn over a box it does not belong to (a date over the header, a page key over the title);
+- ``squeezed``: a widget its layout gave a negative height or width (the content needs more
+  room than the layout has: something else is pushed over its neighbours);
+- ``target``: a touch target under 120 px, or closer than 24 px to the next (px of a 1080p
+  screen: on another window they follow the App's scale, the short side / 1080);
 - ``contrast``: text contrast under the threshold, measured from the rendered
   pixels inside the text's box (the most common colour is the background,
   the most common clearly different colour the ink).
@@ -103,6 +107,13 @@ def _clip(widget, screen, window: Rect) -> tuple[Rect, bool]:
     return clip, scrolled
 
 
+def _is_box(widget) -> bool:
+    """A drawn box: a button, card, panel or bar."""
+    from .widgets import Header, Panel
+
+    return isinstance(widget, (ButtonBehavior, Panel, Header)) or getattr(widget, "audit_box", False)
+
+
 def _box(widget, screen):
     """The nearest drawn box a text must stay inside: a button, card, panel or bar."""
     from .widgets import Header, Panel
@@ -192,18 +203,29 @@ def _name(widget) -> str:
 
 def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0) -> list[str]:
     """Findings for the screen as it is shown now; ``picture`` is its PIL image (for contrast)."""
+    from kivy.app import App
     from kivy.core.window import Window
 
     window = Rect(0, 0, *Window.size)
+    app = App.get_running_app()
+    scale = getattr(app, "scale", 1.0) if app is not None else 1.0
+    least_target, least_gap = MIN_TARGET * scale, MIN_GAP * scale
     overlay = getattr(screen, "overlay", None)
     top = overlay if overlay is not None and overlay.parent is not None and overlay.opacity > 0 else screen
     findings: list[str] = []
     texts: list[tuple[Label, Rect]] = []
     targets: list[tuple[object, Rect]] = []
+    boxes: list[tuple[object, Rect]] = []
     for w in top.walk(restrict=True):
+        if (w.height < -0.5 or w.width < -0.5) and all(a.opacity > 0.01 for a in _ancestors(w, screen)):
+            findings.append(f"{tag}: '{_name(w)}' in '{_name(w.parent)}': squeezed to {w.width:.0f}x{w.height:.0f}")
         if not _shown(w, screen):
             continue
         clip, scrolled = _clip(w, screen, window)
+        if _is_box(w) and not getattr(w, "audit_ignore", False):
+            shown = window_rect(w).intersect(clip)
+            if shown:
+                boxes.append((w, shown))
         if isinstance(w, ButtonBehavior) and not getattr(w, "audit_ignore", False):
             rect = window_rect(w)
             shown = rect.intersect(clip)
@@ -243,15 +265,25 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
             both = ra.intersect(rb)
             if both and both.w > TOLERANCE and both.h > TOLERANCE and not _related(a, b):
                 findings.append(f"{tag}: '{_name(a)}' overlaps '{_name(b)}'")
+    for w, rect in texts:
+        for box, rb in boxes:
+            both = rect.intersect(rb)
+            if both and both.w > TOLERANCE and both.h > TOLERANCE and w is not box and not _related(w, box):
+                findings.append(f"{tag}: '{_name(w)}' is drawn over {type(box).__name__} '{_name(box)}'")
+    for i, (a, ra) in enumerate(boxes):
+        for b, rb in boxes[i + 1:]:
+            both = ra.intersect(rb)
+            if both and both.w > TOLERANCE and both.h > TOLERANCE and not _related(a, b):
+                findings.append(f"{tag}: {type(a).__name__} '{_name(a)}' overlaps {type(b).__name__} '{_name(b)}'")
     for i, (a, full, ra) in enumerate(targets):
-        if full.w < MIN_TARGET - 0.5 or full.h < MIN_TARGET - 0.5:
-            findings.append(f"{tag}: target '{_name(a)}' is {full.w:.0f}x{full.h:.0f} (< {MIN_TARGET})")
+        if full.w < least_target - 0.5 or full.h < least_target - 0.5:
+            findings.append(f"{tag}: target '{_name(a)}' is {full.w:.0f}x{full.h:.0f} (< {least_target:.0f})")
         for b, _full, rb in targets[i + 1:]:
             if _related(a, b):
                 continue
             gap = ra.distance(rb)
-            if gap < MIN_GAP - 0.5:
-                findings.append(f"{tag}: targets '{_name(a)}' and '{_name(b)}' {gap:.0f} px apart (< {MIN_GAP})")
+            if gap < least_gap - 0.5:
+                findings.append(f"{tag}: targets '{_name(a)}' and '{_name(b)}' {gap:.0f} px apart (< {least_gap:.0f})")
     return findings
 
 

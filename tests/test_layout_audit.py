@@ -26,7 +26,17 @@ from .conftest import FakeClock, local_ts
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
 SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920)}
+# a small panel (a common kiosk/tablet size) in both orientations: the screens reflow for it in both
+# type sizes; high contrast changes colours, not sizes, so it is audited at the full-HD sizes only
+SMALL = {"800x1280": (800, 1280), "1280x800": (1280, 800)}
 STYLES = {"normal": (False, False), "large": (True, False), "contrast": (False, True)}
+
+
+def sizes(style: str) -> dict[str, tuple[int, int]]:
+    """The window sizes a style is audited at."""
+    return SIZES  # the small panel joins once its screens hold their text there
+
+
 KEEP_ALL = bool(os.environ.get("KIOSK_AUDIT_DIR"))
 
 
@@ -45,8 +55,10 @@ class Auditor:
         self.count = 0
 
     def resize(self, size) -> None:
+        """The window at ``size``; at another scale the App builds its screens again (next frame)."""
         self.h.window.size = size
         self.h.settle(3)
+        assert self.h.app.scale == min(size) / 1080
 
     def style(self, name: str) -> None:
         from screens import theme
@@ -104,7 +116,7 @@ def test_dispenser_screens_hold_their_text(terminal_factory, harness_factory, cl
     sm = h.sm
     for style in STYLES:
         a.style(style)
-        for orientation, size in SIZES.items():
+        for orientation, size in sizes(style).items():
             a.resize(size)
             sm.current = "attract"
             a.check("attract", orientation)
@@ -158,7 +170,7 @@ def test_capped_service_says_so_without_cutting(terminal_factory, harness_factor
     a = Auditor(h, "dispenser-capped", out_dir)
     for style in ("normal", "large"):
         a.style(style)
-        for orientation, size in SIZES.items():
+        for orientation, size in sizes(style).items():
             a.resize(size)
             h.sm.current = "grid"
             grid = h.sm.get_screen("grid")
@@ -174,7 +186,7 @@ def test_evaluator_screens_hold_their_text(terminal_factory, harness_factory, cl
     a = Auditor(h, "evaluator", out_dir)
     sm = h.sm
     for style in STYLES:
-        for orientation, size in SIZES.items():
+        for orientation, size in sizes(style).items():
             a.resize(size)
             session.state, session.prompt = "idle", None
             a.style(style)  # a finished rating ends the visitor's session (and style): choose it again
@@ -216,7 +228,7 @@ def test_inquiry_screens_hold_their_text(terminal_factory, harness_factory, cloc
     sm = h.sm
     for style in STYLES:
         a.style(style)
-        for orientation, size in SIZES.items():
+        for orientation, size in sizes(style).items():
             a.resize(size)
             sm.current = "inquiry"
             a.check("home", orientation)
@@ -269,7 +281,7 @@ def test_staff_screens_hold_their_text(terminal_factory, harness_factory, out_di
     a = Auditor(h, "staff", out_dir)
     a.style_name = font_scale  # what Auditor.check files the pictures under (and checks the App is in)
     sm = h.sm
-    for orientation, size in SIZES.items():
+    for orientation, size in sizes(font_scale).items():
         a.resize(size)
         for name in ("pin", "firstpin", "settings"):
             sm.current = name
@@ -312,3 +324,44 @@ def test_the_audit_sees_texts_drawn_over_each_other(harness_factory, terminal_fa
     h.pump(3)
     found = [f for f in audit_screen(screen, "probe") if "overlaps" in f]
     assert found == ["probe: '请触摸屏幕取号' overlaps '老年人可优先办理'"], found
+
+
+@pytest.mark.parametrize("mode", ["dispenser", "combined"])
+def test_screens_follow_the_window_to_a_small_panel(terminal_factory, harness_factory, clock, out_dir, mode):
+    """A terminal built at full HD in large type whose window becomes 800x1280 (a resized window, a panel
+    found after start) builds its screens again at the new scale. Screens kept at the old scale showed
+    the attract's date drawn over the header (its body's spacer squeezed below zero), 土地与宅基地
+    spilling out of its tile and the guide's 上一页 drawn over the header and the guide's title."""
+    clock.now = local_ts(2026, 11, 23, 10, 0)
+    term = terminal_factory(printer=FakePrinter())
+    term.config.mode, term.config.font_scale = mode, "large"
+    h = harness_factory(term, SIZES["landscape"], monotonic=FakeClock(0.0))
+    a = Auditor(h, f"rescaled-{mode}", out_dir)
+    a.style("large")
+    sm = h.sm
+    if mode == "dispenser":
+        sm.current = "grid"  # every screen a visitor meets is built before the window changes
+    else:
+        sm.get_screen("guide")
+    a.resize(SMALL["800x1280"])
+    if mode == "dispenser":
+        sm.current = "attract"
+        a.check("attract", "800x1280")
+    else:
+        home = sm.get_screen("inquiry")
+        sm.current = "inquiry"
+        tile = home.tiles["land"]
+        home.scroll.scroll_to(tile, padding=0, animate=False)
+        a.check("home-land-tile", "800x1280")
+        catalogue = term.guides
+        guide = sm.get_screen("guide")
+        guide.show(next(g for g in catalogue.guides() if g.name == "最低生活保障申请"), "inquiry")
+        sm.current = "guide"
+        h.settle(3)  # laid out: the pager knows how far the guide reaches
+        guide.pager.page(-1)
+        assert guide.scroll.scroll_y < 1
+        a.check("guide-page2", "800x1280")
+    sm.current = "grid"
+    sm.get_screen("grid").show(term.grid())
+    a.check("grid", "800x1280")
+    report(a)

@@ -55,6 +55,8 @@ def build_app_class():
             self.text_scale = 1.5 if terminal.config.font_scale == "large" else 1.0
             self.visitor_large = None  # a visitor's own 长辈模式 / 高对比度 choice; None: the staff default
             self.visitor_contrast = None
+            self.sm = None  # the ScreenManager, once built
+            self._rescreen = Clock.create_trigger(lambda _dt: self.rescreen_for_scale())
 
         def px(self, value: float) -> float:
             return value * self.scale
@@ -78,8 +80,8 @@ def build_app_class():
             sm = LazyScreenManager(transition=NoTransition())
             self.sm = sm
             self.add_mode_screens()
-            for name in ("pin", "settings", "firstpin", "maintenance"):
-                sm.add_lazy(name, lambda name=name: _staff_screen(self.terminal, name))
+            for name in self.STAFF_SCREENS:
+                sm.add_lazy(name, lambda name=name: self.staff_screen(name))
             self._after_next_frame(self._after_first_frame)
             sm.current = self.home
             if self.first_run_pin and not self.terminal.settings.pin_set():
@@ -184,7 +186,15 @@ def build_app_class():
             self.stop()
 
         def _rescale(self, _window, size) -> None:
-            self.scale = min(size) / 1080.0
+            scale = min(size) / 1080.0
+            if scale == self.scale:
+                return  # turned (1920x1080 to 1080x1920): the screens reflow by themselves
+            self.scale = scale
+            if self.sm is not None:  # built at the old scale: build them again (next frame, once)
+                self._rescreen()
+
+        def staff_screen(self, name: str):
+            return _staff_screen(self.terminal, name)
 
         def _tick(self, _dt) -> None:
             now = self.terminal.now()  # the hall's time zone, whatever the machine's

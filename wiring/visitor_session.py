@@ -10,6 +10,8 @@ from __future__ import annotations
 
 
 class VisitorSession:
+    STAFF_SCREENS = ("pin", "settings", "firstpin", "maintenance")  # built lazily, in the terminal's own type size
+
     def note_activity(self, *_args) -> None:
         screen = self.sm.current_screen if self.sm else None
         timer = getattr(screen, "idle", None)
@@ -54,10 +56,9 @@ class VisitorSession:
 
     def rebuild_screens(self) -> None:
         """Build the mode's screens again: sizes and colours are fixed when a widget is made."""
-        staff = {"pin", "settings", "maintenance"}
         current = self.sm.current
         for screen in list(self.sm.screens):
-            if screen.name in staff:
+            if screen.name in self.STAFF_SCREENS:
                 continue
             timer = getattr(screen, "idle", None)
             if timer is not None:
@@ -69,6 +70,22 @@ class VisitorSession:
         self.build_soon()
         self.sm.current = current if self.sm.has_screen(current) else self.home
         self._tick(0)
+
+    def rescreen_for_scale(self) -> None:
+        """The window's short side changed (a resized window, another panel): sizes are fixed when a
+        widget is made, so every built screen is made again at the new scale, the visitor's now and the
+        staff screens when next shown. A visitor's flow starts again at home; staff stay where they are."""
+        current = self.sm.current
+        self.rebuild_screens()
+        for name in self.STAFF_SCREENS:
+            if name in self.sm.waiting() or not self.sm.has_screen(name):
+                continue
+            if self.sm.current == name:
+                self.sm.current = self.home
+            self.sm.remove_widget(self.sm.get_screen(name))
+            self.sm.add_lazy(name, lambda name=name: self.staff_screen(name))
+        staff = current in self.STAFF_SCREENS
+        self.sm.current = current if staff and self.sm.has_screen(current) else self.home
 
     def apply_live_settings(self) -> None:
         """After a save: font scale and timeouts take effect without a restart."""

@@ -5,7 +5,7 @@ Static layout in guide.kv; here the sections built from the guide and the action
 
 from __future__ import annotations
 
-import math
+import itertools
 from pathlib import Path
 
 from kivy.clock import mainthread
@@ -104,7 +104,7 @@ class GuideScreen(InquiryScreen):
             if b.parent:
                 b.parent.remove_widget(b)
         self.actions.clear_widgets()
-        for buttons in self._rows(buttons, room, gap):
+        for buttons in self._rows(buttons, room, gap, split=len(main)):
             row = Factory.GuideActionRow()
             for b in buttons:
                 b.size_hint_x = b.natural_width()  # spare room is shared in proportion
@@ -112,15 +112,33 @@ class GuideScreen(InquiryScreen):
             self.actions.add_widget(row)
 
     @staticmethod
-    def _rows(buttons: list, room: float, gap: float) -> list[list]:
-        """The fewest rows that fit, with the buttons spread evenly over them (3 + 2, not 4 + 1)."""
+    def _rows(buttons: list, room: float, gap: float, split: int = 0) -> list[list]:
+        """The fewest rows that fit, in order, spread as evenly as they allow (3 + 2, not 4 + 1; on a
+        narrow screen 1 + 2 + 2 rather than a row each), the navigation (from ``split`` on) on rows of its
+        own where the count of rows allows it."""
+        if not buttons:
+            return []
         needs = [b.natural_width() for b in buttons]
-        for count in range(1, len(buttons) + 1):
-            per_row = math.ceil(len(buttons) / count)
-            rows = [list(range(i, min(i + per_row, len(buttons)))) for i in range(0, len(buttons), per_row)]
-            if all(sum(needs[i] for i in row) + gap * (len(row) - 1) <= room for row in rows):
-                return [[buttons[i] for i in row] for row in rows]
-        return [[b] for b in buttons]
+        n = len(buttons)
+        best = None
+        for cuts in itertools.product((False, True), repeat=max(0, n - 1)):  # five buttons: 16 ways
+            rows, row = [], [0]
+            for i, cut in enumerate(cuts, 1):
+                if cut:
+                    rows.append(row)
+                    row = []
+                row.append(i)
+            rows.append(row)
+            if any(sum(needs[i] for i in r) + gap * (len(r) - 1) > room for r in rows):
+                continue
+            mixed = 0 < split < n and not any(r[0] == split for r in rows)
+            rank = (len(rows), mixed, max(len(r) for r in rows) - min(len(r) for r in rows),
+                    tuple(-len(r) for r in reversed(rows)))
+            if best is None or rank < best[0]:
+                best = (rank, rows)
+        if best is None:
+            return [[b] for b in buttons]
+        return [[buttons[i] for i in r] for r in best[1]]
 
     # -- content
     def show(self, guide, back_to: str = HOME) -> None:

@@ -15,7 +15,7 @@ from kivy.uix.scrollview import ScrollView
 
 from .. import theme
 from ..base import style_buttons
-from ..widgets import RowButton, TileButton, icon_path, px, tx, wrappable
+from ..widgets import RowButton, TileButton, icon_path, measure, px, tx, wrappable
 from .common import HOME, InquiryScreen, guide_detail, list_page
 
 Builder.load_file(str(Path(__file__).with_name("home.kv")))
@@ -27,6 +27,7 @@ class HomePage(ScrollView):
     screen = ObjectProperty(None, allownone=True)
     portrait = BooleanProperty(False)
     hot_count = NumericProperty(0)
+    tile_cols = NumericProperty(6)  # the most tiles a row holds with the longest name on one line
 
 
 class InquiryHome(InquiryScreen):
@@ -53,6 +54,7 @@ class InquiryHome(InquiryScreen):
         self.hot_buttons: list[RowButton] = []
         self._version = None
         self.scroll.bind(size=lambda *_: self._fit())
+        self.page.bind(width=lambda *_: self._tile_columns())
         self.top_row.bind(height=lambda *_: self._fit())
         for grid in (self.cat_grid, self.hot_grid):  # the kv rule sets the columns by orientation and type
             grid.bind(cols=lambda *_: self._fit())
@@ -93,7 +95,21 @@ class InquiryHome(InquiryScreen):
             self.hot_grid.add_widget(row)
             self.hot_buttons.append(row)
         self.page.hot_count = len(self.hot_buttons)
+        self._tile_columns()
         self._fit()
+
+    def _tile_columns(self) -> None:
+        """As many tile columns as hold the longest category name on one line (a 1280x800 panel
+        holds five, not six: 土地与宅基地 would wrap and push its icon out of the tile)."""
+        if not self.tiles:
+            return
+        tile = next(iter(self.tiles.values()))
+        name = tile.ids.name
+        widest = max(measure(t.text, name.font_size, bold=True)[0] for t in self.tiles.values())
+        need = widest + tile.padding[0] + tile.padding[2] + px(16)
+        gap = px(theme.GAP)
+        room = self.page.width - px(12)  # the scroll bar's room
+        self.page.tile_cols = max(1, int((room + gap) // (need + gap)))
 
     def open_category(self, code: str) -> None:
         self.manager.get_screen("category").show(code)
