@@ -8,6 +8,9 @@ three, before this; issue 17). ``share_faces`` keys the cache by the size SDL_tt
 each (pixel size, bold) face is opened once; ``faces_in_use`` and ``warm`` open the faces the
 screens use while nobody waits.
 
+The font has no bold face, and Kivy's provider never asks SDL_ttf to embolden one: ``screens/bold.py``
+draws and measures bold text emboldened (each stroke thickened by SDL_ttf's stroker).
+
 Pillow's fonts for the printed ticket's picture are one per size in ``devices/printer/png.py``.
 """
 
@@ -22,12 +25,15 @@ _shared = False
 
 
 def register_font() -> None:
-    """WenQuanYi Micro Hei as Kivy's default font (regular and bold: SDL_ttf emboldens the one
-    face), and one face per pixel size. Call after ``kivy.config`` is set up."""
+    """WenQuanYi Micro Hei as Kivy's default font (regular, and bold: the same file, emboldened by
+    ``screens.bold``), and one face per pixel size. Call after ``kivy.config`` is set up."""
     from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    from screens import bold
 
     LabelBase.register(DEFAULT_FONT, str(paths.FONT_PATH), None, str(paths.FONT_PATH))
     share_faces()
+    bold.install()
 
 
 def face_id(options: dict) -> str:

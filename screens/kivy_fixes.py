@@ -29,6 +29,8 @@ from __future__ import annotations
 import functools
 import math
 
+from screens.bold import padding as laid_out_padding
+
 
 @functools.cache  # once per process
 def finish_gl_after_each_frame() -> None:
@@ -71,7 +73,7 @@ def _narrowing(render):
         if real or self.options.get("halign") != "center" or not self._text_size[0] or not self._cached_lines:
             return size
         width, height = size
-        padding = self.options["padding"]
+        padding = laid_out_padding(self.options)  # a bold label's is wider while it is laid out
         need = math.ceil(max(line.w for line in self._cached_lines) + padding[0] + padding[2])
         # the same whole number of pixels off each side: each line's offset inside the texture and the
         # texture's place on the label (int(center_x - width / 2)) move by exactly that much, oppositely

@@ -100,6 +100,8 @@ def drawn(label) -> list[str]:
     picture holds exactly those lines (pixel for pixel the same lines drawn as one plain string each)."""
     from kivy.core.text import Label as CoreLabel
 
+    from screens.bold import padding as laid_out_padding
+
     label.texture_update()
     core = label._label
     calls, picture = [], {}
@@ -130,11 +132,13 @@ def drawn(label) -> list[str]:
                           font_name=options["font_name"], color=options["color"])
         plain.refresh()
         plain.options.update(options, text=text, halign="left")
+        # a bold line stands `stroke` pixels in from its picture's edge (screens/bold.py: its padding)
+        pad = laid_out_padding(options)[0]
         plain._render_begin()
-        plain._render_text(text, 0, 0)
+        plain._render_text(text, pad, 0)
         alone = plain._render_end()
-        assert crop(picture["data"], words[0][0], y, alone.width, alone.height) == crop(alone, 0, 0, alone.width,
-                                                                                         alone.height), (text, y)
+        assert crop(picture["data"], words[0][0] - pad, y, alone.width, alone.height) == crop(
+            alone, 0, 0, alone.width, alone.height), (text, y)
         lines.append(text)
     return lines
 
