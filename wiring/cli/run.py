@@ -34,6 +34,12 @@ def run(args) -> int:
         return _refuse(exc)
     if args.mode:
         config.mode = args.mode
+    from kiosk.storage.file_check import UnusableStore, check_terminal_stores
+
+    try:  # before the screen: a broken store would fail only after the first frame, as a crash loop
+        check_terminal_stores(config.data_dir)
+    except UnusableStore as exc:
+        raise CliError(str(exc)) from None
     size = None
     if args.size:
         try:

@@ -163,9 +163,14 @@ def _terminal(args, background: bool = False):
     from kiosk.config import ConfigInvalid
     from wiring.terminal import open_terminal
 
+    from kiosk.storage.file_check import UnusableStore, check_terminal_stores
+
     config = _load(terminal_file(args))
     try:
+        check_terminal_stores(config.data_dir)
         return open_terminal(config, voice=_Silent(), background=background)
+    except UnusableStore as exc:
+        raise CliError(str(exc)) from None
     except ConfigInvalid as exc:
         raise CliError(str(exc.errors[0])) from None
     except OSError as exc:
