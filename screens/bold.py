@@ -84,7 +84,7 @@ class Canvas:
     def __init__(self, w: int, h: int, surface_class, extents):
         self.w, self.h = w, h
         self._surface_class = surface_class
-        self._extents = extents  # Kivy's get_extents: with an outline set, the outlined run's size
+        self._extents = extents  # Kivy's get_extents
         self.regular = None
         self.bold: list = []  # (x, y, RGBA picture) in drawing order
 
@@ -98,12 +98,13 @@ class Canvas:
         from PIL import Image
 
         k = stroke(options["font_size"])
+        w, h = self._extents(container, text)  # SDL_ttf's outline adds k pixels on every side
+        if w <= 0 or h <= 0:
+            return
+        w, h = w + 2 * k, h + 2 * k
         saved = options["outline_width"], options["outline_color"]
         options["outline_width"], options["outline_color"] = k, options["color"]
         try:
-            w, h = self._extents(container, text)
-            if w <= 0 or h <= 0:
-                return
             own = self._surface_class(w, h)
             own.render(container, text, 0, 0)  # the outline from (0, 0), the glyphs k pixels in
         finally:
