@@ -189,6 +189,43 @@ def _ink_contrast(pixels, rect: Rect, image_h: int) -> float | None:
     return theme.contrast(ink, bg)
 
 
+def _glyph_contrast(picture, label: Label, rect: Rect) -> float | None:
+    """Contrast of a label's text measured where its glyphs are solid: the pixels its texture covers
+    fully, against the most common colour of its box. The box's most common far colour
+    (``_ink_contrast``) misreads small type, whose thin strokes are mostly anti-aliased edges, and a
+    full-width line, whose box takes in what is drawn beside the words (a scroll bar)."""
+    from PIL import Image
+
+    tex = label.texture
+    if tex is None:
+        return None
+    tw, th = (int(v) for v in tex.size)
+    x = int(rect.x)  # where Kivy's Label rule draws it: int(centre - size / 2)
+    top = picture.size[1] - (int(rect.y) + th)
+    if tw < 4 or th < 4 or x < 0 or top < 0 or x + tw > picture.size[0] or top + th > picture.size[1]:
+        return None
+    alpha = Image.frombytes("RGBA", (tw, th), bytes(tex.pixels)).getchannel("A")
+    crop = picture.crop((x, top, x + tw, top + th))
+    colours = crop.getcolors(maxcolors=tw * th + 1)
+    bg = max(colours)[1][:3]
+    best = None
+    # which way up the texture's rows are stored depends on how it was filled: the way whose solid
+    # pixels differ from the background is the one the words are drawn in
+    for mask in (alpha, alpha.transpose(Image.Transpose.FLIP_TOP_BOTTOM)):
+        solid = mask.point(lambda a: 255 if a >= 250 else 0)
+        counts = {}
+        for c, m in zip(crop.getdata(), solid.getdata()):
+            if m:
+                counts[c] = counts.get(c, 0) + 1
+        if sum(counts.values()) < 8:
+            continue
+        ink = max(counts, key=counts.get)
+        ratio = theme.contrast(ink[:3], bg)
+        if best is None or ratio > best:
+            best = ratio
+    return best
+
+
 def _distance(a, b) -> float:
     return sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5
 
@@ -258,6 +295,8 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
             shown = rect.intersect(clip)
             inner = shown.intersect(window_rect(w)) if shown else None
             ratio = _ink_contrast(picture, inner, picture.size[1]) if inner else None
+            if ratio is not None and ratio < min_contrast and inner is not None and inner.w >= rect.w - 1 and inner.h >= rect.h - 1:
+                ratio = _glyph_contrast(picture, w, rect) or ratio  # small type: measured on its glyphs
             if ratio is not None and ratio < min_contrast:
                 findings.append(f"{what}: contrast {ratio:.2f}:1 < {min_contrast}:1")
     for i, (a, ra) in enumerate(texts):

@@ -34,7 +34,7 @@ STYLES = {"normal": (False, False), "large": (True, False), "contrast": (False, 
 
 def sizes(style: str) -> dict[str, tuple[int, int]]:
     """The window sizes a style is audited at."""
-    return SIZES  # the small panel joins once its screens hold their text there
+    return SIZES | SMALL if style in ("normal", "large") else SIZES
 
 
 KEEP_ALL = bool(os.environ.get("KIOSK_AUDIT_DIR"))

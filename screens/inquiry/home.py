@@ -11,17 +11,17 @@ from pathlib import Path
 from kivy.app import App
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty
-from kivy.uix.scrollview import ScrollView
 
 from .. import theme
 from ..base import style_buttons
 from ..widgets import RowButton, TileButton, icon_path, measure, px, tx, wrappable
+from ..widgets.paging import PixelScrollView
 from .common import HOME, InquiryScreen, guide_detail, list_page
 
 Builder.load_file(str(Path(__file__).with_name("home.kv")))
 
 
-class HomePage(ScrollView):
+class HomePage(PixelScrollView):
     """The home's body (home.kv): the top buttons, the style block, the tiles and the hot items."""
 
     screen = ObjectProperty(None, allownone=True)

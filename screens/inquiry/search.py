@@ -29,6 +29,12 @@ BACKSPACE, CLEAR = "删除", "清空"
 QWERTY_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL",
                [*((c, 1) for c in "ZXCVBNM"), (BACKSPACE, 1.5), (CLEAR, 1.5)])
 ROW_CACHE = 60  # rows kept drawn: three screens of results
+# A landscape too narrow for QWERTY and the results beside it (a 16:10 panel, 1280x800: 10 keys would
+# leave the results 224 px at 1080p scale) takes the alphabet 8 keys a row, the digits after Z, and
+# leaves the hint out (no room under the keys).
+NARROW_ROWS = ("ABCDEFGH", "IJKLMNOP", "QRSTUVWX", "YZ123456",
+               [*((c, 1) for c in "7890"), (BACKSPACE, 2), (CLEAR, 2)])
+NARROW_RESULTS = 400  # px at 1080p: the least width for the results beside QWERTY (full HD has 416)
 ALPHA_ROWS = ("ABCDEFG", "HIJKLMN", "OPQRSTU", [*((c, 1) for c in "VWXYZ"), (BACKSPACE, 2)],
               "1234567", [*((c, 1) for c in "890"), (CLEAR, 2)])
 HINT = ("输入事项名称的拼音首字母或全拼即可，例如：\n"
@@ -40,6 +46,7 @@ class SearchPage(FloatLayout):
 
     screen = ObjectProperty(None, allownone=True)
     portrait = BooleanProperty(False)
+    hint_shown = BooleanProperty(True)  # landscape with QWERTY: the hint under the keys
     keyboard_width = NumericProperty(0)
     keyboard_height = NumericProperty(0)
 
@@ -51,7 +58,7 @@ class SearchScreen(InquiryScreen):
         super().__init__(terminal, **kw)
         self.query = ""
         self.keys: dict[str, KeyButton] = {}
-        self._keyboards: dict[bool, tuple] = {}  # by orientation: (rows, keys, width, height), built once
+        self._keyboards: dict[str, tuple] = {}  # by layout: (rows, keys, width, height), built once
         self.page = SearchPage(screen=self)
         self.bind(portrait=self.page.setter("portrait"))
         self.body.add_widget(self.page)
@@ -77,14 +84,30 @@ class SearchScreen(InquiryScreen):
     def relayout(self) -> None:
         if not hasattr(self, "page"):
             return
-        self._show_keyboard(ALPHA_ROWS if self.portrait else QWERTY_ROWS)
+        layout = self._layout = self._keyboard_layout()
+        self.page.hint_shown = layout == "landscape"
+        self._show_keyboard(layout, {"portrait": ALPHA_ROWS, "landscape": QWERTY_ROWS, "narrow": NARROW_ROWS}[layout])
         self.show_results()
 
-    def _show_keyboard(self, rows) -> None:
-        """The keyboard of this orientation, built the first time it is shown."""
-        if self.portrait not in self._keyboards:
-            self._keyboards[self.portrait] = self._build_keyboard(rows)
-        rows_widgets, self.keys, width, height = self._keyboards[self.portrait]
+    def _size_changed(self, *args) -> None:
+        super()._size_changed(*args)  # relays out when the orientation changes
+        if hasattr(self, "page") and getattr(self, "_layout", None) != self._keyboard_layout():
+            self.relayout()  # a landscape window narrowed (or widened) past the QWERTY keyboard's need
+
+    def _keyboard_layout(self) -> str:
+        """portrait, landscape (QWERTY beside the results) or narrow (a landscape too narrow for that)."""
+        if self.portrait:
+            return "portrait"
+        key, gap = px(theme.TARGET), px(theme.GAP)
+        qwerty = 10 * key + 9 * gap
+        room = self.width - 2 * px(32) - qwerty - gap
+        return "landscape" if room >= px(NARROW_RESULTS) - 0.5 else "narrow"
+
+    def _show_keyboard(self, layout: str, rows) -> None:
+        """The keyboard of this layout, built the first time it is shown."""
+        if layout not in self._keyboards:
+            self._keyboards[layout] = self._build_keyboard(rows)
+        rows_widgets, self.keys, width, height = self._keyboards[layout]
         if list(reversed(self.keyboard.children)) != rows_widgets:
             self.keyboard.clear_widgets()
             for row in rows_widgets:

@@ -18,7 +18,18 @@ class PagerKey(KeyButton):
     """上一页 / 下一页: a white key with blue words (paging.kv)."""
 
 
-class ScrollColumn(ScrollView):
+class PixelScrollView(ScrollView):
+    """A ScrollView that moves its content by whole pixels. Kivy's moves it by the fraction the scroll
+    position gives: every text in it is then drawn between pixels and smeared by the texture's
+    filtering (at an 800x1280 panel's scale small type lost a third of its contrast)."""
+
+    def update_from_scroll(self, *largs):
+        super().update_from_scroll(*largs)
+        x, y = self.g_translate.xy
+        self.g_translate.xy = round(x), round(y)
+
+
+class ScrollColumn(PixelScrollView):
     """A vertical scroll over one column (``ids.column``, a GridLayout that grows with its rows)."""
 
     spacing = NumericProperty(-1)  # between rows; -1: the theme's gap
