@@ -32,7 +32,7 @@ from fastapi.concurrency import run_in_threadpool
 from kiosk.storage.db import reader
 
 from .accounts import Principal
-from .auth import admitted, credential, principal_of
+from .auth import Credential, admitted, principal_of
 from .errors import ApiError
 from .security_schema import audit_log
 
@@ -84,16 +84,22 @@ async def _write(request: Request, act: Act, outcome: str, status: int) -> None:
 ACT_KEY = "kiosk.audit"  # the scope key of the staff calls waiting for their line (``AuditTrail``)
 
 
-def audited(action: str, *roles: str, window: str | None = None):
-    """The dependency of an audited route: who may call it, and the ``Act`` it records.
+class Audited(Credential):
+    """The dependency of an audited route (``audited``): who may call it, and the ``Act`` it records.
 
-    It runs on the event loop (a terminal's call, e.g. issuing a ticket, costs no thread hop for it) and
-    is a plain function, not a generator: a staff member's ``ok`` or ``refused`` line is written by
-    ``AuditTrail`` when the response starts, from a worker thread (a denial at once, here).
+    One dependency (a ``Credential``: it reads the credential itself). It runs on the event loop (a
+    terminal's call, e.g. issuing a ticket, costs no thread hop for it) and is a plain coroutine, not a
+    generator: a staff member's ``ok`` or ``refused`` line is written by ``AuditTrail`` when the response
+    starts, from a worker thread (a denial at once, here).
     """
 
-    async def dependency(request: Request, sent: tuple[str | None, bool] = Depends(credential)) -> Act:
-        principal = await principal_of(request, *sent)  # (``identify``, without a dependency more to solve)
+    def __init__(self, action: str, roles: tuple[str, ...], window: str | None):
+        super().__init__()
+        self.__audit_action__, self.__roles__, self.window = action, roles, window
+
+    async def __call__(self, request: Request) -> Act:  # type: ignore[override]
+        action, roles, window = self.__audit_action__, self.__roles__, self.window
+        principal = await principal_of(request, *self.sent(request))
         if principal is None:
             raise ApiError(401, "Authorization", "sign in, or send Authorization: Bearer TOKEN", "unauthorized")
         act = Act(principal, action, address_of(request))
@@ -116,9 +122,11 @@ def audited(action: str, *roles: str, window: str | None = None):
             pending.append((request, act))
         return act
 
-    dependency.__audit_action__ = action
-    dependency.__roles__ = roles
-    return Depends(dependency)
+
+def audited(action: str, *roles: str, window: str | None = None):
+    """``Depends`` on the ``Audited`` dependency: ``roles`` may call the route, ``action`` is its audit line's
+    (with ``window=``, the path parameter naming the window that window staff may act on only if theirs)."""
+    return Depends(Audited(action, roles, window))
 
 
 class AuditTrail:

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPBearer
 
@@ -36,20 +36,27 @@ VIEWERS = ("county-viewer",)  # add to a read route's roles: statistics, ratings
 class Credential(HTTPBearer):
     """The request's credential, ``(token or None, came by cookie)``: the bearer token, else the staff cookie.
 
-    One dependency for both (each dependency costs FastAPI a solve per request, and this runs on every
-    authenticated request). It is documented as the bearer scheme; ``hall_rules.document`` adds the
-    cookie scheme (``COOKIE_SCHEME``) beside it on every operation that takes it.
+    Documented as the bearer scheme; ``hall_rules.document`` adds the cookie scheme (``COOKIE_SCHEME``)
+    beside it on every operation that takes it. ``identify``, ``requires(...)`` and ``audited(...)`` are
+    instances of its subclasses: one dependency each, reading the credential themselves (every dependency,
+    and every level of them, costs FastAPI a solve per request, and these run on every authenticated request).
     """
 
-    async def __call__(self, request: Request) -> tuple[str | None, bool]:  # type: ignore[override]
+    def __init__(self):
+        super().__init__(auto_error=False, scheme_name="HTTPBearer",
+                         description="A staff session token or a terminal token")
+
+    @staticmethod
+    def sent(request: Request) -> tuple[str | None, bool]:
         scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
         if scheme.lower() == "bearer" and token:
             return token, False
         return request.cookies.get(COOKIE) or None, True
 
+    async def __call__(self, request: Request) -> tuple[str | None, bool]:  # type: ignore[override]
+        return self.sent(request)
 
-credential = Credential(auto_error=False, scheme_name="HTTPBearer",
-                        description="A staff session token or a terminal token")
+
 COOKIE_SCHEME = APIKeyCookie(name=COOKIE, auto_error=False, description="Staff session cookie (browser pages)")
 
 
@@ -87,8 +94,14 @@ class TokenCache:
                 self._entries.pop(token, None)
 
 
-async def identify(request: Request, sent: tuple[str | None, bool] = Depends(credential)) -> Principal | None:
-    return await principal_of(request, *sent)
+class Identify(Credential):
+    """Who is calling (a ``Principal``), or None for nobody known (public routes)."""
+
+    async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
+        return await principal_of(request, *self.sent(request))
+
+
+identify = Identify()
 
 
 async def principal_of(request: Request, token: str | None, via_cookie: bool) -> Principal | None:
@@ -118,16 +131,26 @@ def admitted(principal: Principal, roles: tuple[str, ...]) -> bool:
     return principal.role == "county-admin" and any(r in STAFF for r in roles)
 
 
-def requires(*roles: str):
+class Requires(Credential):
+    """A dependency admitting only the given roles ('terminal' for enrolled terminals): the ``Principal``."""
+
+    def __init__(self, roles: tuple[str, ...]):
+        super().__init__()
+        self.__roles__ = roles
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        return signed_in(await principal_of(request, *self.sent(request)), self.__roles__)
+
+
+def signed_in(principal: Principal | None, roles: tuple[str, ...]) -> Principal:
+    """``principal`` if one of ``roles`` may call (401 for nobody known, 403 for another role)."""
+    if principal is None:
+        raise ApiError(401, "Authorization", "sign in, or send Authorization: Bearer TOKEN", "unauthorized")
+    if not admitted(principal, roles):
+        raise ApiError(403, "Authorization", f"this needs one of the roles: {', '.join(roles)}", "forbidden")
+    return principal
+
+
+def requires(*roles: str) -> Requires:
     """A dependency admitting only the given roles ('terminal' for enrolled terminals)."""
-
-    async def dependency(request: Request, sent: tuple[str | None, bool] = Depends(credential)) -> Principal:
-        principal = await principal_of(request, *sent)  # (``identify``, without a dependency more to solve)
-        if principal is None:
-            raise ApiError(401, "Authorization", "sign in, or send Authorization: Bearer TOKEN", "unauthorized")
-        if not admitted(principal, roles):
-            raise ApiError(403, "Authorization", f"this needs one of the roles: {', '.join(roles)}", "forbidden")
-        return principal
-
-    dependency.__roles__ = roles
-    return dependency
+    return Requires(roles)
