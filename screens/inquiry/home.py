@@ -106,9 +106,9 @@ class InquiryHome(InquiryScreen):
         tile = next(iter(self.tiles.values()))
         name = tile.ids.name
         widest = max(measure(t.text, name.font_size, bold=True)[0] for t in self.tiles.values())
-        need = widest + tile.padding[0] + tile.padding[2] + px(16)
+        need = widest + tile.padding[0] + tile.padding[2] + 1
         gap = px(theme.GAP)
-        room = self.page.width - px(12)  # the scroll bar's room
+        room = self.page.width
         self.page.tile_cols = max(1, int((room + gap) // (need + gap)))
 
     def open_category(self, code: str) -> None:
