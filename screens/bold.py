@@ -11,27 +11,35 @@ hanzi: it smears each glyph sideways by a tenth of its size, which fills the gap
 (删, 触, 疆) into blots from 48 px up (tried through ctypes on faces of our own: legible Latin, blotted
 Chinese). Bold text here is emboldened the way FreeType emboldens a face that has none
 (``FT_GlyphSlot_Embolden``, what fontconfig's ``embolden`` does for CJK fonts on Linux desktops): every
-stroke thickened evenly, by about size/24 pixels. SDL_ttf's stroker draws it, through Kivy's own
-outline path: an outline ``stroke(size)`` pixels wide (size/48, at least one) round each glyph, in the
-text's colour, the glyph drawn over it.
+stroke thickened evenly, by about size/24 pixels. A bold run's glyphs are drawn by Kivy's regular face
+of its size, and over them their outline, ``stroke(size)`` pixels either side of each contour (size/48,
+at least one), in the text's colour, by SDL_ttf's stroker on an outline face of our own
+(``screens/sdl_ttf.py``: one per bold face Kivy would have opened, its key ``_get_font_id``, so the file
+is still opened once per (pixel size, bold) face; its outline stays set, so its glyph cache holds).
+Kivy's own outline path drew the same picture but set and reset the outline around every run, each
+change emptying the face's glyph cache: twice the cost of a regular label, the tap-to-ticket bench's
+p50 +10 ms.
 
 Where it goes: a bold run is laid out as a regular one (same advances, same line height: the thicker
 strokes grow into the glyphs' side bearings and the line's spare space above and below them) and its
-emboldened picture is laid over the label so that its glyphs sit where the regular ones would, blended
-over what is already drawn (``Canvas``: Kivy copies each run's box, which would wipe a neighbour's
-edge where two boxes overlap). A bold label gets ``stroke`` pixels more padding left and right, so the
+outline is blended over the label's pixels (``Canvas``, SDL's alpha blend) so that it sits round the
+glyphs where they stand. A bold label gets ``stroke`` pixels more padding left and right, so the
 thickened first and last glyphs stay inside its texture: a bold string is measured ``2 * stroke``
 wider than regular (``measure``, ``fit_font``, the layout audit's probe: they all lay out a core label).
 A ``[b]`` run inside a regular label (a search match) gets no padding: its outline can reach a pixel
 past the texture only where a glyph touches its box at a line's end.
 
-Each (pixel size, bold) face is still Kivy's, opened once (``screens/fonts.py``). A label given an
-outline of its own keeps it and is drawn as Kivy draws it.
+A label given an outline of its own keeps it and is drawn as Kivy draws it.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+
+from screens.sdl_ttf import HINTING, TTF_STYLE_STRIKETHROUGH, TTF_STYLE_UNDERLINE, SDLTTF, OutlineFace, blend_over
+
+log = logging.getLogger(__name__)
 
 
 def stroke(font_size: float) -> int:
@@ -78,62 +86,57 @@ def _padding_first(render):
 
 class Canvas:
     """What a label draws its runs into, in place of Kivy's ``_SurfaceContainer`` (Kivy's provider calls
-    only ``render`` and ``get_data`` on it): regular runs into Kivy's surface, made when the first comes;
-    bold ones emboldened, each on a surface of its own, laid over it in ``get_data``."""
+    only ``render`` and ``get_data`` on it): every run's glyphs into Kivy's surface, by the regular face;
+    a bold run's outline, by its outline face, blended over them in ``get_data``."""
 
-    def __init__(self, w: int, h: int, surface_class, extents):
+    def __init__(self, w: int, h: int, surface_class, outline_face, lib):
         self.w, self.h = w, h
-        self._surface_class = surface_class
-        self._extents = extents  # Kivy's get_extents
-        self.regular = None
-        self.bold: list = []  # (x, y, RGBA picture) in drawing order
+        self.regular = surface_class(w, h)
+        self._outline_face, self._lib = outline_face, lib
+        self.outlines: list = []  # (x, y, Picture, opacity) in drawing order
 
     def render(self, container, text: str, x, y) -> None:
         options = container.options
         if not _emboldens(options):
-            if self.regular is None:
-                self.regular = self._surface_class(self.w, self.h)
             self.regular.render(container, text, x, y)
             return
-        from PIL import Image
-
         k = stroke(options["font_size"])
-        w, h = self._extents(container, text)  # SDL_ttf's outline adds k pixels on every side
-        if w <= 0 or h <= 0:
-            return
-        w, h = w + 2 * k, h + 2 * k
-        saved = options["outline_width"], options["outline_color"]
-        options["outline_width"], options["outline_color"] = k, options["color"]
-        try:
-            own = self._surface_class(w, h)
-            own.render(container, text, 0, 0)  # the outline from (0, 0), the glyphs k pixels in
-        finally:
-            options["outline_width"], options["outline_color"] = saved
-        picture = Image.frombuffer("RGBA", (w, h), own.get_data().data, "raw", "RGBA", 0, 1)
-        self.bold.append((int(x) - k, int(y) - k, picture))  # whole pixels, as SDL's rectangles
+        picture = self._outline_face(container).render(text, options["color"], HINTING.get(options["font_hinting"], 0),
+                                                       options["font_kerning"])
+        with _regular(options):
+            self.regular.render(container, text, x, y)
+        if picture is not None:  # whole pixels, as SDL's rectangles
+            self.outlines.append((int(x) - k, int(y) - k, picture, options["color"][3]))
 
     def get_data(self):
         from kivy.core.image import ImageData
-        from PIL import Image
 
-        w, h = self.w, self.h
-        if not self.bold:
-            return self.regular.get_data() if self.regular is not None else ImageData(w, h, "rgba", bytes(w * h * 4))
-        if self.regular is not None:
-            page = Image.frombuffer("RGBA", (w, h), self.regular.get_data().data, "raw", "RGBA", 0, 1).copy()
-        else:
-            page = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-        for x, y, picture in self.bold:
-            source = (max(0, -x), max(0, -y))
-            if source[0] < picture.width and source[1] < picture.height and x < w and y < h:
-                page.alpha_composite(picture, (max(0, x), max(0, y)), source)
-        return ImageData(w, h, "rgba", page.tobytes())
+        data = self.regular.get_data()
+        if not self.outlines:
+            return data
+        pixels = blend_over(self._lib, data.data, self.w, self.h, self.outlines)
+        self.outlines = []
+        return ImageData(self.w, self.h, "rgba", pixels)
+
+
+class _regular:
+    """A bold run's options as the regular face's, while Kivy measures or draws its glyphs."""
+
+    def __init__(self, options: dict):
+        self.options = options
+
+    def __enter__(self):
+        self.options["bold"] = False
+
+    def __exit__(self, *_exc):
+        self.options["bold"] = True
 
 
 @functools.cache  # once per process
 def install() -> bool:
     """Lay out and draw bold text emboldened under Kivy's SDL2 provider (module docstring); False where
-    Kivy uses another text provider."""
+    Kivy uses another text provider, or its SDL_ttf is out of reach (then bold is drawn regular, as
+    Kivy draws it)."""
     try:
         from kivy.core.text.text_sdl2 import LabelSDL2, _SurfaceContainer
     except ImportError:  # no SDL2 text provider in this Kivy
@@ -141,11 +144,48 @@ def install() -> bool:
     from kivy.core.text import LabelBase
     from kivy.core.text.markup import MarkupLabel
 
-    extents = LabelSDL2.get_extents
+    try:
+        lib = SDLTTF()
+    except (OSError, AttributeError) as exc:
+        log.warning("bold labels are drawn regular: %s", exc)
+        return False
+    faces: dict[str, OutlineFace] = {}
+
+    def outline_face(label) -> OutlineFace:
+        key = label._get_font_id()  # the bold face's key: one face, opened once, per (size, bold, style)
+        face = faces.get(key)
+        if face is None:
+            options = label.options
+            style = (TTF_STYLE_UNDERLINE if options["underline"] else 0) | \
+                (TTF_STYLE_STRIKETHROUGH if options["strikethrough"] else 0)
+            face = faces[key] = OutlineFace(lib, options["font_name_r"], int(options["font_size"]),
+                                            stroke(options["font_size"]), style)
+        return face
+
+    kivy_extents, kivy_ascent, kivy_descent = LabelSDL2.get_extents, LabelSDL2.get_ascent, LabelSDL2.get_descent
+
+    def get_extents(self, text):
+        if not _emboldens(self.options):
+            return kivy_extents(self, text)
+        with _regular(self.options):
+            return kivy_extents(self, text)
+
+    def get_ascent(self):
+        if not _emboldens(self.options):
+            return kivy_ascent(self)
+        with _regular(self.options):
+            return kivy_ascent(self)
+
+    def get_descent(self):
+        if not _emboldens(self.options):
+            return kivy_descent(self)
+        with _regular(self.options):
+            return kivy_descent(self)
 
     def _render_begin(self):
-        self._surface = Canvas(self._size[0], self._size[1], _SurfaceContainer, extents)
+        self._surface = Canvas(self._size[0], self._size[1], _SurfaceContainer, outline_face, lib)
 
+    LabelSDL2.get_extents, LabelSDL2.get_ascent, LabelSDL2.get_descent = get_extents, get_ascent, get_descent
     LabelSDL2._render_begin = _render_begin
     LabelBase.render = _padding_first(LabelBase.render)
     MarkupLabel.render = _padding_first(MarkupLabel.render)
