@@ -17,8 +17,8 @@ at least one), in the text's colour, by SDL_ttf's stroker on an outline face of 
 (``screens/sdl_ttf.py``: one per bold face Kivy would have opened, its key ``_get_font_id``, so the file
 is still opened once per (pixel size, bold) face; its outline stays set, so its glyph cache holds).
 Kivy's own outline path drew the same picture but set and reset the outline around every run, each
-change emptying the face's glyph cache: twice the cost of a regular label, the tap-to-ticket bench's
-p50 +10 ms.
+change emptying the face's glyph cache: about twice the cost of a regular label, bench/tap_to_ticket.py's
+p50 7-15 ms slower (200 tickets, loaded box); this way it is within the run-to-run spread.
 
 Where it goes: a bold run is laid out as a regular one (same advances, same line height: the thicker
 strokes grow into the glyphs' side bearings and the line's spare space above and below them) and its
