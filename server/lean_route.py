@@ -20,6 +20,7 @@ from typing import Any, Callable, Coroutine
 from fastapi import Request
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -60,7 +61,13 @@ class LeanRoute(APIRoute):
             if request.headers.get("content-type") != "application/json" or request.app.dependency_overrides:
                 return await generic(request)
             try:
-                body = model.model_validate_json(await request.body())
+                raw = await request.body()
+            except HTTPException:  # a limit's refusal (server/limits.py): as FastAPI passes it on
+                raise
+            except Exception:  # a body that could not be read: FastAPI's own answer
+                return await generic(request)
+            try:
+                body = model.model_validate_json(raw)
             except ValidationError:  # FastAPI's own answer (400 or 422, after the credential's 401/403)
                 return await generic(request)
             result = await endpoint(**{body_name: body, request_name: request,

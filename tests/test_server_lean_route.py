@@ -77,3 +77,15 @@ def test_a_staff_ticket_on_the_lean_path_writes_its_audit_line(hall):
     assert r.status_code == 201, r.text
     rows = hall.api("GET", "/api/v1/audit", token="sup", params={"actor": "sup", "action": "ticket.issue"}).json()
     assert any(row["target"] == "service labor" and row["outcome"] == "ok" for row in rows), rows
+
+
+def test_a_chunked_body_over_the_limit_is_cut_off_on_the_lean_path(hall):
+    """The body limit (server/limits.py) refuses while the lean path reads the body: 413, as elsewhere."""
+    from test_server_limits import stream_body
+
+    head = (b"POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Authorization: Bearer " + hall.tokens["terminal"].encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+    piece = b" " * 65536
+    answer, sent = stream_body(hall, head, b"%x\r\n" % len(piece) + piece + b"\r\n", 64 * 1024 * 1024)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b'"field":"body"' in answer.replace(b" ", b"")
