@@ -83,6 +83,11 @@ def test_a_whole_queue_passes_and_a_broken_one_is_named(terminal_factory, tmp_pa
         check_sqlite_file(garbage)
     assert _digest(garbage) == before
 
+    folder = tmp_path / "d" / "queue.db"  # a folder where the file should be
+    folder.mkdir(parents=True)
+    with pytest.raises(UnusableStore, match="a folder, not a file"):
+        check_sqlite_file(folder)
+
     cut = _truncated(healthy)
     before = _digest(cut)
     with pytest.raises(UnusableStore) as caught:

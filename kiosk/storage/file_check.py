@@ -37,6 +37,8 @@ def check_sqlite_file(path: Path) -> None:
     """Raise ``UnusableStore`` unless ``path`` is missing, empty or a whole SQLite database."""
     path = Path(path)
     try:
+        if path.is_dir():  # SQLite would say only "disk I/O error"
+            raise UnusableStore(path, "a folder, not a file")
         if path.stat().st_size == 0:
             return
     except FileNotFoundError:
