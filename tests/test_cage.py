@@ -244,3 +244,73 @@ def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner
             cage.wait()
         sd.close()
         log.close()
+
+
+def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed(runner):
+    """A broken queue.db on the box: cage shows 暂停服务 (the page, edge to edge, not a black screen), the
+    app tells systemd it is up and waits; once the file is moved aside it exits (the unit restarts it)
+    and cage with it (Debian's cage 0.1.4 ends with 0 here, not the app's 1). Rotated, so grim follows what the app draws (module doc)."""
+    from PIL import Image
+
+    prefix, python, src, work = runner
+    run = work / "out-of-service"
+    run.mkdir(mode=0o700)
+    data = run / "data"
+    data.mkdir()
+    broken = data / "queue.db"
+    broken.write_bytes(bytes(range(256)) * 32)  # no database at all
+    if prefix:
+        subprocess.run(["chown", "-R", f"{USER}:", str(run)], check=True)
+    notify = run / "notify.sock"
+    sd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sd.bind(str(notify))
+    os.chmod(notify, 0o777)
+    sd.settimeout(1)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(run), "LANG": "C.UTF-8", "XDG_RUNTIME_DIR": str(run),
+           "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1",
+           "KIOSK_DATA_DIR": str(data), "KIVY_HOME": str(run / "kivy"), "PYTHONPATH": str(src),
+           "NOTIFY_SOCKET": str(notify)}
+    as_user = [*prefix, "env", "-i", *[f"{k}={v}" for k, v in env.items()]]
+    log = open(work / "cage-oos.log", "wb")
+    cage = subprocess.Popen([*as_user, "cage", "-d", "-r", "--", python, "-m", "kiosk", "run"],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=work)
+
+    def tail() -> str:
+        return (work / "cage-oos.log").read_text(errors="replace")[-3000:]
+
+    try:
+        wait_ready(sd, cage, tail)
+        shot = run / "shot.png"
+        page, blue = (240, 244, 250), (11, 79, 156)  # screens.theme PAGE and BLUE
+        deadline = time.monotonic() + 60
+        while True:
+            r = subprocess.run([*prefix, "env", f"XDG_RUNTIME_DIR={run}", "WAYLAND_DISPLAY=wayland-0",
+                                "grim", str(shot)], capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, r.stderr + tail()
+            image = Image.open(shot).convert("RGB")
+            colours = image.getcolors(image.width * image.height)
+            share = {c: n / (image.width * image.height) for n, c in colours}
+            on_page = sum(v for c, v in share.items() if max(abs(a - b) for a, b in zip(c, page)) <= 8)
+            in_blue = sum(v for c, v in share.items() if max(abs(a - b) for a, b in zip(c, blue)) <= 8)
+            if (on_page > 0.8 and in_blue > 0.005) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert on_page > 0.8 and in_blue > 0.005, f"not the 暂停服务 page ({shot}): {on_page:.2f} page, " \
+                                                  f"{in_blue:.3f} blue\n{tail()}"
+        corners = [image.getpixel((x, y)) for x in (0, image.width - 1) for y in (0, image.height - 1)]
+        assert all(max(abs(a - b) for a, b in zip(c, page)) <= 8 for c in corners), corners  # edge to edge
+        assert cage.poll() is None and "not a usable SQLite database" in tail()
+        broken.rename(data / "queue.db.broken")  # the technician moves it aside
+        cage.wait(timeout=60)  # rechecked every 5 s: the app exits (1), cage with it; Restart=always restarts
+        assert "Traceback" not in tail(), tail()
+    finally:
+        if cage.poll() is None:
+            for pid in reversed(descendants(cage.pid)):
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+            cage.kill()
+            cage.wait()
+        sd.close()
+        log.close()

@@ -31,7 +31,7 @@ def run(args) -> int:
     try:
         config = load_terminal(path)
     except ConfigInvalid as exc:
-        return _refuse(exc)
+        return _out_of_service(_refuse(exc), "\n".join(map(str, exc.errors)), lambda: _loads(path))
     if args.mode:
         config.mode = args.mode
     from kiosk.storage.file_check import UnusableStore, check_terminal_stores
@@ -39,7 +39,12 @@ def run(args) -> int:
     try:  # before the screen: a broken store would fail only after the first frame, as a crash loop
         check_terminal_stores(config.data_dir)
     except UnusableStore as exc:
-        raise CliError(str(exc)) from None
+        from wiring.out_of_service import under_kiosk_unit
+
+        if not under_kiosk_unit():
+            raise CliError(str(exc)) from None
+        print(f"kiosk: {exc}", file=sys.stderr, flush=True)
+        return _out_of_service(1, str(exc), lambda: _stores_usable(config.data_dir))
     size = None
     if args.size:
         try:
@@ -58,6 +63,33 @@ def run(args) -> int:
               "(deploy/install.sh does), in a desktop session, or with DISPLAY / WAYLAND_DISPLAY set; "
               "SDL_VIDEODRIVER=offscreen runs it headless. / 没有可用的显示器", file=sys.stderr)
         return 1
+
+
+def _out_of_service(code: int, problem: str, usable) -> int:
+    """``code`` in a shell; under the kiosk unit, the 暂停服务 page until ``usable()`` (wiring/out_of_service.py)."""
+    from wiring.out_of_service import under_kiosk_unit, wait_out_of_service
+
+    return wait_out_of_service(problem, usable) if under_kiosk_unit() else code
+
+
+def _loads(path) -> bool:
+    from kiosk.config import ConfigInvalid, load_terminal
+
+    try:
+        load_terminal(path)
+    except ConfigInvalid:
+        return False
+    return True
+
+
+def _stores_usable(data_dir) -> bool:
+    from kiosk.storage.file_check import UnusableStore, check_terminal_stores
+
+    try:
+        check_terminal_stores(data_dir)
+    except UnusableStore:
+        return False
+    return True
 
 
 def _refuse(exc) -> int:

@@ -1,0 +1,86 @@
+"""A kiosk box whose terminal cannot start shows 暂停服务 instead of a black screen, and starts itself
+again once the cause is gone.
+
+``kiosk run`` refuses to start on a terminal or hall file that does not validate, or a store file that is
+not a usable database (``kiosk/storage/file_check.py``). In a shell it prints why and exits 1. Under the
+kiosk unit (deploy/kiosk-terminal.service: systemd, ``$NOTIFY_SOCKET`` set) exiting would leave cage's
+black screen in front of visitors and restart the unit every 3 s, the same refusal each time. There it
+shows this page full screen instead: the sign for visitors, the refusal in small type for the technician
+(also in the journal, once). It tells systemd it is up and feeds the watchdog, asks ``usable()`` every
+``RECHECK_S`` seconds, and exits 1 when the cause is gone (a good file put back), so the unit restarts
+into the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+RECHECK_S = 5.0
+RESTART = 1  # the unit's Restart=always starts the terminal again
+
+
+def under_kiosk_unit() -> bool:
+    """Running as the kiosk box's systemd service (it set ``$NOTIFY_SOCKET``), not in a shell."""
+    return bool(os.environ.get("NOTIFY_SOCKET"))
+
+
+def wait_out_of_service(problem: str, usable: Callable[[], bool]) -> int:
+    """Show the page until ``usable()`` (asked every ``RECHECK_S``) says the cause is gone; then ``RESTART``
+    (also after the first frame with ``$KIOSK_EXIT_AFTER_FIRST_FRAME``, as the terminal's App)."""
+    from wiring.kivy_setup import prepare_kivy
+
+    output = None
+    if os.environ.get("SDL_VIDEODRIVER") != "offscreen":  # full screen on the box's output, as run_app
+        from kiosk.display import probe_output
+
+        os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+        output = probe_output()
+    prepare_kivy(windowed=False, size=None, output=output)
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.properties import NumericProperty
+
+    from kiosk import watchdog
+    from screens.out_of_service import OutOfServicePage
+
+    class OutOfService(App):
+        scale = NumericProperty(1.0)  # window short side / 1080, as the terminal's App
+
+        def px(self, value: float) -> float:
+            return value * self.scale
+
+        def build(self):
+            self.title = "暂停服务"
+            self.scale = min(Window.size) / 1080.0
+            Window.bind(size=lambda _w, size: setattr(self, "scale", min(size) / 1080.0))
+            Window.bind(on_flip=self._first_frame)
+            Clock.schedule_interval(self._recheck, RECHECK_S)
+            interval = watchdog.watchdog_interval_s()
+            if interval:
+                Clock.schedule_interval(lambda dt: watchdog.ping(), interval)
+            return OutOfServicePage(technician=problem)
+
+        def _first_frame(self, *_args) -> None:
+            Window.unbind(on_flip=self._first_frame)
+            watchdog.ready("out of service: " + problem[:200])
+            print("first-frame out-of-service", flush=True)
+            if os.environ.get("KIOSK_EXIT_AFTER_FIRST_FRAME"):
+                self.stop()
+
+        def _recheck(self, _dt) -> None:
+            try:
+                fixed = usable()
+            except Exception:  # a check that fails is not a fix
+                log.exception("out of service: check failed")
+                fixed = False
+            if fixed:
+                log.warning("out of service: the cause is gone, starting again")
+                self.stop()
+
+    OutOfService().run()
+    return RESTART
