@@ -111,8 +111,10 @@ check "terminal.toml: kiosk-owned, 0600, valid, data in /var/lib/hall-kiosk" \
      grep -q "/var/lib/hall-kiosk" $f'
 check "server.env root-only 0600 with KIOSK_SERVE_ARGS" \
     '[ "$(stat -c %U:%a /etc/hall-kiosk/server.env)" = root:600 ] && grep -q "^KIOSK_SERVE_ARGS=--port 8080" /etc/hall-kiosk/server.env'
-check "units, PAM file and journald drop-in installed; systemd-analyze verify passes" \
+check "units, PAM file, the terminal's session script and journald drop-in installed; systemd-analyze verify passes" \
     'cd /etc/systemd/system && cmp kiosk-terminal.service /root/hall-kiosk/deploy/kiosk-terminal.service &&
+     cmp /opt/hall-kiosk/deploy/kiosk-session.sh /root/hall-kiosk/deploy/kiosk-session.sh &&
+     grep -q "^ExecStart=/bin/sh /opt/hall-kiosk/deploy/kiosk-session.sh " kiosk-terminal.service &&
      cmp kiosk-server.service /root/hall-kiosk/deploy/kiosk-server.service &&
      cmp /etc/pam.d/hall-kiosk /root/hall-kiosk/deploy/pam-hall-kiosk &&
      [ -f /lib/x86_64-linux-gnu/security/pam_systemd.so ] &&

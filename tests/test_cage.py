@@ -249,7 +249,8 @@ def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner
 def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed(runner):
     """A broken queue.db on the box: cage shows 暂停服务 (the page, edge to edge, not a black screen), the
     app tells systemd it is up and waits; once the file is moved aside it exits (the unit restarts it)
-    and cage with it (Debian's cage 0.1.4 ends with 0 here, not the app's 1). Rotated, so grim follows what the app draws (module doc)."""
+    and cage with it (Debian's cage 0.1.4 ends with 0 here, not the app's 1: deploy/kiosk-session.sh
+    passes the app's status on). Rotated, so grim follows what the app draws (module doc)."""
     from PIL import Image
 
     prefix, python, src, work = runner
@@ -314,3 +315,24 @@ def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed
             cage.wait()
         sd.close()
         log.close()
+
+
+@pytest.mark.parametrize("status", [75, 1, 0])
+def test_the_kiosk_session_passes_the_apps_exit_status_on(runner, status):
+    """Debian 12's cage 0.1.4 ends with 0 whatever its app returned (`cage -d -- sh -c 'exit 75'` gives 0),
+    so the unit starts the app through deploy/kiosk-session.sh, which passes the app's status on: 75
+    ("exit for maintenance") keeps the unit down (RestartPreventExitStatus=75), anything else restarts it."""
+    prefix, _python, _src, work = runner
+    run = work / f"session-{status}"
+    run.mkdir(mode=0o700)
+    script = run / "kiosk-session.sh"
+    shutil.copy(ROOT / "deploy" / "kiosk-session.sh", script)
+    if prefix:
+        subprocess.run(["chown", "-R", f"{USER}:", str(run)], check=True)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(run), "XDG_RUNTIME_DIR": str(run), "STATE_DIRECTORY": str(run),
+           "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1"}
+    as_user = [*prefix, "env", "-i", *[f"{k}={v}" for k, v in env.items()]]
+    app = ["sh", "-c", f"sleep 0.5; exit {status}"]
+    r = subprocess.run([*as_user, "sh", str(script), *app], capture_output=True, text=True, timeout=60)
+    assert r.returncode == status, r.stderr[-2000:]
+    assert not list(run.glob("app-exit.*"))  # its status file is gone
