@@ -10,7 +10,9 @@
 # between cage and the app, and this script exits with it (cage's own status when there is none:
 # cage failed, or the app was killed with that shell).
 set -u
-status_file=$(mktemp "${STATE_DIRECTORY:-${TMPDIR:-/tmp}}/app-exit.XXXXXX") || exit 1
+folder=${STATE_DIRECTORY:-${TMPDIR:-/tmp}}
+rm -f "$folder"/app-exit.*  # one session at a time: what a stop by signal left behind
+status_file=$(mktemp "$folder/app-exit.XXXXXX") || exit 1
 trap 'rm -f "$status_file"' EXIT
 cage -d -- /bin/sh -c '"$@"; echo $? > "$0"' "$status_file" "$@"
 cage_status=$?
