@@ -26,6 +26,7 @@ screen (the timeout warning) hides what is under it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations, product
 
 from kivy.core.text import Label as CoreLabel
 from kivy.core.text.markup import MarkupLabel
@@ -299,21 +300,15 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
                 ratio = _glyph_contrast(picture, w, rect) or ratio  # small type: measured on its glyphs
             if ratio is not None and ratio < min_contrast:
                 findings.append(f"{what}: contrast {ratio:.2f}:1 < {min_contrast}:1")
-    for i, (a, ra) in enumerate(texts):
-        for b, rb in texts[i + 1:]:
-            both = ra.intersect(rb)
-            if both and both.w > TOLERANCE and both.h > TOLERANCE and not _related(a, b):
-                findings.append(f"{tag}: '{_name(a)}' overlaps '{_name(b)}'")
-    for w, rect in texts:
-        for box, rb in boxes:
-            both = rect.intersect(rb)
-            if both and both.w > TOLERANCE and both.h > TOLERANCE and w is not box and not _related(w, box):
-                findings.append(f"{tag}: '{_name(w)}' is drawn over {type(box).__name__} '{_name(box)}'")
-    for i, (a, ra) in enumerate(boxes):
-        for b, rb in boxes[i + 1:]:
-            both = ra.intersect(rb)
-            if both and both.w > TOLERANCE and both.h > TOLERANCE and not _related(a, b):
-                findings.append(f"{tag}: {type(a).__name__} '{_name(a)}' overlaps {type(b).__name__} '{_name(b)}'")
+    for (a, ra), (b, rb) in combinations(texts, 2):
+        if _overlap(ra, rb) and not _related(a, b):
+            findings.append(f"{tag}: '{_name(a)}' overlaps '{_name(b)}'")
+    for (w, rect), (box, rb) in product(texts, boxes):
+        if w is not box and _overlap(rect, rb) and not _related(w, box):
+            findings.append(f"{tag}: '{_name(w)}' is drawn over {type(box).__name__} '{_name(box)}'")
+    for (a, ra), (b, rb) in combinations(boxes, 2):
+        if _overlap(ra, rb) and not _related(a, b):
+            findings.append(f"{tag}: {type(a).__name__} '{_name(a)}' overlaps {type(b).__name__} '{_name(b)}'")
     for i, (a, full, ra) in enumerate(targets):
         if full.w < least_target - 0.5 or full.h < least_target - 0.5:
             findings.append(f"{tag}: target '{_name(a)}' is {full.w:.0f}x{full.h:.0f} (< {least_target:.0f})")
@@ -324,6 +319,12 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
             if gap < least_gap - 0.5:
                 findings.append(f"{tag}: targets '{_name(a)}' and '{_name(b)}' {gap:.0f} px apart (< {least_gap:.0f})")
     return findings
+
+
+def _overlap(a: "Rect", b: "Rect") -> bool:
+    """Whether two rectangles share more than ``TOLERANCE`` pixels each way."""
+    both = a.intersect(b)
+    return bool(both) and both.w > TOLERANCE and both.h > TOLERANCE
 
 
 def _related(a, b) -> bool:

@@ -138,9 +138,58 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def headless(run: Path, **more: str) -> dict:
+    """The environment of a program run as on the box, in ``run``, with wlroots headless and software-drawn."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(run), "LANG": "C.UTF-8", "XDG_RUNTIME_DIR": str(run),
+            "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1", **more}
+
+
+def as_user(prefix: list[str], env: dict) -> list[str]:
+    """The command prefix that runs a program as the test's user with exactly ``env``."""
+    return [*prefix, "env", "-i", *[f"{k}={v}" for k, v in env.items()]]
+
+
+def notify_socket(run: Path) -> socket.socket:
+    """systemd's side of $NOTIFY_SOCKET (``run``/notify.sock), open to the test's user, 1 s timeout."""
+    path = run / "notify.sock"
+    sd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sd.bind(str(path))
+    os.chmod(path, 0o777)
+    sd.settimeout(1)
+    return sd
+
+
+def app_env(run: Path, src: Path, data: Path) -> dict:
+    """``headless`` plus what the terminal app needs: its data, Kivy's folder, the tree, the notify socket."""
+    return headless(run, KIOSK_DATA_DIR=str(data), KIVY_HOME=str(run / "kivy"), PYTHONPATH=str(src),
+                    NOTIFY_SOCKET=str(run / "notify.sock"))
+
+
+def grim(prefix: list[str], run: Path, shot: Path, tail) -> "Image.Image":
+    """A screenshot of cage's output (``WAYLAND_DISPLAY=wayland-0`` in ``run``), saved at ``shot``."""
+    from PIL import Image
+
+    r = subprocess.run([*prefix, "env", f"XDG_RUNTIME_DIR={run}", "WAYLAND_DISPLAY=wayland-0", "grim", str(shot)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr + tail()
+    return Image.open(shot).convert("RGB")
+
+
+def stop_cage(cage: subprocess.Popen) -> None:
+    """cage (under runuser), the app and Xwayland: none may outlive the test."""
+    if cage.poll() is None:
+        for pid in reversed(descendants(cage.pid)):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        cage.kill()
+        cage.wait()
+
+
 @pytest.mark.parametrize("rotate", [pytest.param([], id="landscape"), pytest.param(["-r"], id="portrait-rotated")])
 def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner, rotate):
-    from PIL import Image, ImageChops
+    from PIL import ImageChops
 
     prefix, python, src, work = runner
     run = work / ("run" + "".join(rotate))
@@ -149,24 +198,16 @@ def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner
     codes = service_codes(hall)
     if prefix:
         subprocess.run(["chown", "-R", f"{USER}:", str(run)], check=True)
-    notify = run / "notify.sock"
-    sd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sd.bind(str(notify))
-    os.chmod(notify, 0o777)
-    sd.settimeout(1)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(run), "LANG": "C.UTF-8", "XDG_RUNTIME_DIR": str(run),
-           "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1",
-           "KIOSK_DATA_DIR": str(run / "data"), "KIVY_HOME": str(run / "kivy"), "PYTHONPATH": str(src),
-           "NOTIFY_SOCKET": str(notify)}
-    as_user = [*prefix, "env", "-i", *[f"{k}={v}" for k, v in env.items()]]
+    sd = notify_socket(run)
+    user = as_user(prefix, app_env(run, src, run / "data"))
     terminal_file = run / "terminal.toml"  # a set-up box: with a PIN, so it starts on the attract screen
-    r = subprocess.run([*as_user, python, "-m", "kiosk", "terminal", "set-pin", "--config", str(terminal_file)],
+    r = subprocess.run([*user, python, "-m", "kiosk", "terminal", "set-pin", "--config", str(terminal_file)],
                        input="482913\n", capture_output=True, text=True, timeout=120, cwd=work)
     assert r.returncode == 0, r.stderr
     text = terminal_file.read_text(encoding="utf-8")
     terminal_file.write_text(re.sub(r'^hall_file = ""', f'hall_file = "{hall}"', text, flags=re.M), encoding="utf-8")
     log = open(work / "cage.log", "wb")
-    cage = subprocess.Popen([*as_user, "cage", "-d", *rotate, "--", python, "-m", "kiosk", "run", "--config", str(terminal_file)],
+    cage = subprocess.Popen([*user, "cage", "-d", *rotate, "--", python, "-m", "kiosk", "run", "--config", str(terminal_file)],
                             stdout=log, stderr=subprocess.STDOUT, cwd=work)
 
     def tail() -> str:
@@ -176,13 +217,7 @@ def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner
         wait_ready(sd, cage, tail)
         shot = run / "shot.png"
 
-        def grim():  # cage's output
-            r = subprocess.run([*prefix, "env", f"XDG_RUNTIME_DIR={run}", "WAYLAND_DISPLAY=wayland-0",
-                                "grim", str(shot)], capture_output=True, text=True, timeout=30)
-            assert r.returncode == 0, r.stderr + tail()
-            return Image.open(shot).convert("RGB")
-
-        image, problems = shoot_until_filled(grim)
+        image, problems = shoot_until_filled(lambda: grim(prefix, run, shot, tail))
         assert not problems, f"{'; '.join(problems)} ({shot})"
         assert (image.width < image.height) == bool(rotate), f"a {image.size} output with cage {rotate}"
         pids = [p for p in descendants(cage.pid)
@@ -224,7 +259,7 @@ def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner
         if rotate:  # a rotated output is composited, never scanned out: grim shows what the app draws now
             deadline = time.monotonic() + 20
             while True:
-                after, drawn = grim(), shoot()
+                after, drawn = grim(prefix, run, shot, tail), shoot()
                 shown = ImageChops.difference(after, drawn).getbbox() is None
                 if shown and ImageChops.difference(after, grid).getbbox() or time.monotonic() > deadline:
                     break
@@ -234,14 +269,7 @@ def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner
         os.kill(app, 15)
         cage.wait(timeout=30)  # cage leaves with its app
     finally:
-        if cage.poll() is None:  # cage (under runuser), the app and Xwayland: none may outlive the test
-            for pid in reversed(descendants(cage.pid)):
-                try:
-                    os.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
-            cage.kill()
-            cage.wait()
+        stop_cage(cage)
         sd.close()
         log.close()
 
@@ -251,8 +279,6 @@ def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed
     app tells systemd it is up and waits; once the file is moved aside it exits (the unit restarts it)
     and cage with it (Debian's cage 0.1.4 ends with 0 here, not the app's 1: deploy/kiosk-session.sh
     passes the app's status on). Rotated, so grim follows what the app draws (module doc)."""
-    from PIL import Image
-
     prefix, python, src, work = runner
     run = work / "out-of-service"
     run.mkdir(mode=0o700)
@@ -262,18 +288,10 @@ def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed
     broken.write_bytes(bytes(range(256)) * 32)  # no database at all
     if prefix:
         subprocess.run(["chown", "-R", f"{USER}:", str(run)], check=True)
-    notify = run / "notify.sock"
-    sd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sd.bind(str(notify))
-    os.chmod(notify, 0o777)
-    sd.settimeout(1)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(run), "LANG": "C.UTF-8", "XDG_RUNTIME_DIR": str(run),
-           "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1",
-           "KIOSK_DATA_DIR": str(data), "KIVY_HOME": str(run / "kivy"), "PYTHONPATH": str(src),
-           "NOTIFY_SOCKET": str(notify)}
-    as_user = [*prefix, "env", "-i", *[f"{k}={v}" for k, v in env.items()]]
+    sd = notify_socket(run)
     log = open(work / "cage-oos.log", "wb")
-    cage = subprocess.Popen([*as_user, "cage", "-d", "-r", "--", python, "-m", "kiosk", "run"],
+    cage = subprocess.Popen([*as_user(prefix, app_env(run, src, data)), "cage", "-d", "-r", "--",
+                             python, "-m", "kiosk", "run"],
                             stdout=log, stderr=subprocess.STDOUT, cwd=work)
 
     def tail() -> str:
@@ -285,10 +303,7 @@ def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed
         page, blue = (240, 244, 250), (11, 79, 156)  # screens.theme PAGE and BLUE
         deadline = time.monotonic() + 60
         while True:
-            r = subprocess.run([*prefix, "env", f"XDG_RUNTIME_DIR={run}", "WAYLAND_DISPLAY=wayland-0",
-                                "grim", str(shot)], capture_output=True, text=True, timeout=30)
-            assert r.returncode == 0, r.stderr + tail()
-            image = Image.open(shot).convert("RGB")
+            image = grim(prefix, run, shot, tail)
             colours = image.getcolors(image.width * image.height)
             share = {c: n / (image.width * image.height) for n, c in colours}
             on_page = sum(v for c, v in share.items() if max(abs(a - b) for a, b in zip(c, page)) <= 8)
@@ -305,14 +320,7 @@ def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed
         cage.wait(timeout=60)  # rechecked every 5 s: the app exits (1), cage with it; Restart=always restarts
         assert "Traceback" not in tail(), tail()
     finally:
-        if cage.poll() is None:
-            for pid in reversed(descendants(cage.pid)):
-                try:
-                    os.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
-            cage.kill()
-            cage.wait()
+        stop_cage(cage)
         sd.close()
         log.close()
 
@@ -330,10 +338,7 @@ def test_the_kiosk_session_passes_the_apps_exit_status_on(runner, status):
     (run / "app-exit.left").write_text("0\n")  # left by a session stopped by a signal: cleared, not read
     if prefix:
         subprocess.run(["chown", "-R", f"{USER}:", str(run)], check=True)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(run), "XDG_RUNTIME_DIR": str(run), "STATE_DIRECTORY": str(run),
-           "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman", "WLR_LIBINPUT_NO_DEVICES": "1"}
-    as_user = [*prefix, "env", "-i", *[f"{k}={v}" for k, v in env.items()]]
     app = ["sh", "-c", f"sleep 0.5; exit {status}"]
-    r = subprocess.run([*as_user, "sh", str(script), *app], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([*as_user(prefix, headless(run, STATE_DIRECTORY=str(run))), "sh", str(script), *app], capture_output=True, text=True, timeout=60)
     assert r.returncode == status, r.stderr[-2000:]
     assert not list(run.glob("app-exit.*"))  # its status file and the one left before are gone
