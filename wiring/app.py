@@ -15,7 +15,7 @@ import os
 
 from kiosk.config import TerminalConfig
 from kiosk.terminal import Terminal
-from wiring.kivy_setup import prepare_kivy
+from wiring.kivy_setup import prepare_kivy, prepare_screen
 from wiring.lifecycle import STOP_GRACE_S, StopOnSignals, crash_handler, record_fatal_errors
 from wiring.mode_screens import home_screen, mode_screens
 from wiring.visitor_session import VisitorSession
@@ -274,16 +274,7 @@ def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int
     stopper.install()
     setup_logging(config.data_dir)
     record_fatal_errors(config.data_dir)
-    output = None
-    if os.environ.get("SDL_VIDEODRIVER") != "offscreen":
-        from kiosk.display import probe_output
-
-        os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
-        output = probe_output()  # NoDisplay: no screen at all (wiring.cli.run says so)
-        if output is not None:
-            log.info("display: %s %dx%d%s", output.driver, output.width, output.height,
-                     " (Xwayland)" if output.under_wayland else "")
-    prepare_kivy(windowed, size, output)
+    prepare_screen(windowed, size)  # NoDisplay: no screen at all (wiring.cli.run says so)
     from wiring.terminal import open_terminal
 
     terminal = open_terminal(config)

@@ -36,6 +36,21 @@ def multisamples() -> int:
     return chosen
 
 
+def prepare_screen(windowed: bool, size: tuple[int, int] | None) -> None:
+    """``prepare_kivy`` for the box's own output, probed first (``kiosk.display.probe_output``: full screen on
+    it; ``NoDisplay`` where there is none), unless SDL draws offscreen."""
+    output = None
+    if os.environ.get("SDL_VIDEODRIVER") != "offscreen":
+        from kiosk.display import probe_output
+
+        os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+        output = probe_output()
+        if output is not None:
+            logging.getLogger(__name__).info("display: %s %dx%d%s", output.driver, output.width, output.height,
+                                             " (Xwayland)" if output.under_wayland else "")
+    prepare_kivy(windowed, size, output)
+
+
 def prepare_kivy(windowed: bool, size: tuple[int, int] | None, output=None) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns argv
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")

@@ -32,15 +32,9 @@ def under_kiosk_unit() -> bool:
 def wait_out_of_service(problem: str, usable: Callable[[], bool]) -> int:
     """Show the page until ``usable()`` (asked every ``RECHECK_S``) says the cause is gone; then ``RESTART``
     (also after the first frame with ``$KIOSK_EXIT_AFTER_FIRST_FRAME``, as the terminal's App)."""
-    from wiring.kivy_setup import prepare_kivy
+    from wiring.kivy_setup import prepare_screen
 
-    output = None
-    if os.environ.get("SDL_VIDEODRIVER") != "offscreen":  # full screen on the box's output, as run_app
-        from kiosk.display import probe_output
-
-        os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
-        output = probe_output()
-    prepare_kivy(windowed=False, size=None, output=output)
+    prepare_screen(windowed=False, size=None)  # full screen on the box's output, as run_app
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window

@@ -31,7 +31,8 @@ def run(args) -> int:
     try:
         config = load_terminal(path)
     except ConfigInvalid as exc:
-        return _out_of_service(_refuse(exc), "\n".join(map(str, exc.errors)), lambda: _loads(path))
+        return _out_of_service(_refuse(exc), "\n".join(map(str, exc.errors)),
+                               lambda: _passes(lambda: load_terminal(path), ConfigInvalid))
     if args.mode:
         config.mode = args.mode
     from kiosk.storage.file_check import UnusableStore, check_terminal_stores
@@ -39,12 +40,9 @@ def run(args) -> int:
     try:  # before the screen: a broken store would fail only after the first frame, as a crash loop
         check_terminal_stores(config.data_dir)
     except UnusableStore as exc:
-        from wiring.out_of_service import under_kiosk_unit
-
-        if not under_kiosk_unit():
-            raise CliError(str(exc)) from None
         print(f"kiosk: {exc}", file=sys.stderr, flush=True)
-        return _out_of_service(1, str(exc), lambda: _stores_usable(config.data_dir))
+        return _out_of_service(1, str(exc),
+                               lambda: _passes(lambda: check_terminal_stores(config.data_dir), UnusableStore))
     size = None
     if args.size:
         try:
@@ -66,28 +64,24 @@ def run(args) -> int:
 
 
 def _out_of_service(code: int, problem: str, usable) -> int:
-    """``code`` in a shell; under the kiosk unit, the 暂停服务 page until ``usable()`` (wiring/out_of_service.py)."""
+    """``code`` in a shell; under the kiosk unit, the 暂停服务 page until ``usable()`` (wiring/out_of_service.py)
+    (``code`` too where the box has no screen to show it on)."""
+    from kiosk.display import NoDisplay
     from wiring.out_of_service import under_kiosk_unit, wait_out_of_service
 
-    return wait_out_of_service(problem, usable) if under_kiosk_unit() else code
-
-
-def _loads(path) -> bool:
-    from kiosk.config import ConfigInvalid, load_terminal
-
+    if not under_kiosk_unit():
+        return code
     try:
-        load_terminal(path)
-    except ConfigInvalid:
-        return False
-    return True
+        return wait_out_of_service(problem, usable)
+    except NoDisplay:
+        return code
 
 
-def _stores_usable(data_dir) -> bool:
-    from kiosk.storage.file_check import UnusableStore, check_terminal_stores
-
+def _passes(check, refusal: type[Exception]) -> bool:
+    """Whether ``check()`` runs without raising ``refusal``."""
     try:
-        check_terminal_stores(data_dir)
-    except UnusableStore:
+        check()
+    except refusal:
         return False
     return True
 
