@@ -125,6 +125,32 @@ def bare_terminal_side(total: int) -> dict:
     return {"rss_mb": rss}
 
 
+def bare_libraries_side(total: int) -> dict:
+    """The floor the guide's libraries set: the bare window in a process that first used only the two
+    libraries the terminal's store and models are built on (docs/ARCHITECTURE.md), each in the smallest
+    way the terminal uses it: SQLAlchemy Core with an engine on a SQLite file, one table created and one row
+    written; pydantic with one two-field model validated. No code of ours. The app can come no lower than this
+    while its store is SQLAlchemy's and its models pydantic's."""
+    environment("kiosk-bench-memory-bare-libraries-")
+    import pydantic
+    import sqlalchemy as sa
+
+    class Row(pydantic.BaseModel):
+        number: str
+        waiting: int
+
+    engine = sa.create_engine(f"sqlite:///{Path(os.environ['KIOSK_DATA_DIR']) / 'floor.db'}")
+    table = sa.Table("tickets", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("number", sa.String(16)))
+    table.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert().values(number=Row(number="A001", waiting=3).number))
+    bare = BareWindow(SIZE)
+    rss = rss_over_taps(bare.tap, total)
+    engine.dispose()
+    return {"rss_mb": rss}
+
+
 def font_opens() -> dict | None:
     """How often the app opens the CJK font file from start to its first ticket printed, beside the
     faces it opened (one open per face is the target)."""
@@ -146,10 +172,12 @@ def main(total: int) -> None:
     app = run_side(__file__, ["--side", "app", "--tickets", str(total)])
     bare = run_side(__file__, ["--side", "bare", "--tickets", str(total)])
     bare_terminal = run_side(__file__, ["--side", "bare_terminal", "--tickets", str(total)])
+    bare_libraries = run_side(__file__, ["--side", "bare_libraries", "--tickets", str(total)])
     a, b = app["rss_mb"], bare["rss_mb"]
     samples = a.pop("samples")
     b.pop("samples")
     bare_terminal["rss_mb"].pop("samples")
+    bare_libraries["rss_mb"].pop("samples")
     trend = slope_per_1000(samples)
     end = str(total)
     ratio = a[end] / b[end]
@@ -177,6 +205,9 @@ def main(total: int) -> None:
             "ratio_to_baseline": round(bare_terminal["rss_mb"][end] / b[end], 3),
             "terminal_without_screens_mb": round(bare_terminal["rss_mb"][end] - b[end], 1),
             "screens_mb": round(a[end] - bare_terminal["rss_mb"][end], 1),
+            # the bare window after SQLAlchemy Core and pydantic were used, no code of ours: the floor
+            "bare_window_with_sqlalchemy_and_pydantic_rss_mb": round(bare_libraries["rss_mb"][end], 1),
+            "libraries_floor_ratio_to_baseline": round(bare_libraries["rss_mb"][end] / b[end], 3),
         },
         "font_file_start_to_first_ticket": fonts,  # opens of the file beside the faces opened
         "target_rss_ratio": 1.25, "target_growth_mb_per_1000": 2, "target_font_opens": "one per face",
@@ -188,9 +219,10 @@ def main(total: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=int(os.environ.get("BENCH_TICKETS", "1000")))
-    parser.add_argument("--side", choices=("app", "bare", "bare_terminal"), help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=("app", "bare", "bare_terminal", "bare_libraries"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        side_main({"app": app_side, "bare": bare_side, "bare_terminal": bare_terminal_side}[args.side], args.tickets)
+        side_main({"app": app_side, "bare": bare_side, "bare_terminal": bare_terminal_side,
+                   "bare_libraries": bare_libraries_side}[args.side], args.tickets)
     else:
         main(args.tickets)
