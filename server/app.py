@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Mapping
 
 from fastapi import FastAPI, Query, Request
 from fastapi.staticfiles import StaticFiles
 
 from kiosk import __version__
-from kiosk.appointments.checkin import lane as appointment_lane
 
 from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_county, api_events,
                api_linked_halls, api_queue, api_rating_export, api_ratings, api_reports, api_staff, api_sync,
-               api_terminals, api_windows, county_inbox, county_link, errors, hall_rules, pages, public)
+               api_terminals, api_windows, appointment_rule, county_inbox, county_link, errors, hall_rules, pages,
+               public)
+from .appointment_rule import AppointmentRule
 from .audit import AuditTrail
 from .auth import TokenCache
 from .daily_reports import DailyFreezer
@@ -46,6 +48,30 @@ credential may see. Each operation's `x-hall-rule` says who may call it for whic
 `staff`, `hall` (terminal or staff of that hall)."""
 
 
+# FastAPI's native OpenTelemetry asks, on every request, whether a tracer, meter or logger provider is set: each
+# question reads the environment (``OTEL_PYTHON_*_PROVIDER``). Decided once when the app is built instead.
+_OTEL_PROVIDER_VARS = ("OTEL_PYTHON_TRACER_PROVIDER", "OTEL_PYTHON_METER_PROVIDER", "OTEL_PYTHON_LOGGER_PROVIDER")
+
+
+def telemetry_config(environ: Mapping[str, str] | None = None) -> dict | None:
+    """FastAPI's ``telemetry`` option: None (its defaults, checked per request) when OpenTelemetry is in use,
+    i.e. a provider is named in the environment or already set in this process, or FastAPI is asked to
+    configure exporters (``FASTAPI_OTEL_AUTO_CONFIGURE=true``); otherwise every signal off, so a request
+    reads no environment variable. None too for a FastAPI without native telemetry (nothing to turn off)."""
+    try:
+        from fastapi.telemetry._api import _unconfigured
+        from opentelemetry import _logs, metrics, trace
+    except ImportError:
+        return None
+    env = os.environ if environ is None else environ
+    if env.get("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true" or any(v in env for v in _OTEL_PROVIDER_VARS):
+        return None
+    if not all(_unconfigured(p) for p in (trace.get_tracer_provider(), metrics.get_meter_provider(),
+                                          _logs.get_logger_provider())):
+        return None
+    return {"tracing": False, "metrics": False, "logs": False}
+
+
 def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     county = County(db_url, hall_file)
     tokens = TokenCache()
@@ -56,9 +82,21 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         tokens.announce = lambda: relay.control("tokens")
 
     def lane(rt) -> None:
-        # on-time appointments are called before walk-ins, or interleaved with them (the hall's setting)
-        found, rt.forget_appointment_rule = appointment_lane(lambda: api_appointments.store_for(rt).settings())
-        rt.engine.add_lane(found)
+        # on-time appointments are called before walk-ins, or interleaved with them (the hall's setting, held in
+        # memory: server/appointment_rule.py)
+        rule = rt.appointment_rule = AppointmentRule(lambda: api_appointments.store_for(rt).settings())
+
+        def forget() -> None:  # after a save through this process: here at once, and in every other process
+            rule.changed()
+            if relay is not None:
+                relay.control(appointment_rule.CONTROL)
+
+        rt.forget_appointment_rule = forget
+        rt.engine.add_lane(rule.lane)
+
+    if relay is not None:
+        relay.on_control(appointment_rule.CONTROL, lambda: [rt.appointment_rule.changed() for rt in county.running()
+                                                            if hasattr(rt, "appointment_rule")])
 
     def relayed(rt) -> None:
         if relay is not None:
@@ -66,9 +104,10 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
             relay.on_event(rt.on_relayed)
 
     county.on_new_hall += [lane, relayed]  # every hall's runtime, as it is built
-    for rt in county.running():
-        lane(rt)
-        relayed(rt)
+    with exclusive(county.db, "kiosk-serve-start"):  # workers starting at once: one makes the appointments' tables
+        for rt in county.running():
+            lane(rt)
+            relayed(rt)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -95,8 +134,10 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
         if relay is not None:
             relay.stop()
 
+    telemetry = telemetry_config()
     app = FastAPI(title="Hall kiosk server / 便民服务中心大厅服务器", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)  # the docs UIs load from a CDN
+                  lifespan=lifespan, docs_url=None, redoc_url=None,  # the docs UIs load from a CDN
+                  **({"telemetry": telemetry} if telemetry is not None else {}))
     app.state.county = county
     app.state.relay = relay
     app.state.tokens = tokens
