@@ -12,12 +12,13 @@ from pathlib import Path
 
 from . import paths
 from .configfile import ConfigError, ConfigInvalid, Problems, errors_at, read_toml
-from .hall_file import hall_problems, is_hall_file
+from .domain import Hall
+from .hall_file import hall_problems, is_hall_file, load_hall
 from .printer_profiles import DEFAULT, LEGACY_KEYS, PROFILES, PrinterProfile, resolve
 from .terminal_model import BAUDS, MODES, PrinterSection, parse
 
 __all__ = ["BAUDS", "MODES", "ConfigError", "ConfigInvalid", "PrinterSettings", "TerminalConfig", "Timeouts",
-           "check_file", "detect_kind", "load_terminal"]
+           "check_file", "detect_kind", "load_terminal", "load_terminal_hall"]
 
 
 # ---------------------------------------------------------------- terminal file
@@ -156,6 +157,28 @@ def load_terminal(path: Path | str | None) -> TerminalConfig:
     return cfg
 
 
+def load_terminal_hall(cfg: TerminalConfig) -> Hall:
+    """The hall of the hall file ``cfg`` names, read and validated once: ``kiosk run`` refuses a bad one before
+    the screen is set up and builds the terminal from this hall. A hall file that is not there or is not a file
+    is refused at the terminal file's ``hall_file`` line (the line to change, as ``check_file`` says it); one
+    that does not parse or validate, at its own lines."""
+    missing = _not_a_file(cfg.hall_file)
+    if missing:
+        source = cfg.source or paths.SAMPLE_TERMINAL
+        lines = read_toml(source)[1]  # only on this refusal: the good path reads the terminal file once
+        raise ConfigInvalid(errors_at(source, lines, [("terminal.hall_file", missing)]))
+    return load_hall(cfg.hall_file)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why the hall file at ``path`` cannot be read at all, or None."""
+    if path.is_dir():
+        return f"a folder, not a hall file: {path}"
+    if not path.exists():
+        return f"file not found: {path}"
+    return None
+
+
 def check_file(path: Path | str, hall: bool = True) -> list[ConfigError]:
     """Every error in a terminal or hall file (the kind is detected from its tables). A terminal
     file's errors are followed by those of the hall file it names, each naming the hall file, its
@@ -170,8 +193,9 @@ def check_file(path: Path | str, hall: bool = True) -> list[ConfigError]:
     cfg = _terminal_from(data, problems, path)
     if cfg is None:
         return errors_at(path, lines, problems)
-    if not cfg.hall_file.exists():
-        problems.append(("terminal.hall_file", f"file not found: {cfg.hall_file}"))
+    missing = _not_a_file(cfg.hall_file)
+    if missing:
+        problems.append(("terminal.hall_file", missing))
     elif hall:
         hall_data, hall_lines, hall_errors = read_toml(cfg.hall_file)
         if hall_errors:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .config import TerminalConfig
+from .domain import Hall
 from .ports import IdCardReader, Printer, PrinterFactory, Voice
 
 if TYPE_CHECKING:
@@ -20,9 +21,12 @@ if TYPE_CHECKING:
 
 def build_terminal(config: TerminalConfig, *, printer: Printer, voice: Voice,
                    idcard_reader: IdCardReader | None = None, printer_factory: PrinterFactory | None = None,
-                   clock: Callable[[], float] = time.time, background: bool = True) -> Terminal:
+                   clock: Callable[[], float] = time.time, background: bool = True,
+                   hall: Hall | None = None) -> Terminal:
     """Assemble a terminal from its config and the devices the caller opened (the wiring layer,
     ``wiring/terminal.py::open_terminal``, opens the ones the terminal file names; tests pass fakes).
+    ``hall``: the hall file ``config`` names, already read and validated (``kiosk run`` does that before
+    the screen, ``kiosk/config.py::load_terminal_hall``); None: read it here.
 
     The queue is the hall server's when ``config.server_url`` is set (with an
     offline series and an outbox; ``background`` starts its sync, event and
@@ -34,7 +38,8 @@ def build_terminal(config: TerminalConfig, *, printer: Printer, voice: Voice,
     from .hall_file import load_hall
     from .terminal import Terminal
 
-    hall = load_hall(config.hall_file)
+    if hall is None:
+        hall = load_hall(config.hall_file)
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     if not config.server_url:

@@ -14,6 +14,7 @@ import logging
 import os
 
 from kiosk.config import TerminalConfig
+from kiosk.domain import Hall
 from kiosk.terminal import Terminal
 from wiring.kivy_setup import prepare_kivy, prepare_screen
 from wiring.lifecycle import STOP_GRACE_S, StopOnSignals, crash_handler, record_fatal_errors
@@ -267,7 +268,9 @@ def create_app(terminal: Terminal, allow_close: bool = False, first_run_pin: boo
     return build_app_class()(terminal, allow_close=allow_close, first_run_pin=first_run_pin)
 
 
-def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int] | None = None) -> int:
+def run_app(config: TerminalConfig, hall: Hall, windowed: bool = False, size: tuple[int, int] | None = None) -> int:
+    """The terminal of ``config`` full screen until it stops; its exit code. ``hall``: the hall file ``config``
+    names, read and validated before (``wiring/cli/run.py``: a bad one is refused before Kivy starts)."""
     from kiosk.logs import setup_logging
 
     stopper = StopOnSignals()
@@ -277,7 +280,7 @@ def run_app(config: TerminalConfig, windowed: bool = False, size: tuple[int, int
     prepare_screen(windowed, size)  # NoDisplay: no screen at all (wiring.cli.run says so)
     from wiring.terminal import open_terminal
 
-    terminal = open_terminal(config)
+    terminal = open_terminal(config, hall=hall)
     log.info("starting %s terminal '%s' for %s (data: %s)", config.mode, config.name, terminal.hall_name,
              config.data_dir)
     try:

@@ -1,9 +1,10 @@
 """A kiosk box whose terminal cannot start shows 暂停服务 instead of a black screen, and starts itself
 again once the cause is gone.
 
-``kiosk run`` refuses to start on a terminal file that does not validate, or a store file that is not a
-usable database (``kiosk/storage/file_check.py``); both are found before Kivy starts. (The hall file the
-terminal file names is read later, in ``run_app``: a bad one still exits 1.) In a shell it prints why and exits 1. Under the
+``kiosk run`` refuses to start on a terminal file that does not validate, a hall file (the one the terminal
+file names) that is missing or does not validate, or a store file that is not a usable database
+(``kiosk/storage/file_check.py``); all are found before Kivy starts (``wiring/cli/run.py``; the hall read
+there is the one the terminal is built from). In a shell it prints why and exits 1. Under the
 kiosk unit (deploy/kiosk-terminal.service: systemd, ``$NOTIFY_SOCKET`` set) exiting would leave cage's
 black screen in front of visitors and restart the unit every 3 s, the same refusal each time. There it
 shows this page full screen instead: the sign for visitors, the refusal in small type for the technician

@@ -20,7 +20,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from wiring.cli import CliError
-    from kiosk.config import ConfigInvalid, load_terminal
+    from kiosk.config import ConfigInvalid, load_terminal, load_terminal_hall
     from kiosk.display import window_size
 
     from kiosk.config_write import default_terminal_file
@@ -28,11 +28,15 @@ def run(args) -> int:
     path = args.config
     if path is None and default_terminal_file().exists():
         path = default_terminal_file()  # a terminal configured on site (settings screen, set-pin)
-    try:
+
+    def load():  # the terminal file and the hall file it names, each read and validated once
         config = load_terminal(path)
+        return config, load_terminal_hall(config)
+
+    try:  # before the screen, as the store: a bad file found once Kivy is up would exit into a restart loop
+        config, hall = load()
     except ConfigInvalid as exc:
-        return _out_of_service(_refuse(exc), "\n".join(map(str, exc.errors)),
-                               lambda: _passes(lambda: load_terminal(path), ConfigInvalid))
+        return _out_of_service(_refuse(exc), "\n".join(map(str, exc.errors)), lambda: _passes(load, ConfigInvalid))
     if args.mode:
         config.mode = args.mode
     from kiosk.storage.file_check import UnusableStore, check_terminal_stores
@@ -53,9 +57,7 @@ def run(args) -> int:
     from kiosk.display import NoDisplay
 
     try:
-        return run_app(config, windowed=args.windowed, size=size)
-    except ConfigInvalid as exc:  # the hall file the terminal file names, read once Kivy is set up
-        return _refuse(exc)
+        return run_app(config, hall, windowed=args.windowed, size=size)
     except NoDisplay as exc:
         print(f"kiosk: no usable display ({exc}). Start it on the box's screen: under cage "
               "(deploy/install.sh does), in a desktop session, or with DISPLAY / WAYLAND_DISPLAY set; "
@@ -87,8 +89,7 @@ def _passes(check, refusal: type[Exception]) -> bool:
 
 
 def _refuse(exc) -> int:
-    """One ``file:line: field: message`` line per problem on the real stderr (once Kivy is imported,
-    ``sys.stderr`` goes to its log file only), exit 1."""
+    """One ``file:line: field: message`` line per problem on stderr, exit 1."""
     for error in exc.errors:
-        print(error, file=sys.__stderr__)
+        print(error, file=sys.stderr, flush=True)
     return 1
