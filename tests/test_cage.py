@@ -274,28 +274,42 @@ def test_terminal_fills_the_output_under_cage_and_a_tap_lands_where_drawn(runner
         log.close()
 
 
-def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed(runner):
-    """A broken queue.db on the box: cage shows 暂停服务 (the page, edge to edge, not a black screen), the
-    app tells systemd it is up and waits; once the file is moved aside it exits (the unit restarts it)
-    and cage with it (Debian's cage 0.1.4 ends with 0 here, not the app's 1: deploy/kiosk-session.sh
-    passes the app's status on). Rotated, so grim follows what the app draws (module doc)."""
+@pytest.mark.parametrize("cause", ["store", "hall"])
+def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed(runner, cause):
+    """A broken queue.db on the box, or a hall file with a field that does not validate: cage shows 暂停服务
+    (the page, edge to edge, not a black screen), the app tells systemd it is up and waits; once the file
+    is moved aside (the store) or put right (the hall) it exits (the unit restarts it) and cage with it
+    (Debian's cage 0.1.4 ends with 0 here, not the app's 1: deploy/kiosk-session.sh passes the app's status
+    on). Rotated, so grim follows what the app draws (module doc)."""
     prefix, python, src, work = runner
-    run = work / "out-of-service"
+    run = work / f"out-of-service-{cause}"
     run.mkdir(mode=0o700)
     data = run / "data"
     data.mkdir()
-    broken = data / "queue.db"
-    broken.write_bytes(bytes(range(256)) * 32)  # no database at all
+    args: list[str] = []
+    if cause == "store":
+        broken = data / "queue.db"
+        broken.write_bytes(bytes(range(256)) * 32)  # no database at all
+        why = "not a usable SQLite database"
+    else:
+        good = (ROOT / "config" / "hall.toml").read_text(encoding="utf-8")
+        broken = run / "hall.toml"
+        broken.write_text(good.replace("default_service_minutes = 8", 'default_service_minutes = "eight"'),
+                          encoding="utf-8")
+        (run / "terminal.toml").write_text('[terminal]\nhall_file = "hall.toml"\n', encoding="utf-8")
+        args = ["--config", str(run / "terminal.toml")]
+        line = good[:good.index("default_service_minutes = 8")].count("\n") + 1
+        why = f"{broken}:{line}: hall.default_service_minutes: must be a number"
     if prefix:
         subprocess.run(["chown", "-R", f"{USER}:", str(run)], check=True)
     sd = notify_socket(run)
-    log = open(work / "cage-oos.log", "wb")
+    log = open(work / f"cage-oos-{cause}.log", "wb")
     cage = subprocess.Popen([*as_user(prefix, app_env(run, src, data)), "cage", "-d", "-r", "--",
-                             python, "-m", "kiosk", "run"],
+                             python, "-m", "kiosk", "run", *args],
                             stdout=log, stderr=subprocess.STDOUT, cwd=work)
 
     def tail() -> str:
-        return (work / "cage-oos.log").read_text(errors="replace")[-3000:]
+        return (work / f"cage-oos-{cause}.log").read_text(errors="replace")[-3000:]
 
     try:
         wait_ready(sd, cage, tail)
@@ -315,8 +329,11 @@ def test_a_box_that_cannot_start_shows_the_sign_under_cage_and_starts_once_fixed
                                                   f"{in_blue:.3f} blue\n{tail()}"
         corners = [image.getpixel((x, y)) for x in (0, image.width - 1) for y in (0, image.height - 1)]
         assert all(max(abs(a - b) for a, b in zip(c, page)) <= 8 for c in corners), corners  # edge to edge
-        assert cage.poll() is None and "not a usable SQLite database" in tail()
-        broken.rename(data / "queue.db.broken")  # the technician moves it aside
+        assert cage.poll() is None and why in tail(), tail()
+        if cause == "store":
+            broken.rename(data / "queue.db.broken")  # the technician moves it aside
+        else:
+            broken.write_text(good, encoding="utf-8")  # the technician puts it right
         cage.wait(timeout=60)  # rechecked every 5 s: the app exits (1), cage with it; Restart=always restarts
         assert "Traceback" not in tail(), tail()
     finally:
