@@ -87,7 +87,10 @@ class PinResult:
 
 MSG_OK = "密码正确"
 MSG_EMPTY = "请输入密码"
-MSG_NOT_SET = "尚未设置管理密码，无法从触摸屏进入设置。请维护人员在本机运行 kiosk terminal set-pin 设置密码。"
+# the command on a line of its own: a screen keeps it whole and no full stop clings to it (a line break between
+# "kiosk terminal" and "set-pin。" was read as two things to type)
+SET_PIN_COMMAND = "kiosk terminal set-pin"
+MSG_NOT_SET = f"尚未设置管理密码，无法从触摸屏进入设置。请维护人员在本机运行：\n{SET_PIN_COMMAND}"
 
 
 def _msg_wrong(tries_left: int) -> str:

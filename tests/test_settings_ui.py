@@ -247,6 +247,30 @@ def test_first_start_without_a_pin_asks_for_one_and_opens_settings(first_start, 
     assert h.app.terminal.settings.verify_pin("482913").ok  # the running terminal uses it at once
 
 
+@pytest.mark.parametrize("font_scale", ["normal", "large"])
+def test_the_set_pin_command_is_drawn_whole_on_a_line_of_its_own(terminal_factory, harness_factory, font_scale):
+    """Both pads of a terminal with no PIN tell the technician to run ``kiosk terminal set-pin``: in every
+    orientation and type size the command is one line of the label's layout with nothing else on it (it was
+    cut after "terminal", and the full stop clung to "set-pin。")."""
+    from kiosk.pin import SET_PIN_COMMAND
+
+    term = terminal_factory()
+    term.config.font_scale = font_scale
+    h = harness_factory(term, (1920, 1080))
+    for size in ((1920, 1080), (1080, 1920), (800, 1280)):
+        h.resize(size)
+        for name in ("firstpin", "pin"):
+            h.sm.current = name
+            h.pump()
+            label = h.sm.get_screen(name).view.ids.message
+            label.texture_update()
+            assert label.text_size[0] < size[0]  # laid out for this window
+            lines = ["".join(word.text for word in line.words).strip() for line in label._label._cached_lines]
+            assert SET_PIN_COMMAND in lines, (font_scale, size, name, lines)
+            assert sum("kiosk" in line for line in lines) == 1, lines
+            h.keep(f"{name}-{font_scale}-{size[0]}x{size[1]}")
+
+
 def test_first_pin_typed_differently_twice_is_not_saved(first_start):
     h, path = first_start()
     type_on(h, "firstpin", "482913")

@@ -10,7 +10,7 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.pin import NEW_PIN_LENGTH
+from kiosk.pin import NEW_PIN_LENGTH, SET_PIN_COMMAND
 
 from .staff import StaffScreen
 
@@ -97,12 +97,12 @@ class FirstPinScreen(PinScreen):
     """
 
     INTRO = (f"本机尚未设置管理密码。请输入{NEW_PIN_LENGTH}位数字的新密码后按“确定”，"
-             "或按“返回”以后在本机运行 kiosk terminal set-pin。")
+             f"或按“返回”，以后在本机运行以下命令设置：\n{SET_PIN_COMMAND}")  # the command whole, on its own line
 
     def __init__(self, terminal, **kw):
         super().__init__(terminal, **kw)
         self.page.title = "首次使用 · 设置管理密码"
-        self.view.message_floor = 150  # the intro takes two lines
+        self.view.message_floor = 150  # the intro takes two lines or more (the command one of its own)
         self.first = ""
 
     def on_pre_enter(self, *args):
