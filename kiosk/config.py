@@ -13,7 +13,7 @@ from pathlib import Path
 from . import paths
 from .configfile import ConfigError, ConfigInvalid, Problems, errors_at, read_toml
 from .domain import Hall
-from .hall_file import hall_problems, is_hall_file, load_hall
+from .hall_file import hall_from_dict, hall_problems, is_hall_file
 from .printer_profiles import DEFAULT, LEGACY_KEYS, PROFILES, PrinterProfile, resolve
 from .terminal_model import BAUDS, MODES, PrinterSection, parse
 
@@ -159,15 +159,25 @@ def load_terminal(path: Path | str | None) -> TerminalConfig:
 
 def load_terminal_hall(cfg: TerminalConfig) -> Hall:
     """The hall of the hall file ``cfg`` names, read and validated once: ``kiosk run`` refuses a bad one before
-    the screen is set up and builds the terminal from this hall. A hall file that is not there or is not a file
-    is refused at the terminal file's ``hall_file`` line (the line to change, as ``check_file`` says it); one
-    that does not parse or validate, at its own lines."""
-    missing = _not_a_file(cfg.hall_file)
-    if missing:
+    the screen is set up and builds the terminal from this hall. A hall file that is not there, not a file or
+    not a hall file is refused at the terminal file's ``hall_file`` line (the line to change, as ``check_file``
+    says it); one that does not parse or validate, at its own lines."""
+    path = cfg.hall_file
+    problem = _not_a_file(path)
+    if problem is None:
+        data, lines, errors = read_toml(path)
+        if errors:
+            raise ConfigInvalid(errors)
+        if not is_hall_file(data):
+            problem = _NOT_A_HALL.format(path)
+    if problem:
         source = cfg.source or paths.SAMPLE_TERMINAL
-        lines = read_toml(source)[1]  # only on this refusal: the good path reads the terminal file once
-        raise ConfigInvalid(errors_at(source, lines, [("terminal.hall_file", missing)]))
-    return load_hall(cfg.hall_file)
+        where = read_toml(source)[1]  # only on this refusal: the good path reads the terminal file once
+        raise ConfigInvalid(errors_at(source, where, [("terminal.hall_file", problem)]))
+    return hall_from_dict(data, path, lines)
+
+
+_NOT_A_HALL = "not a hall file (no [hall], services or windows): {}"
 
 
 def _not_a_file(path: Path) -> str | None:
@@ -201,8 +211,7 @@ def check_file(path: Path | str, hall: bool = True) -> list[ConfigError]:
         if hall_errors:
             return errors_at(path, lines, problems) + hall_errors
         if not is_hall_file(hall_data):
-            problems.append(("terminal.hall_file", f"not a hall file (no [hall], services or windows): "
-                                                   f"{cfg.hall_file}"))
+            problems.append(("terminal.hall_file", _NOT_A_HALL.format(cfg.hall_file)))
         else:
             return errors_at(path, lines, problems) + errors_at(cfg.hall_file, hall_lines,
                                                                   hall_problems(hall_data)[1])

@@ -25,11 +25,11 @@ def hall_problems(data: dict) -> tuple[Hall | None, Problems]:
         return None, problems_of(exc, HallFile)
 
 
-def hall_from_dict(data: dict, source: str = "<hall>") -> Hall:
-    """Build a hall from already-parsed data (e.g. pulled from a server)."""
+def hall_from_dict(data: dict, source: Path | str = "<hall>", lines: dict[str, int] | None = None) -> Hall:
+    """Build a hall from already-parsed data (e.g. pulled from a server; ``lines``: of its keys in ``source``)."""
     hall, problems = hall_problems(data)
     if problems or hall is None:
-        raise ConfigInvalid(errors_at(source, {}, problems))
+        raise ConfigInvalid(errors_at(source, lines or {}, problems))
     return hall
 
 
@@ -38,7 +38,4 @@ def load_hall(path: Path | str) -> Hall:
     data, lines, errors = read_toml(path)
     if errors:
         raise ConfigInvalid(errors)
-    hall, problems = hall_problems(data)
-    if problems or hall is None:
-        raise ConfigInvalid(errors_at(path, lines, problems))
-    return hall
+    return hall_from_dict(data, path, lines)

@@ -50,6 +50,7 @@ def _garbage_queue(data: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # a whole terminal process with Kivy
 def test_a_broken_queue_shows_the_sign_and_the_terminal_starts_once_it_is_put_right(tmp_path):
     sock, notify = _notify_socket(tmp_path)
     data = tmp_path / "data"
@@ -75,6 +76,7 @@ def test_a_broken_queue_shows_the_sign_and_the_terminal_starts_once_it_is_put_ri
     assert (data / "queue.db.broken").read_bytes() == before
 
 
+@pytest.mark.slow  # a whole terminal process with Kivy
 def test_a_terminal_file_that_does_not_validate_shows_the_sign(tmp_path):
     sock, notify = _notify_socket(tmp_path)
     bad = tmp_path / "terminal.toml"
@@ -120,7 +122,7 @@ def _terminal_naming(tmp_path: Path, hall: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("case", ["toml-syntax", "wrong-type", "missing", "folder"])
+@pytest.mark.parametrize("case", ["toml-syntax", "wrong-type", "missing", "folder", "not-a-hall-file"])
 def test_a_bad_hall_file_is_refused_in_a_shell_before_kivy_starts(tmp_path, case):
     """One line naming the file, line and field, exit 1, and Kivy never started (it would have made its
     folder, $KIVY_HOME): so under the unit the page, not a crash, follows."""
@@ -135,9 +137,12 @@ def test_a_bad_hall_file_is_refused_in_a_shell_before_kivy_starts(tmp_path, case
         expected = f"{hall}:{WRONG_TYPE_LINE}: hall.default_service_minutes: must be a number, not 'eight'"
     elif case == "missing":  # the line to change is the terminal file's
         expected = f"{terminal}:4: terminal.hall_file: file not found: {hall}"
-    else:
+    elif case == "folder":
         hall.mkdir()
         expected = f"{terminal}:4: terminal.hall_file: a folder, not a hall file: {hall}"
+    else:  # e.g. the terminal file named where the hall file should be
+        hall.write_text((ROOT / "config" / "terminal.toml").read_text(encoding="utf-8"), encoding="utf-8")
+        expected = f"{terminal}:4: terminal.hall_file: not a hall file (no [hall], services or windows): {hall}"
     proc = _kiosk_run(tmp_path, tmp_path / "data", None, "--config", str(terminal))
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
@@ -147,6 +152,7 @@ def test_a_bad_hall_file_is_refused_in_a_shell_before_kivy_starts(tmp_path, case
     assert not (tmp_path / "data").exists()  # nothing made or changed for a terminal that did not start
 
 
+@pytest.mark.slow  # a whole terminal process with Kivy
 def test_a_bad_hall_file_shows_the_sign_until_it_is_fixed_and_the_restart_reads_it_once(tmp_path):
     """Under the unit: a hall file with a field that does not validate shows 暂停服务 (systemd hears READY=1
     with the file's line), a fix that is still wrong keeps it, the right file ends it for the unit's restart;
@@ -182,3 +188,39 @@ def test_a_bad_hall_file_shows_the_sign_until_it_is_fixed_and_the_restart_reads_
     assert proc.returncode == 0, err
     assert "first-frame" in out and "out-of-service" not in out, out
     assert opens.read_text().splitlines() == ["open"], "the hall file was not read exactly once at start"
+
+
+@pytest.mark.ui
+def test_a_refusal_of_many_lines_leaves_the_sign_on_the_screen(terminal_factory, harness_factory):
+    """A hall file with 32 errors: the page shows the first lines and how many more the journal has, and the
+    sign, the visitors' text and those lines all stay on the screen in every orientation (all 32 pushed the
+    sign off the top)."""
+    from kivy.uix.label import Label
+    from kivy.uix.screenmanager import Screen
+
+    from screens.out_of_service import OutOfServicePage
+    from wiring.out_of_service import SHOWN_LINES, shown_problem
+
+    problem = "\n".join(f"/etc/hall-kiosk/hall.toml:{4 + 11 * n}: services[{n}].name: unknown section (known: hall, "
+                        f"priority, services, windows, priority_groups, rating_reasons)" for n in range(32))
+    shown = shown_problem(problem)
+    assert shown.splitlines()[:-1] == problem.splitlines()[:SHOWN_LINES - 1]
+    assert shown.splitlines()[-1] == f"... and {32 - SHOWN_LINES + 1} more: journalctl -u kiosk-terminal shows them all"
+    assert shown_problem("one line") == "one line"
+    h = harness_factory(terminal_factory(), (1920, 1080))
+    for size in ((1920, 1080), (1080, 1920), (800, 1280)):
+        h.resize(size)  # the App's scale follows; the page is made at it, as wait_out_of_service makes it
+        page = OutOfServicePage(technician=shown)
+        screen = Screen(name=f"out-of-service-{size}")
+        screen.add_widget(page)
+        h.sm.add_widget(screen)
+        h.sm.current = screen.name
+        h.pump()
+        labels = sorted((w for w in page.walk() if isinstance(w, Label)), key=lambda w: -w.top)
+        assert [w.text for w in labels] == ["暂停服务", page.visitors, shown]
+        for upper, lower in zip(labels, labels[1:]):
+            assert lower.top <= upper.y + 1, (size, upper.text, lower.text)  # one below the other
+        for label in labels:
+            assert label.height >= label.texture_size[1] - 1 and label.width <= size[0], (size, label.text)
+            assert label.y >= -1 and label.top <= size[1] + 1, (size, label.text, label.y, label.top)
+        h.keep(f"out-of-service-{size[0]}x{size[1]}")

@@ -1,16 +1,16 @@
 """A kiosk box whose terminal cannot start shows 暂停服务 instead of a black screen, and starts itself
 again once the cause is gone.
 
-``kiosk run`` refuses to start on a terminal file that does not validate, a hall file (the one the terminal
-file names) that is missing or does not validate, or a store file that is not a usable database
+``kiosk run`` refuses to start on a terminal file that does not validate, a hall file (the one the
+terminal file names) that is missing or does not validate, or a store file that is not a usable database
 (``kiosk/storage/file_check.py``); all are found before Kivy starts (``wiring/cli/run.py``; the hall read
-there is the one the terminal is built from). In a shell it prints why and exits 1. Under the
-kiosk unit (deploy/kiosk-terminal.service: systemd, ``$NOTIFY_SOCKET`` set) exiting would leave cage's
-black screen in front of visitors and restart the unit every 3 s, the same refusal each time. There it
-shows this page full screen instead: the sign for visitors, the refusal in small type for the technician
-(also in the journal, once). It tells systemd it is up and feeds the watchdog, asks ``usable()`` every
-``RECHECK_S`` seconds, and exits 1 when the cause is gone (a good file put back), so the unit restarts
-into the terminal.
+there is the one the terminal is built from). In a shell it prints why and exits 1. Under the kiosk unit
+(deploy/kiosk-terminal.service: systemd, ``$NOTIFY_SOCKET`` set) exiting would leave cage's black screen
+in front of visitors and restart the unit every 3 s, the same refusal each time. There it shows this page
+full screen instead: the sign for visitors, the refusal in small type for the technician (its first
+``SHOWN_LINES`` lines; all of it in the journal, once). It tells systemd it is up and feeds the watchdog,
+asks ``usable()`` every ``RECHECK_S`` seconds, and exits 1 when the cause is gone (a good file put back),
+so the unit restarts into the terminal.
 """
 
 from __future__ import annotations
@@ -23,6 +23,16 @@ log = logging.getLogger(__name__)
 
 RECHECK_S = 5.0
 RESTART = 1  # the unit's Restart=always starts the terminal again
+SHOWN_LINES = 6  # of the refusal on the page: a hall file with 30 errors must not push the sign off the screen
+
+
+def shown_problem(problem: str, most: int = SHOWN_LINES) -> str:
+    """The refusal as the page shows it to the technician: its first lines, and how many more the journal holds."""
+    lines = problem.splitlines()
+    if len(lines) <= most:
+        return problem
+    rest = len(lines) - (most - 1)
+    return "\n".join([*lines[:most - 1], f"... and {rest} more: journalctl -u kiosk-terminal shows them all"])
 
 
 def under_kiosk_unit() -> bool:
@@ -59,7 +69,7 @@ def wait_out_of_service(problem: str, usable: Callable[[], bool]) -> int:
             interval = watchdog.watchdog_interval_s()
             if interval:
                 Clock.schedule_interval(lambda dt: watchdog.ping(), interval)
-            return OutOfServicePage(technician=problem)
+            return OutOfServicePage(technician=shown_problem(problem))
 
         def _first_frame(self, *_args) -> None:
             Window.unbind(on_flip=self._first_frame)
