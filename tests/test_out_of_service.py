@@ -166,7 +166,8 @@ def test_a_bad_hall_file_shows_the_sign_until_it_is_fixed_and_the_restart_reads_
     proc = _kiosk_run(tmp_path, data, notify, "--config", str(terminal))
     try:
         ready = sock.recv(4096).decode()
-        assert ready.startswith("READY=1") and "out of service" in ready and f"{hall}:{WRONG_TYPE_LINE}:" in ready, ready
+        assert ready.startswith("READY=1") and "out of service" in ready, ready
+        assert f"{hall}:{WRONG_TYPE_LINE}:" in ready, ready
         hall.unlink()  # the technician takes it away: still no hall (now refused at the terminal file's line)
         time.sleep(RECHECK_S + 1.5)  # at least one recheck on the missing file
         assert proc.poll() is None, proc.communicate()
@@ -182,8 +183,8 @@ def test_a_bad_hall_file_shows_the_sign_until_it_is_fixed_and_the_restart_reads_
     assert err.count("hall.default_service_minutes: must be a number") == 1 and "Traceback" not in err, err
 
     opens = tmp_path / "opens.txt"
-    proc = _kiosk_run(tmp_path, data, None, "--config", str(terminal), python=("-c", COUNT_OPENS, str(hall), str(opens)),
-                      KIOSK_EXIT_AFTER_FIRST_FRAME="1")
+    proc = _kiosk_run(tmp_path, data, None, "--config", str(terminal),
+                      python=("-c", COUNT_OPENS, str(hall), str(opens)), KIOSK_EXIT_AFTER_FIRST_FRAME="1")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "first-frame" in out and "out-of-service" not in out, out

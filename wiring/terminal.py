@@ -28,8 +28,8 @@ def open_terminal(config: TerminalConfig, *, printer: Printer | None = None, voi
                   hall: Hall | None = None) -> Terminal:
     """A terminal with the real devices of its file: the ``[printer]`` (serial, network, preview or
     none), espeak-ng's voice when ``[voice]`` is on and installed, the ``[idcard]`` reader. A
-    ``printer`` or ``voice`` given here replaces the configured one (the CLI's silent voice). ``hall``: the hall file, already read and validated
-    (``kiosk run``); None: ``build_terminal`` reads it."""
+    ``printer`` or ``voice`` given here replaces the configured one (the CLI's silent voice). ``hall``:
+    the hall file, already read and validated (``kiosk run``); None: ``build_terminal`` reads it."""
     if printer is None:
         printer = open_printer(config.printer, Path(config.data_dir))
     if voice is None:

@@ -96,8 +96,9 @@ class FirstPinScreen(PinScreen):
     PIN are the core's (kiosk.pin through TerminalSettings.set_first_pin).
     """
 
+    # the command whole, on a line of its own
     INTRO = (f"本机尚未设置管理密码。请输入{NEW_PIN_LENGTH}位数字的新密码后按“确定”，"
-             f"或按“返回”，以后在本机运行以下命令设置：\n{SET_PIN_COMMAND}")  # the command whole, on its own line
+             f"或按“返回”，以后在本机运行以下命令设置：\n{SET_PIN_COMMAND}")
 
     def __init__(self, terminal, **kw):
         super().__init__(terminal, **kw)
