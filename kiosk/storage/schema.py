@@ -45,7 +45,8 @@ tickets = sa.Table(
     sa.Column("qv", sa.Integer, nullable=False, server_default="0"),  # queue version that wrote it ("queue_version")
     # A transferred ticket keeps its number; the generation tells the copies apart.
     sa.UniqueConstraint("hall", "day", "number", "generation", name="uq_ticket_number"),
-    sa.Index("ix_tickets_queue", "hall", "day", "status", "service"),
+    # Indexes: each one is written by every ticket inserted, so only those a query needs (queue step 3 dropped
+    # ix_tickets_queue, the first columns of ix_tickets_waiting). Which query uses which: tests/test_ticket_indexes.py.
 )
 
 counters = sa.Table(
@@ -93,10 +94,14 @@ waiting_index = sa.Index("ix_tickets_waiting", tickets.c.hall, tickets.c.day, ti
                          tickets.c.seq, tickets.c.id, tickets.c.key)
 
 
-# ... and the tickets sent to a window (a transfer to a window), found without scanning the rest.
+# ... and the tickets sent to a window (a transfer to a window), found without scanning the rest. Partial: only
+# tickets with a window (sent, or called) are in it, so a new ticket (no window yet) does not write it; a query
+# naming windows (``window IN (...)``) implies ``window IS NOT NULL`` and may use it (SQLite and PostgreSQL).
+_has_window = tickets.c.window.is_not(None)
 sent_index = sa.Index("ix_tickets_sent", tickets.c.hall, tickets.c.day, tickets.c.status, tickets.c.window,
                       tickets.c.service, tickets.c.priority, tickets.c.transferred_from, tickets.c.issued_at,
-                      tickets.c.seq, tickets.c.id, tickets.c.key)
+                      tickets.c.seq, tickets.c.id, tickets.c.key,
+                      sqlite_where=_has_window, postgresql_where=_has_window)
 
 
 def _queue_v2(conn: sa.Connection) -> None:
@@ -104,7 +109,26 @@ def _queue_v2(conn: sa.Connection) -> None:
     sent_index.create(conn, checkfirst=True)
 
 
-QUEUE_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_queue_v1, _queue_v2]
+# The latest service times of a service (``kiosk.storage.queue_cache.DURATIONS``: every wait estimate of the grid),
+# newest first, read from the index alone; partial: a ticket is in it once finished, so issuing never writes it.
+_finished = tickets.c.finished_at.is_not(None)
+finished_index = sa.Index("ix_tickets_finished", tickets.c.hall, tickets.c.service, tickets.c.status,
+                          tickets.c.finished_at, tickets.c.started_at, tickets.c.id,
+                          sqlite_where=_finished, postgresql_where=_finished)
+
+
+def _queue_v3(conn: sa.Connection) -> None:
+    """Fewer B-trees written per ticket: ``ix_tickets_queue`` (hall, day, status, service) goes, the first columns
+    of ``ix_tickets_waiting`` serve every query it served; ``ix_tickets_sent`` is made again as a partial index of
+    the tickets with a window (an existing file's copy held every ticket); ``ix_tickets_finished`` comes, so the
+    latest service times stop scanning every ticket of the hall (once per service on each refresh of the grid)."""
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_tickets_queue"))
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_tickets_sent"))
+    sent_index.create(conn)
+    finished_index.create(conn, checkfirst=True)
+
+
+QUEUE_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_queue_v1, _queue_v2, _queue_v3]
 
 
 def _token_v1(conn: sa.Connection) -> None:
@@ -114,8 +138,16 @@ def _token_v1(conn: sa.Connection) -> None:
     conn.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_tickets_token ON tickets (token)"))
 
 
+def _token_v2(conn: sa.Connection) -> None:
+    """The phone page's query (``server/public_links.py::ticket_by_token``: token and hall, the latest generation)
+    answered by the token's index alone: with the token only, SQLite preferred ``ix_tickets_qv`` (hall) and read
+    every ticket of the hall for each page load."""
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_tickets_token"))
+    conn.execute(sa.text("CREATE INDEX ix_tickets_token ON tickets (token, hall, generation)"))
+
+
 # Its own component, so it numbers independently of the queue's steps.
-TOKEN_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_token_v1]
+TOKEN_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_token_v1, _token_v2]
 
 
 def _lane_streak_v1(conn: sa.Connection) -> None:
