@@ -182,10 +182,13 @@ _NOT_A_HALL = "not a hall file (no [hall], services or windows): {}"
 
 def _not_a_file(path: Path) -> str | None:
     """Why the hall file at ``path`` cannot be read at all, or None."""
-    if path.is_dir():
-        return f"a folder, not a hall file: {path}"
-    if not path.exists():
-        return f"file not found: {path}"
+    try:
+        if path.is_dir():
+            return f"a folder, not a hall file: {path}"
+        if not path.exists():
+            return f"file not found: {path}"
+    except OSError as exc:  # e.g. a folder on the way the terminal's user may not enter
+        return f"cannot read: {exc}"
     return None
 
 

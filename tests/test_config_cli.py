@@ -154,3 +154,17 @@ def test_a_hall_file_that_does_not_parse_or_is_no_hall(tmp_path):
     assert result.returncode == 1
     assert f"{other}:{line_of(text, 'hall_file =')}: terminal.hall_file: not a hall file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_hall_file_named_as_a_folder_or_out_of_reach(tmp_path):
+    """Refused at the terminal file's hall_file line, as `kiosk run` refuses them (tests/test_out_of_service.py).
+    Out of reach: a folder on its way the user may not enter gives EACCES, which root never gets; a name longer
+    than the file system allows fails the same way (it was a traceback)."""
+    (tmp_path / "folder.toml").mkdir()
+    for hall, message in (("folder.toml", f"a folder, not a hall file: {tmp_path / 'folder.toml'}"),
+                          (f"{'x' * 300}/hall.toml", "cannot read: [Errno 36] File name too long")):
+        terminal = terminal_naming(tmp_path, hall)
+        result = check(terminal)
+        line = line_of(terminal.read_text(encoding="utf-8"), "hall_file =")
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith(f"{terminal}:{line}: terminal.hall_file: {message}"), result.stderr

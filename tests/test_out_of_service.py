@@ -122,7 +122,7 @@ def _terminal_naming(tmp_path: Path, hall: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("case", ["toml-syntax", "wrong-type", "missing", "folder", "not-a-hall-file"])
+@pytest.mark.parametrize("case", ["toml-syntax", "wrong-type", "missing", "folder", "not-a-hall-file", "unreachable"])
 def test_a_bad_hall_file_is_refused_in_a_shell_before_kivy_starts(tmp_path, case):
     """One line naming the file, line and field, exit 1, and Kivy never started (it would have made its
     folder, $KIVY_HOME): so under the unit the page, not a crash, follows."""
@@ -140,6 +140,11 @@ def test_a_bad_hall_file_is_refused_in_a_shell_before_kivy_starts(tmp_path, case
     elif case == "folder":
         hall.mkdir()
         expected = f"{terminal}:4: terminal.hall_file: a folder, not a hall file: {hall}"
+    elif case == "unreachable":  # its folder cannot be looked into: a folder the terminal's user may not enter
+        # gives EACCES, which root never gets; a name longer than the file system allows fails the same way
+        hall = tmp_path / ("x" * 300) / "hall.toml"
+        terminal = _terminal_naming(tmp_path, f"{'x' * 300}/hall.toml")
+        expected = f"{terminal}:4: terminal.hall_file: cannot read: [Errno 36] File name too long: "
     else:  # e.g. the terminal file named where the hall file should be
         hall.write_text((ROOT / "config" / "terminal.toml").read_text(encoding="utf-8"), encoding="utf-8")
         expected = f"{terminal}:4: terminal.hall_file: not a hall file (no [hall], services or windows): {hall}"
