@@ -279,3 +279,31 @@ def test_sqlite_serves_one_process_and_says_so(tmp_path):
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "--workers 2: SQLite serves one process" in lines[0], out.stderr
+
+
+def test_an_appointment_rule_saved_through_one_process_orders_the_other(pair):
+    """The call-ahead rule is held in memory by each process (server/appointment_rule.py): a change saved
+    through a reaches b's calling order (its relay control, or its background recheck), with no restart."""
+    a, b = pair
+    base = "/api/v1/appointments/settings"
+    before = a.api("GET", base, token="sup").json()
+    assert before["mode"] == "strict"
+    try:
+        # window 4 serves only "spare": two walk-ins, then two tickets of the appointments' lane (key apt:...)
+        walk_ins = [issue(b, "spare") for _ in range(2)]
+        ahead = [issue(b, "spare", key=f"apt:multiproc-{i}") for i in range(2)]
+        assert [t["people_ahead"] for t in ahead] == [0, 1]  # strict: every appointment before the walk-ins
+        r = a.api("PUT", base, token="sup", json={**before, "mode": "interleave", "max_in_a_row": 1})
+        assert r.status_code == 200, r.text
+        deadline = time.time() + 30
+        while time.time() < deadline:  # interleaved one in a row: apt-0, walk-in, apt-1, walk-in
+            got = b.api("GET", f"/api/v1/tickets/{ahead[1]['id']}", token="terminal").json()["people_ahead"]
+            if got == 2:
+                break
+            time.sleep(0.1)
+        assert got == 2
+        assert b.api("GET", f"/api/v1/tickets/{walk_ins[0]['id']}", token="terminal").json()["people_ahead"] == 1
+    finally:
+        assert a.api("PUT", base, token="sup", json=before).status_code == 200
+        for _ in range(4):
+            a.api("POST", "/api/v1/windows/4/call-next", token="sup")
