@@ -88,8 +88,9 @@ class PinResult:
 MSG_OK = "密码正确"
 MSG_EMPTY = "请输入密码"
 # the command on a line of its own: a screen keeps it whole and no full stop clings to it (a line break between
-# "kiosk terminal" and "set-pin。" was read as two things to type)
-SET_PIN_COMMAND = "kiosk terminal set-pin"
+# "kiosk terminal" and "set-pin。" was read as two things to type); with sudo, as on the box (deploy/README.md:
+# the terminal file there is not the technician's to write)
+SET_PIN_COMMAND = "sudo kiosk terminal set-pin"
 MSG_NOT_SET = f"尚未设置管理密码，无法从触摸屏进入设置。请维护人员在本机运行：\n{SET_PIN_COMMAND}"
 
 
