@@ -35,8 +35,8 @@ def run(args) -> int:
 
     try:  # before the screen, as the store: a bad file found once Kivy is up would exit into a restart loop
         config, hall = load()
-    except ConfigInvalid as exc:
-        return _out_of_service(_refuse(exc), "\n".join(map(str, exc.errors)), lambda: _passes(load, ConfigInvalid))
+    except ConfigInvalid as exc:  # one `file:line: field: message` line per problem
+        return _refuse([str(error) for error in exc.errors], load, ConfigInvalid)
     if args.mode:
         config.mode = args.mode
     from kiosk.storage.file_check import UnusableStore, check_terminal_stores
@@ -44,9 +44,7 @@ def run(args) -> int:
     try:  # before the screen: a broken store would fail only after the first frame, as a crash loop
         check_terminal_stores(config.data_dir)
     except UnusableStore as exc:
-        print(f"kiosk: {exc}", file=sys.stderr, flush=True)
-        return _out_of_service(1, str(exc),
-                               lambda: _passes(lambda: check_terminal_stores(config.data_dir), UnusableStore))
+        return _refuse([f"kiosk: {exc}"], lambda: check_terminal_stores(config.data_dir), UnusableStore)
     size = None
     if args.size:
         try:
@@ -65,18 +63,21 @@ def run(args) -> int:
         return 1
 
 
-def _out_of_service(code: int, problem: str, usable) -> int:
-    """``code`` in a shell; under the kiosk unit, the 暂停服务 page until ``usable()`` (wiring/out_of_service.py)
-    (``code`` too where the box has no screen to show it on)."""
+def _refuse(lines: list[str], check, refusal: type[Exception]) -> int:
+    """Why the terminal did not start, one line each on stderr (the journal, under systemd); then exit 1 in a
+    shell, or under the kiosk unit the 暂停服务 page with those lines until ``check()`` no longer raises
+    ``refusal`` (wiring/out_of_service.py; exit 1 too where the box has no screen to show it on)."""
     from kiosk.display import NoDisplay
     from wiring.out_of_service import under_kiosk_unit, wait_out_of_service
 
+    for line in lines:
+        print(line, file=sys.stderr, flush=True)
     if not under_kiosk_unit():
-        return code
+        return 1
     try:
-        return wait_out_of_service(problem, usable)
+        return wait_out_of_service("\n".join(lines), lambda: _passes(check, refusal))
     except NoDisplay:
-        return code
+        return 1
 
 
 def _passes(check, refusal: type[Exception]) -> bool:
@@ -86,10 +87,3 @@ def _passes(check, refusal: type[Exception]) -> bool:
     except refusal:
         return False
     return True
-
-
-def _refuse(exc) -> int:
-    """One ``file:line: field: message`` line per problem on stderr, exit 1."""
-    for error in exc.errors:
-        print(error, file=sys.stderr, flush=True)
-    return 1
