@@ -69,9 +69,12 @@ def open_engine(url: str) -> sa.Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         lock = _write_lock(path or ":memory:")
+        # LIFO: the connection a transaction just returned is the next one out, with its page cache still
+        # current; in turn (FIFO) each of the pool's connections re-read from the file the pages the others
+        # had changed since it last ran (38 reads per ticket batch on the server, against 4).
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False,
                                                      "factory": _LockingConnection},
-                                  pool_size=16, max_overflow=32)
+                                  pool_size=16, max_overflow=32, pool_use_lifo=True)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
@@ -81,6 +84,11 @@ def open_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # Statement journals (and sorts, temporary b-trees) in memory: a ticket batch's INSERT follows the
+            # queue version's and the counter's UPDATEs in one transaction, so SQLite keeps a statement journal
+            # of the pages it changes, and past 64 KiB it spilled it to a new temporary file, created and
+            # deleted on every commit (open, unlink, writes, close on the issuing path).
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -114,4 +122,7 @@ def open_engine(url: str) -> sa.Engine:
     # No ping before every checkout (a round trip per transaction): a connection the database dropped
     # fails its request once (503, "try again"), and SQLAlchemy then discards every pooled connection
     # older than that failure, so the next requests get fresh ones.
-    return sa.create_engine(url, pool_pre_ping=False, pool_size=20, max_overflow=10, pool_recycle=3600)
+    # LIFO here too: the busiest connections stay in use, with their prepared statements (psycopg prepares a
+    # statement a connection has run five times).
+    return sa.create_engine(url, pool_pre_ping=False, pool_size=20, max_overflow=10, pool_recycle=3600,
+                            pool_use_lifo=True)
