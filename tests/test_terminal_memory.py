@@ -170,12 +170,27 @@ def _kivy_callbacks() -> int:
     return sum(1 for o in gc.get_objects() if type(o).__name__ == "BoundCallback")
 
 
+def _text_cache_entries() -> dict[str, int]:
+    """The entries of the screens' caches of visitor text (line-break pieces, card text heights)."""
+    from screens.dispenser import grid
+    from screens.widgets import basic
+
+    return {"line_breaks": basic._run_lengths.cache_info().currsize,
+            "text_heights": grid._text_height.cache_info().currsize}
+
+
 @pytest.mark.ui
-def test_tickets_leave_no_kivy_callbacks_behind(terminal_factory, harness_factory):
+def test_tickets_leave_no_kivy_callbacks_or_text_cache_entries_behind(terminal_factory, harness_factory):
     """Each ticket used to make two spacer widgets per print state for the ticket screen's buttons; each new
-    widget left callbacks in Kivy that nothing frees (5 a ticket in bench/memory.py's run, part of its growth)."""
-    h = harness_factory(terminal_factory())
+    widget left callbacks in Kivy that nothing frees (5 a ticket in bench/memory.py's run, part of its growth).
+    Each ticket's new waiting count (the grid card's "等候 N 人 · 约 M 分钟") used to add an entry to the line
+    breaks' cache and one to the card heights' (about 0.6 MB per 1,000 tickets until they were full): both are
+    keyed by the text's digit shape now, so a new count of the same number of digits adds nothing."""
+    terminal = terminal_factory()
+    h = harness_factory(terminal)
     ticket = h.sm.get_screen("ticket")
+    for _ in range(8):  # waiting counts of two digits from the first tickets of the test on
+        terminal.issue("general", None)
 
     def one() -> None:
         h.sm.current = "grid"
@@ -186,8 +201,26 @@ def test_tickets_leave_no_kivy_callbacks_behind(terminal_factory, harness_factor
 
     for _ in range(6):  # the first tickets' one-off costs (faces, textures, imports, a screen built late:
         one()           # 12 callbacks once in a CI worker, 0 alone)
-    before = _kivy_callbacks()
+    before, cached = _kivy_callbacks(), _text_cache_entries()
+    waiting = h.sm.get_screen("grid")._card_by_code["general"].detail
     for _ in range(5):
         one()
     left = _kivy_callbacks() - before
     assert left <= 1, f"{left} callbacks left by 5 tickets"  # 88 for these 5 with new spacers each time
+    assert h.sm.get_screen("grid")._card_by_code["general"].detail != waiting  # the counts did change
+    assert _text_cache_entries() == cached  # before issue 17's shapes: 5 more entries in each
+
+
+def test_line_breaks_of_new_counts_reuse_their_shape():
+    """``wrappable`` breaks "等候 N 人" for every N as it breaks N's own text, from one cache entry per
+    number of digits (it had one per count: a day of tickets filled it with counts)."""
+    from kivy.utils import escape_markup
+
+    from screens.widgets import basic
+
+    basic._run_lengths.cache_clear()
+    for n in range(1, 1000):
+        text = f"等候\u00a0{n}\u00a0人 · 约 {n * 3} 分钟"
+        assert basic.wrappable(text) == "[b][/b]".join(escape_markup(r) for r in basic.break_runs(text))
+    # the digits of (count, wait): (1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 4): six shapes for 999 counts
+    assert basic._run_lengths.cache_info().currsize == 6, basic._run_lengths.cache_info()

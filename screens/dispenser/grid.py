@@ -21,17 +21,32 @@ from kiosk.terminal import Grid
 from .. import theme
 from ..base import VisitorScreen, kv_ids
 from ..refresh import GuardedRefresh, on_queue_events
-from ..widgets import ServiceCard, icon_path, measure, wrappable
+from ..widgets import ServiceCard, digit_shape, icon_path, measure, wrappable
 
 Builder.load_file(str(Path(__file__).with_name("grid.kv")))
 
 REFRESH_S = 3.0  # the grid's printer check while it is shown
 
 
-@lru_cache(maxsize=512)  # bounded: each refresh's waiting counts make new detail lines all day
 def text_height(text: str, size: float, bold: bool, width: int, markup: bool = False) -> float:
-    """The height of ``text`` wrapped at ``width`` (whole pixels), remembered."""
+    """The height of ``text`` wrapped at ``width`` (whole pixels), remembered by the text's digit shape
+    where the font draws every digit equally wide at that size (then "等候 37 人" and "等候 38 人" wrap
+    alike): a card's waiting count changes all day, its shape seldom."""
+    if text and tabular_digits(size, bold):
+        text = digit_shape(text)
+    return _text_height(text, size, bold, width, markup)
+
+
+@lru_cache(maxsize=512)  # bounded
+def _text_height(text: str, size: float, bold: bool, width: int, markup: bool) -> float:
     return measure(text, size, bold, width, markup)[1] if text else 0
+
+
+@lru_cache(maxsize=64)  # one entry per type size and weight in use
+def tabular_digits(size: float, bold: bool) -> bool:
+    """Whether the ten digits are drawn equally wide at ``size`` (the shipped font's are at every size the
+    screens use; hinting makes a few small sizes differ by a pixel)."""
+    return len({measure(d * 7, size, bold)[0] for d in "0123456789"}) == 1
 
 
 class GridBody(BoxLayout):

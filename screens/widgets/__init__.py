@@ -8,8 +8,8 @@
     timeout  the idle timer and the warning drawn before a screen goes home
 """
 
-from .basic import (BigButton, Header, Label, Panel, ServiceCard, blue_hex, break_runs, fit_font, highlighted, icon_path,
-                    label, measure, paint, px, soft_hex, tx, wrappable)
+from .basic import (BigButton, Header, Label, Panel, ServiceCard, blue_hex, break_runs, digit_shape, fit_font, highlighted,
+                    icon_path, label, measure, paint, px, soft_hex, tx, wrappable)
 from .buttons import (CardBase, Dot, IconButton, KeyButton, NavButton, QueryField, RowButton, StepNumber, TickBox,
                       TileButton, nav_button)
 from .paging import Pager, PagerKey, PagerRow, ScrollColumn, scroll_column
@@ -19,5 +19,6 @@ from .timeout import MIN_WARN_S, WARNING_SPEECH, CountdownLabel, IdleTimer, Warn
 __all__ = ["BigButton", "CardBase", "CountdownLabel", "Dot", "Header", "IconButton", "IdleTimer", "KeyButton", "Label",
            "MIN_WARN_S", "NavButton", "Pager", "PagerKey", "PagerRow", "Panel", "QueryField", "RowButton",
            "ScrollColumn", "ServiceCard", "SnapKey", "Snapshot", "StepNumber", "TickBox",
-           "TileButton", "WARNING_SPEECH", "WarningOverlay", "blue_hex", "break_runs", "fit_font", "highlighted",
-           "icon_path", "label", "measure", "nav_button", "paint", "px", "scroll_column", "soft_hex", "tx", "wrappable"]
+           "TileButton", "WARNING_SPEECH", "WarningOverlay", "blue_hex", "break_runs", "digit_shape", "fit_font",
+           "highlighted", "icon_path", "label", "measure", "nav_button", "paint", "px", "scroll_column", "soft_hex", "tx",
+           "wrappable"]

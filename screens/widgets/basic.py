@@ -115,7 +115,21 @@ def break_runs(text: str, by: str = "char") -> list[str]:
     return runs
 
 
-@lru_cache(maxsize=2048)  # every label render asks again (screens.widgets.Label): the same texts all day
+_ZEROS = str.maketrans("123456789", "000000000")
+
+
+def digit_shape(text: str) -> str:
+    """``text`` with every ASCII digit made ``0``: the key of what depends on where digits stand but not
+    on which they are (a grid card's "等候 37 人" and "等候 38 人"), so caches of such texts stay as
+    small as their shapes instead of gaining an entry for every new count of the day (issue 17)."""
+    return text.translate(_ZEROS)
+
+
+@lru_cache(maxsize=2048)  # every label render asks again (screens.widgets.Label): the same shapes all day
+def _run_lengths(shape: str, by: str) -> tuple[int, ...]:
+    return tuple(len(r) for r in break_runs(shape, by))
+
+
 def wrappable(text: str, by: str = "char") -> str:
     """Escaped Kivy markup of plain ``text`` whose lines break by the Chinese rule (see ``break_runs``):
     the one line-break helper of every visitor text (show it with ``markup: True``).
@@ -123,10 +137,17 @@ def wrappable(text: str, by: str = "char") -> str:
     Kivy's markup wraps only between style runs or at spaces, and breaks a run longer than a line
     anywhere. Empty [b][/b] pairs split the text into the pieces of ``break_runs`` without
     changing how it looks; nothing is added to or taken from the text that is drawn.
+
+    The pieces are remembered by the text's ``digit_shape`` (``break_runs`` treats every digit alike):
+    a new waiting count or ticket number reuses its shape's pieces instead of filling the cache.
     """
     from kivy.utils import escape_markup
 
-    return "[b][/b]".join(escape_markup(r) for r in break_runs(text, by))
+    pieces, pos = [], 0
+    for n in _run_lengths(digit_shape(text), by):
+        pieces.append(escape_markup(text[pos:pos + n]))
+        pos += n
+    return "[b][/b]".join(pieces)
 
 
 # a character of Chinese text (hanzi, CJK and full-width marks): plain text holding one breaks by our rule
