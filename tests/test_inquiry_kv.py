@@ -21,7 +21,9 @@ ALLOWED = {
     ("common", "list_page"): (1, "the list page (common.kv) into the screen's body"),
     ("guide", "MarkedLine.__init__"): (1, "the marker of one guide line (box, step number or dot)"),
     ("guide", "GuideScreen.__init__"): (1, "the guide page (guide.kv) into the screen's body"),
-    ("guide", "GuideScreen.relayout"): (2, "the actions flowed into rows by their measured widths"),
+    ("guide", "GuideScreen.relayout"): (3, "the actions flowed into rows by their measured widths; 返回 / 首页 "
+                                           "beside the text when the window's height holds them"),
+    ("guide", "GuideScreen._place_head"): (1, "the name row above the text, or scrolling with it (landscape)"),
     ("guide", "GuideScreen.show"): (1, "the guide's sections"),
     ("guide", "GuideScreen._section"): (1, "a section's lines"),
     ("home", "InquiryHome.__init__"): (2, "the home page (home.kv) into the body; the style block shared "
@@ -31,6 +33,8 @@ ALLOWED = {
     ("home", "CategoryScreen.show"): (1, "the category's guides"),
     ("policy", "PolicyListScreen.fill"): (2, "the policies (or the line saying there are none)"),
     ("policy", "PolicyScreen.__init__"): (1, "the policy page (policy.kv) into the screen's body"),
+    ("policy", "PolicyScreen.relayout"): (2, "返回 / 首页 / 字号放大 under the pager (landscape, when the "
+                                            "window's height holds them) or back in the footer"),
     ("policy", "PolicyScreen.render"): (3, "the policy's title, issuer line and paragraphs"),
     ("search", "SearchScreen.__init__"): (1, "the search page (search.kv) into the screen's body"),
     ("search", "SearchScreen._show_keyboard"): (1, "this orientation's key rows"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from kivy.clock import mainthread
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import ColorProperty, ObjectProperty, StringProperty
+from kivy.properties import ColorProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 from kivy.utils import escape_markup
@@ -57,6 +57,7 @@ class GuidePage(BoxLayout):
     screen = ObjectProperty(None, allownone=True)
     status_text = StringProperty("")
     status_colour = ColorProperty(theme.rgba(theme.INK))
+    nav_width = NumericProperty(0)  # 返回 / 首页 beside the text (landscape): their width; 0: with the actions
 
 
 class GuideScreen(InquiryScreen):
@@ -70,12 +71,13 @@ class GuideScreen(InquiryScreen):
         self.page = GuidePage(screen=self)
         self.body.add_widget(self.page)
         ids = self.page.ids
-        self.icon, self.title, self.status = ids.icon, ids.title, ids.status
+        self.head, self.icon, self.title, self.status = ids.head.__self__, ids.icon, ids.title, ids.status
         self.scroll, self.sections, self.pager = ids.scroll, ids.scroll.column, ids.pager
-        self.actions = ids.actions
+        self.actions, self.side = ids.actions, ids.side.__self__
         self.print_button, self.ticket_button, self.read_button = ids.print.__self__, ids.ticket.__self__, ids.read.__self__
         self.back_button, self.home_button = ids.back.__self__, ids.home.__self__
         self.bind(width=lambda *_: self.relayout())  # the actions flow by the real width
+        self.page.bind(height=lambda *_: self.relayout())  # and 返回 / 首页 go beside the text by its height
         self._size_changed()  # laid out before first shown (taps may come first)
 
     # -- layout
@@ -94,22 +96,66 @@ class GuideScreen(InquiryScreen):
                     and self.terminal.hall.service(g.service) is not None)
 
     def relayout(self) -> None:
-        """The actions in as few rows as their natural widths allow (one in landscape, two in portrait)."""
+        """The actions in as few rows as their natural widths allow (one in landscape, two in portrait).
+        Landscape screens are short (``_arrangement``): 返回 / 首页 may stand beside the text under the
+        pager, and the name row may scroll with the text."""
         if not hasattr(self, "actions"):
             return
         main, nav = self._action_buttons()
         gap, room = px(theme.GAP), self.width - 2 * px(32)
-        buttons = main + nav
+        head_in_column, beside = self._arrangement(main, nav, room, gap)
+        self._place_head(in_column=head_in_column)
         for b in (self.print_button, self.ticket_button, self.read_button, self.back_button, self.home_button):
             if b.parent:
                 b.parent.remove_widget(b)
         self.actions.clear_widgets()
-        for buttons in self._rows(buttons, room, gap, split=len(main)):
+        for b in nav:
+            b.size_hint_y = None if beside else 1
+            b.height = px(theme.TARGET)
+            b.size_hint_x = 1
+        self.page.nav_width = max(b.natural_width() for b in nav) if beside else 0
+        if beside:
+            for b in nav:
+                self.side.add_widget(b)  # under the pager, in order
+        for buttons in self._rows(main if beside else main + nav, room, gap, split=len(main)):
             row = Factory.GuideActionRow()
             for b in buttons:
                 b.size_hint_x = b.natural_width()  # spare room is shared in proportion
                 row.add_widget(b)
             self.actions.add_widget(row)
+
+    def _arrangement(self, main: list, nav: list, room: float, gap: float) -> tuple[bool, bool]:
+        """(the name row scrolls with the text, 返回 / 首页 stand beside the text) for this window.
+
+        Portrait has the height: neither. Landscape: 返回 / 首页 go beside the text where that saves a row
+        of buttons and the text's height holds 上一页, 下一页, 返回 and 首页 at full size (room kept for
+        the status line), the name row staying above the text if the height allows, else scrolling with
+        it; with 返回 / 首页 below, the name scrolls with the text when the text would show fewer than 8
+        lines under it (长辈模式 on a 1280x800 or 1024x768 screen)."""
+        if self.portrait:
+            return False, False
+        target = px(theme.TARGET)
+        rows_with_nav = len(self._rows(main + nav, room, gap, split=len(main)))
+        rows_without = len(self._rows(main, room, gap, split=len(main)))
+        head = max(px(100), 2 * tx(48) * 1.15)  # the name row above the text: name, meta below (guide.kv)
+        status = self.status.font_size * 1.6  # the status line while it shows (guide.kv)
+
+        def text_height(rows: int, head_above: bool) -> float:
+            actions = rows * target + max(0, rows - 1) * gap
+            return self.page.height - (head + gap if head_above else 0) - 2 * gap - status - actions
+
+        if rows_without < rows_with_nav:
+            for head_above in (True, False):  # pager: key, gap, (spacer), gap, key; then gap, 返回, gap, 首页
+                if text_height(rows_without, head_above) >= 4 * target + 4 * gap:
+                    return not head_above, True
+        return text_height(rows_with_nav, True) < 8 * tx(theme.TEXT) * 1.3, False
+
+    def _place_head(self, in_column: bool) -> None:
+        """The name row at the top of the scrolling column (``in_column``) or above it."""
+        head, parent = self.head, self.sections if in_column else self.page
+        if head.parent is not parent:
+            head.parent.remove_widget(head)
+            parent.add_widget(head, index=len(parent.children))  # first in layout order: the top
 
     @staticmethod
     def _rows(buttons: list, room: float, gap: float, split: int = 0) -> list[list]:
@@ -152,7 +198,7 @@ class GuideScreen(InquiryScreen):
                            f"{meta}[/color][/size]")
         self._set_status("", theme.INK)
         self.print_button.disabled = False
-        self.sections.clear_widgets()
+        self.sections.clear_widgets([w for w in self.sections.children if w is not self.head])
         for title, widgets in self._section_widgets(guide):
             self.sections.add_widget(self._section(title, widgets))
         self.scroll.scroll_y = 1

@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, ObjectProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.utils import escape_markup
 
 from .. import theme
-from ..widgets import RowButton, icon_path, label, wrappable
+from ..widgets import RowButton, icon_path, label, px, wrappable
 from .common import InquiryScreen, list_page
 
 Builder.load_file(str(Path(__file__).with_name("policy.kv")))
@@ -70,6 +70,7 @@ class PolicyPage(BoxLayout):
 
     screen = ObjectProperty(None, allownone=True)
     big = BooleanProperty(False)  # 字号放大
+    nav_width = NumericProperty(0)  # the footer's keys under the pager (landscape): their width; 0: below
 
 
 class PolicyScreen(InquiryScreen):
@@ -84,8 +85,49 @@ class PolicyScreen(InquiryScreen):
         self.body.add_widget(self.page)
         ids = self.page.ids
         self.scroll, self.sheet, self.pager = ids.scroll, ids.scroll.column, ids.pager
-        self.size_button, self.back_button, self.home_button = ids.size, ids.back.__self__, ids.home.__self__
+        self.size_button, self.back_button, self.home_button = ids.size.__self__, ids.back.__self__, ids.home.__self__
+        self.side, self.footer, self.spacer = ids.side.__self__, ids.footer.__self__, ids.spacer.__self__
+        self._least = {b: b.least_width for b in self._keys()}  # their widths in the footer (policy.kv)
+        self.page.bind(height=lambda *_: self.relayout())
         self._size_changed()  # laid out before first shown (taps may come first)
+
+    def _keys(self) -> tuple:
+        return self.back_button, self.home_button, self.size_button
+
+    def relayout(self) -> None:
+        """Landscape (a short screen): 返回, 首页 and 字号放大 under the pager beside the sheet when the
+        height holds the pager and them at full size, so the sheet keeps the footer's height too. Below
+        the sheet they keep their widths apart (字号放大 at the right) where the row holds them, else they
+        share the row by their natural widths (a narrow portrait panel in large type)."""
+        if not hasattr(self, "footer"):
+            return
+        target, gap = px(theme.TARGET), px(theme.GAP)
+        keys = self._keys()
+        # the pager (key, gap, spacer, gap, key), then gap and a key for each
+        beside = not self.portrait and self.page.height - gap >= (2 + len(keys)) * (target + gap)
+        for w in (*keys, self.spacer):
+            if w.parent:
+                w.parent.remove_widget(w)
+        for b in keys:
+            b.least_width = 0
+            b.size_hint = (1, None if beside else 1)
+            b.height = target
+        self.page.nav_width = max(b.natural_width() for b in keys) if beside else 0
+        if beside:
+            for b in (self.size_button, self.back_button, self.home_button):  # 字号放大 next to the pager
+                self.side.add_widget(b)
+            return
+        apart = sum(max(self._least[b], b.natural_width()) for b in keys) + len(keys) * gap
+        if apart <= self.width - 2 * px(32):
+            for b in keys:
+                b.least_width = self._least[b]
+            row = (self.back_button, self.home_button, self.spacer, self.size_button)
+        else:
+            for b in keys:
+                b.size_hint_x = b.natural_width()  # spare room shared in proportion
+            row = keys
+        for w in row:
+            self.footer.add_widget(w)
 
     @property
     def big(self) -> bool:
