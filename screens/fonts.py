@@ -65,10 +65,12 @@ def share_faces() -> bool:
 
 
 def faces_in_use(widgets: Iterable) -> set[tuple[int, bool]]:
-    """The (pixel size, bold) faces the labels among ``widgets`` render with."""
+    """The (pixel size, bold) faces the labels among ``widgets`` render with; not a label marked
+    ``face_apart`` (its size is set when it is shown, its face is warmed apart: the ticket's number)."""
     from kivy.uix.label import Label
 
-    return {(int(w.font_size), bool(w.bold)) for w in widgets if isinstance(w, Label)}
+    return {(int(w.font_size), bool(w.bold)) for w in widgets
+            if isinstance(w, Label) and not getattr(w, "face_apart", False)}
 
 
 def warm(faces: Iterable[tuple[int, bool]]) -> None:

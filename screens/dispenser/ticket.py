@@ -55,6 +55,7 @@ class TicketScreen(VisitorScreen):
         self.caption, self.number, self.service = ids.caption, ids.number, ids.service
         self.priority, self.ahead, self.windows, self.print_state = ids.priority, ids.ahead, ids.windows, ids.print_state
         self.again, self.reprint, self.done = ids.again, ids.reprint, ids.done
+        self.number.face_apart = True  # sized per ticket: its face is opened early by number_size_hint, not its size now
         self.again.bind(on_release=lambda *_: self.say_again())
         self.reprint.bind(on_release=lambda *_: self.do_reprint())
         self.done.bind(on_release=lambda *_: self.finish())
@@ -91,7 +92,11 @@ class TicketScreen(VisitorScreen):
         self._size_number()
 
     def _size_number(self) -> None:
-        """The number gets the room the words leave (at most 27% of the screen's height), and never wraps."""
+        """The number gets the room the words leave (at most 27% of the screen's height), and never wraps.
+        Not before the screen has its manager's size: the first ticket's number was drawn at the 80 px floor
+        on a screen never shown (a face of the font opened for nothing), then again when it was shown."""
+        if self.manager is not None and tuple(self.size) != tuple(self.manager.size):
+            return  # sized when shown: its size changes then (_arrange)
         app = App.get_running_app()
         portrait = self.height > self.width
         gap = app.px(theme.GAP)
@@ -110,8 +115,11 @@ class TicketScreen(VisitorScreen):
         self.number.height = self.number.texture_size[1]
 
     def number_size_hint(self) -> int:
-        """The number's usual size (27% of the screen's height), for opening its face early."""
-        return _whole_step(self.height * 0.27)
+        """The size the number is tried at first (27% of the screen's height), for opening its face early.
+        The screen fills its manager, whose height it takes while it has never been shown (Kivy's 100 px
+        then: the hint was 24 px, a face no ticket uses, and the number's own face was opened by the first
+        ticket)."""
+        return _whole_step((self.manager.height if self.manager is not None else self.height) * 0.27)
 
     def _set_buttons(self, reprint: bool) -> None:
         """再听一遍 when the terminal has a voice, 重新打印 after a failed print, 完成; centred."""
@@ -135,6 +143,8 @@ class TicketScreen(VisitorScreen):
         self.manager.current = "ticket"
 
     def show(self, outcome: TicketOutcome) -> None:
+        if self.manager is not None:  # laid out at the size it is about to be shown at, before its text is drawn
+            self.size = self.manager.size
         self.outcome = outcome
         self.caption.text = "您的号码"
         self.number.text = outcome.number
