@@ -243,3 +243,46 @@ def test_line_breaks_of_new_counts_reuse_their_shape():
         assert basic.wrappable(text) == "[b][/b]".join(escape_markup(r) for r in basic.break_runs(text))
     # the digits of (count, wait): (1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 4): six shapes for 999 counts
     assert basic._run_lengths.cache_info().currsize == 6, basic._run_lengths.cache_info()
+
+
+@pytest.mark.ui
+def test_the_header_title_and_clock_are_drawn_once_for_every_screen(terminal_factory, harness_factory):
+    """The hall header's title and clock, the same on every screen, were drawn into a texture per screen
+    (about 0.9 MB at 1920x1080 over the dispenser's screens); they share one each (``SharedLabel``), also
+    after the minute changes, and the screen shown looks as when each label draws its own."""
+    from datetime import timedelta
+
+    from PIL import ImageChops
+
+    terminal = terminal_factory()
+    h = harness_factory(terminal)
+    names = ("grid", "ticket", "attract")  # each shown once, so laid out at the window's size
+    for name in names:
+        h.sm.current = name
+        h.pump(2)
+    screens = [h.sm.get_screen(n) for n in names]
+
+    def textures(part: str) -> set[int]:
+        return {id(s.header.ids[part].texture) for s in screens}
+
+    for minutes in (0, 1):
+        if minutes:  # what the app's clock does each minute: every screen's header, the shown one too
+            now = terminal.now() + timedelta(minutes=1)
+            for screen in h.sm.screens:
+                screen.tick_clock(now)
+        shared = h.frame()
+        assert len(textures("title")) == 1 and len(textures("clock")) == 1, minutes  # 3 and 3 before
+        clock = h.sm.get_screen("attract").header.ids.clock
+        assert clock.text.endswith(f"{now:%H:%M}" if minutes else clock.text[-5:])
+        labels = [s.header.ids[part] for s in screens for part in ("title", "clock")]
+        try:
+            for label in labels:  # each drawing its own, as a plain Label does
+                label.shared = ""
+                label.texture_update()
+            assert len(textures("clock")) == 3
+            own = h.frame()
+        finally:
+            for label, part in zip(labels, ("title", "clock") * 3):
+                label.shared = f"header-{part}"
+                label.texture_update()
+        assert ImageChops.difference(shared, own).getbbox() is None, minutes
