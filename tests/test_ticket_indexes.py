@@ -26,8 +26,9 @@ from test_server_support import PASSWORD, TEST_HALL, db_url_for
 # The indexes of tickets after every migration (queue step 3: ix_tickets_queue gone, ix_tickets_sent partial,
 # ix_tickets_finished added), besides the primary key and the two unique constraints (id, key, number).
 INDEXES = {"ix_tickets_waiting", "ix_tickets_sent", "ix_tickets_finished", "ix_tickets_token", "ix_tickets_report",
-           "ix_tickets_qv"}
-PARTIAL = {"ix_tickets_sent": "window", "ix_tickets_finished": "finished_at"}
+           "ix_tickets_qv", "ix_tickets_called"}
+# Partial indexes: a new ticket (no window, never called, not finished) writes none of them.
+PARTIAL = {"ix_tickets_sent": "window", "ix_tickets_finished": "finished_at", "ix_tickets_called": "called_at"}
 DROPPED = {"ix_tickets_queue"}
 # The one statement allowed to read every row: the backup's check that a file holds tickets at all is a count.
 FULL_SCAN_OK = re.compile(r"^SELECT count\(\*\) FROM tickets$")
@@ -40,7 +41,10 @@ EXPECTED = [
     (r"WHERE tickets\.token = \? AND tickets\.hall = \? ORDER BY tickets\.generation DESC", {"ix_tickets_token"}),
     (r"GROUP BY tickets\.service$", {"ix_tickets_waiting"}),  # waiting counts (grid, display)
     (r"AS issued, .* GROUP BY", {"ix_tickets_report"}),  # the period report
+    (r"SELECT tickets\.staff FROM tickets .*ORDER BY tickets\.called_at DESC", {"ix_tickets_called"}),  # window duty
 ]
+# SQLite: statements that read a few rows in index order, never sorting what they read (a temporary B-tree).
+NO_SORT = [r"SELECT tickets\.staff FROM tickets .*ORDER BY tickets\.called_at DESC"]  # window duty: the newest call
 
 
 def _tickets_indexes(engine: sa.Engine) -> dict[str, str]:
@@ -212,6 +216,12 @@ def test_each_query_uses_the_index_made_for_it(captured):
         for statement, parameters in matching:
             plan = _plan(engine, statement, parameters)
             assert names <= _indexes_in(plan), (pattern, " ".join(statement.split()), plan)
+    for pattern in NO_SORT:
+        matching = [(s, p) for s, p in statements if re.search(pattern, " ".join(s.split()))]
+        assert matching, f"no statement matched {pattern}"
+        for statement, parameters in matching:
+            plan = _plan(engine, statement, parameters)
+            assert not [p for p in plan if "TEMP B-TREE" in p], (" ".join(statement.split()), plan)
 
 
 def test_each_index_serves_a_query_and_no_dropped_index_is_back(captured):
