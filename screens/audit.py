@@ -13,7 +13,9 @@ returns findings (one line each; an empty list is a pass):
 - ``squeezed``: a widget its layout gave a negative height or width (the content needs more
   room than the layout has: something else is pushed over its neighbours);
 - ``target``: a touch target under 120 px, or closer than 24 px to the next (px of a 1080p
-  screen: on another window they follow the App's scale, the short side / 1080);
+  screen: on another window they follow the App's scale, the short side / 1080), or one outside a
+  scrolling list that reaches out of the window (字号放大 ran off a portrait panel's edge, its
+  words still inside);
 - ``contrast``: text contrast under the threshold, measured from the rendered
   pixels inside the text's box (the most common colour is the background,
   the most common clearly different colour the ink).
@@ -269,6 +271,8 @@ def audit_screen(screen, tag: str = "", picture=None, min_contrast: float = 7.0)
             shown = rect.intersect(clip)
             if shown:  # its size is the whole target; its distance to others is what shows
                 targets.append((w, rect, shown))
+            if not scrolled and not rect.inside(window):  # a list scrolls to it; a footer key must not
+                findings.append(f"{tag}: target '{_name(w)}' reaches out of the window")
         if not isinstance(w, Label) or not w.text.strip():
             continue
         if w._trigger_texture.is_triggered or w.texture is None:

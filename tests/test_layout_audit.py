@@ -326,6 +326,29 @@ def test_the_audit_sees_texts_drawn_over_each_other(harness_factory, terminal_fa
     assert found == ["probe: '请触摸屏幕取号' overlaps '老年人可优先办理'"], found
 
 
+def test_the_audit_sees_a_target_reaching_out_of_the_window(harness_factory, terminal_factory):
+    """A key whose words still show but whose box runs off the window's edge is a finding (字号放大 on a
+    portrait panel in large type was 37 px past the right edge, no text cut); a key inside is none."""
+    from kivy.uix.button import Button
+    from kivy.uix.floatlayout import FloatLayout
+    from kivy.uix.screenmanager import Screen
+
+    from screens.audit import audit_screen
+
+    h = harness_factory(terminal_factory(printer=FakePrinter()), SIZES["landscape"], monotonic=FakeClock(0.0))
+    screen = Screen(name="edge-probe")
+    layer = FloatLayout()
+    screen.add_widget(layer)
+    box = dict(size_hint=(None, None), size=(300, 160), font_size=48)
+    layer.add_widget(Button(text="字号", pos=(1700, 400), **box))  # 80 px past the right edge, words inside
+    layer.add_widget(Button(text="返回", pos=(100, 400), **box))
+    h.sm.add_widget(screen)
+    h.sm.current = "edge-probe"
+    h.pump(3)
+    found = [f for f in audit_screen(screen, "probe") if "out of the window" in f]
+    assert found == ["probe: target '字号' reaches out of the window"], found
+
+
 @pytest.mark.parametrize("mode", ["dispenser", "combined"])
 def test_screens_follow_the_window_to_a_small_panel(terminal_factory, harness_factory, clock, out_dir, mode):
     """A terminal built at full HD in large type whose window becomes 800x1280 (a resized window, a panel
