@@ -70,6 +70,7 @@ class PolicyPage(BoxLayout):
 
     screen = ObjectProperty(None, allownone=True)
     big = BooleanProperty(False)  # 字号放大
+    portrait = BooleanProperty(False)  # the pager a row under the sheet (policy.kv)
     nav_width = NumericProperty(0)  # the footer's keys under the pager (landscape): their width; 0: below
 
 
@@ -84,12 +85,19 @@ class PolicyScreen(InquiryScreen):
         self.page = PolicyPage(screen=self)
         self.body.add_widget(self.page)
         ids = self.page.ids
-        self.scroll, self.sheet, self.pager = ids.scroll, ids.scroll.column, ids.pager
+        self.scroll, self.sheet = ids.scroll, ids.scroll.column
+        self.pagers = {True: ids.row_pager, False: ids.pager}  # by portrait
+        self.bind(portrait=self.page.setter("portrait"))
         self.size_button, self.back_button, self.home_button = ids.size.__self__, ids.back.__self__, ids.home.__self__
         self.side, self.footer, self.spacer = ids.side.__self__, ids.footer.__self__, ids.spacer.__self__
         self._least = {b: b.least_width for b in self._keys()}  # their widths in the footer (policy.kv)
         self.page.bind(height=lambda *_: self.relayout())
         self._size_changed()  # laid out before first shown (taps may come first)
+
+    @property
+    def pager(self):
+        """上一页 / 下一页 as shown: a row under the sheet in portrait, a column beside it in landscape."""
+        return self.pagers[self.portrait]
 
     def _keys(self) -> tuple:
         return self.back_button, self.home_button, self.size_button
