@@ -66,7 +66,8 @@ def share_faces() -> bool:
 
 def faces_in_use(widgets: Iterable) -> set[tuple[int, bool]]:
     """The (pixel size, bold) faces the labels among ``widgets`` render with; not a label marked
-    ``face_apart`` (its size is set when it is shown, its face is warmed apart: the ticket's number)."""
+    ``face_apart``: sized when shown and warmed apart (the ticket's number), or drawn only when its seldom
+    seen page is shown (the maintenance page)."""
     from kivy.uix.label import Label
 
     return {(int(w.font_size), bool(w.bold)) for w in widgets
