@@ -133,3 +133,15 @@ def test_the_line_count_sees_a_shorter_view(guide_on):
     screen.scroll.height = screen.scroll.height * 2 / 3
     h.settle(3)
     assert 0 < visible_lines(screen.scroll) < full
+
+
+def test_a_print_failure_wraps_on_a_narrow_panel_instead_of_being_shortened(guide_on):
+    """The longest failure (28 characters) on 800x1280 in large type: it was one line cut with "…"."""
+    h, screen = guide_on((800, 1280))
+    message = "告知单打印失败：打印机暂时无法使用，请向窗口工作人员索取"  # GuideScreen._printed, print_now's reason
+    screen._set_status(message, (160, 0, 0))
+    h.settle(3)
+    status = screen.status
+    assert status.text == message and not getattr(status, "shorten", False)
+    assert len(status._label._cached_lines) >= 2 and status.height >= status.texture_size[1] - 0.5
+    whole_targets_in_window((screen.print_button, screen.back_button, screen.home_button), (800, 1280))

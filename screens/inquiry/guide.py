@@ -72,7 +72,7 @@ class GuideScreen(InquiryScreen):
         self.body.add_widget(self.page)
         ids = self.page.ids
         self.head, self.icon, self.title, self.status = ids.head.__self__, ids.icon, ids.title, ids.status
-        self.scroll, self.sections, self.pager = ids.scroll, ids.scroll.column, ids.pager
+        self.scroll, self.sections, self.pager = ids.scroll, ids.scroll.column.__self__, ids.pager
         self.actions, self.side = ids.actions, ids.side.__self__
         self.print_button, self.ticket_button, self.read_button = ids.print.__self__, ids.ticket.__self__, ids.read.__self__
         self.back_button, self.home_button = ids.back.__self__, ids.home.__self__
@@ -138,7 +138,7 @@ class GuideScreen(InquiryScreen):
         rows_with_nav = len(self._rows(main + nav, room, gap, split=len(main)))
         rows_without = len(self._rows(main, room, gap, split=len(main)))
         head = max(px(100), 2 * tx(48) * 1.15)  # the name row above the text: name, meta below (guide.kv)
-        status = self.status.font_size * 1.6  # the status line while it shows (guide.kv)
+        status = self.status.font_size * 1.6  # the status while it shows: one line (guide.kv), with room
 
         def text_height(rows: int, head_above: bool) -> float:
             actions = rows * target + max(0, rows - 1) * gap
