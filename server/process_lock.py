@@ -8,19 +8,22 @@
 - ``exclusive(engine, name)``: a section run by one process at a time (PostgreSQL
   session advisory lock on a pooled connection, released when the section ends or
   the connection drops; on SQLite a thread lock, the server being one process).
-  Used for start-up migrations and the one-ticket-per-person check.
+  Used for the start-up (seeding the hall into an empty database) and the one-ticket-per-person check.
+  Every migration step takes its own lock, in its transaction, wherever it runs
+  (``kiosk/storage/schema.py::migrate``, ``MIGRATION_LOCK``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import threading
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from kiosk.storage.schema import lock_key
 
 
 class SqliteInUse(Exception):
@@ -67,7 +70,7 @@ def hold_sqlite(url: str) -> None:
 
 
 def _key(name: str) -> int:
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    return lock_key(name)
 
 
 @contextlib.contextmanager

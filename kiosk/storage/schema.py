@@ -1,15 +1,19 @@
 """Queue tables and their migrations.
 
 Migrations are numbered steps per component (``queue`` here; the server adds
-its own). Each step runs once, in order, inside a transaction, and the
+its own). Each step runs once, in order, inside a transaction holding the
+migration lock (``migrate``, ``MIGRATION_LOCK``: one migrating process at a time), and the
 component's version is recorded in ``schema_versions``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Callable
 
 import sqlalchemy as sa
+
+from .db import reader
 
 metadata = sa.MetaData()
 
@@ -172,17 +176,57 @@ def _queue_version_v1(conn: sa.Connection) -> None:
 QUEUE_VERSION_MIGRATIONS: list[Callable[[sa.Connection], None]] = [_queue_version_v1]
 
 
+# Every migration step runs under this lock (``migrate``): server processes starting at once on one PostgreSQL
+# (a county), `kiosk admin` beside a running server, a terminal opening its file. PostgreSQL: a transaction-level
+# advisory lock taken first in the migrating transaction (released by its commit or rollback, or when the
+# connection drops); SQLite: the transaction's BEGIN IMMEDIATE holds the file's write lock, which every other
+# writer (process or thread) waits for.
+MIGRATION_LOCK = "kiosk-migrate"
+
+
+def lock_key(name: str) -> int:
+    """The signed 64-bit advisory lock key of ``name`` (PostgreSQL; ``server/process_lock.py`` uses the same)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def hold_migration_lock(conn: sa.Connection) -> None:
+    """Take the migration lock in ``conn``'s write transaction, until it ends (PostgreSQL: waits for the holder)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(MIGRATION_LOCK)})
+
+
+def _version(conn: sa.Connection, component: str) -> int:
+    if not sa.inspect(conn).has_table("schema_versions"):
+        return 0
+    row = conn.execute(sa.select(schema_versions.c.version).where(schema_versions.c.component == component)).first()
+    return row[0] if row else 0
+
+
+def _check_not_newer(component: str, current: int, steps: list) -> None:
+    if current > len(steps):
+        raise RuntimeError(f"database schema '{component}' is version {current}, "
+                           f"newer than this program ({len(steps)}): upgrade the program")
+
+
 def migrate(engine: sa.Engine, component: str, steps: list[Callable[[sa.Connection], None]]) -> int:
-    """Bring ``component`` up to ``len(steps)``; returns the version reached."""
+    """Bring ``component`` up to ``len(steps)``; returns the version reached.
+
+    Up to date (the usual case): one read, no lock. Else one write transaction under the migration lock
+    (``hold_migration_lock``): the version read again there (another process may have migrated meanwhile),
+    the missing steps run, the version recorded; a failure rolls all of it back.
+    """
+    with reader(engine) as conn:
+        current = _version(conn, component)
+    _check_not_newer(component, current, steps)
+    if current == len(steps):
+        return current
     with engine.begin() as conn:
+        hold_migration_lock(conn)
         schema_versions.create(conn, checkfirst=True)
-    with engine.begin() as conn:
         row = conn.execute(sa.select(schema_versions.c.version)
                            .where(schema_versions.c.component == component)).first()
         current = row[0] if row else 0
-        if current > len(steps):
-            raise RuntimeError(f"database schema '{component}' is version {current}, "
-                               f"newer than this program ({len(steps)}): upgrade the program")
+        _check_not_newer(component, current, steps)
         for step in steps[current:]:
             step(conn)
         if current < len(steps):
