@@ -21,7 +21,8 @@ from .calling import WindowCalls
 from .domain import Hall, Service, Ticket, TicketStatus, Window
 from .ordering import TRANSFERRED, Lane, Ordering
 from .ordering import serves as ordering_serves
-from .queue_errors import QueueError, ServiceUnavailable, UnknownService, WindowError
+from .appointments.checkin import reserved as reserved_key
+from .queue_errors import QueueError, ReservedKey, ServiceUnavailable, UnknownService, WindowError
 from .random_pool import uuid_hex
 from .storage.ahead_counts import window_counts
 from .storage.queue_cache import Placement
@@ -145,13 +146,18 @@ class QueueEngine(WindowCalls):
 
     # --------------------------------------------------------------- issuing
     def issue(self, service_code: str, priority: str | None = None, key: str | None = None,
-              terminal: str | None = None, series: str = "") -> Issued:
+              terminal: str | None = None, series: str = "", *, check_in: bool = False) -> Issued:
         """Issue the next number, or raise ``ServiceUnavailable`` consuming nothing.
 
         ``key`` makes the call idempotent: the same key returns the same ticket (found when its
         insert meets the key, or when a repeated request is refused: closed since, sold out).
         One write transaction per new ticket; its figures come from the same transaction.
+        A key of a check-in's form (``apt:``, ``apt-late:``, ``kiosk.appointments.checkin.RESERVED_PREFIXES``)
+        makes a new ticket only with ``check_in`` (the check-in's own path); else it returns the ticket the
+        check-in made, or raises ``ReservedKey``.
         """
+        if not check_in and reserved_key(key):
+            return self._reserved(key)
         try:
             return self._issue_new(service_code, priority, key, terminal, series)
         except QueueError as exc:
@@ -164,7 +170,10 @@ class QueueEngine(WindowCalls):
         """``issue`` for an event loop (the hall server): the checks and the figures run here, the commit on
         the store's group-commit leader (``QueueStore.issue_placed_async``), sharing it with the tickets
         asked for meanwhile; what needs a database read (a repeated key, a calling order that cannot be
-        placed from the queue held in memory) runs in a worker thread."""
+        placed from the queue held in memory) runs in a worker thread. A client's call: a check-in's key
+        form makes no ticket (``issue``)."""
+        if reserved_key(key):
+            return await asyncio.to_thread(self._reserved, key)
         try:
             svc, args, ordering, now = self._request(service_code, priority, key, terminal, series)
             if not self._lanes_have_sql(ordering):
@@ -182,6 +191,14 @@ class QueueEngine(WindowCalls):
             return await asyncio.to_thread(self._repeated, key, exc)
         self._emit("ticket_issued", ticket=ticket.to_dict(), people_ahead=issued.people_ahead)
         return issued
+
+    def _reserved(self, key: str) -> Issued:
+        """A key of a check-in's form from a client: the ticket the check-in made with it, never a new one."""
+        existing = self.store.by_key(key)
+        if existing is None:
+            raise ReservedKey(f"key '{key[:64]}': keys beginning with 'apt:' or 'apt-late:' belong to appointment "
+                              "check-ins (POST /api/v1/appointments/checkin); use another idempotency key")
+        return self._issued(existing, created=False)
 
     def _repeated(self, key: str, refusal: QueueError) -> Issued:
         """A refused request whose ``key`` already made a ticket gets that ticket; else the refusal."""

@@ -27,3 +27,11 @@ class ServiceUnavailable(QueueError):
 
 class WindowError(QueueError):
     code = "window_error"
+
+
+class ReservedKey(QueueError):
+    """A new ticket asked for with a key only an appointment check-in makes (``apt:``, ``apt-late:``: the
+    appointment lane admits by it); ``field`` names the input."""
+
+    code = "key_reserved"
+    field = "key"

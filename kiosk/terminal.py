@@ -236,8 +236,11 @@ class Terminal:
     def issue(self, service_code: str, priority: str | None = None, *,
               on_printed: Callable[[TicketOutcome], None] | None = None,
               wait_for_print: bool = False, key: str | None = None,
-              offline_key: str | None = None, person: str | None = None) -> TicketOutcome:
+              offline_key: str | None = None, person: str | None = None, check_in: bool = False) -> TicketOutcome:
         """Check the printer, issue a number, then print it on a worker thread.
+
+        ``check_in``: an appointment check-in on the embedded queue issues with its own key (``apt:...``,
+        which the engine refuses from anyone else: ``kiosk.queue.QueueEngine.issue``).
 
         A printer that cannot print refuses before a number is consumed. A job
         that fails after issuing leaves the ticket in the queue; the outcome
@@ -251,6 +254,8 @@ class Terminal:
                 extra = {"key": key} if key else {}
                 if offline_key:  # an appointment's ticket made offline (only the sync backend has offline)
                     extra["offline_key"] = offline_key
+                if check_in and self._embedded():
+                    extra["check_in"] = True
                 if person and not self._embedded():  # the server keeps one ticket per person
                     extra["person"] = person
                 issued = self.backend.issue(service_code, priority=priority, terminal=self.config.name, **extra)

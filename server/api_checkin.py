@@ -66,7 +66,7 @@ def checkin(body: CheckinIn, request: Request,
     issued = {}
 
     def issue(service: str, key: str) -> IssuedTicket:
-        got = queue.issue(service, None, key, terminal)
+        got = queue.issue(service, None, key, terminal, check_in=True)  # the check-in's own key
         issued["it"] = got
         return IssuedTicket(got.ticket.id, got.ticket.number)
 

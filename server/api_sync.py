@@ -29,7 +29,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from kiosk import paths
+from kiosk.appointments.checkin import offline_ticket_refusal
+from kiosk.appointments.checkin import reserved as reserved_key
 from kiosk.domain import Ticket, TicketStatus
+from kiosk.storage.db import reader
 from kiosk.wire.guidefiles import folder_to_files, validate_files
 from kiosk.wire.hallcodec import hall_to_dict
 from kiosk.wire.overrides import ALLOWED, check_overrides
@@ -167,7 +170,10 @@ def _guides(rt) -> tuple[str, dict]:
     content, errors = validate_files(files, None)
     if content is None:
         raise ApiError(503, "guides", f"the shipped guide content is invalid: {errors[0]}", "guides_invalid")
-    sync_store.save_guide_files(rt.db, rt.code, content.digest, files, "shipped")
+    try:
+        sync_store.save_guide_files(rt.db, rt.code, content.digest, files, "shipped")
+    except sa.exc.IntegrityError:  # another server process saved it first (processes starting together)
+        return sync_store.guide_files(rt.db, rt.code) or (content.digest, files)
     return content.digest, files
 
 
@@ -224,8 +230,8 @@ def _reject(key: str, field: str | None, error: str) -> EventResult:
     return EventResult(key=key, status="rejected", field=field, error=error)
 
 
-def _check_ticket(ev: SyncEvent, queue, today: str, mine: str, terminal: str):
-    """((ticket, series), None) or (None, rejection)."""
+def _check_ticket(ev: SyncEvent, queue, today: str, mine: str, terminal: str, claimed: set):
+    """((ticket, series), None) or (None, rejection); ``claimed``: the appointments this batch's tickets hold."""
     try:
         t = OfflineTicket.model_validate(ev.payload)
     except ValidationError as exc:
@@ -251,6 +257,14 @@ def _check_ticket(ev: SyncEvent, queue, today: str, mine: str, terminal: str):
     now_day = Date.fromisoformat(today)
     if not now_day - timedelta(days=30) <= day <= now_day + timedelta(days=1):
         return None, _reject(ev.key, "day", f"{t.day} is too far from today ({today})")
+    if reserved_key(ev.key):  # the appointment lane admits by key: only a real offline check-in's ticket
+        with reader(queue.store.engine) as conn:
+            problem = offline_ticket_refusal(conn, queue.store.hall, ev.key, t.service, t.day)
+        if problem is None and ev.key.split(":", 2)[1] in claimed:
+            problem = "another ticket of this batch has this appointment's key"
+        if problem is not None:
+            return None, _reject(ev.key, "key", problem)
+        claimed.add(ev.key.split(":", 2)[1])
     if t.priority is not None and t.priority not in {g.code for g in queue.hall.priority_groups}:
         t.priority = None  # the group was removed meanwhile: the ticket still counts, as a normal one
     ticket = Ticket(id=t.id, number=t.number, service=t.service, day=t.day, seq=t.seq,
@@ -306,10 +320,10 @@ def batch(body: BatchIn, request: Request, principal: Principal = Depends(requir
     with rt.db.connect() as conn:
         mine = sync_store.series_of(conn, principal.name)
     results: dict[str, EventResult] = {}
-    items = []
+    items, claimed = [], set()
     for ev in body.events:
         if ev.kind == "ticket":
-            item, rejected = _check_ticket(ev, queue, today, mine, principal.name)
+            item, rejected = _check_ticket(ev, queue, today, mine, principal.name, claimed)
             if rejected:
                 log.warning("offline ticket from %s rejected: %s: %s", principal.name, rejected.field, rejected.error)
                 results[ev.key] = rejected

@@ -34,6 +34,7 @@ class ApiError(Exception):
 _QUEUE_STATUS = {
     "unknown_service": (422, "service"),
     "unknown_priority": (422, "priority"),
+    "key_reserved": (422, "key"),
     "no_green_channel": (422, "priority"),
     "bad_transfer": (422, "service"),
     "unknown_window": (404, "number"),

@@ -34,7 +34,7 @@ def book(store, hall, slot, **kw):
 
 def checkin(engine, store, clock, key, **who):
     def issue(service, k):
-        got = engine.issue(service, None, k, "dispenser-1")
+        got = engine.issue(service, None, k, "dispenser-1", check_in=True)  # the check-in's own key
         return IssuedTicket(got.ticket.id, got.ticket.number)
 
     return check_in(store.engine, store.hall, store.settings(), key=key,
@@ -142,3 +142,29 @@ def test_offline_check_in_is_applied_once(desk, sample_hall, clock):
     assert record_offline(store.engine, store.hall, **{**args, "key": "off-2"}) == "conflict"
     row = store.get(appt["id"])
     assert row["status"] == "checked_in" and row["ticket_number"] == "AX001"
+
+
+@pytest.mark.parametrize("key", ["apt:x", "apt:", "apt-late:anything", "apt:0123456789abcdef0123456789abcdef"])
+def test_a_client_key_of_a_check_ins_form_makes_no_ticket(desk, sample_hall, clock, key):
+    """The appointment lane admits by key: a walk-in asking with ``apt:...`` (an embedded terminal's caller, or
+    any other path into the engine) is refused, nothing consumed, and is never called first."""
+    from kiosk.queue_errors import ReservedKey
+
+    engine, store = desk
+    clock.now = local_ts(2026, 11, 23, 9, 10)
+    walk_in = engine.issue("labor").ticket
+    with pytest.raises(ReservedKey) as refused:
+        engine.issue("labor", None, key, "dispenser-1")
+    assert refused.value.field == "key" and refused.value.code == "key_reserved" and "apt:" in str(refused.value)
+    assert engine.store.by_key(key) is None and engine.issue("labor").ticket.number == "A002"  # A002: none consumed
+    assert engine.call_next(1).id == walk_in.id
+
+
+def test_a_check_ins_key_from_a_client_finds_the_check_ins_ticket(desk, sample_hall, clock):
+    """A terminal that checked in online asks for its ticket by the check-in's key: it gets that ticket."""
+    engine, store = desk
+    appt = book(store, sample_hall, "10:00-10:30")
+    clock.now = local_ts(2026, 11, 23, 9, 50)
+    made = checkin(engine, store, clock, "k1", code=appt["code"])
+    again = engine.issue("labor", None, f"apt:{appt['id']}", "dispenser-2")
+    assert (again.ticket.id, again.created) == (made["ticket_id"], False)

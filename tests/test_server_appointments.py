@@ -410,3 +410,62 @@ def test_offline_check_in_applied_once(hall):
     row = hall.api("GET", f"{BASE}/{a['id']}", token="clerk").json()
     assert row["status"] == "checked_in" and row["ticket_number"] == "EX001"
     assert checked_in() == before + 1
+
+
+def test_a_client_key_cannot_put_a_ticket_in_the_appointment_lane(hall):
+    """The appointment lane admits tickets by their key (``apt:<id>``): a terminal's idempotency key of that
+    form, on POST /api/v1/tickets or in an offline ticket it syncs, is refused naming ``key`` (nothing stored),
+    unless it is a real offline check-in's ticket; that one is called first, the walk-in next."""
+    import uuid
+
+    slot, day = hall_slot()
+    if slot.startswith("23:5"):
+        pytest.skip("too close to midnight for a same-day slot")
+    call = lambda: hall.api("POST", "/api/v1/windows/5/call-next", token="sup").json()["ticket"]  # noqa: E731
+    while call() is not None:  # window 5 empty (earlier tests left tickets)
+        pass
+    walk_in = hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "allday"}).json()
+    for key in ("apt:x", "apt-late:x", f"apt:{uuid.uuid4().hex}"):
+        r = hall.api("POST", "/api/v1/tickets", token="terminal", json={"service": "allday", "key": key})
+        assert r.status_code == 422 and (r.json()["field"], r.json()["error"]) == ("key", "key_reserved"), r.text
+        assert "apt:" in r.json()["message"]
+    r = hall.api("POST", "/api/v1/tickets", token="terminal", data='{"service": "allday", "key": "apt:y"}',
+                 headers={"Content-Type": "application/json; charset=utf-8"})  # FastAPI's own handler, not the lean one
+    assert r.status_code == 422 and r.json()["field"] == "key", r.text
+
+    series = hall.api("GET", "/api/v1/sync/terminal?mode=dispenser", token="terminal").json()["series"]
+    seqs = iter(range(701, 800))
+
+    def offline(key: str) -> dict:
+        seq = next(seqs)
+        payload = {"id": uuid.uuid4().hex, "number": f"E{series}{seq:03d}", "service": "allday", "day": day,
+                   "seq": seq, "series": series, "issued_at": datetime.now().timestamp()}
+        r = hall.api("POST", "/api/v1/sync/batch", token="terminal",
+                     json={"events": [{"key": key, "kind": "ticket", "payload": payload}]})
+        assert r.status_code == 200, r.text
+        return {**r.json()["results"][0], "id": payload["id"]}
+
+    a = book(hall, slot, service="allday", day=day, name="离线签到").json()
+    for forged in ("apt:forged:1", "apt-late:forged:1", f"apt:{a['id']}", f"apt:{uuid.uuid4().hex}:1"):
+        got = offline(forged)
+        assert (got["status"], got["field"]) == ("rejected", "key"), got
+    genuine = offline(f"apt:{a['id']}:a1b2c3d4")
+    assert genuine["status"] == "applied", genuine
+    assert offline(f"apt:{a['id']}:a1b2c3d4")["status"] == "duplicate"  # its resend
+    second = offline(f"apt:{a['id']}:ffff0000")  # a second offline ticket on the same appointment
+    assert (second["status"], second["field"]) == ("rejected", "key") and "already" in second["error"], second
+    record = {"key": f"apt:{a['id']}:a1b2c3d4", "appointment_id": a["id"], "at": datetime.now().timestamp(),
+              "late": False, "ticket_id": genuine["id"], "ticket_number": genuine["number"]}
+    assert hall.api("POST", BASE + "/checkins", token="terminal", json=record).json() == {"status": "applied"}
+    assert call()["number"] == genuine["number"]  # the real offline check-in: ahead of the walk-in
+    assert call()["number"] == walk_in["number"]
+    assert call() is None  # nothing a refused key made
+    engine = hall.db()
+    try:
+        import sqlalchemy as sa
+
+        with engine.connect() as conn:
+            keys = set(conn.execute(sa.text("SELECT key FROM tickets WHERE key LIKE 'apt%'")).scalars())
+    finally:
+        engine.dispose()
+    assert not {"apt:x", "apt-late:x", "apt:y", "apt:forged:1", "apt-late:forged:1", f"apt:{a['id']}:ffff0000"} & keys

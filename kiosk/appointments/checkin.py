@@ -24,6 +24,16 @@ from .tables import appointments
 
 AHEAD_PREFIX = "apt:"
 LATE_PREFIX = "apt-late:"
+# Keys of these forms are made only here (``ticket_key``) and by a terminal's offline check-in
+# (``ticket_key(...) + ":<random>"``); a client's idempotency key of these forms is refused (the queue
+# engine's ``issue`` and the server's sync batch, ``offline_ticket_refusal``), else a terminal could put any
+# ticket in the appointment lane, or take the key a check-in's ticket will need.
+RESERVED_PREFIXES = (AHEAD_PREFIX, LATE_PREFIX)
+
+
+def reserved(key: str | None) -> bool:
+    """Whether ``key`` has a form only a check-in makes."""
+    return bool(key) and key.startswith(RESERVED_PREFIXES)
 LANE = Lane("appointment", lambda t, now: bool(t.key) and t.key.startswith(AHEAD_PREFIX),
             lambda c: c.key.startswith(AHEAD_PREFIX, autoescape=True))  # the same test in SQL (counting)
 
@@ -148,6 +158,32 @@ def record_offline(engine: sa.Engine, hall: str, *, appointment_id: str, key: st
                          .values(status="checked_in", checkin_key=key, checked_in_at=at, late=late,
                                  ticket_id=ticket_id, ticket_number=ticket_number, terminal=terminal)).rowcount
         return "applied" if n == 1 else "conflict"
+
+
+def offline_ticket_refusal(conn: sa.Connection, hall: str, key: str, service: str, day: str) -> str | None:
+    """Why a terminal's offline ticket keyed with a check-in's form (``apt:<id>:<random>``, or ``apt-late:``) may
+    not stand, or None: it must name an appointment of this hall, that day and service, and be the only offline
+    ticket of that appointment (its own resend aside: the sync answers that as a duplicate). The check-in record
+    itself (``record_offline``) may come before or after it."""
+    from kiosk.storage.schema import tickets
+
+    prefix = next(p for p in RESERVED_PREFIXES if key.startswith(p))
+    appointment_id, sep, rest = key[len(prefix):].partition(":")
+    if not (appointment_id and sep and rest):
+        return f"'{prefix}' keys are made only by appointment check-ins ('{prefix}<appointment id>:<random>' offline)"
+    row = conn.execute(sa.select(appointments.c.day, appointments.c.service)
+                       .where(appointments.c.id == appointment_id, appointments.c.hall == hall)).first()
+    if row is None:
+        return f"no appointment '{appointment_id}' in this hall: '{prefix}' keys belong to appointment check-ins"
+    if (row.day, row.service) != (day, service):
+        return f"appointment '{appointment_id}' is for {row.service} on {row.day}, not {service} on {day}"
+    for p in RESERVED_PREFIXES:  # another offline ticket of the appointment (ids never hold ':')
+        low = f"{p}{appointment_id}:"
+        other = conn.execute(sa.select(tickets.c.number).where(tickets.c.key > low, tickets.c.key < low[:-1] + ";",
+                                                               tickets.c.key != key).limit(1)).first()
+        if other is not None:
+            return f"appointment '{appointment_id}' already has an offline ticket ({other.number})"
+    return None
 
 
 def _answer(row: dict, repeated: bool, message: str | None = None) -> dict:

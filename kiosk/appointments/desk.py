@@ -216,7 +216,7 @@ class CheckinDesk:
         outcomes = {}
 
         def issue(service: str, key: str) -> IssuedTicket:
-            outcome = self.terminal.issue(service, key=key)
+            outcome = self.terminal.issue(service, key=key, check_in=True)
             outcomes["it"] = outcome
             return IssuedTicket(outcome.ticket_id, outcome.number)
 

@@ -53,7 +53,7 @@ class Issuer:
         """``offline_key``: the key an offline ticket gets instead of a random one (an appointment's
         ticket, which the appointment lane recognises by its key). ``person``: a swiped card's keyed
         hash, so the server keeps the hall's one-ticket-per-person rule across dispensers."""
-        if self.link.online is not False:
+        if self.link.online is not False and offline_key is None:  # an offline check-in's ticket stays offline
             key = key or uuid.uuid4().hex
             try:
                 return self._issue_online(service_code, priority, key, person)
@@ -105,8 +105,9 @@ class Issuer:
         sold_out = self.counts.sold_out_reason(service_code)
         if sold_out is not None:
             raise ServiceUnavailable(sold_out, "sold_out")
+        # ``key`` is an offline check-in's (``apt:<id>:<random>``, the only caller giving one): its own form
         issued = self.local.issue(service_code, priority, key=key or uuid.uuid4().hex,
-                                  terminal=terminal or self.config.name, series=self.series)
+                                  terminal=terminal or self.config.name, series=self.series, check_in=key is not None)
         ticket = issued.ticket
         self.outbox.put("ticket", self.ticket_payload(ticket, self.series), ticket.key, tag=ticket.service)
         log.info("offline ticket %s (%s)", ticket.number, service_code)
