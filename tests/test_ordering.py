@@ -171,7 +171,7 @@ def test_engine_people_ahead_is_the_calling_position(sample_hall, windows, rule,
                 if step[0] == "issue":
                     issued = e.issue(step[1], step[2])
                 elif step[0] == "appointment":
-                    issued = e.issue(step[1], key=f"{APT}{clock()}")
+                    issued = e.issue(step[1], key=f"{APT}{clock()}", check_in=True)  # a check-in's ticket
                 elif step[0] == "call" and step[1] in numbers:
                     e.call_next(step[1])
                 elif step[0] == "transfer" and step[1] in numbers and step[2] in numbers and step[1] != step[2]:
@@ -249,7 +249,7 @@ def test_an_older_database_gets_the_lane_streak_column(tmp_path, sample_hall):
     engine = QueueEngine(sample_hall, QueueStore(db, sample_hall.code), clock=FakeClock())
     engine.add_lane(apt_lane(1))
     walk_in = engine.issue("labor").ticket
-    apt = [engine.issue("labor", key=f"{APT}{i}").ticket for i in range(2)]
+    apt = [engine.issue("labor", key=f"{APT}{i}", check_in=True).ticket for i in range(2)]  # check-ins
     assert [engine.call_next(1).id for _ in range(3)] == [apt[0].id, walk_in.id, apt[1].id]
     assert engine.store.window_state(1).lane_streak == 1
     db.dispose()
