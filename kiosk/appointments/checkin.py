@@ -177,12 +177,14 @@ def offline_ticket_refusal(conn: sa.Connection, hall: str, key: str, service: st
         return f"no appointment '{appointment_id}' in this hall: '{prefix}' keys belong to appointment check-ins"
     if (row.day, row.service) != (day, service):
         return f"appointment '{appointment_id}' is for {row.service} on {row.day}, not {service} on {day}"
-    for p in RESERVED_PREFIXES:  # another offline ticket of the appointment (ids never hold ':')
-        low = f"{p}{appointment_id}:"
-        other = conn.execute(sa.select(tickets.c.number).where(tickets.c.key > low, tickets.c.key < low[:-1] + ";",
-                                                               tickets.c.key != key).limit(1)).first()
-        if other is not None:
-            return f"appointment '{appointment_id}' already has an offline ticket ({other.number})"
+    # another offline ticket of the appointment: same hall, day and service (found through the day's index of
+    # the service, whatever the database's collation), keyed <prefix><id>:...
+    mine = sa.or_(*[tickets.c.key.startswith(f"{p}{appointment_id}:", autoescape=True) for p in RESERVED_PREFIXES])
+    other = conn.execute(sa.select(tickets.c.number).where(tickets.c.hall == hall, tickets.c.day == day,
+                                                           tickets.c.service == service, mine, tickets.c.key != key)
+                         .limit(1)).first()
+    if other is not None:
+        return f"appointment '{appointment_id}' already has an offline ticket ({other.number})"
     return None
 
 
