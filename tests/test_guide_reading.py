@@ -116,6 +116,7 @@ def test_a_policy_keeps_the_footer_height_for_its_text_at_1280x800_in_large_type
     assert lines >= LEAST_POLICY_LINES_1280x800_LARGE, f"{lines} lines of the policy in view"
     whole_targets_in_window((screen.back_button, screen.home_button, screen.size_button, screen.pager.down),
                             (1280, 800))
+    assert abs(screen.scroll.parent.height - screen.side.height) < 1  # the hidden row pager keeps no gap
     h.window.size = (800, 1280)  # portrait: the keys go back below the sheet, the pager a row under it
     h.settle(4)
     assert screen.back_button.parent is screen.footer and screen.footer.height > 0
