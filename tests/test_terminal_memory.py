@@ -16,6 +16,12 @@ offscreen window, through one real tap on 综合受理 until its ticket is print
   the dispenser's screens: ``screens/kivy_fixes.py``); the taps of the benches (``bench/dispenser_taps.py``,
   which this child drives) load neither pytest nor pygments.
 - No screen's timeout warning is built before it is first shown (``screens/base.py``).
+- No face of the font is opened for a size no label draws (spacers are Widgets, the ticket's number is
+  sized on its shown screen), and the maintenance page draws nothing before it is shown.
+
+The others drive the dispenser's screens in this process (``ui``): tickets leave no Kivy callbacks and no new
+entries in the screens' text caches (keyed by digit shape, so new waiting counts reuse them); the header's
+title and clock are one texture each over all screens.
 """
 
 from __future__ import annotations
