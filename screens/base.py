@@ -20,7 +20,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 from . import theme
-from .widgets import WARNING_SPEECH, IdleTimer, WarningOverlay
+from .widgets import WARNING_SPEECH, IdleTimer, WarningOverlay, px
 
 Builder.load_file(str(Path(__file__).with_name("base.kv")))
 
@@ -132,8 +132,10 @@ def style_buttons(screen) -> StyleButtons:
     helper = screen.help_button = help_button(screen.terminal, block.row_height)
 
     def place(*_args) -> None:
-        """Landscape: one row of three; portrait: 呼叫工作人员 on a row of its own, full width."""
-        own_row = screen.height > screen.width
+        """Landscape: one row of three; portrait, or a third of the row too narrow for 呼叫工作人员 on
+        one line (a 4:3 or 5:4 panel in large type): 呼叫工作人员 on a row of its own, full width."""
+        room = (block.width - 2 * px(theme.GAP)) / 3 - helper.padding[0] - helper.padding[2] - 3 * helper.spacing
+        own_row = screen.height > screen.width or (block.width > 1 and helper.text_width() > room)
         if helper.parent is not None and (helper.parent is block) == own_row:
             return
         if helper.parent is not None:
@@ -144,4 +146,5 @@ def style_buttons(screen) -> StyleButtons:
 
     place()
     screen.bind(size=place)
+    block.bind(width=place)
     return block

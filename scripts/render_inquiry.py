@@ -50,6 +50,9 @@ def render(h, out: Path, tag: str) -> list[Path]:
     for key in "DBSQ":
         search.press(key)
     shot("search-dbsq")
+    if search.page.swap:  # a 4:3 or 5:4 landscape: the results in place of the keyboard (查看 N 项)
+        search.toggle_results()
+        shot("search-dbsq-list")
     search.clear()
     for key in "YL":
         search.press(key)

@@ -250,3 +250,36 @@ def test_evaluator_screens_render_big(evaluator_ui, tmp_path, size):
                 assert w.font_size >= 32, (name, w.text)
             if isinstance(w, BigButton):
                 assert w.width >= 120 and w.height >= 120, (name, w.text, w.size)
+
+
+@pytest.mark.ui
+def test_a_short_landscape_puts_phone_and_submit_beside_the_reasons(terminal_factory, harness_factory):
+    """1024x768 in large type: under 留下电话 / 提交 the rows of reasons were 85 px, a ticked 未一次性告知/多次跑
+    needed two lines (108 px) and 其他 ran under 留下电话. There the two go in a column beside the reasons;
+    at full HD they stay under them."""
+    term = terminal_factory()
+    term.config.mode, term.config.window, term.config.font_scale = "evaluator", 2, "large"
+    h = harness_factory(term, (1024, 768))
+    session = h.app.evaluator_session
+    session.ticket_finished("t-short", "A006", "labor")
+    h.sm.get_screen("evaluator").sync()
+    h.pump(3)
+    h.tap(h.sm.get_screen("rate").buttons[1])
+    reasons = h.sm.get_screen("reasons")
+    toggle = reasons.toggles["not-told-once"]
+    h.tap(toggle)
+    h.settle(3)
+    view = reasons.view
+    assert view.side and reasons.next.parent.parent is view.ids.middle.__self__
+    assert reasons.next.x > max(t.right for t in reasons.toggles.values())  # beside, not under
+    assert toggle.text.startswith("✓")
+    assert toggle.texture_size[1] <= toggle.height  # the ticked reason's two lines fit its key
+    h.tap(reasons.next)
+    assert h.sm.current == "thanks"
+    assert [(r.level, r.reasons) for r in term.local_ratings().list()] == [(1, ("not-told-once",))]
+    h.window.size = (1920, 1080)
+    h.settle(3)
+    reasons = h.sm.get_screen("reasons")
+    h.sm.current = "reasons"
+    h.settle(3)
+    assert not reasons.view.side and reasons.next.parent.parent is reasons.view

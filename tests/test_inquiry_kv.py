@@ -40,6 +40,9 @@ ALLOWED = {
     ("search", "SearchScreen._show_keyboard"): (1, "this orientation's key rows"),
     ("search", "SearchScreen._build_keyboard"): (1, "the keys of a key row"),
     ("search", "SearchScreen._show"): (1, "the result rows"),
+    ("search", "SearchScreen.relayout"): (1, "查看 N 项 / 继续输入 in the top row while the keyboard and the results "
+                                             "swap (a 4:3 or 5:4 landscape)"),
+    ("search", "SearchScreen._place"): (1, "while they swap, the keyboard or the results (and their pager)"),
 }
 
 

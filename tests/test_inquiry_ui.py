@@ -138,6 +138,43 @@ def test_typing_dbsq_finds_dibao_and_opens_it(ui):
     assert search.query == "" and plain(search.results_title.text) == "热门事项"
 
 
+def test_a_4_3_panel_swaps_the_keyboard_and_the_results(ui):
+    """1024x768 (and 1280x1024): beside even the 8-key keyboard the results had some 160 px, a name one
+    character a line and 上一页 under its key. There the results take the keyboard's place: 查看 N 项 and
+    继续输入 in the top row switch them, each across the window's width; typing goes on where it was."""
+    h = ui(size=(1024, 768), font_scale="large")
+    search = open_search(h)
+    page = search.page
+    assert page.swap and page.typing and search.switch_button.parent is page.ids.top.__self__
+    results = page.ids.results.__self__
+    assert search.keyboard.parent is page and results.parent is None  # not drawn, not in the way of a tap
+    assert search.switch_button.text == "热门事项"
+    type_keys(h, "DBSQ")
+    assert search.switch_button.text == "查看 1 项"
+    h.tap(search.switch_button)
+    assert not page.typing and search.switch_button.text == "继续输入"
+    assert search.keyboard.parent is None and results.parent is page
+    assert results.x == page.x and results.width == page.width  # the whole width
+    first = search.rows[0]
+    assert first.item.id == DIBAO and plain(first.detail).endswith("4号窗口")
+    assert "\n" not in first.detail  # the keyword and the window on one line: room for them
+    h.tap(search.switch_button)  # 继续输入: the keyboard again, the letters kept
+    assert page.typing and search.query == "dbsq"
+    type_keys(h, "ZZ")
+    assert search.switch_button.text == "没有找到"
+    h.tap(search.keys["删除"])
+    h.tap(search.keys["删除"])
+    h.tap(search.switch_button)
+    h.tap(search.rows[0])
+    assert h.sm.current == "guide" and screen(h, "guide").guide.id == DIBAO
+    h.window.size = (1280, 800)  # a 16:10 panel: the 8-key keyboard beside the results again
+    h.settle(3)
+    search = open_search(h)
+    h.settle(3)
+    assert search._layout == "narrow" and not search.page.swap and search.switch_button.parent is None
+    assert search.keyboard.parent is search.page and search.page.ids.results.parent is search.page
+
+
 def test_name_match_is_highlighted(ui):
     h = ui()
     open_search(h)

@@ -9,11 +9,13 @@ from datetime import datetime
 from pathlib import Path
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from ..base import VisitorScreen, date_text, kv_ids, style_buttons
+from ..widgets import px
 
 Builder.load_file(str(Path(__file__).with_name("attract.kv")))
 
@@ -23,6 +25,7 @@ class AttractBody(BoxLayout):
     date_text = StringProperty("")
     time_text = StringProperty("")
     tight = BooleanProperty(False)  # a landscape screen: less padding and spacing
+    short = BooleanProperty(False)  # too short for every line: the hall's name is left to the header
 
 
 class AttractScreen(VisitorScreen):
@@ -39,6 +42,19 @@ class AttractScreen(VisitorScreen):
         self.layout.add_widget(self.styles)
         self.body.add_widget(self.layout)
         self.bind(size=lambda *_: setattr(self.layout, "tight", self.width > self.height))
+        # a body too short for every line (a 4:3 or 5:4 panel in large type) leaves out the hall's name:
+        # the header shows it too
+        self._fit_trigger = Clock.create_trigger(self._fit_height)
+        for w in (self.layout, self.styles, self.date, self.hint):
+            w.bind(height=self._fit_trigger)
+
+    def _fit_height(self, *_args) -> None:
+        lay, hall = self.layout, self.hall
+        kids = [c for c in lay.children if c is not hall]
+        fixed = [c for c in kids if c.size_hint_y is None]
+        need = (lay.padding[1] + lay.padding[3] + lay.spacing * len(kids)  # len(kids) + 1 children with the hall
+                + sum(c.height for c in fixed) + max(px(90), hall.texture_size[1]))
+        lay.short = need > lay.height + 0.5
 
     def _compact(self) -> bool:
         """Large type on a landscape screen: the header already shows the date; no room for it twice."""

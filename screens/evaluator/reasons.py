@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
@@ -25,6 +26,7 @@ class ReasonToggle(BigButton):
 class ReasonsView(EvaluatorView):
     phone = StringProperty("")  # the number left, if any
     message = StringProperty("")
+    side = BooleanProperty(False)  # 留下电话 and 提交 in a column beside the reasons (reasons.kv)
 
 
 class ReasonsScreen(EvaluatorScreen):
@@ -38,6 +40,46 @@ class ReasonsScreen(EvaluatorScreen):
             self.toggles[code] = toggle
             v.ids.grid.add_widget(toggle)
         self.phone, self.next, self.message = v.ids.phone, v.ids.next, v.ids.message
+        self.actions = v.ids.actions.__self__  # held: it moves between the view and its middle row
+        # laid out with 留下电话 / 提交 under the reasons first; if a reason's words then do not fit its
+        # key (a short landscape in large type), they go beside them (``ReasonsView.side``)
+        self._check = Clock.create_trigger(self._fit_side)
+        self.bind(size=self._restack)
+        for toggle in self.toggles.values():
+            toggle.bind(size=self._check)
+
+    def _restack(self, *_args) -> None:
+        self._place(False)
+        self._check()
+
+    def _place(self, side: bool) -> None:
+        v = self.view
+        if v.side == side:
+            return
+        v.side = side
+        self.actions.parent.remove_widget(self.actions)
+        if side:
+            v.ids.middle.add_widget(self.actions)
+        else:
+            v.add_widget(self.actions)  # the last row, under the message
+
+    def _fit_side(self, *_args) -> None:
+        v = self.view
+        if v.portrait or v.side:
+            return
+        # a reason ticked is one "✓ " wider: measured as the key breaks its lines (its texture), ticked
+        for t in self.toggles.values():
+            if not t.chosen:
+                t.chosen = True
+                t.texture_update()
+                tall = t.texture_size[1]
+                t.chosen = False
+                t.texture_update()
+            else:
+                tall = t.texture_size[1]
+            if tall > t.height + 0.5:
+                self._place(True)
+                return
 
     def refresh(self) -> None:
         prompt = self.session.prompt

@@ -54,7 +54,7 @@ class InquiryHome(InquiryScreen):
         self.hot_buttons: list[RowButton] = []
         self._version = None
         self.scroll.bind(size=lambda *_: self._fit())
-        self.page.bind(width=lambda *_: self._tile_columns())
+        self.page.bind(width=lambda *_: (self._tile_columns(), self._arrange_top()))
         self.top_row.bind(height=lambda *_: self._fit())
         for grid in (self.cat_grid, self.hot_grid):  # the kv rule sets the columns by orientation and type
             grid.bind(cols=lambda *_: self._fit())
@@ -120,9 +120,10 @@ class InquiryHome(InquiryScreen):
         self._fit()
 
     def _arrange_top(self) -> None:
-        """One row of search, policies (and 取号); on a narrow screen with 取号, search gets its own row."""
+        """One row of search, policies (and 取号); on a narrow screen with 取号, or a row whose shares do not
+        hold each button's words on one line (a 4:3 or 5:4 panel in large type), search gets its own row."""
         ids = self.page.ids
-        split = self.portrait and self.ticket_button is not None
+        split = self.ticket_button is not None and (self.portrait or not self._one_row_holds())
         others = [b for b in (self.policy_button, self.ticket_button) if b]
         target = ids.second_row if split else ids.first_row
         if others[0].parent is target:
@@ -131,6 +132,16 @@ class InquiryHome(InquiryScreen):
             b.parent.remove_widget(b)
             b.size_hint_x = 1 if split else 0.6
             target.add_widget(b)
+
+    def _one_row_holds(self) -> bool:
+        """Search (share 1), policies and 取号 (0.6 each) with their words on one line in one row of the page's width."""
+        width = self.page.width
+        if width <= 1:
+            return True
+        buttons = [(self.search_button, 1), (self.policy_button, 0.6), (self.ticket_button, 0.6)]
+        room = width - 2 * px(theme.GAP)
+        return all(b.text_width() + b.padding[0] + b.padding[2] + 3 * b.spacing <= room * share / 2.2
+                   for b, share in buttons)  # the words on one line (the icon may give way, IconButton._fit)
 
     def _fit(self) -> None:
         """Tiles share the height of the page; too little height (large type) scrolls instead."""

@@ -35,6 +35,9 @@ ROW_CACHE = 60  # rows kept drawn: three screens of results
 NARROW_ROWS = ("ABCDEFGH", "IJKLMNOP", "QRSTUVWX", "YZ123456",
                [*((c, 1) for c in "7890"), (BACKSPACE, 2), (CLEAR, 2)])
 NARROW_RESULTS = 400  # px at 1080p: the least width for the results beside QWERTY (full HD has 416)
+# A landscape too narrow for the results even beside that keyboard (4:3 and 5:4 panels, 1024x768 and
+# 1280x1024: some 200 px at 1080p scale, a name one character a line) swaps them: the same keyboard
+# or the results under the letters, with 查看 N 项 / 继续输入 in the top row.
 ALPHA_ROWS = ("ABCDEFG", "HIJKLMN", "OPQRSTU", [*((c, 1) for c in "VWXYZ"), (BACKSPACE, 2)],
               "1234567", [*((c, 1) for c in "890"), (CLEAR, 2)])
 HINT = ("输入事项名称的拼音首字母或全拼即可，例如：\n"
@@ -47,6 +50,8 @@ class SearchPage(FloatLayout):
     screen = ObjectProperty(None, allownone=True)
     portrait = BooleanProperty(False)
     hint_shown = BooleanProperty(True)  # landscape with QWERTY: the hint under the keys
+    swap = BooleanProperty(False)  # the keyboard and the results take turns (a 4:3 or 5:4 landscape)
+    typing = BooleanProperty(True)  # while they swap: the keyboard shown (else the results)
     keyboard_width = NumericProperty(0)
     keyboard_height = NumericProperty(0)
 
@@ -64,7 +69,10 @@ class SearchScreen(InquiryScreen):
         self.body.add_widget(self.page)
         ids = self.page.ids
         self.field, self.field_label, self.home_button = ids.field, ids.field_label, ids.home.__self__
-        self.keyboard, self.hint, self.results_title = ids.keyboard, ids.hint, ids.results_title
+        self.switch_button = ids.switch.__self__
+        # held here: while the keyboard and the results swap, the one not shown is out of the tree (ids are weak)
+        self._parts = (ids.keyboard.__self__, ids.results.__self__, ids.row_pager.__self__)
+        self.keyboard, self.hint, self.results_title = ids.keyboard.__self__, ids.hint, ids.results_title
         self.scroll, self.results = ids.scroll, ids.scroll.column
         self.pagers = {True: ids.column_pager, False: ids.row_pager}
         self.field_label.bind(width=self._fit_field)
@@ -86,8 +94,16 @@ class SearchScreen(InquiryScreen):
             return
         layout = self._layout = self._keyboard_layout()
         self.page.hint_shown = layout == "landscape"
-        self._show_keyboard(layout, {"portrait": ALPHA_ROWS, "landscape": QWERTY_ROWS, "narrow": NARROW_ROWS}[layout])
-        self.show_results()
+        self.page.swap = layout == "swap"
+        top, switch = self.page.ids.top, self.switch_button
+        if self.page.swap and switch.parent is None:
+            top.add_widget(switch, index=1)  # between the letters and 返回首页
+        elif not self.page.swap and switch.parent is not None:
+            top.remove_widget(switch)
+        rows = {"portrait": ALPHA_ROWS, "landscape": QWERTY_ROWS, "narrow": NARROW_ROWS, "swap": NARROW_ROWS}[layout]
+        self._show_keyboard("narrow" if layout == "swap" else layout, rows)
+        self._place()
+        self.update()  # the prompt for this layout, and the results
 
     def _size_changed(self, *args) -> None:
         super()._size_changed(*args)  # relays out when the orientation changes
@@ -95,13 +111,45 @@ class SearchScreen(InquiryScreen):
             self.relayout()  # a landscape window narrowed (or widened) past the QWERTY keyboard's need
 
     def _keyboard_layout(self) -> str:
-        """portrait, landscape (QWERTY beside the results) or narrow (a landscape too narrow for that)."""
+        """portrait, landscape (QWERTY beside the results), narrow (a landscape too narrow for that: 8 keys
+        a row) or swap (too narrow for the results beside 8 keys a row: one or the other)."""
         if self.portrait:
             return "portrait"
         key, gap = px(theme.TARGET), px(theme.GAP)
-        qwerty = 10 * key + 9 * gap
-        room = self.width - 2 * px(32) - qwerty - gap
-        return "landscape" if room >= px(NARROW_RESULTS) - 0.5 else "narrow"
+        least = px(NARROW_RESULTS) - 0.5
+        for layout, keys in (("landscape", 10), ("narrow", 8)):
+            if self.width - 2 * px(32) - (keys * key + (keys - 1) * gap) - gap >= least:
+                return layout
+        return "swap"
+
+    def toggle_results(self) -> None:
+        """While the keyboard and the results swap: show the other one."""
+        self.page.typing = not self.page.typing
+        self._place()
+        self._switch_text()
+
+    def _place(self) -> None:
+        """The keyboard and the results (with their pager) in the page, or while they swap the one shown."""
+        page = self.page
+        keyboard, results, pager = self._parts
+        wanted = [keyboard, results, pager]
+        if page.swap:
+            wanted = [keyboard] if page.typing else [results, pager]
+        if [w for w in (keyboard, results, pager) if w.parent is page] == wanted:
+            return
+        for w in (keyboard, results, pager):
+            if w.parent is page:
+                page.remove_widget(w)
+        for w in wanted:
+            page.add_widget(w)
+
+    def _switch_text(self, found: int | None = None) -> None:
+        if found is not None:
+            self._found = found
+        if self.page.typing:
+            self.switch_button.text = (f"查看 {self._found} 项" if self._found else "没有找到") if self.query else "热门事项"
+        else:
+            self.switch_button.text = "继续输入"
 
     def _show_keyboard(self, layout: str, rows) -> None:
         """The keyboard of this layout, built the first time it is shown."""
@@ -140,6 +188,8 @@ class SearchScreen(InquiryScreen):
     # -- typing
     def clear(self) -> None:
         self.query = ""
+        self.page.typing = True
+        self._place()
         self.update()
 
     def press(self, key: str) -> None:
@@ -164,7 +214,8 @@ class SearchScreen(InquiryScreen):
             self.field_label.text = self.query.upper()
             self.field_label.color = theme.rgba(theme.INK)
         else:
-            self.field_label.text = "请点按下方字母键输入"
+            # beside 查看 N 项 (a 4:3 or 5:4 landscape) the field is narrower, and the keys not always below
+            self.field_label.text = "请输入拼音字母" if self.page.swap else "请点按下方字母键输入"
             self.field_label.color = theme.rgba(theme.INK_SOFT)
         self._fit_field()
         self.hint.text = HINT.format(blue=blue_hex())
@@ -182,6 +233,7 @@ class SearchScreen(InquiryScreen):
         else:
             items = [(g, None, "") for g in catalogue.hot()]
             self.results_title.text = "热门事项"
+        self._switch_text(len(items))
         if not items:
             self.rows = []
             self.empty.text = "\n".join(wrappable(t) for t in (
@@ -189,7 +241,7 @@ class SearchScreen(InquiryScreen):
                 "请检查拼音字母，或少输入几个字母再试；", "也可以到导办台咨询工作人员，我们帮您办。"))
             self._show([self.empty])
             return
-        narrow = not self.portrait
+        narrow = not self.portrait and not self.page.swap  # a column beside the keyboard
         wanted = []
         for guide, span, why in items:
             detail = ("\n" if narrow else " · ").join(p for p in (why, f"{guide.window}号窗口") if p)
