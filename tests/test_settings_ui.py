@@ -257,12 +257,19 @@ def test_the_set_pin_command_is_drawn_whole_on_a_line_of_its_own(terminal_factor
     term = terminal_factory()
     term.config.font_scale = font_scale
     h = harness_factory(term, (1920, 1080))
-    for size in ((1920, 1080), (1080, 1920), (800, 1280)):
+    for size in ((1920, 1080), (1080, 1920), (800, 1280), (1024, 768), (1280, 1024)):
         h.resize(size)
         for name in ("firstpin", "pin"):
             h.sm.current = name
             h.pump()
-            label = h.sm.get_screen(name).view.ids.message
+            pad = h.sm.get_screen(name)
+            # the keys fit their pad at the least target height: on a landscape too short for them under
+            # the words (4:3 in large type; the first start's intro even at full HD, whose last row ran
+            # 74 px below the pad, beside 返回) the words go beside them
+            grid = pad.keys
+            assert all(k.height >= h.app.px(120) - 0.5 and k.y >= grid.y - 0.5 for k in grid.children), \
+                (font_scale, size, name, grid.y, sorted(k.y for k in grid.children)[:3])
+            label = pad.view.ids.message
             label.texture_update()
             assert label.text_size[0] < size[0]  # laid out for this window
             lines = ["".join(word.text for word in line.words).strip() for line in label._label._cached_lines]

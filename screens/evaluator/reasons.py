@@ -40,7 +40,6 @@ class ReasonsScreen(EvaluatorScreen):
             self.toggles[code] = toggle
             v.ids.grid.add_widget(toggle)
         self.phone, self.next, self.message = v.ids.phone, v.ids.next, v.ids.message
-        self.actions = v.ids.actions.__self__  # held: it moves between the view and its middle row
         # laid out with 留下电话 / 提交 under the reasons first; if a reason's words then do not fit its
         # key (a short landscape in large type), they go beside them (``ReasonsView.side``)
         self._check = Clock.create_trigger(self._fit_side)
@@ -49,19 +48,8 @@ class ReasonsScreen(EvaluatorScreen):
             toggle.bind(size=self._check)
 
     def _restack(self, *_args) -> None:
-        self._place(False)
+        self.view.side = False
         self._check()
-
-    def _place(self, side: bool) -> None:
-        v = self.view
-        if v.side == side:
-            return
-        v.side = side
-        self.actions.parent.remove_widget(self.actions)
-        if side:
-            v.ids.middle.add_widget(self.actions)
-        else:
-            v.add_widget(self.actions)  # the last row, under the message
 
     def _fit_side(self, *_args) -> None:
         v = self.view
@@ -78,7 +66,7 @@ class ReasonsScreen(EvaluatorScreen):
             else:
                 tall = t.texture_size[1]
             if tall > t.height + 0.5:
-                self._place(True)
+                v.side = True
                 return
 
     def refresh(self) -> None:

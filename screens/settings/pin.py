@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from kivy.clock import mainthread
+from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.pin import NEW_PIN_LENGTH, SET_PIN_COMMAND
 
+from .. import theme
+from ..widgets import measure, px, tx, wrappable
 from .staff import StaffScreen
 
 Builder.load_file(str(Path(__file__).with_name("pin.kv")))
@@ -23,6 +25,7 @@ class PinView(BoxLayout):
     dots = StringProperty("")
     message = StringProperty("")  # plain text; pin.kv shows it as ``wrappable`` markup
     message_floor = NumericProperty(70)  # the message's least height (layout pixels)
+    side = BooleanProperty(False)  # the words beside the keys (pin.kv): too short for them under the words
     __events__ = ("on_key", "on_back")
 
     def __init__(self, **kw):
@@ -48,6 +51,21 @@ class PinScreen(StaffScreen):
         self.keys = self.view.ids.keypad
         self.bind(message=self.view.setter("message"))
         self.view.bind(on_back=lambda *_: self.leave(), on_key=lambda _, k: self._key(k))
+        # keys that would be squeezed under the least target below the words (a 4:3 or 5:4 landscape,
+        # the first start's intro) go beside them: reckoned from the words' lines at the full width
+        self._check = Clock.create_trigger(self._fit_side)
+        self.view.bind(size=self._check, message=self._check, message_floor=self._check)
+
+    def _fit_side(self, *_args) -> None:
+        v = self.view
+        if v.width <= 1 or v.height > v.width:
+            v.side = False
+            return
+        gap = px(theme.GAP)
+        lines = measure(wrappable(v.message), tx(theme.TEXT), width=v.width, markup=True)[1]
+        words = px(110) + gap + max(px(v.message_floor), lines)
+        keys = v.height - words - gap - px(theme.TARGET) - gap  # the keys between the words and 返回
+        v.side = (keys - 3 * gap) / 4 < px(theme.TARGET) - 0.5
 
     def _key(self, key: str) -> None:
         if key == CLEAR:
