@@ -1,5 +1,6 @@
 """The layout audit (PRODUCT.md section 5): every visitor screen and state, both orientations,
-normal type, large type (长辈模式) and high contrast, with zero findings.
+normal type, large type (长辈模式) and high contrast, with zero findings; in normal and large type
+also on a small panel (800x1280, 1280x800) and on 4:3 and 5:4 panels (1024x768, 1280x1024).
 
 Each mode gets one App; the styles are switched the way a visitor switches them (the
 screens are built again) and the orientations by resizing the window. The checks live in
@@ -29,12 +30,15 @@ SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920)}
 # a small panel (a common kiosk/tablet size) in both orientations: the screens reflow for it in both
 # type sizes; high contrast changes colours, not sizes, so it is audited at the full-HD sizes only
 SMALL = {"800x1280": (800, 1280), "1280x800": (1280, 800)}
+# 4:3 and 5:4 hall panels (15" 1024x768, 17"/19" 1280x1024): landscape, nearly square; the search swaps
+# its keyboard and results there, and short bodies in large type move what they cannot stack
+PANELS = {"1024x768": (1024, 768), "1280x1024": (1280, 1024)}
 STYLES = {"normal": (False, False), "large": (True, False), "contrast": (False, True)}
 
 
 def sizes(style: str) -> dict[str, tuple[int, int]]:
     """The window sizes a style is audited at."""
-    return SIZES | SMALL if style in ("normal", "large") else SIZES
+    return SIZES | SMALL | PANELS if style in ("normal", "large") else SIZES
 
 
 KEEP_ALL = bool(os.environ.get("KIOSK_AUDIT_DIR"))
