@@ -79,7 +79,6 @@ def build_terminal(config: TerminalConfig, *, printer: Printer, voice: Voice,
 
 def _appointment_lane(terminal: Terminal):
     """On-time appointments are called ahead of walk-ins; the hall's rule (strict / interleave) from the desk."""
-    from .appointments.checkin import lane
+    from .appointments.rule import AppointmentRule
 
-    apt_lane, _ = lane(lambda: terminal.appointments.settings(fresh=False))
-    return apt_lane
+    return AppointmentRule(lambda: terminal.appointments.settings(fresh=False)).lane

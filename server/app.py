@@ -13,12 +13,11 @@ from fastapi import FastAPI, Query, Request
 from fastapi.staticfiles import StaticFiles
 
 from kiosk import __version__
+from kiosk.appointments.rule import AppointmentRule
 
 from . import (api_admin, api_appointments, api_audit, api_auth, api_checkin, api_county, api_events,
                api_linked_halls, api_queue, api_rating_export, api_ratings, api_reports, api_staff, api_sync,
-               api_terminals, api_windows, appointment_rule, county_inbox, county_link, errors, hall_rules, pages,
-               public)
-from .appointment_rule import AppointmentRule
+               api_terminals, api_windows, county_inbox, county_link, errors, hall_rules, pages, public)
 from .audit import AuditTrail
 from .auth import TokenCache
 from .daily_reports import DailyFreezer
@@ -72,6 +71,9 @@ def telemetry_config(environ: Mapping[str, str] | None = None) -> dict | None:
     return {"tracing": False, "metrics": False, "logs": False}
 
 
+RULE_CONTROL = "appointment_rule"  # the relay's control message: another process saved appointment settings
+
+
 def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
     county = County(db_url, hall_file)
     tokens = TokenCache()
@@ -83,20 +85,20 @@ def create_app(db_url: str, hall_file: Path | str | None = None) -> FastAPI:
 
     def lane(rt) -> None:
         # on-time appointments are called before walk-ins, or interleaved with them (the hall's setting, held in
-        # memory: server/appointment_rule.py)
+        # memory: kiosk/appointments/rule.py)
         rule = rt.appointment_rule = AppointmentRule(lambda: api_appointments.store_for(rt).settings())
 
         def forget() -> None:  # after a save through this process: here at once, and in every other process
-            rule.changed()
+            rule.refresh()
             if relay is not None:
-                relay.control(appointment_rule.CONTROL)
+                relay.control(RULE_CONTROL)
 
         rt.forget_appointment_rule = forget
         rt.engine.add_lane(rule.lane)
 
     if relay is not None:
-        relay.on_control(appointment_rule.CONTROL, lambda: [rt.appointment_rule.changed() for rt in county.running()
-                                                            if hasattr(rt, "appointment_rule")])
+        relay.on_control(RULE_CONTROL, lambda: [rt.appointment_rule.refresh() for rt in county.running()
+                                                if hasattr(rt, "appointment_rule")])
 
     def relayed(rt) -> None:
         if relay is not None:

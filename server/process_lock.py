@@ -69,10 +69,6 @@ def hold_sqlite(url: str) -> None:
     _held[key] = f
 
 
-def _key(name: str) -> int:
-    return lock_key(name)
-
-
 @contextlib.contextmanager
 def exclusive(engine: sa.Engine, name: str):
     """Run the ``with`` body in one process (and thread) at a time for this ``name``."""
@@ -82,7 +78,7 @@ def exclusive(engine: sa.Engine, name: str):
         with lock:
             yield
         return
-    key = _key(name)
+    key = lock_key(name)
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
         conn.commit()

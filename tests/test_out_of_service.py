@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,18 @@ def _garbage_queue(data: Path) -> Path:
     return path
 
 
+
+@contextmanager
+def _stopped(proc, sock):
+    """Whatever the body asserts, the terminal process is gone and the notify socket closed after it."""
+    try:
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        sock.close()
+
 @pytest.mark.slow  # a whole terminal process with Kivy
 def test_a_broken_queue_shows_the_sign_and_the_terminal_starts_once_it_is_put_right(tmp_path):
     sock, notify = _notify_socket(tmp_path)
@@ -57,7 +70,7 @@ def test_a_broken_queue_shows_the_sign_and_the_terminal_starts_once_it_is_put_ri
     broken = _garbage_queue(data)
     before = broken.read_bytes()
     proc = _kiosk_run(tmp_path, data, notify)
-    try:
+    with _stopped(proc, sock):
         ready = sock.recv(4096).decode()  # the page is up: systemd hears READY=1, with why in its status
         assert ready.startswith("READY=1") and "out of service" in ready and "queue.db" in ready, ready
         assert proc.poll() is None  # it waits, showing the page: no exit, so no restart loop
@@ -65,11 +78,6 @@ def test_a_broken_queue_shows_the_sign_and_the_terminal_starts_once_it_is_put_ri
         assert proc.poll() is None and broken.read_bytes() == before  # nothing changed in the file
         broken.rename(data / "queue.db.broken")  # the technician moves it aside: a new empty queue
         out, err = proc.communicate(timeout=60)  # asked every 5 s: it exits for the unit to restart it
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        sock.close()
     assert proc.returncode == 1, err
     assert "first-frame out-of-service" in out
     assert err.count("not a usable SQLite database") == 1 and "Traceback" not in err, err
@@ -82,13 +90,9 @@ def test_a_terminal_file_that_does_not_validate_shows_the_sign(tmp_path):
     bad = tmp_path / "terminal.toml"
     bad.write_text('mode = "dispenser"\nname = "t1"\nidle_timeout_s = "soon"\n', encoding="utf-8")
     proc = _kiosk_run(tmp_path, tmp_path / "data", notify, "--config", str(bad), KIOSK_EXIT_AFTER_FIRST_FRAME="1")
-    try:
+    with _stopped(proc, sock):
         out, err = proc.communicate(timeout=120)
         ready = sock.recv(4096).decode()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        sock.close()
     assert proc.returncode == 1, err
     assert "first-frame out-of-service" in out
     assert f"{bad}:" in err and "Traceback" not in err, err  # the file:line refusal, on stderr as in a shell
@@ -169,7 +173,7 @@ def test_a_bad_hall_file_shows_the_sign_until_it_is_fixed_and_the_restart_reads_
     terminal = _terminal_naming(tmp_path, "hall.toml")
     data = tmp_path / "data"
     proc = _kiosk_run(tmp_path, data, notify, "--config", str(terminal))
-    try:
+    with _stopped(proc, sock):
         ready = sock.recv(4096).decode()
         assert ready.startswith("READY=1") and "out of service" in ready, ready
         assert f"{hall}:{WRONG_TYPE_LINE}:" in ready, ready
@@ -178,11 +182,6 @@ def test_a_bad_hall_file_shows_the_sign_until_it_is_fixed_and_the_restart_reads_
         assert proc.poll() is None, proc.communicate()
         hall.write_text(GOOD_HALL, encoding="utf-8")
         out, err = proc.communicate(timeout=60)  # the next recheck passes: exit for the unit to restart it
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        sock.close()
     assert proc.returncode == 1, err
     assert "first-frame out-of-service" in out
     assert err.count("hall.default_service_minutes: must be a number") == 1 and "Traceback" not in err, err

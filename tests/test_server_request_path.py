@@ -1,6 +1,6 @@
 """What a request on the server's busy path must not do (issue 17): read the environment (FastAPI's native
 telemetry asked for OpenTelemetry providers on every request), or wait on a database read for the appointments'
-call-ahead rule (``server/appointment_rule.py``: read in the caller's thread only when built or changed)."""
+call-ahead rule (``kiosk/appointments/rule.py``: read in the caller's thread only when built or changed)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def _settled(rule) -> None:
 
 
 def test_the_appointment_rule_is_never_read_in_the_askers_thread():
-    from server.appointment_rule import AppointmentRule
+    from kiosk.appointments.rule import AppointmentRule
 
     now = [100.0]
     settings = Settings(None)
@@ -138,7 +138,7 @@ def test_the_appointment_rule_is_never_read_in_the_askers_thread():
 
 
 def test_a_change_saved_here_applies_at_once_and_an_older_background_read_does_not_undo_it():
-    from server.appointment_rule import AppointmentRule
+    from kiosk.appointments.rule import AppointmentRule
 
     now = [100.0]
     settings = Settings(None)
@@ -149,7 +149,7 @@ def test_a_change_saved_here_applies_at_once_and_an_older_background_read_does_n
     rule.in_a_row()  # a background read takes the old rule (strict) and is held
     assert settings.entered.wait(10)
     settings.value = 3  # a supervisor saves interleave 3 through this process
-    rule.changed()
+    rule.refresh()
     assert rule.in_a_row() == 3 and settings.threads[-1] == threading.get_ident()
     gate.set()  # the older read now returns strict: it must not replace the newer 3
     _settled(rule)

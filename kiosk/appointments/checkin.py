@@ -2,7 +2,7 @@
 
 Used by the hall server (``POST /api/v1/appointments/checkin``) and by an embedded terminal on its own
 database. The ticket of an on-time check-in carries the key ``apt:<appointment id>``; the ``appointment``
-front lane (``LANE``; ``lane(settings_of)`` follows the hall's rule) admits exactly those, so every
+front lane (``LANE``; ``kiosk/appointments/rule.py::AppointmentRule`` follows the hall's rule) admits exactly those, so every
 window calls them before walk-ins, or interleaved with them (see kiosk/ordering.py). A late check-in gets a normal ticket (key ``apt-late:<id>``).
 Each appointment checks in once: the claim is a compare-and-set on its status, and a repeated request
 with the same idempotency key answers what the first one got.
@@ -10,8 +10,7 @@ with the same idempotency key answers what the first one got.
 
 from __future__ import annotations
 
-import time as _time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable
 
@@ -34,27 +33,10 @@ RESERVED_PREFIXES = (AHEAD_PREFIX, LATE_PREFIX)
 def reserved(key: str | None) -> bool:
     """Whether ``key`` has a form only a check-in makes."""
     return bool(key) and key.startswith(RESERVED_PREFIXES)
+
+
 LANE = Lane("appointment", lambda t, now: bool(t.key) and t.key.startswith(AHEAD_PREFIX),
             lambda c: c.key.startswith(AHEAD_PREFIX, autoescape=True))  # the same test in SQL (counting)
-
-
-def lane(settings_of: Callable[[], AppointmentSettings], ttl_s: float = 1.0,
-         clock: Callable[[], float] = _time.monotonic) -> tuple[Lane, Callable[[], None]]:
-    """The appointment lane following the hall's call-ahead rule (strict, or interleaved with walk-ins:
-    ``AppointmentSettings.mode``/``max_in_a_row``), and a function that forgets the cached settings.
-
-    ``settings_of`` is read at most once per ``ttl_s`` (the ordering asks on every call and placement);
-    call the returned ``forget`` after saving new settings in this process.
-    """
-    cache: list = []  # [(read at, in_a_row)]
-
-    def in_a_row() -> int | None:
-        now = clock()
-        if not cache or now - cache[0][0] > ttl_s:
-            cache[:] = [(now, settings_of().in_a_row)]
-        return cache[0][1]
-
-    return replace(LANE, in_a_row=in_a_row), cache.clear
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""The appointments' call-ahead rule (strict, or N in a row then a walk-in) held in memory for a hall's calling order.
+"""The appointments' call-ahead rule (strict, or N in a row then a walk-in) held in memory for a calling order.
 
-The calling order asks for it on every call and every ticket placed (``kiosk.ordering.Lane.in_a_row``), on
-the event loop for a ticket (``server/api_queue.py::issue``), so no request may wait on a database read for it.
-It is read from the database when the hall's runtime is built; again at once, in the caller's thread, after a
-change saved through this process (``AppointmentRule.changed``, from the settings route) or announced by another
-server process (the relay's control message ``CONTROL``); and, as a net for a change made elsewhere while no
-announcement could arrive (the relay reconnecting), in a background thread when asked at least ``RECHECK_S``
-after the last read: the asker gets the value held meanwhile.
+The calling order asks for it on every call and every ticket placed (``kiosk.ordering.Lane.in_a_row``): on the
+hall server's event loop for a ticket (``server/api_queue.py::issue``), on an embedded terminal's UI thread; so
+no asker may wait on a database read for it. It is read when the lane is built; again at once, in the caller's
+thread, by ``refresh`` (the server calls it after a change saved through its process, or announced by another
+through the relay's control message); and, as a net for a change made elsewhere (an embedded terminal's settings,
+a relay reconnecting), in a background thread when asked at least ``RECHECK_S`` after the last read: the asker
+gets the value held meanwhile.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ import time
 from dataclasses import replace
 from typing import Callable
 
-from kiosk.appointments import AppointmentSettings
-from kiosk.appointments.checkin import LANE
 from kiosk.ordering import Lane
 
-log = logging.getLogger(__name__)
+from .checkin import LANE
+from .rules import AppointmentSettings
 
-CONTROL = "appointment_rule"  # the relay's control message: another process saved appointment settings
+log = logging.getLogger(__name__)
 
 
 class AppointmentRule:
@@ -57,7 +56,7 @@ class AppointmentRule:
         return self._value
 
     def refresh(self) -> None:
-        """Read the rule now, in the caller's thread."""
+        """Read the rule now, in the caller's thread (after settings were saved, here or in another process)."""
         with self._lock:
             self._asked += 1
             number = self._asked
@@ -65,10 +64,6 @@ class AppointmentRule:
         with self._lock:
             if number > self._stored:
                 self._value, self._read_at, self._stored = value, at, number
-
-    def changed(self) -> None:
-        """Settings were saved (here or in another process): the rule follows them at once."""
-        self.refresh()
 
     def _recheck(self) -> None:
         try:
